@@ -1,0 +1,23 @@
+"""fabula: story-driven, multi-table synthetic data for lakehouses.
+
+>>> import fabula
+>>> spec = fabula.load_spec("retail")
+>>> fabula.compile_plan(spec, scale=0.01).table("orders").rows
+1000
+"""
+
+__version__ = "0.1.0"
+
+from fabula.api import compile_plan, generate, load_spec, preview  # noqa: E402
+from fabula.errors import FabulaError, Issue, OutputError, SpecError, UsageError  # noqa: E402
+from fabula.plan import Plan  # noqa: E402
+from fabula.spec import DatasetSpec, TableSpec  # noqa: E402
+
+__all__ = [
+    # the workflow
+    "load_spec", "compile_plan", "preview", "generate",
+    # values
+    "DatasetSpec", "TableSpec", "Plan",
+    # errors
+    "FabulaError", "SpecError", "UsageError", "OutputError", "Issue",
+]

@@ -1,0 +1,1 @@
+"""The `fabula` command line: a thin layer over the Python API."""

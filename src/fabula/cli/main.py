@@ -1,0 +1,192 @@
+"""`fabula check | plan | preview | generate | scenarios` — see `fabula --help`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+import fabula
+from fabula.errors import FabulaError
+from fabula.plan.explain import render
+from fabula.scenarios import builtin_names, builtin_text
+
+out = Console()
+err = Console(stderr=True)
+
+SPEC_HELP = "a YAML spec file, or the name of a built-in spec (see `fabula scenarios`)"
+
+
+class AsOfDate(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write it as 2024-12-31", param, ctx)
+
+
+def plan_options(command):
+    """--seed, --scale and --as-of, shared by every command that compiles a plan."""
+    command = click.option("--as-of", "as_of", type=AsOfDate(),
+                           help="what relative dates count from (default: the spec's, else today)")(command)
+    command = click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                           help="multiply every table's row count")(command)
+    command = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
+                           help="override the spec's root seed")(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(fabula.__version__, prog_name="fabula")
+def cli():
+    """fabula: story-driven synthetic data for lakehouses.
+
+    \b
+    Describe a dataset in YAML, then:
+      fabula check SPEC                 validate it (every problem at once)
+      fabula plan SPEC                  see the tables, row counts and assumptions
+      fabula preview SPEC               see a few rows of every table
+      fabula generate SPEC --out DIR    write Parquet and a manifest
+    \b
+    Try it with the built-in spec:  fabula generate retail --out out/retail
+    """
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+def check(spec):
+    """Validate SPEC without generating anything. Exit code 2 if it has problems."""
+    loaded = fabula.compile_plan(spec, scale=1.0)
+    columns = sum(len(table.columns) for table in loaded.tables)
+    out.print(f"[green]ok[/]  {loaded.name}: {len(loaded.tables)} tables, {columns} columns, "
+              f"{loaded.total_rows:,} rows")
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@plan_options
+def plan(spec, seed, scale, as_of):
+    """Show what SPEC will generate: tables, rows, columns, parameters and rules."""
+    out.print(render(fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)))
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--rows", "-n", type=click.IntRange(min=1, max=1000), default=5, show_default=True,
+              help="rows to show per table")
+@click.option("--table", "-t", "only", multiple=True, help="show only this table (repeatable)")
+@plan_options
+def preview(spec, rows, only, seed, scale, as_of):
+    """Show the first rows of every table of SPEC, without writing anything."""
+    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    names = [table.name for table in plan_.tables]
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        raise click.BadParameter(f"no table named {unknown[0]!r}; tables: {', '.join(names)}",
+                                 param_hint="--table")
+    for name, table in fabula.preview(plan_, rows=rows).items():
+        if only and name not in only:
+            continue
+        grid = Table(title=f"{name} ({plan_.table(name).rows:,} rows)", title_justify="left",
+                     title_style="bold")
+        for field in table.schema:
+            grid.add_column(field.name, overflow="fold")
+        for row in table.to_pylist():
+            grid.add_row(*("∅" if value is None else str(value) for value in row.values()))
+        out.print(grid)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="folder to write (one sub-folder per table, plus manifest.json)")
+@plan_options
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
+@click.option("--mode", type=click.Choice(["error", "overwrite"]), default="error", show_default=True,
+              help="what to do if --out already holds data")
+@click.option("--compression", type=click.Choice(["snappy", "zstd", "gzip", "lz4", "none"]),
+              default="snappy", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
+def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet):
+    """Generate SPEC as Parquet into --out, then print a summary."""
+    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    started = time.perf_counter()
+    show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
+    if show_progress:
+        manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression)
+    else:
+        manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression)
+    elapsed = time.perf_counter() - started
+    if not quiet:
+        _print_summary(manifest, out_dir, elapsed)
+
+
+def _generate_with_progress(plan_, out_dir, workers, mode, compression):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[bold]generating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=out, transient=True) as bar:
+        task = bar.add_task("rows", total=plan_.total_rows)
+        return fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
+                               progress=lambda rows: bar.advance(task, rows))
+
+
+def _print_summary(manifest, out_dir, elapsed):
+    grid = Table(title=f"{manifest['dataset']} → {out_dir}", title_justify="left", title_style="bold")
+    for heading, justify in (("table", "left"), ("rows", "right"), ("files", "right"), ("size", "right")):
+        grid.add_column(heading, justify=justify)
+    total = 0
+    for name, table in manifest["tables"].items():
+        total += table["rows"]
+        grid.add_row(name, f"{table['rows']:,}", str(len(table["files"])), _size(table["bytes"]))
+    out.print(grid)
+    rate = f", {total / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+    out.print(f"{total:,} rows in {elapsed:.2f}s{rate}; seed {manifest['seed']}, as_of {manifest['as_of']}")
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return str(count)
+
+
+@cli.command()
+@click.argument("name", required=False)
+def scenarios(name):
+    """List the built-in specs, or print one (NAME) as YAML to copy and edit."""
+    if name is None:
+        for builtin in builtin_names():
+            out.print(builtin)
+        return
+    if name not in builtin_names():
+        raise click.BadParameter(f"no built-in spec {name!r}; built-ins: {', '.join(builtin_names())}",
+                                 param_hint="NAME")
+    click.echo(builtin_text(name), nl=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="fabula", standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except FabulaError as error:
+        err.print(str(error), markup=False, highlight=False)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was written")
+        sys.exit(130)

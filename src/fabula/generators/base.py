@@ -1,0 +1,216 @@
+"""What every column generator shares: the block context, the registry, and the modifiers.
+
+A generator is a frozen value compiled from a column spec. `generate(ctx)` is a pure function
+of the block context and returns an Arrow array of the declared type and the block's length;
+the base class owns those invariants and the modifiers (clip, round, nulls), so a kind only
+implements `_generate` (CONVENTIONS 4 and 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fabula.spec.columns import ColumnSpec
+from fabula.streams import Purpose, rng_for
+
+GENERATORS: dict[str, type["Generator"]] = {}
+
+DICTIONARY_STRING = pa.dictionary(pa.int32(), pa.string())
+EPOCH = date(1970, 1, 1)
+
+
+def generator(kind: str):
+    """Register the generator for a column kind (the same name as its spec model)."""
+
+    def register(cls: type[Generator]) -> type[Generator]:
+        if kind in GENERATORS:
+            raise ValueError(f"generator for {kind!r} registered twice")
+        cls.kind = kind
+        GENERATORS[kind] = cls
+        return cls
+
+    return register
+
+
+class GenerationError(RuntimeError):
+    """A generator broke its contract or failed on real data; names the table and column."""
+
+
+@dataclass(frozen=True)
+class CompileEnv:
+    """What compiling a column may look at: names, seed, as_of and the types of its inputs."""
+
+    seed: int
+    as_of: date
+    table: str
+    column: str
+    column_types: Mapping[str, pa.DataType] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BlockContext:
+    """One block of one column: which rows, which streams, and the columns computed so far."""
+
+    seed: int
+    table: str
+    column: str
+    block: int
+    start: int
+    n: int
+    columns: Mapping[str, pa.Array] = field(default_factory=dict)
+    rows: np.ndarray | None = None
+    """Explicit row ids when this context is a subset (a case of a conditional column)."""
+
+    def rng(self, purpose: Purpose | str = Purpose.VALUES) -> np.random.Generator:
+        """The stream for (table, column, purpose, block) under the root seed."""
+        name = purpose.value if isinstance(purpose, Purpose) else purpose
+        return rng_for(self.seed, self.table, self.column, name, self.block)
+
+    def row_ids(self) -> np.ndarray:
+        """Global row numbers of this block's rows (int64)."""
+        if self.rows is not None:
+            return self.rows
+        return np.arange(self.start, self.start + self.n, dtype=np.int64)
+
+    def for_column(self, column: str) -> "BlockContext":
+        return replace(self, column=column)
+
+    def subset(self, indices: np.ndarray, branch: str) -> "BlockContext":
+        """The rows at `indices`, drawing from the streams of a named branch of this column."""
+        taken = pa.array(indices, type=pa.int64())
+        return replace(
+            self,
+            column=f"{self.column}[{branch}]",
+            n=len(indices),
+            rows=self.row_ids()[indices],
+            columns={name: array.take(taken) for name, array in self.columns.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Generator:
+    """Base of all column generators. Subclasses implement `_generate` and, if their type
+    depends on the spec, `output_type`."""
+
+    kind: ClassVar[str] = ""
+    spec: ColumnSpec
+    arrow_type: pa.DataType
+
+    @classmethod
+    def compile(cls, spec: ColumnSpec, env: CompileEnv) -> "Generator":
+        """Prepare everything that does not depend on the block (resolved dates, pools)."""
+        return cls(spec=spec, arrow_type=cls.output_type(spec, env))
+
+    @classmethod
+    def output_type(cls, spec: ColumnSpec, env: CompileEnv) -> pa.DataType:
+        return pa.float64()
+
+    def generate(self, ctx: BlockContext) -> pa.Array:
+        try:
+            values = self._generate(ctx)
+            array = finish(values, self.spec, self.arrow_type, ctx)
+        except GenerationError:
+            raise
+        except Exception as error:
+            raise GenerationError(
+                f"column {ctx.table}.{ctx.column} ({self.kind}) failed in block {ctx.block}: {error}"
+            ) from error
+        if len(array) != ctx.n or array.type != self.arrow_type:
+            raise GenerationError(
+                f"column {ctx.table}.{ctx.column} ({self.kind}) returned {len(array)} values of "
+                f"type {array.type}, expected {ctx.n} of {self.arrow_type}"
+            )
+        return array
+
+    def _generate(self, ctx: BlockContext) -> np.ndarray | pa.Array:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Parameters as a reviewer reads them (for `fabula plan`)."""
+        skip = {"kind", "nulls", "round", "clip", "description"}
+        return {
+            name: value for name, value in self.spec.model_dump(exclude_defaults=False).items()
+            if name not in skip and not callable(value)
+        }
+
+
+# -- modifiers ------------------------------------------------------------------------------------
+
+
+def finish(values: np.ndarray | pa.Array, spec, arrow_type: pa.DataType, ctx: BlockContext) -> pa.Array:
+    """Apply clip, round and nulls (in that order) and return the declared Arrow type."""
+    if isinstance(values, np.ndarray):
+        values = _numpy_modifiers(values, spec, arrow_type)
+        storage = _storage_type(arrow_type)
+        array = pa.array(values, type=storage, mask=null_mask(spec.nulls, ctx))
+        return array if storage == arrow_type else array.view(arrow_type)
+    array = values
+    if spec.clip is not None and (spec.clip.min is not None or spec.clip.max is not None):
+        array = _clip_arrow(array, spec.clip, arrow_type)
+    if spec.round is not None and pa.types.is_floating(array.type):
+        array = pc.round(array, spec.round)
+    if array.type != arrow_type:
+        array = array.cast(arrow_type)
+    return with_nulls(array, null_mask(spec.nulls, ctx))
+
+
+def null_mask(fraction: float, ctx: BlockContext) -> np.ndarray | None:
+    """Which rows are null, from the column's own `nulls` stream (values never move)."""
+    if not fraction:
+        return None
+    return ctx.rng(Purpose.NULLS).random(ctx.n) < fraction
+
+
+def with_nulls(array: pa.Array, mask: np.ndarray | None) -> pa.Array:
+    if mask is None or not mask.any():
+        return array
+    if isinstance(array, pa.DictionaryArray):
+        indices = pa.array(array.indices.to_numpy(zero_copy_only=False), type=array.indices.type,
+                           mask=mask | np.asarray(array.indices.is_null()))
+        return pa.DictionaryArray.from_arrays(indices, array.dictionary)
+    return pc.if_else(pa.array(mask), pa.scalar(None, type=array.type), array)
+
+
+def _storage_type(arrow_type: pa.DataType) -> pa.DataType:
+    if pa.types.is_date32(arrow_type):
+        return pa.int32()
+    if pa.types.is_timestamp(arrow_type):
+        return pa.int64()
+    return arrow_type
+
+
+def _numpy_modifiers(values: np.ndarray, spec, arrow_type: pa.DataType) -> np.ndarray:
+    clip = spec.clip
+    if clip is not None and (clip.min is not None or clip.max is not None):
+        low, high = (_bound_units(bound, arrow_type) for bound in (clip.min, clip.max))
+        values = np.clip(values, low, high).astype(values.dtype, copy=False)
+    if spec.round is not None and values.dtype.kind == "f":
+        values = np.round(values, spec.round)
+    return values
+
+
+def _bound_units(bound, arrow_type: pa.DataType):
+    """A clip bound in the units of the array's storage (days for dates, ticks for timestamps)."""
+    if bound is None or not isinstance(bound, date):
+        return bound
+    days = (bound - EPOCH).days
+    if pa.types.is_timestamp(arrow_type):
+        return days * TICKS_PER_DAY[arrow_type.unit]
+    return days
+
+
+def _clip_arrow(array: pa.Array, clip, arrow_type: pa.DataType) -> pa.Array:
+    if clip.min is not None:
+        array = pc.max_element_wise(array, pa.scalar(clip.min).cast(array.type))
+    if clip.max is not None:
+        array = pc.min_element_wise(array, pa.scalar(clip.max).cast(array.type))
+    return array
+
+
+TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}

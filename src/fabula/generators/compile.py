@@ -1,0 +1,13 @@
+"""Column spec → generator, including conditional columns and their branches."""
+
+from __future__ import annotations
+
+from fabula.generators.base import GENERATORS, CompileEnv, Generator
+from fabula.generators.conditional import ConditionalGenerator
+from fabula.spec.columns import AnyColumn, ConditionalColumn
+
+
+def compile_column(spec: AnyColumn, env: CompileEnv) -> Generator:
+    if isinstance(spec, ConditionalColumn):
+        return ConditionalGenerator.compile(spec, env, compile_branch=lambda branch: compile_column(branch, env))
+    return GENERATORS[spec.kind].compile(spec, env)

@@ -1,0 +1,109 @@
+"""Conditional columns: one generator per value of another column (`by: tier`).
+
+Each case draws only for its own rows, from a stream named after the case, so editing one
+case never moves the values of another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator, finish
+
+
+@dataclass(frozen=True)
+class ConditionalGenerator(Generator):
+    cases: tuple[tuple[Any, Generator], ...] = ()
+    default: Generator | None = None
+
+    kind = "conditional"
+
+    @classmethod
+    def compile(cls, spec, env: CompileEnv, *, compile_branch) -> "ConditionalGenerator":
+        cases = tuple((key, compile_branch(case)) for key, case in spec.cases)
+        default = compile_branch(spec.default) if spec.default is not None else None
+        branches = [branch for _, branch in cases] + ([default] if default else [])
+        return cls(spec=spec, arrow_type=common_type([b.arrow_type for b in branches]),
+                   cases=cases, default=default)
+
+    def generate(self, ctx: BlockContext) -> pa.Array:
+        by = ctx.columns[self.spec.by]
+        masks = case_masks(by, [key for key, _ in self.cases])
+        parts: list[tuple[np.ndarray, pa.Array]] = []
+        for (key, branch), mask in zip(self.cases, masks):
+            parts.append(self._branch(branch, ctx, mask, str(key)))
+        if self.default is not None:
+            covered = np.logical_or.reduce(masks) if masks else np.zeros(ctx.n, dtype=bool)
+            parts.append(self._branch(self.default, ctx, ~covered, "default"))
+        return finish(scatter(parts, ctx.n, self.arrow_type), self.spec, self.arrow_type, ctx)
+
+    @staticmethod
+    def _branch(branch: Generator, ctx: BlockContext, mask: np.ndarray, label: str):
+        indices = np.flatnonzero(mask)
+        return indices, branch.generate(ctx.subset(indices, label))
+
+    def describe(self) -> dict[str, Any]:
+        rules = {str(key): _summary(branch) for key, branch in self.cases}
+        if self.default is not None:
+            rules["(default)"] = _summary(self.default)
+        return {"by": self.spec.by, "cases": rules}
+
+
+def _summary(branch: Generator) -> str:
+    params = ", ".join(f"{name}={value}" for name, value in branch.describe().items())
+    return f"{branch.kind}({params})"
+
+
+def case_masks(by: pa.Array, keys: list[Any]) -> list[np.ndarray]:
+    """For each case key, which rows of `by` hold it (nulls match nothing)."""
+    if isinstance(by, pa.DictionaryArray):
+        position = {value: index for index, value in enumerate(by.dictionary.to_pylist())}
+        codes = by.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return [codes == position.get(key if not isinstance(key, bool) else key, -2) for key in keys]
+    masks = []
+    for key in keys:
+        try:
+            equal = pc.equal(by, pa.scalar(key).cast(by.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            masks.append(np.zeros(len(by), dtype=bool))
+            continue
+        masks.append(equal.fill_null(False).to_numpy(zero_copy_only=False))
+    return masks
+
+
+def common_type(types: list[pa.DataType]) -> pa.DataType:
+    """One output type for all branches: numbers widen to float64, strings stay strings."""
+    unique = list(dict.fromkeys(types))
+    if len(unique) == 1:
+        return unique[0]
+    if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in unique):
+        return pa.float64()
+    if all(t in (DICTIONARY_STRING, pa.string()) for t in unique):
+        return DICTIONARY_STRING
+    raise ValueError(
+        "the cases produce different types (" + ", ".join(map(str, unique)) + "); "
+        "make every case produce the same kind of value"
+    )
+
+
+def scatter(parts: list[tuple[np.ndarray, pa.Array]], n: int, arrow_type: pa.DataType) -> pa.Array:
+    """Put each part's values back at its row positions; rows no part covers are null."""
+    plain = pa.string() if arrow_type == DICTIONARY_STRING else arrow_type
+    arrays = [_decoded(values).cast(plain) for _, values in parts] + [pa.nulls(1, type=plain)]
+    values = pa.concat_arrays(arrays)
+    source = np.full(n, len(values) - 1, dtype=np.int64)  # default: the trailing null
+    offset = 0
+    for indices, part in parts:
+        source[indices] = np.arange(offset, offset + len(part))
+        offset += len(part)
+    result = values.take(pa.array(source))
+    return pc.dictionary_encode(result) if arrow_type == DICTIONARY_STRING else result
+
+
+def _decoded(array: pa.Array) -> pa.Array:
+    return array.dictionary_decode() if isinstance(array, pa.DictionaryArray) else array

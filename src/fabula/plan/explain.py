@@ -1,0 +1,111 @@
+"""A plan as a reviewer reads it: tables, row counts, and each column's kind, parameters,
+modifiers and conditional rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from fabula.plan.model import ColumnPlan, Plan
+
+
+@dataclass(frozen=True)
+class ColumnLine:
+    name: str
+    type: str
+    kind: str
+    parameters: str
+    modifiers: str
+
+
+def column_lines(column: ColumnPlan) -> ColumnLine:
+    generator = column.generator
+    spec = generator.spec
+    return ColumnLine(
+        name=column.name,
+        type=_type_name(column.arrow_type),
+        kind=generator.kind,
+        parameters=_format_parameters(generator.describe()),
+        modifiers=", ".join(_modifiers(spec)),
+    )
+
+
+def _modifiers(spec) -> list[str]:
+    found = []
+    if spec.nulls:
+        found.append(f"nulls {spec.nulls:.0%}" if spec.nulls >= 0.01 else f"nulls {spec.nulls}")
+    if spec.round is not None:
+        found.append(f"round {spec.round}")
+    if spec.clip is not None:
+        found.append(f"clip [{_bound(spec.clip.min)}, {_bound(spec.clip.max)}]")
+    return found
+
+
+def _bound(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _type_name(arrow_type) -> str:
+    text = str(arrow_type)
+    return "string (dictionary)" if text.startswith("dictionary<") else text
+
+
+def _format_parameters(parameters: dict[str, Any]) -> str:
+    if "cases" in parameters:
+        rules = "; ".join(f"{key} → {rule}" for key, rule in parameters["cases"].items())
+        return f"by {parameters['by']}: {rules}"
+    parts = []
+    for name, value in parameters.items():
+        if isinstance(value, dict) and name == "values":
+            total = sum(value.values())
+            value = ", ".join(f"{key} {weight / total:.0%}" for key, weight in value.items())
+            parts.append(value)
+        elif value not in (None, {}, ()):
+            parts.append(f"{name}={value}")
+    return ", ".join(parts)
+
+
+def render(plan: Plan) -> Group:
+    """Rich renderables for `fabula plan`."""
+    header = Text.assemble(
+        ("dataset ", "bold"), (plan.name, "bold cyan"),
+        f"   seed {plan.seed}   as_of {plan.as_of}   scale {plan.scale:g}   "
+        f"{plan.total_rows:,} rows in {len(plan.tables)} table{'s' if len(plan.tables) != 1 else ''}",
+    )
+    parts: list[Any] = [header]
+    for table in plan.tables:
+        grid = Table(title=f"{table.name} — {table.rows:,} rows", title_justify="left",
+                     title_style="bold", expand=False, show_lines=False)
+        for heading in ("column", "type", "kind", "parameters", "modifiers"):
+            grid.add_column(heading, overflow="fold")
+        for column in table.columns:
+            line = column_lines(column)
+            grid.add_row(line.name, line.type, line.kind, line.parameters, line.modifiers)
+        parts.append(grid)
+    return Group(*parts)
+
+
+def explain(plan: Plan, *, width: int = 120) -> str:
+    """The plan as plain text.
+
+    >>> from fabula.spec import load_text
+    >>> from fabula.plan import compile_plan
+    >>> text = explain(compile_plan(load_text("name: d\\nseed: 1\\nas_of: 2024-01-01\\ntables:\\n  t:\\n    rows: 5\\n    columns:\\n      x: {kind: lognormal, mean: 1, sigma: 0.5}")))
+    >>> "lognormal" in text and "sigma=0.5" in text
+    True
+    """
+    console = Console(width=width, record=True, file=_Null(), color_system=None)
+    console.print(render(plan))
+    return console.export_text()
+
+
+class _Null:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass

@@ -1,0 +1,102 @@
+"""The plan: a frozen, picklable description of exactly what to generate.
+
+Everything random is already addressed (seed, names), every relative date resolved, every pool
+built, so an engine only has to run `generate_block(plan, table, block)` for every block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+
+from fabula.generators.base import Generator
+from fabula.spec.model import DatasetSpec
+
+BLOCK_ROWS = 65_536
+"""Rows per logical block: the unit of randomness. Changing it changes every value."""
+
+BLOCKS_PER_ROW_GROUP = 4
+"""Blocks per Parquet row group (262,144 rows): big enough for scans, small enough for memory."""
+
+BLOCKS_PER_FILE = 16
+"""Blocks per part file (about 1M rows): the unit of parallel work and of output files."""
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    name: str
+    generator: Generator
+    depends_on: tuple[str, ...]
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return self.generator.arrow_type
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    name: str
+    rows: int
+    columns: tuple[ColumnPlan, ...]
+    """In output (declared) order."""
+    order: tuple[str, ...]
+    """The order to compute columns in: dependencies first."""
+    block_rows: int = BLOCK_ROWS
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.rows // self.block_rows)
+
+    def block_span(self, block: int) -> tuple[int, int]:
+        """(first row id, row count) of a block."""
+        start = block * self.block_rows
+        return start, min(self.block_rows, self.rows - start)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(column.name, column.arrow_type) for column in self.columns])
+
+    def column(self, name: str) -> ColumnPlan:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How blocks are grouped into files and row groups: fixed by the plan, never by workers."""
+
+    blocks_per_file: int = BLOCKS_PER_FILE
+    blocks_per_row_group: int = BLOCKS_PER_ROW_GROUP
+
+    def parts(self, table: TablePlan) -> list[range]:
+        """The blocks of each part file, in order (an empty table still gets one empty part)."""
+        if table.n_blocks == 0:
+            return [range(0)]
+        return [range(first, min(first + self.blocks_per_file, table.n_blocks))
+                for first in range(0, table.n_blocks, self.blocks_per_file)]
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    seed: int
+    as_of: date
+    scale: float
+    spec_hash: str
+    tables: tuple[TablePlan, ...]
+    spec: DatasetSpec
+    layout: Layout = Layout()
+
+    def table(self, name: str) -> TablePlan:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(table.rows for table in self.tables)

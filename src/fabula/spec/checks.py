@@ -1,0 +1,211 @@
+"""Checks across columns of a parsed spec: references, cycles, cases, modifiers, dates, Faker.
+
+Run by the loader on whatever parsed, so one broken column never hides other problems.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterator
+
+from fabula.errors import Issue, did_you_mean
+from fabula.spec.columns import (
+    AnyColumn,
+    CategoricalColumn,
+    BooleanColumn,
+    ColumnSpec,
+    ConditionalColumn,
+    DateColumn,
+    FakerColumn,
+    TimestampColumn,
+)
+from fabula.spec.dates import resolve_bound
+from fabula.spec.graph import topological_order
+
+if TYPE_CHECKING:
+    from fabula.spec.load import SourceMap
+    from fabula.spec.model import DatasetSpec, TableSpec
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple[str, str]]) -> list[Issue]:
+    issues: list[Issue] = []
+    as_of = spec.as_of or date.today()  # only to compare bounds; the plan pins as_of for real
+    for table_name, table in spec.tables.items():
+        path = ("tables", table_name)
+        if not _NAME.match(table_name):
+            issues.append(source.issue("bad-name", path, f"table name `{table_name}` is not a plain identifier",
+                                       hint="use letters, digits and _ (it becomes a folder and a SQL name)"))
+        known = set(table.columns) | {column for table_, column in broken if table_ == table_name}
+        for column_name, column in table.columns.items():
+            column_path = (*path, "columns", column_name)
+            if not _NAME.match(column_name):
+                issues.append(source.issue(
+                    "bad-name", column_path, f"column name `{column_name}` is not a plain identifier",
+                    hint="use letters, digits and _ so expressions and SQL can name it"))
+            issues.extend(_check_references(column, column_path, known, source))
+            issues.extend(_check_cases(column, column_path, table, source))
+            for branch_path, branch in _branches(column, column_path):
+                issues.extend(_check_modifiers(branch, branch_path, source))
+                issues.extend(_check_dates(branch, branch_path, as_of, source))
+                issues.extend(_check_faker(branch, branch_path, source))
+            if isinstance(column, ConditionalColumn):
+                issues.extend(_check_modifiers(column, column_path, source))
+        order = topological_order({name: column.depends_on() for name, column in table.columns.items()})
+        if order and isinstance(order[0], list):
+            for cycle in order:
+                issues.append(source.issue(
+                    "cycle", (*path, "columns", cycle[0]),
+                    f"columns depend on each other in a cycle: {' -> '.join(cycle)}",
+                    hint="one of them must be drawn without reading the others",
+                ))
+    return issues
+
+
+def column_order(table: "TableSpec") -> list[str]:
+    """The order to compute a table's columns in (dependencies first); the spec is checked."""
+    order = topological_order({name: column.depends_on() for name, column in table.columns.items()})
+    assert not order or isinstance(order[0], str), "cycles are rejected when the spec loads"
+    return order  # type: ignore[return-value]
+
+
+def _branches(column: AnyColumn, path) -> Iterator[tuple[tuple, ColumnSpec]]:
+    if isinstance(column, ConditionalColumn):
+        for key, case in column.cases:
+            yield (*path, "cases", key), case
+        if column.default is not None:
+            yield (*path, "default"), column.default
+    else:
+        yield path, column
+
+
+def _check_references(column: AnyColumn, path, known: set[str], source) -> Iterator[Issue]:
+    name = path[-1]
+    for ref in sorted(column.depends_on()):
+        if ref == name:
+            yield source.issue("cycle", path, f"column `{name}` reads itself",
+                               hint="a column cannot depend on its own value")
+        elif ref not in known:
+            yield source.issue(
+                "unknown-column", path, f"refers to column `{ref}`, which this table does not have",
+                hint=did_you_mean(ref, known) or f"columns here: {', '.join(sorted(known))}",
+            )
+
+
+def _check_cases(column: AnyColumn, path, table: "TableSpec", source) -> Iterator[Issue]:
+    """Case keys must be values the `by` column can take, and every value needs a case."""
+    if not isinstance(column, ConditionalColumn):
+        return
+    by = table.columns.get(column.by)
+    levels = _levels(by)
+    if levels is None:
+        return
+    keys = [key for key, _ in column.cases]
+    for key in keys:
+        if key not in levels:
+            yield source.issue(
+                "unknown-case", (*path, "cases", key),
+                f"`{column.by}` never takes the value {key!r}",
+                hint=did_you_mean(str(key), [str(level) for level in levels])
+                or f"`{column.by}` takes: {', '.join(map(str, levels))}",
+            )
+    missing = [level for level in levels if level not in keys]
+    if missing and column.default is None:
+        yield source.issue(
+            "missing-case", (*path, "cases"),
+            f"no case for {', '.join(map(repr, missing))} of `{column.by}`",
+            hint="add those cases, or a `default:` for every value not listed",
+        )
+
+
+def _levels(column: AnyColumn | None) -> list | None:
+    if isinstance(column, CategoricalColumn):
+        return list(column.values)
+    if isinstance(column, BooleanColumn):
+        return [True, False]
+    if isinstance(column, ConditionalColumn) and all(
+            isinstance(branch, CategoricalColumn) for branch in column.branches()):
+        return list(dict.fromkeys(value for branch in column.branches() for value in branch.values))
+    return None
+
+
+def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
+    if column.round is not None and not column.is_numeric():
+        yield source.issue("bad-modifier", (*path, "round"), f"`round` applies to numbers, and a {column.kind} column is not numeric",
+                           hint="remove `round`, or round inside an expression")
+    clip = column.clip
+    if clip is None:
+        return
+    is_date = isinstance(column, (DateColumn, TimestampColumn))
+    for side in ("min", "max"):
+        bound = getattr(clip, side)
+        if bound is None:
+            continue
+        if is_date and not isinstance(bound, date):
+            yield source.issue("bad-modifier", (*path, "clip", side), "clip bounds of a date column must be dates",
+                               value=bound, hint="e.g. clip: {min: 2024-01-01}")
+        elif not is_date and not column.is_numeric():
+            yield source.issue("bad-modifier", (*path, "clip"), f"`clip` applies to numbers and dates, and a {column.kind} column is neither",
+                               hint="remove `clip`")
+            return
+        elif not is_date and isinstance(bound, date):
+            yield source.issue("bad-modifier", (*path, "clip", side), "clip bounds of a numeric column must be numbers",
+                               value=bound)
+
+
+def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issue]:
+    if not isinstance(column, (DateColumn, TimestampColumn)):
+        return
+    start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
+    if start > end:
+        relative = any(isinstance(bound, str) for bound in (column.start, column.end))
+        yield source.issue(
+            "inverted-dates", (*path, "start"),
+            f"start {column.start} ({start}) is after end {column.end} ({end})"
+            + (f" with as_of {as_of}" if relative else ""),
+            hint="swap `start` and `end`",
+        )
+
+
+def _check_faker(column: ColumnSpec, path, source) -> Iterator[Issue]:
+    if not isinstance(column, FakerColumn):
+        return
+    locales = _faker_locales()
+    if column.locale not in locales:
+        yield source.issue("unknown-locale", (*path, "locale"), "Faker has no such locale",
+                           value=column.locale, hint=did_you_mean(column.locale, locales) or "e.g. en_US, de_DE, fr_FR")
+        return
+    providers = _faker_providers(column.locale)
+    if column.provider not in providers:
+        yield source.issue("unknown-provider", (*path, "provider"),
+                           f"Faker ({column.locale}) has no provider method of that name",
+                           value=column.provider,
+                           hint=did_you_mean(column.provider, providers) or "e.g. name, company, city, phone_number")
+
+
+@lru_cache(maxsize=None)
+def _faker_locales() -> tuple[str, ...]:
+    from faker.config import AVAILABLE_LOCALES
+
+    return tuple(AVAILABLE_LOCALES)
+
+
+@lru_cache(maxsize=None)
+def _faker_providers(locale: str) -> frozenset[str]:
+    from faker import Faker
+
+    faker = Faker(locale)
+    return frozenset(
+        name for name in dir(faker.factories[0])
+        if not name.startswith("_") and name not in _NOT_PROVIDERS and callable(getattr(faker.factories[0], name, None))
+    )
+
+
+# Faker Generator methods that are machinery, not value providers.
+_NOT_PROVIDERS = frozenset({
+    "add_provider", "get_providers", "provider", "seed", "seed_instance", "set_formatter", "format",
+    "get_formatter", "parse", "set_arguments", "get_arguments", "del_arguments", "random",
+})

@@ -1,0 +1,444 @@
+"""Column kinds as they are written in a spec: one frozen model per kind, registered by name.
+
+These models only describe and validate parameters; the generators that draw values live in
+`fabula.generators` (registered under the same names, which a test keeps in step).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import date
+from typing import Any, Callable, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fabula.spec.dates import DateBound, parse_bound
+from fabula.spec.expressions import ExpressionError, Template, parse_expression, parse_template
+
+COLUMN_KINDS: dict[str, type["ColumnSpec"]] = {}
+
+Scalar = str | int | float | bool | date
+
+
+def column_kind(name: str):
+    """Register a column model under its `kind:` name."""
+
+    def register(cls: type[ColumnSpec]) -> type[ColumnSpec]:
+        if name in COLUMN_KINDS:
+            raise ValueError(f"column kind {name!r} registered twice")
+        cls.kind_name = name
+        COLUMN_KINDS[name] = cls
+        return cls
+
+    return register
+
+
+class Clip(BaseModel):
+    """Bounds applied after drawing; either side may be left open."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min: float | date | None = None
+    max: float | date | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            if len(value) != 2:
+                raise ValueError("clip takes two bounds: [min, max] or {min: .., max: ..}")
+            return {"min": value[0], "max": value[1]}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Clip":
+        if self.min is not None and self.max is not None and type(self.min) is type(self.max):
+            if self.min > self.max:
+                raise ValueError(f"clip min {self.min} is above clip max {self.max}")
+        return self
+
+
+class ColumnSpec(BaseModel):
+    """What every kind accepts: the modifiers applied after values are drawn."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    kind_name: ClassVar[str] = ""
+    numeric: ClassVar[bool] = False
+    """Whether the kind draws numbers, so that `round` applies."""
+
+    kind: str
+    nulls: float = Field(0.0, ge=0.0, le=1.0, description="fraction of rows set to null")
+    round: int | None = Field(None, ge=0, le=12, description="decimals to round to")
+    clip: Clip | None = None
+    description: str | None = None
+
+    def depends_on(self) -> frozenset[str]:
+        """Columns of the same row this column reads."""
+        return frozenset()
+
+    def is_numeric(self) -> bool:
+        return self.numeric
+
+
+# -- keys -----------------------------------------------------------------------------------
+
+_ID_FIELD = re.compile(r"^(0?\d*)d?$")
+
+
+@column_kind("sequence")
+class SequenceColumn(ColumnSpec):
+    """Integers start, start+step, … by row: a surrogate key."""
+
+    numeric: ClassVar[bool] = True
+    start: int = 0
+    step: int = Field(1, description="must not be 0")
+
+    @field_validator("step")
+    @classmethod
+    def _nonzero(cls, step: int) -> int:
+        if step == 0:
+            raise ValueError("step must not be 0, or every row gets the same key")
+        return step
+
+
+@column_kind("id")
+class IdColumn(ColumnSpec):
+    """Formatted ids such as `CUST-00042`: unique by construction, derived from the row number."""
+
+    format: str = Field(description="a pattern with one integer field, e.g. CUST-{:05d}")
+    start: int = Field(0, ge=0)
+
+    @field_validator("format")
+    @classmethod
+    def _one_integer_field(cls, pattern: str) -> str:
+        try:
+            fields = [f for f in string.Formatter().parse(pattern) if f[1] is not None]
+        except ValueError as error:
+            raise ValueError(f"format {pattern!r} is not a valid pattern ({error})") from None
+        if len(fields) != 1 or fields[0][1] != "" or fields[0][3]:
+            raise ValueError(f"format {pattern!r} needs exactly one field `{{}}` or `{{:05d}}`")
+        if not _ID_FIELD.match(fields[0][2] or ""):
+            raise ValueError(f"format {pattern!r}: only zero-padded integer fields like {{:05d}} work")
+        return pattern
+
+    @property
+    def parts(self) -> tuple[str, int, str]:
+        """(prefix, zero-pad width, suffix) of the pattern."""
+        (prefix, _, spec, _), *rest = string.Formatter().parse(self.format)
+        suffix = "".join(literal for literal, *_ in rest)
+        digits = (spec or "").rstrip("d")
+        return prefix, int(digits) if digits else 0, suffix
+
+
+@column_kind("uuid")
+class UuidColumn(ColumnSpec):
+    """Version-4-shaped UUID strings derived from the row number: unique and reproducible."""
+
+
+# -- numeric distributions ------------------------------------------------------------------
+
+Positive = Field(gt=0)
+
+
+class Distribution(ColumnSpec):
+    numeric: ClassVar[bool] = True
+
+
+@column_kind("normal")
+class NormalColumn(Distribution):
+    """Normal(mean, std); pair with `clip` for physical bounds."""
+
+    mean: float
+    std: float = Positive
+
+
+@column_kind("lognormal")
+class LogNormalColumn(Distribution):
+    """exp(Normal(mean, sigma)): prices, revenue, sizes. `mean`/`sigma` are of the log."""
+
+    mean: float
+    sigma: float = Positive
+
+
+@column_kind("pareto")
+class ParetoColumn(Distribution):
+    """Pareto with shape `alpha` and minimum `scale`: heavy-tailed popularity, wealth."""
+
+    alpha: float = Positive
+    scale: float = Field(1.0, gt=0)
+
+
+@column_kind("exponential")
+class ExponentialColumn(Distribution):
+    """Exponential with mean `scale`: durations, waiting times."""
+
+    scale: float = Positive
+
+
+@column_kind("gamma")
+class GammaColumn(Distribution):
+    shape: float = Positive
+    scale: float = Field(1.0, gt=0)
+
+
+@column_kind("beta")
+class BetaColumn(Distribution):
+    """Beta(a, b) on [0, 1]: rates and shares."""
+
+    a: float = Positive
+    b: float = Positive
+
+
+@column_kind("weibull")
+class WeibullColumn(Distribution):
+    shape: float = Positive
+    scale: float = Field(1.0, gt=0)
+
+
+@column_kind("poisson")
+class PoissonColumn(Distribution):
+    """Poisson counts with mean `lam`."""
+
+    lam: float = Field(ge=0)
+
+
+@column_kind("zipf")
+class ZipfColumn(Distribution):
+    """Zipf ranks 1, 2, … with exponent `a` > 1: a few values very common, a long tail."""
+
+    a: float = Field(gt=1)
+
+
+@column_kind("uniform")
+class UniformColumn(Distribution):
+    """Uniform on [low, high) (or integers low..high inclusive): only when asked for by name."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "UniformColumn":
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be above low ({self.low})")
+        return self
+
+
+# -- categorical and simple values -------------------------------------------------------------
+
+
+@column_kind("categorical")
+class CategoricalColumn(ColumnSpec):
+    """One of `values`, drawn with the given weights (normalised; they need not sum to 1)."""
+
+    values: dict[Scalar, float] = Field(description="value: weight, or a list for equal weights")
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _list_means_equal_weights(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            if len(set(map(repr, value))) != len(value):
+                raise ValueError("values lists a value twice")
+            return {item: 1.0 for item in value}
+        return value
+
+    @field_validator("values")
+    @classmethod
+    def _positive_weights(cls, values: dict[Scalar, float]) -> dict[Scalar, float]:
+        if not values:
+            raise ValueError("values is empty: list at least one value with its weight")
+        bad = {key: weight for key, weight in values.items() if not weight > 0}
+        if bad:
+            raise ValueError(
+                f"weights must be positive, got {bad}; drop a value instead of weighting it 0"
+            )
+        return values
+
+    @model_validator(mode="after")
+    def _one_type(self) -> "CategoricalColumn":
+        kinds = {_scalar_family(value) for value in self.values}
+        if len(kinds) > 1:
+            raise ValueError(f"values mix types ({', '.join(sorted(kinds))}); use one type")
+        return self
+
+    @property
+    def weights(self) -> dict[Scalar, float]:
+        total = sum(self.values.values())
+        return {value: weight / total for value, weight in self.values.items()}
+
+
+def _scalar_family(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, date):
+        return "date"
+    return "string"
+
+
+@column_kind("boolean")
+class BooleanColumn(ColumnSpec):
+    """True with probability `p`."""
+
+    p: float = Field(ge=0, le=1)
+
+
+@column_kind("constant")
+class ConstantColumn(ColumnSpec):
+    """The same value on every row."""
+
+    value: Scalar
+
+    def is_numeric(self) -> bool:
+        return isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
+
+
+# -- dates and times ----------------------------------------------------------------------------
+
+
+class _Between(ColumnSpec):
+    start: DateBound
+    end: DateBound
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _bound(cls, value: Any) -> DateBound:
+        return parse_bound(value)
+
+
+@column_kind("date")
+class DateColumn(_Between):
+    """A calendar date between `start` and `end` (inclusive), absolute or relative to as_of."""
+
+
+@column_kind("timestamp")
+class TimestampColumn(_Between):
+    """A timestamp from the start of `start` to the end of `end`, in `unit` precision (UTC)."""
+
+    unit: Literal["s", "ms", "us"] = "us"
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+
+@column_kind("faker")
+class FakerColumn(ColumnSpec):
+    """Text from any Faker provider method, sampled from a pool of distinct values."""
+
+    provider: str = Field(description="a Faker method name, e.g. company, city, phone_number")
+    locale: str = "en_US"
+    pool: int = Field(5000, ge=1, le=1_000_000, description="distinct values to sample from")
+    args: dict[str, Scalar] = Field(default_factory=dict)
+
+
+@column_kind("expression")
+class ExpressionColumn(ColumnSpec):
+    """A value computed from other columns of the row, e.g. `quantity * unit_price`."""
+
+    numeric: ClassVar[bool] = True
+    expr: str
+
+    @field_validator("expr")
+    @classmethod
+    def _parses(cls, text: str) -> str:
+        _parse_or_raise(parse_expression, text)
+        return text
+
+    @property
+    def expression(self):
+        return parse_expression(self.expr)
+
+    def depends_on(self) -> frozenset[str]:
+        return self.expression.columns
+
+
+@column_kind("template")
+class TemplateColumn(ColumnSpec):
+    """A string built from other columns, e.g. `{slug(first_name)}.{slug(last_name)}@example.com`."""
+
+    template: str
+
+    @field_validator("template")
+    @classmethod
+    def _parses(cls, text: str) -> str:
+        _parse_or_raise(parse_template, text)
+        return text
+
+    @property
+    def parsed(self) -> Template:
+        return parse_template(self.template)
+
+    def depends_on(self) -> frozenset[str]:
+        return self.parsed.columns
+
+
+ARROW_TYPE_NAMES = ("int64", "float64", "string", "bool", "date32", "timestamp[us]")
+
+
+@column_kind("python")
+class PythonColumn(ColumnSpec):
+    """Python API only: `fn(columns: dict[str, pyarrow.Array], rng) -> array-like` per block.
+
+    Not loadable from a spec file (a file is data, never code)."""
+
+    numeric: ClassVar[bool] = True
+    fn: Callable[..., Any]
+    depends: tuple[str, ...] = ()
+    type: Literal["int64", "float64", "string", "bool", "date32", "timestamp[us]"] = "float64"
+
+    def depends_on(self) -> frozenset[str]:
+        return frozenset(self.depends)
+
+
+def _parse_or_raise(parse: Callable[[str], Any], text: str) -> None:
+    try:
+        parse(text)
+    except ExpressionError as error:
+        # pydantic turns ValueError into a validation error at this field
+        raise ValueError(error.message + (f" — {error.hint}" if error.hint else "")) from None
+
+
+# -- conditional columns ------------------------------------------------------------------------
+
+
+class ConditionalColumn(BaseModel):
+    """Parameters that depend on another column: one full column spec per value of `by`.
+
+    Written in YAML as a normal column plus `by:` and `cases:`; each case inherits the column's
+    kind and parameters and overrides what it names (or names another kind, e.g. a constant 0
+    for the Free tier)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    kind_name: ClassVar[str] = "conditional"
+
+    by: str
+    cases: tuple[tuple[Scalar, ColumnSpec], ...]
+    default: ColumnSpec | None = None
+    nulls: float = Field(0.0, ge=0.0, le=1.0)
+    round: int | None = Field(None, ge=0, le=12)
+    clip: Clip | None = None
+    description: str | None = None
+
+    @property
+    def kind(self) -> str:
+        kinds = {branch.kind for branch in self.branches()}
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+    def branches(self) -> list[ColumnSpec]:
+        return [case for _, case in self.cases] + ([self.default] if self.default else [])
+
+    def is_numeric(self) -> bool:
+        return all(branch.is_numeric() for branch in self.branches())
+
+    def depends_on(self) -> frozenset[str]:
+        needed = {self.by}
+        for branch in self.branches():
+            needed |= branch.depends_on()
+        return frozenset(needed)
+
+
+AnyColumn = ColumnSpec | ConditionalColumn
+
+MODIFIERS = ("nulls", "round", "clip", "description")
+CONDITIONAL_KEYS = ("by", "cases", "default")

@@ -1,0 +1,377 @@
+"""Loading a spec: YAML text (with line numbers) or a mapping → `DatasetSpec`, or every problem.
+
+Loose input is coerced here, once (CONVENTIONS 5). Each column is validated on its own, so a
+broken column never hides the problems of the others; then the cross-column checks run on
+what parsed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from fabula.errors import Issue, SpecError, did_you_mean
+from fabula.spec.checks import check_dataset
+from fabula.spec.columns import (
+    COLUMN_KINDS,
+    CONDITIONAL_KEYS,
+    MODIFIERS,
+    AnyColumn,
+    ColumnSpec,
+    ConditionalColumn,
+)
+from fabula.spec.model import DatasetSpec, TableSpec
+
+Path_ = tuple[str | int, ...]
+
+
+class SourceMap:
+    """Where each key of a YAML document was written, to point issues at a file and line."""
+
+    def __init__(self, file: str | None, lines: Mapping[Path_, int] | None = None):
+        self.file = file
+        self.lines = dict(lines or {})
+
+    def line(self, path: Path_) -> int | None:
+        for end in range(len(path), -1, -1):
+            found = self.lines.get(tuple(path[:end]))
+            if found is not None:
+                return found
+        return None
+
+    def issue(self, code: str, path: Path_, message: str, **extra: Any) -> Issue:
+        return Issue(code, dotted(path), message, file=self.file, line=self.line(path), **extra)
+
+
+def dotted(path: Path_) -> str:
+    return ".".join(str(part) for part in path)
+
+
+# -- YAML with line numbers ----------------------------------------------------------------------
+
+
+def read_yaml(text: str, *, file: str | None = None) -> tuple[Any, SourceMap]:
+    """Parse YAML, remembering the line of every key; malformed YAML is a SpecError."""
+    source = SourceMap(file)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, source
+        issues: list[Issue] = []
+        data = _construct(loader, node, (), source, issues)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        raise SpecError([Issue(
+            "malformed-yaml", "", f"the file is not valid YAML: {problem}",
+            hint="check indentation and quoting near this line (tabs are not allowed)",
+            file=file, line=mark.line + 1 if mark else None,
+        )]) from None
+    finally:
+        loader.dispose()
+    if issues:
+        raise SpecError(issues)
+    return data, source
+
+
+def _construct(loader, node, path: Path_, source: SourceMap, issues: list[Issue]) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            child = (*path, key)
+            source.lines.setdefault(child, key_node.start_mark.line + 1)
+            if key in result:
+                issues.append(Issue(
+                    "duplicate-key", dotted(child), f"key `{key}` is written twice",
+                    hint="keep one; YAML would silently use the last", file=source.file,
+                    line=key_node.start_mark.line + 1,
+                ))
+                continue
+            result[key] = _construct(loader, value_node, child, source, issues)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            source.lines.setdefault((*path, index), item.start_mark.line + 1)
+            items.append(_construct(loader, item, (*path, index), source, issues))
+        return items
+    return loader.construct_object(node, deep=True)
+
+
+# -- mapping → spec --------------------------------------------------------------------------------
+
+
+def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
+    """Validate a mapping into a DatasetSpec, raising SpecError with every problem found."""
+    source = source or SourceMap(None)
+    issues: list[Issue] = []
+    if not isinstance(data, Mapping):
+        raise SpecError([source.issue(
+            "wrong-type", (), "a spec is a mapping with `name`, `seed` and `tables`",
+            value=_short(data), hint="start the file with `name: my_dataset`",
+        )])
+    header = {key: value for key, value in data.items() if key != "tables"}
+    header_model = _validate(_DatasetHeader, header, (), source, issues, what="the dataset")
+    tables: dict[str, TableSpec] = {}
+    raw_tables = data.get("tables")
+    if raw_tables is None:
+        issues.append(source.issue("missing-parameter", ("tables",), "the spec has no `tables`",
+                                   hint="add `tables:` with at least one table"))
+    elif not isinstance(raw_tables, Mapping) or not raw_tables:
+        issues.append(source.issue("wrong-type", ("tables",), "`tables` must map table names to tables",
+                                   value=_short(raw_tables), hint="tables:\n      customers:\n        rows: 1000\n        columns: {...}"))
+    else:
+        for name, raw in raw_tables.items():
+            table = _build_table(raw, ("tables", name), source, issues)
+            if table is not None:
+                tables[str(name)] = table
+    broken = _broken_columns(issues)
+    spec = None
+    if header_model is not None and raw_tables is not None:
+        try:
+            spec = DatasetSpec(**header_model.model_dump(exclude_unset=True), tables=tables)
+        except ValidationError as error:  # only reachable through odd header values
+            issues.extend(_from_pydantic(error, (), source, DatasetSpec, "the dataset"))
+    if spec is not None:
+        issues.extend(check_dataset(spec, source=source, broken=broken))
+    if issues:
+        raise SpecError(issues)
+    spec._source = data  # private: remembered for the manifest, not part of the value
+    spec._where = source
+    return spec
+
+
+class _DatasetHeader(BaseModel):
+    """The dataset's own keys, validated apart from its tables so both report at once."""
+
+    model_config = DatasetSpec.model_config
+    name: str = DatasetSpec.model_fields["name"]
+    seed: int = DatasetSpec.model_fields["seed"]
+    as_of: date | None = DatasetSpec.model_fields["as_of"]
+    description: str | None = None
+
+
+def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> TableSpec | None:
+    if not isinstance(raw, Mapping):
+        issues.append(source.issue("wrong-type", path, "a table is a mapping with `rows` and `columns`",
+                                   value=_short(raw), hint="rows: 1000\n      columns: {...}"))
+        return None
+    raw_columns = raw.get("columns")
+    columns: dict[str, AnyColumn] = {}
+    if not isinstance(raw_columns, Mapping) or not raw_columns:
+        issues.append(source.issue(
+            "missing-parameter" if raw_columns is None else "wrong-type", (*path, "columns"),
+            "a table needs `columns`, a mapping of column names to column specs",
+            **({} if raw_columns is None else {"value": _short(raw_columns)}),
+            hint="columns:\n        id: {kind: sequence}",
+        ))
+    else:
+        for name, column in raw_columns.items():
+            parsed = parse_column(column, (*path, "columns", name), source, issues)
+            if parsed is not None:
+                columns[str(name)] = parsed
+    rest = {key: value for key, value in raw.items() if key != "columns"}
+    before = len(issues)
+    header = _validate(_TableHeader, rest, path, source, issues, what="a table")
+    if header is None or len(issues) > before:
+        return None
+    return TableSpec.model_construct(**header.model_dump(exclude_unset=True), columns=columns)
+
+
+class _TableHeader(BaseModel):
+    model_config = TableSpec.model_config
+    rows: int = TableSpec.model_fields["rows"]
+    description: str | None = None
+
+
+# -- columns ---------------------------------------------------------------------------------------
+
+
+def parse_column(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> AnyColumn | None:
+    """One column spec, or None with its problems appended to `issues`."""
+    if isinstance(raw, ColumnSpec | ConditionalColumn):
+        return raw
+    if not isinstance(raw, Mapping):
+        if isinstance(raw, list) or raw is None:
+            issues.append(source.issue(
+                "wrong-type", path, "a column is a mapping with a `kind` and its parameters",
+                value=_short(raw), hint="e.g. {kind: lognormal, mean: 3, sigma: 0.5}",
+            ))
+            return None
+        raw = {"kind": "constant", "value": raw}  # `country: US` is a constant
+    if "by" in raw or "cases" in raw:
+        return _parse_conditional(raw, path, source, issues)
+    return _parse_plain(raw, path, source, issues)
+
+
+def _parse_plain(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> ColumnSpec | None:
+    kind = raw.get("kind")
+    if kind is None:
+        issues.append(source.issue(
+            "missing-kind", path, "the column has no `kind`",
+            hint=f"add `kind:` with one of: {', '.join(sorted(COLUMN_KINDS))}",
+        ))
+        return None
+    model = COLUMN_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        hint = did_you_mean(str(kind), COLUMN_KINDS) or f"known kinds: {', '.join(sorted(COLUMN_KINDS))}"
+        issues.append(source.issue("unknown-kind", (*path, "kind"), "unknown column kind",
+                                   value=kind, hint=hint))
+        return None
+    if kind == "python" and source.file is not None:
+        issues.append(source.issue(
+            "python-in-file", (*path, "kind"), "`python` columns run code, so a spec file cannot declare them",
+            hint="use an `expression` or `template` column, or build this column in Python",
+        ))
+        return None
+    return _validate(model, raw, path, source, issues, what=f"a {kind} column")
+
+
+def _parse_conditional(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> ConditionalColumn | None:
+    shared = {key: value for key, value in raw.items() if key not in (*CONDITIONAL_KEYS, *MODIFIERS)}
+    outer = {key: value for key, value in raw.items() if key in (*CONDITIONAL_KEYS, *MODIFIERS)}
+    before = len(issues)
+    if not isinstance(raw.get("by"), str):
+        issues.append(source.issue(
+            "missing-parameter" if "by" not in raw else "wrong-type", (*path, "by"),
+            "conditional parameters need `by:`, the column they depend on",
+            **({"value": raw["by"]} if "by" in raw else {}), hint="e.g. by: tier",
+        ))
+    cases_raw = raw.get("cases")
+    cases: list[tuple[Any, ColumnSpec]] = []
+    if not isinstance(cases_raw, Mapping) or not cases_raw:
+        issues.append(source.issue(
+            "missing-parameter" if cases_raw is None else "wrong-type", (*path, "cases"),
+            "`by:` needs `cases:`, one set of parameters per value of the `by` column",
+            hint="cases:\n          Enterprise: {mean: 11, sigma: 0.5}\n          Pro: {mean: 8, sigma: 0.6}",
+        ))
+    else:
+        for key, case in cases_raw.items():
+            branch = _parse_branch(shared, case, (*path, "cases", key), source, issues)
+            if branch is not None:
+                cases.append((key, branch))
+    default = None
+    if raw.get("default") is not None:
+        default = _parse_branch(shared, raw["default"], (*path, "default"), source, issues)
+    if len(issues) > before:
+        return None
+    outer.pop("cases", None)
+    outer.pop("default", None)
+    return _validate(ConditionalColumn, {**outer, "cases": tuple(cases), "default": default},
+                     path, source, issues, what="a conditional column")
+
+
+def _parse_branch(shared: Mapping[str, Any], case: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> ColumnSpec | None:
+    """A case inherits the column's kind and parameters unless it names another kind."""
+    if not isinstance(case, Mapping):
+        case = {"kind": "constant", "value": case}  # `Free: 0`
+    if "kind" in case and case["kind"] != shared.get("kind"):
+        merged = dict(case)
+    else:
+        merged = {**shared, **case}
+    parsed = _parse_plain(merged, path, source, issues)
+    return parsed if parsed is None or isinstance(parsed, ColumnSpec) else None
+
+
+# -- pydantic errors → issues ----------------------------------------------------------------------
+
+
+def _validate(model: type[BaseModel], raw: Mapping[str, Any], path: Path_, source: SourceMap,
+              issues: list[Issue], *, what: str):
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as error:
+        issues.extend(_from_pydantic(error, path, source, model, what))
+        return None
+
+
+def _from_pydantic(error: ValidationError, path: Path_, source: SourceMap,
+                   model: type[BaseModel], what: str) -> list[Issue]:
+    found = []
+    for detail in error.errors(include_url=False):
+        loc = tuple(part for part in detail["loc"] if not _is_union_tag(part))
+        where = (*path, *loc)
+        kind = detail["type"]
+        field = str(loc[-1]) if loc else ""
+        if kind == "extra_forbidden":
+            known = [name for name in _field_names(model) if name not in ("kind",)]
+            found.append(source.issue(
+                "unknown-key", where, f"unknown key `{field}` for {what}",
+                hint=did_you_mean(field, known) or f"{what} accepts: {', '.join(known)}",
+            ))
+        elif kind == "missing":
+            found.append(source.issue(
+                "missing-parameter", where, f"{what} needs `{field}`",
+                hint=_describe_field(model, field),
+            ))
+        else:
+            message = detail["msg"]
+            message = message.removeprefix("Value error, ")
+            found.append(source.issue(
+                "bad-value" if kind in _VALUE_ERRORS else "wrong-type", where,
+                f"{field or what}: {message[0].lower() + message[1:]}" if message else field,
+                value=_short(detail.get("input")), hint=_describe_field(model, field),
+            ))
+    return found
+
+
+_VALUE_ERRORS = {"value_error", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                 "literal_error", "assertion_error"}
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in ("function-after", "function-before"))
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _describe_field(model: type[BaseModel], field: str) -> str | None:
+    info = model.model_fields.get(field)
+    if info is None:
+        return None
+    text = info.description
+    annotation = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
+    if text:
+        return f"`{field}` is {text}"
+    return f"`{field}` takes a value of type {annotation}"
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    return value if len(text) <= 80 else text[:77] + "..."
+
+
+# -- entry points -----------------------------------------------------------------------------------
+
+
+def load_text(text: str, *, file: str | None = None) -> DatasetSpec:
+    data, source = read_yaml(text, file=file)
+    return build_spec(data, source)
+
+
+def load_file(path: str | Path) -> DatasetSpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError([Issue("unreadable-file", "", f"cannot read the spec file: {error.strerror}",
+                               file=str(path), hint="check the path")]) from None
+    return load_text(text, file=str(path))
+
+
+def _broken_columns(issues: list[Issue]) -> set[tuple[str, str]]:
+    """(table, column) pairs that failed to parse: they exist, so references to them are fine."""
+    broken = set()
+    for issue in issues:
+        parts = issue.path.split(".")
+        if len(parts) >= 4 and parts[0] == "tables" and parts[2] == "columns":
+            broken.add((parts[1], parts[3]))
+    return broken

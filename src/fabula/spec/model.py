@@ -1,0 +1,64 @@
+"""The spec: frozen models that mirror the YAML (dataset → tables → ordered columns)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from fabula.spec.columns import AnyColumn
+
+
+class TableSpec(BaseModel):
+    """A table: how many rows and its columns in output order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    rows: int = Field(ge=0, description="row count before --scale")
+    columns: dict[str, AnyColumn]
+    description: str | None = None
+
+
+class DatasetSpec(BaseModel):
+    """A dataset: a name, one root seed, an optional `as_of` date and its tables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    name: str
+    seed: int = Field(0, ge=0, lt=2**63)
+    as_of: date | None = Field(None, description="what relative dates count from; default today")
+    description: str | None = None
+    tables: dict[str, TableSpec]
+
+    _source: Any = PrivateAttr(default=None)
+    _where: Any = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Any:
+        """The mapping the spec was loaded from, as written (for the manifest)."""
+        return self._source
+
+    @property
+    def where(self) -> Any:
+        """The file and lines it was written at (a `SourceMap`), to point later issues there."""
+        return self._where
+
+    def canonical(self) -> dict[str, Any]:
+        """A JSON-ready form of the spec that does not depend on how it was written."""
+        return json.loads(json.dumps(self.model_dump(mode="python"), default=_plain, sort_keys=True))
+
+    def spec_hash(self) -> str:
+        """sha256 of the canonical form: equal specs hash equal, whatever their YAML layout."""
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if callable(value):
+        return f"python:{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', repr(value))}"
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
