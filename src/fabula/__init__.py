@@ -8,7 +8,7 @@
 
 __version__ = "0.1.0"
 
-from fabula.api import compile_plan, generate, load_spec, preview  # noqa: E402
+from fabula.api import column, compile_plan, generate, load_spec, preview  # noqa: E402
 from fabula.errors import FabulaError, Issue, OutputError, SpecError, UsageError  # noqa: E402
 from fabula.plan import Plan  # noqa: E402
 from fabula.spec import DatasetSpec, TableSpec  # noqa: E402
@@ -16,8 +16,10 @@ from fabula.spec import DatasetSpec, TableSpec  # noqa: E402
 __all__ = [
     # the workflow
     "load_spec", "compile_plan", "preview", "generate",
+    # building specs in Python
+    "DatasetSpec", "TableSpec", "column",
     # values
-    "DatasetSpec", "TableSpec", "Plan",
+    "Plan",
     # errors
     "FabulaError", "SpecError", "UsageError", "OutputError", "Issue",
 ]

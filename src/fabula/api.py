@@ -14,7 +14,9 @@ from fabula.errors import Issue, SpecError
 from fabula.plan import Plan, compile_plan as _compile
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.sinks.parquet import ParquetSink
-from fabula.spec import DatasetSpec, build_spec, load_file, load_text
+from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
+from fabula.spec.checks import check_dataset
+from fabula.spec.load import SourceMap, parse_column
 
 SpecSource = DatasetSpec | Mapping[str, Any] | str | Path
 
@@ -28,7 +30,7 @@ def load_spec(source: SpecSource) -> DatasetSpec:
     'd'
     """
     if isinstance(source, DatasetSpec):
-        return source
+        return _checked(source)
     if isinstance(source, Mapping):
         return build_spec(dict(source))
     if isinstance(source, Path):
@@ -44,6 +46,29 @@ def load_spec(source: SpecSource) -> DatasetSpec:
                 hint=f"give a path to a YAML file, or one of: {', '.join(builtin_names())}")])
         return load_text(source)
     raise TypeError(f"cannot load a spec from {type(source).__name__}")
+
+
+def column(kind: str, **parameters: Any) -> AnyColumn:
+    """A column spec built in Python, validated like the same mapping in YAML.
+
+    >>> column("lognormal", mean=8, sigma=0.6, round=2).sigma
+    0.6
+    >>> column("lognormal", by="tier", cases={"Pro": {"mean": 8, "sigma": 0.6}, "Free": 0}).by
+    'tier'
+    """
+    issues: list[Issue] = []
+    parsed = parse_column({"kind": kind, **parameters}, (), SourceMap(None), issues)
+    if issues:
+        raise SpecError(issues)
+    return parsed
+
+
+def _checked(spec: DatasetSpec) -> DatasetSpec:
+    """A spec built from models directly gets the same cross-column checks as a loaded one."""
+    issues = check_dataset(spec, source=spec.where or SourceMap(None), broken=set())
+    if issues:
+        raise SpecError(issues)
+    return spec
 
 
 def compile_plan(source: SpecSource | Plan, *, seed: int | None = None, scale: float = 1.0,

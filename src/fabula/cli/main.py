@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import fabula
 from fabula.errors import FabulaError
@@ -96,13 +97,26 @@ def preview(spec, rows, only, seed, scale, as_of):
     for name, table in fabula.preview(plan_, rows=rows).items():
         if only and name not in only:
             continue
-        grid = Table(title=f"{name} ({plan_.table(name).rows:,} rows)", title_justify="left",
-                     title_style="bold")
+        out.print(_preview_grid(f"{name} ({plan_.table(name).rows:,} rows)", table))
+
+
+def _preview_grid(title: str, table) -> Table:
+    """Rows as rows when they fit the terminal; otherwise one line per column (wide tables)."""
+    cells = [[Text("∅", style="dim") if value is None else Text(str(value)) for value in row.values()]
+             for row in table.to_pylist()]
+    grid = Table(title=title, title_justify="left", title_style="bold")
+    if table.num_columns * 12 <= out.width:
         for field in table.schema:
             grid.add_column(field.name, overflow="fold")
-        for row in table.to_pylist():
-            grid.add_row(*("∅" if value is None else str(value) for value in row.values()))
-        out.print(grid)
+        for row in cells:
+            grid.add_row(*row)
+        return grid
+    grid.add_column("column", style="bold")
+    for index in range(len(cells)):
+        grid.add_column(f"row {index + 1}", overflow="fold")
+    for position, field in enumerate(table.schema):
+        grid.add_row(field.name, *(row[position] for row in cells))
+    return grid
 
 
 @cli.command()

@@ -59,7 +59,7 @@ def evaluate_template(template: Template, columns: Mapping[str, pa.Array], lengt
     ['#007', None]
     """
     pieces: list[pa.Array | pa.Scalar] = []
-    for number, part in enumerate(template.parts, start=1):
+    for part in template.parts:
         if isinstance(part, str):
             pieces.append(pa.scalar(part, pa.string()))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +24,16 @@ class _Between(Generator):
         return ctx.rng().integers(self.low, self.high, ctx.n, endpoint=True, dtype=np.int64)
 
     def describe(self):
-        return {"start": str(self.spec.start), "end": str(self.spec.end)}
+        return {"start": _shown(self.spec.start, self.low, self.arrow_type),
+                "end": _shown(self.spec.end, self.high, self.arrow_type)}
+
+
+def _shown(bound, value: int, arrow_type) -> str:
+    """A bound as written, with the date it resolved to when it was relative."""
+    if not isinstance(bound, str):
+        return str(bound)
+    days = value if pa.types.is_date32(arrow_type) else value // TICKS_PER_DAY[arrow_type.unit]
+    return f"{bound} ({date.fromordinal(EPOCH.toordinal() + days)})"
 
 
 @generator("date")

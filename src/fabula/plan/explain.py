@@ -56,8 +56,8 @@ def _type_name(arrow_type) -> str:
 
 def _format_parameters(parameters: dict[str, Any]) -> str:
     if "cases" in parameters:
-        rules = "; ".join(f"{key} → {rule}" for key, rule in parameters["cases"].items())
-        return f"by {parameters['by']}: {rules}"
+        rules = "\n".join(f"  {key} → {rule}" for key, rule in parameters["cases"].items())
+        return f"by {parameters['by']}:\n{rules}"
     parts = []
     for name, value in parameters.items():
         if isinstance(value, dict) and name == "values":
@@ -84,7 +84,7 @@ def render(plan: Plan) -> Group:
             grid.add_column(heading, overflow="fold")
         for column in table.columns:
             line = column_lines(column)
-            grid.add_row(line.name, line.type, line.kind, line.parameters, line.modifiers)
+            grid.add_row(*(Text(cell) for cell in (line.name, line.type, line.kind, line.parameters, line.modifiers)))
         parts.append(grid)
     return Group(*parts)
 

@@ -5,6 +5,7 @@ Run by the loader on whatever parsed, so one broken column never hides other pro
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from functools import lru_cache
@@ -49,6 +50,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
             issues.extend(_check_references(column, column_path, known, source))
             issues.extend(_check_cases(column, column_path, table, source))
             for branch_path, branch in _branches(column, column_path):
+                issues.extend(_check_finite(branch, branch_path, source))
                 issues.extend(_check_modifiers(branch, branch_path, source))
                 issues.extend(_check_dates(branch, branch_path, as_of, source))
                 issues.extend(_check_faker(branch, branch_path, source))
@@ -57,6 +59,8 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
         order = topological_order({name: column.depends_on() for name, column in table.columns.items()})
         if order and isinstance(order[0], list):
             for cycle in order:
+                if len(cycle) == 2:
+                    continue  # a column reading itself: _check_references already said so
                 issues.append(source.issue(
                     "cycle", (*path, "columns", cycle[0]),
                     f"columns depend on each other in a cycle: {' -> '.join(cycle)}",
@@ -89,10 +93,28 @@ def _check_references(column: AnyColumn, path, known: set[str], source) -> Itera
             yield source.issue("cycle", path, f"column `{name}` reads itself",
                                hint="a column cannot depend on its own value")
         elif ref not in known:
+            where, value = _reference_key(column, path, ref)
             yield source.issue(
-                "unknown-column", path, f"refers to column `{ref}`, which this table does not have",
+                "unknown-column", where, f"refers to column `{ref}`, which this table does not have",
                 hint=did_you_mean(ref, known) or f"columns here: {', '.join(sorted(known))}",
+                **({} if value is None else {"value": value}),
             )
+
+
+_REFERENCE_KEYS = {"expression": "expr", "template": "template", "python": "depends"}
+
+
+def _reference_key(column: AnyColumn, path, ref: str) -> tuple[tuple, object]:
+    """The key that names `ref` (`by`, `expr`, `template`) and what is written there."""
+    if isinstance(column, ConditionalColumn):
+        if ref == column.by:
+            return (*path, "by"), column.by
+        for branch_path, branch in _branches(column, path):
+            if ref in branch.depends_on():
+                return _reference_key(branch, branch_path, ref)
+        return path, None
+    key = _REFERENCE_KEYS.get(column.kind)
+    return ((*path, key), getattr(column, key)) if key else (path, None)
 
 
 def _check_cases(column: AnyColumn, path, table: "TableSpec", source) -> Iterator[Issue]:
@@ -162,12 +184,35 @@ def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issu
     start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
     if start > end:
         relative = any(isinstance(bound, str) for bound in (column.start, column.end))
+        def shown(bound, day):  # a relative bound also shows the date it means
+            return f"{bound} ({day})" if isinstance(bound, str) else str(day)
         yield source.issue(
             "inverted-dates", (*path, "start"),
-            f"start {column.start} ({start}) is after end {column.end} ({end})"
+            f"start {shown(column.start, start)} is after end {shown(column.end, end)}"
             + (f" with as_of {as_of}" if relative else ""),
-            hint="swap `start` and `end`",
+            hint="swap `start` and `end`"
+            + ("; relative bounds count from `as_of`, so -1y is before -6mo" if relative else ""),
         )
+
+
+def _check_finite(column: ColumnSpec, path, source) -> Iterator[Issue]:
+    """YAML reads `.inf` and `.nan` as numbers; no parameter or weight works with them."""
+    for name in type(column).model_fields:
+        value = getattr(column, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            yield source.issue("bad-value", (*path, name), f"`{name}` must be a finite number",
+                               value=value, hint="write an ordinary number; .inf and .nan are not usable here")
+    if isinstance(column, CategoricalColumn):
+        for key, weight in column.values.items():
+            if not math.isfinite(weight):
+                yield source.issue("bad-value", (*path, "values", key), f"the weight of {key!r} must be a finite number",
+                                   value=weight, hint="weights are relative: e.g. {a: 60, b: 30, c: 10}")
+    clip = column.clip
+    for side in ("min", "max"):
+        bound = getattr(clip, side, None)
+        if isinstance(bound, float) and not math.isfinite(bound):
+            yield source.issue("bad-value", (*path, "clip", side), "clip bounds must be finite numbers",
+                               value=bound, hint=f"leave `{side}` out for no bound on that side")
 
 
 def _check_faker(column: ColumnSpec, path, source) -> Iterator[Issue]:

@@ -6,6 +6,7 @@ These models only describe and validate parameters; the generators that draw val
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from datetime import date
@@ -67,10 +68,25 @@ class ColumnSpec(BaseModel):
     """Whether the kind draws numbers, so that `round` applies."""
 
     kind: str
+    """Filled in from the class when built in Python: `LogNormalColumn(mean=3, sigma=1)`."""
     nulls: float = Field(0.0, ge=0.0, le=1.0, description="fraction of rows set to null")
     round: int | None = Field(None, ge=0, le=12, description="decimals to round to")
     clip: Clip | None = None
     description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_from_class(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "kind" not in data and cls.kind_name:
+            return {"kind": cls.kind_name, **data}
+        return data
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_matches(cls, kind: str) -> str:
+        if cls.kind_name and kind != cls.kind_name:
+            raise ValueError(f"this model is for `{cls.kind_name}` columns, not `{kind}`")
+        return kind
 
     def depends_on(self) -> frozenset[str]:
         """Columns of the same row this column reads."""
@@ -221,6 +237,8 @@ class UniformColumn(Distribution):
     def _ordered(self) -> "UniformColumn":
         if self.high <= self.low:
             raise ValueError(f"high ({self.high}) must be above low ({self.low})")
+        if self.integer and math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"no integer lies between low ({self.low}) and high ({self.high})")
         return self
 
 

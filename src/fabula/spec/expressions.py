@@ -325,6 +325,9 @@ def parse_expression(text: str) -> Expression:
         body = ast.parse(source, mode="eval").body
     except SyntaxError as error:
         raise _syntax_error(source, error) from None
+    except ValueError as error:  # null bytes, on some Python versions
+        raise ExpressionError(f"cannot parse `{source}`: {error}", hint="remove control characters",
+                              text=source) from None
     except (RecursionError, MemoryError):
         raise _too_deep(source) from None
     return Expression(text, _Converter(source).convert(body, depth=0))
@@ -338,9 +341,8 @@ def _one_line(text: str) -> str:
 def _syntax_error(source: str, error: SyntaxError) -> ExpressionError:
     column = error.offset if error.offset and error.offset > 0 else None
     where = f" at column {column}" if column else ""
-    hint = "check for a missing operator, bracket or quote"
-    if error.msg.startswith("'(' was never closed") or "never closed" in error.msg:
-        hint = "close every bracket and quote"
+    hint = "close every bracket and quote" if "never closed" in error.msg else \
+        "check for a missing operator, bracket or quote"
     return ExpressionError(f"cannot parse `{source}`: {error.msg}{where}", hint=hint, text=source,
                            column=column)
 

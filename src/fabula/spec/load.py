@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+import dataclasses
+import types
+import typing
+from typing import Any, ClassVar, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -21,9 +24,11 @@ from fabula.spec.columns import (
     CONDITIONAL_KEYS,
     MODIFIERS,
     AnyColumn,
+    Clip,
     ColumnSpec,
     ConditionalColumn,
 )
+from fabula.spec.dates import DateBound
 from fabula.spec.model import DatasetSpec, TableSpec
 
 Path_ = tuple[str | int, ...]
@@ -35,6 +40,7 @@ class SourceMap:
     def __init__(self, file: str | None, lines: Mapping[Path_, int] | None = None):
         self.file = file
         self.lines = dict(lines or {})
+        self.pending: list[Issue] = []  # found while reading (duplicate keys), reported with the rest
 
     def line(self, path: Path_) -> int | None:
         for end in range(len(path), -1, -1):
@@ -67,6 +73,9 @@ def read_yaml(text: str, *, file: str | None = None) -> tuple[Any, SourceMap]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
+        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and context_mark is not None:  # where the unclosed bracket or quote began
+            problem += f" ({context} that starts on line {context_mark.line + 1})"
         raise SpecError([Issue(
             "malformed-yaml", "", f"the file is not valid YAML: {problem}",
             hint="check indentation and quoting near this line (tabs are not allowed)",
@@ -74,8 +83,7 @@ def read_yaml(text: str, *, file: str | None = None) -> tuple[Any, SourceMap]:
         )]) from None
     finally:
         loader.dispose()
-    if issues:
-        raise SpecError(issues)
+    source.pending.extend(issues)  # build_spec reports them along with every other problem
     return data, source
 
 
@@ -110,9 +118,9 @@ def _construct(loader, node, path: Path_, source: SourceMap, issues: list[Issue]
 def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     """Validate a mapping into a DatasetSpec, raising SpecError with every problem found."""
     source = source or SourceMap(None)
-    issues: list[Issue] = []
+    issues: list[Issue] = list(source.pending)
     if not isinstance(data, Mapping):
-        raise SpecError([source.issue(
+        raise SpecError([*issues, source.issue(
             "wrong-type", (), "a spec is a mapping with `name`, `seed` and `tables`",
             value=_short(data), hint="start the file with `name: my_dataset`",
         )])
@@ -138,8 +146,10 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
             spec = DatasetSpec(**header_model.model_dump(exclude_unset=True), tables=tables)
         except ValidationError as error:  # only reachable through odd header values
             issues.extend(_from_pydantic(error, (), source, DatasetSpec, "the dataset"))
-    if spec is not None:
-        issues.extend(check_dataset(spec, source=source, broken=broken))
+    as_of = header_model.as_of if header_model is not None else data.get("as_of")
+    checked = spec or DatasetSpec.model_construct(  # a broken header must not hide column problems
+        as_of=as_of if isinstance(as_of, date) else None, tables=tables)
+    issues.extend(check_dataset(checked, source=source, broken=broken))
     if issues:
         raise SpecError(issues)
     spec._source = data  # private: remembered for the manifest, not part of the value
@@ -155,6 +165,7 @@ class _DatasetHeader(BaseModel):
     seed: int = DatasetSpec.model_fields["seed"]
     as_of: date | None = DatasetSpec.model_fields["as_of"]
     description: str | None = None
+    also_accepts: ClassVar[tuple[str, ...]] = ("tables",)
 
 
 def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> TableSpec | None:
@@ -177,17 +188,18 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
             if parsed is not None:
                 columns[str(name)] = parsed
     rest = {key: value for key, value in raw.items() if key != "columns"}
-    before = len(issues)
     header = _validate(_TableHeader, rest, path, source, issues, what="a table")
-    if header is None or len(issues) > before:
-        return None
-    return TableSpec.model_construct(**header.model_dump(exclude_unset=True), columns=columns)
+    # with a broken header the table is still returned, so its columns get the cross-column
+    # checks; build_spec raises anyway because the header's issue is in `issues`
+    fields = header.model_dump(exclude_unset=True) if header is not None else {}
+    return TableSpec.model_construct(**fields, columns=columns)
 
 
 class _TableHeader(BaseModel):
     model_config = TableSpec.model_config
     rows: int = TableSpec.model_fields["rows"]
     description: str | None = None
+    also_accepts: ClassVar[tuple[str, ...]] = ("columns",)
 
 
 # -- columns ---------------------------------------------------------------------------------------
@@ -249,7 +261,7 @@ def _parse_conditional(raw: Mapping[str, Any], path: Path_, source: SourceMap, i
         issues.append(source.issue(
             "missing-parameter" if cases_raw is None else "wrong-type", (*path, "cases"),
             "`by:` needs `cases:`, one set of parameters per value of the `by` column",
-            hint="cases:\n          Enterprise: {mean: 11, sigma: 0.5}\n          Pro: {mean: 8, sigma: 0.6}",
+            **({} if cases_raw is None else {"value": _short(cases_raw)}), hint="cases:\n          Enterprise: {mean: 11, sigma: 0.5}\n          Pro: {mean: 8, sigma: 0.6}",
         ))
     else:
         for key, case in cases_raw.items():
@@ -259,12 +271,38 @@ def _parse_conditional(raw: Mapping[str, Any], path: Path_, source: SourceMap, i
     default = None
     if raw.get("default") is not None:
         default = _parse_branch(shared, raw["default"], (*path, "default"), source, issues)
+    _lift_shared(issues, before, shared, raw, path, source)
     if len(issues) > before:
         return None
     outer.pop("cases", None)
     outer.pop("default", None)
     return _validate(ConditionalColumn, {**outer, "cases": tuple(cases), "default": default},
                      path, source, issues, what="a conditional column")
+
+
+def _lift_shared(issues: list[Issue], start: int, shared: Mapping[str, Any], raw: Mapping[str, Any],
+                 path: Path_, source: SourceMap) -> None:
+    """A problem with a key written once, at the column level, is reported once and there,
+    not once per case that inherits it."""
+    branches = [((*path, "cases", key), case) for key, case in (raw.get("cases") or {}).items()] \
+        if isinstance(raw.get("cases"), Mapping) else []
+    if raw.get("default") is not None:
+        branches.append(((*path, "default"), raw["default"]))
+    inherited = {}
+    for branch_path, case in branches:
+        if isinstance(case, Mapping) and case.get("kind", shared.get("kind")) == shared.get("kind"):
+            for key in shared:
+                if key not in case:
+                    inherited[dotted((*branch_path, key))] = key
+    lifted, seen = [], set()
+    for issue in issues[start:]:
+        key = inherited.get(issue.path)
+        if key is not None:
+            issue = dataclasses.replace(issue, path=dotted((*path, key)), line=source.line((*path, key)))
+        if (issue.code, issue.path, issue.message) not in seen:
+            seen.add((issue.code, issue.path, issue.message))
+            lifted.append(issue)
+    issues[start:] = lifted
 
 
 def _parse_branch(shared: Mapping[str, Any], case: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> ColumnSpec | None:
@@ -294,29 +332,35 @@ def _validate(model: type[BaseModel], raw: Mapping[str, Any], path: Path_, sourc
 def _from_pydantic(error: ValidationError, path: Path_, source: SourceMap,
                    model: type[BaseModel], what: str) -> list[Issue]:
     found = []
-    for detail in error.errors(include_url=False):
-        loc = tuple(part for part in detail["loc"] if not _is_union_tag(part))
+    details = _merge_unions(error.errors(include_url=False))
+    known = [name for name in _field_names(model) if name not in ("kind",)]
+    # a misspelt key (`sigmma`) is one problem, not also a missing `sigma`: its hint names the fix
+    guessed = {_closest(str(detail["loc"][-1]), known) for detail in details
+               if detail["type"] == "extra_forbidden" and len(detail["loc"]) == 1}
+    for detail in details:
+        loc = detail["loc"]
         where = (*path, *loc)
         kind = detail["type"]
         field = str(loc[-1]) if loc else ""
         if kind == "extra_forbidden":
-            known = [name for name in _field_names(model) if name not in ("kind",)]
             found.append(source.issue(
                 "unknown-key", where, f"unknown key `{field}` for {what}",
                 hint=did_you_mean(field, known) or f"{what} accepts: {', '.join(known)}",
             ))
         elif kind == "missing":
+            if len(loc) == 1 and field in guessed:
+                continue
             found.append(source.issue(
                 "missing-parameter", where, f"{what} needs `{field}`",
                 hint=_describe_field(model, field),
             ))
         else:
-            message = detail["msg"]
-            message = message.removeprefix("Value error, ")
             found.append(source.issue(
                 "bad-value" if kind in _VALUE_ERRORS else "wrong-type", where,
-                f"{field or what}: {message[0].lower() + message[1:]}" if message else field,
-                value=_short(detail.get("input")), hint=_describe_field(model, field),
+                _message(detail, field, what),
+                # a whole-column check (loc empty) got the whole mapping: its message names the values
+                **({"value": _short(detail.get("input"))} if loc else {}),
+                hint=_describe_field(model, field) if len(loc) == 1 else None,
             ))
     return found
 
@@ -324,24 +368,94 @@ def _from_pydantic(error: ValidationError, path: Path_, source: SourceMap,
 _VALUE_ERRORS = {"value_error", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
                  "literal_error", "assertion_error"}
 
+# pydantic's tags for the members of a union such as `str | int | float | bool | date`
+_TYPE_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true or false",
+               "date": "a date like 2024-01-01", "datetime": "a date and time", "none": "empty"}
+
+
+def _merge_unions(details: list[dict]) -> list[dict]:
+    """One error per key: pydantic reports a value that fits no member of a union once per member."""
+    merged: dict[tuple, dict] = {}
+    for detail in details:
+        loc = tuple(part for part in detail["loc"] if not _is_union_tag(part))
+        tag = loc[-1] if len(loc) > 1 and loc[-1] in _TYPE_WORDS else None
+        key = loc[:-1] if tag else loc
+        if tag is None:
+            merged.setdefault((key, detail["type"]), {**detail, "loc": key})
+            continue
+        union = merged.setdefault((key, "union"), {**detail, "loc": key, "type": "union_type", "expected": []})
+        if detail["type"].endswith("_type"):  # a value of another type entirely
+            union["expected"].append(_TYPE_WORDS[tag])
+        else:  # the right type but an unusable value (`x` for a number): say that one
+            union["expected"] = [_TYPE_WORDS[tag]] + union["expected"]
+            union.setdefault("parsing", detail)
+    out = []
+    for detail in merged.values():
+        if detail["type"] == "union_type" and len(detail["expected"]) == 1 and "parsing" in detail:
+            detail = {**detail["parsing"], "loc": detail["loc"]}
+        out.append(detail)
+    return out
+
+
+def _message(detail: dict, field: str, what: str) -> str:
+    """pydantic's message in the user's words: the key, then what it should be."""
+    kind, message = detail["type"], detail["msg"]
+    subject = f"`{field}`" if field else what
+    if kind in ("value_error", "assertion_error"):  # our validators' messages, written for people
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return message if field else f"{what}: {message}"
+    if kind == "union_type":
+        words = list(dict.fromkeys(detail["expected"]))
+        if "a number" in words and "a whole number" in words:
+            words.remove("a whole number")
+        expected = words[0] if len(words) == 1 else ", ".join(words[:-1]) + (", or " if len(words) > 2 else " or ") + words[-1]
+        return f"{subject} should be {expected}"
+    for prefix, expected in (("model", "a mapping of keys to values"), ("dict", "a mapping of keys to values"),
+                             ("date", "a date like 2024-01-01"), ("int", "a whole number"),
+                             ("float", "a number"), ("bool", "true or false"), ("string", "text"),
+                             ("list", "a list")):
+        if kind.startswith(prefix) and (kind.endswith(("_type", "_parsing")) or kind == "int_from_float"):
+            return f"{subject} should be {expected}"
+    return f"{subject} {message.removeprefix('Input ')}" if message.startswith("Input ") else f"{subject}: {message}"
+
+
+def _closest(word: str, choices: list[str]) -> str | None:
+    hint = did_you_mean(word, choices)
+    return hint.split("`")[1] if hint else None
+
 
 def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in ("function-after", "function-before"))
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
+    return [*model.model_fields, *getattr(model, "also_accepts", ())]
 
 
 def _describe_field(model: type[BaseModel], field: str) -> str | None:
+    """A hint saying what a key takes, in YAML words (never a Python type or class name)."""
     info = model.model_fields.get(field)
     if info is None:
         return None
-    text = info.description
-    annotation = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
-    if text:
-        return f"`{field}` is {text}"
-    return f"`{field}` takes a value of type {annotation}"
+    if info.description:
+        return f"`{field}`: {info.description}"
+    words = _type_words(info.annotation)
+    return f"`{field}` takes {words}" if words else None
+
+
+def _type_words(annotation: Any) -> str | None:
+    if annotation == DateBound:
+        return "a date like 2024-01-01, `today`, or an offset from as_of such as -30d, -6mo, -2y"
+    if annotation is Clip:
+        return "bounds: {min: .., max: ..} or [min, max]; either may be left out"
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Literal:
+        return "one of: " + ", ".join(map(str, args))
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type_words(arg) for arg in args if arg is not type(None)]
+        return " or ".join(parts) if parts and all(parts) else None
+    return {int: "a whole number", float: "a number", bool: "true or false",
+            date: "a date like 2024-01-01"}.get(annotation)
 
 
 def _short(value: Any) -> Any:

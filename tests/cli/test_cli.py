@@ -1,0 +1,133 @@
+"""The `fabula` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from fabula.cli.main import cli, main
+
+from conftest import SMALL_SPEC
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fabula", *args], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "160"})
+
+
+@pytest.fixture
+def spec_file(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(SMALL_SPEC, sort_keys=False))
+    return path
+
+
+def invoke(*args: str):
+    """Run the CLI in-process, through `main` so exit codes match the real command."""
+    runner = CliRunner()
+    return runner.invoke(_entry, list(args), catch_exceptions=False)
+
+
+import click  # noqa: E402
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def _entry(ctx):
+    main(ctx.args)
+
+
+def test_help_lists_the_workflow():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("check", "plan", "preview", "generate", "scenarios"):
+        assert command in result.stdout
+    assert "fabula generate retail --out" in result.stdout
+
+
+def test_generate_writes_parquet_and_prints_a_summary(spec_file, tmp_path):
+    out = tmp_path / "out"
+    result = run("generate", str(spec_file), "--out", str(out), "--scale", "0.5", "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert "customers" in result.stdout and "2,500" in result.stdout and "rows/s" in result.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tables"]["events"]["rows"] == 4500 and manifest["scale"] == 0.5
+
+
+def test_generate_builtin_with_seed_and_as_of(tmp_path):
+    out = tmp_path / "retail"
+    result = invoke("generate", "retail", "--out", str(out), "--scale", "0.01", "--seed", "5",
+                    "--as-of", "2023-03-31", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["seed"], manifest["as_of"]) == (5, "2023-03-31")
+
+
+def test_existing_output_is_refused_with_a_hint(spec_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("generate", str(spec_file), "--out", str(out), "-q").exit_code == 0
+    result = run("generate", str(spec_file), "--out", str(out))
+    assert result.returncode == 2
+    assert "already exists" in result.stderr and "--mode overwrite" in result.stderr
+    assert run("generate", str(spec_file), "--out", str(out), "--mode", "overwrite", "-q").returncode == 0
+
+
+def test_plan_shows_tables_kinds_and_rules(spec_file):
+    result = invoke("plan", str(spec_file), "--scale", "2")
+    assert result.exit_code == 0, result.output
+    for text in ("customers", "10,000 rows", "lognormal", "by tier", "Enterprise", "categorical",
+                 "faker", "nulls 10%", "round 2"):
+        assert text in result.output, text
+
+
+def test_preview_shows_rows_without_writing(spec_file, tmp_path):
+    result = invoke("preview", str(spec_file), "--rows", "3", "--table", "customers")
+    assert result.exit_code == 0, result.output
+    assert "C-00000" in result.output and "C-00002" in result.output and "C-00003" not in result.output
+    assert "events" not in result.output
+    assert not any(tmp_path.glob("**/*.parquet"))
+
+
+def test_preview_unknown_table_names_the_choices(spec_file):
+    result = run("preview", str(spec_file), "--table", "custmers")
+    assert result.returncode == 2
+    assert "custmers" in result.stderr and "customers" in result.stderr
+
+
+def test_check_ok(spec_file):
+    result = invoke("check", str(spec_file))
+    assert result.exit_code == 0 and "ok" in result.output
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("--as-of", "yesterday"), "2024-12-31"),
+    (("--scale", "0"), "--scale"),
+    (("--seed", "-1"), "--seed"),
+    (("--workers", "0"), "--workers"),
+    (("--mode", "append"), "--mode"),
+])
+def test_bad_options_name_the_option(spec_file, tmp_path, args, needle):
+    result = run("generate", str(spec_file), "--out", str(tmp_path / "o"), *args)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_spec_name_lists_builtins(tmp_path):
+    result = run("plan", "retial")
+    assert result.returncode == 2
+    assert "retail" in result.stderr
+
+
+def test_scenarios_lists_and_prints_builtins():
+    listed = invoke("scenarios")
+    assert "retail" in listed.output.split()
+    printed = invoke("scenarios", "retail")
+    assert yaml.safe_load(printed.output)["name"] == "retail"
