@@ -44,6 +44,10 @@ How to read the result
     1 with more CPU seconds means parallelism, not less work per row.
     Memory sweep: goal is peak RSS at the largest size within ~20% of the smallest
     (ratio <= 1.2x), i.e. memory bounded by workers x one row group, not by row count.
+    Work is split into part files of 16 blocks (about 1M rows), so a run with fewer parts than
+    workers has idle threads and a lower peak: the "parts" column shows this, and the sweep
+    prints a note when its smallest size is affected (start at >= workers million rows, or use
+    --workers 1, to isolate the effect of row count).
     Speed figures are for this machine only; compare ratios, not seconds, across machines.
 
 Usage

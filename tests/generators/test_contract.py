@@ -35,10 +35,10 @@ COLUMN = "x"
 # -- one minimal example per kind --------------------------------------------------------------
 
 
-def noisy_double(columns: dict[str, pa.Array], rng: np.random.Generator) -> np.ndarray:
+def noisy_double(columns: dict[str, pa.Array], rng: np.random.Generator, n: int) -> np.ndarray:
     """A `python` column: twice its input plus noise from the column's own stream."""
     base = columns["base"].to_numpy(zero_copy_only=False)
-    return 2 * base + rng.normal(0.0, 1.0, len(base))
+    return 2 * base + rng.normal(0.0, 1.0, n)
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,14 @@ AS_OF = "2024-08-31"
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="module")
+def private_pool_cache(tmp_path_factory):
+    """Faker pools built here go to a temporary cache, not the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FABULA_CACHE_DIR", str(tmp_path_factory.mktemp("pools")))
+        yield
 
 
 def dataset(columns: dict[str, Any], *, rows: int, seed: int = 7) -> dict[str, Any]:
@@ -270,7 +278,7 @@ MIXED = {
 }
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(blocks_per_file=st.integers(1, 6), blocks_per_row_group=st.integers(1, 4),
        workers=st.integers(1, 3), rows=st.integers(0, 900))
 def test_any_grouping_of_blocks_gives_the_same_table(blocks_per_file, blocks_per_row_group, workers, rows):
@@ -304,8 +312,7 @@ def test_null_fraction_honoured_and_values_never_move(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_null_positions_depend_only_on_the_column_address(kind):
-    """The null mask is its own stream, keyed by (seed, table, column, block): whatever the kind or
-    its parameters, a column named `x` gets the same null rows."""
+    """Nulls come from their own (seed, table, column, block) stream: same rows whatever the kind."""
     nulled = block_column(plan_for(kind, rows=4_096, nulls=NULL_FRACTION), 0)
     reference = block_column(plan_for("sequence", rows=4_096, nulls=NULL_FRACTION), 0)
     assert values(pc.is_null(nulled)) == values(pc.is_null(reference))
@@ -316,7 +323,7 @@ def test_null_positions_depend_only_on_the_column_address(kind):
 
 def test_python_column_of_wrong_length_is_a_generation_error():
     """A `python` fn returning the wrong number of values fails naming the table and column."""
-    def three_values(columns, rng):
+    def three_values(columns, rng, n):
         return np.zeros(3)
 
     spec = build_spec(dataset({"x": {"kind": "python", "fn": three_values}}, rows=5))
@@ -327,8 +334,8 @@ def test_python_column_of_wrong_length_is_a_generation_error():
 
 def test_python_column_result_is_cast_to_declared_type():
     """A `python` fn may return plain lists; the column still has its declared type."""
-    def row_numbers(columns, rng):
-        return [int(i) for i in range(len(columns["n"]))]
+    def row_numbers(columns, rng, n):
+        return [int(i) for i in range(n)]
 
     spec = build_spec(dataset({"n": {"kind": "sequence"},
                                "x": {"kind": "python", "fn": row_numbers, "depends": ["n"], "type": "string"}},

@@ -117,7 +117,7 @@ def test_output_that_is_a_file_is_refused(small_spec, tmp_path):
 
 
 def _failing_spec(small_spec, fail_at_row: int):
-    def explode(columns, rng):
+    def explode(columns, rng, n):
         rows = np.asarray(columns["n"])
         if len(rows) and fabula_row[0] >= fail_at_row:
             raise RuntimeError("disk on fire")

@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         error.show()
         sys.exit(error.exit_code)
     except FabulaError as error:
-        err.print(str(error), markup=False, highlight=False)
+        err.print(str(error), markup=False, highlight=False, soft_wrap=True)  # one issue per line, never wrapped
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")

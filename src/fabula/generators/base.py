@@ -8,6 +8,7 @@ implements `_generate` (CONVENTIONS 4 and 7).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar, Mapping
@@ -189,6 +190,8 @@ def _numpy_modifiers(values: np.ndarray, spec, arrow_type: pa.DataType) -> np.nd
     clip = spec.clip
     if clip is not None and (clip.min is not None or clip.max is not None):
         low, high = (_bound_units(bound, arrow_type) for bound in (clip.min, clip.max))
+        if values.dtype.kind in "iu":
+            low, high = _whole_bounds(low, high)
         values = np.clip(values, low, high).astype(values.dtype, copy=False)
     if spec.round is not None and values.dtype.kind == "f":
         values = np.round(values, spec.round)
@@ -206,11 +209,19 @@ def _bound_units(bound, arrow_type: pa.DataType):
 
 
 def _clip_arrow(array: pa.Array, clip, arrow_type: pa.DataType) -> pa.Array:
-    if clip.min is not None:
-        array = pc.max_element_wise(array, pa.scalar(clip.min).cast(array.type))
-    if clip.max is not None:
-        array = pc.min_element_wise(array, pa.scalar(clip.max).cast(array.type))
+    low, high = clip.min, clip.max
+    if pa.types.is_integer(array.type):
+        low, high = _whole_bounds(low, high)
+    if low is not None:
+        array = pc.max_element_wise(array, pa.scalar(low).cast(array.type))
+    if high is not None:
+        array = pc.min_element_wise(array, pa.scalar(high).cast(array.type))
     return array
+
+
+def _whole_bounds(low, high):
+    """Clip bounds for integers: the smallest integer >= min and the largest <= max."""
+    return (None if low is None else math.ceil(low)), (None if high is None else math.floor(high))
 
 
 TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator, finish
+from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ConditionalGenerator(Generator):
         return cls(spec=spec, arrow_type=common_type([b.arrow_type for b in branches]),
                    cases=cases, default=default)
 
-    def generate(self, ctx: BlockContext) -> pa.Array:
+    def _generate(self, ctx: BlockContext) -> pa.Array:
         by = ctx.columns[self.spec.by]
         masks = case_masks(by, [key for key, _ in self.cases])
         parts: list[tuple[np.ndarray, pa.Array]] = []
@@ -40,7 +40,7 @@ class ConditionalGenerator(Generator):
         if self.default is not None:
             covered = np.logical_or.reduce(masks) if masks else np.zeros(ctx.n, dtype=bool)
             parts.append(self._branch(self.default, ctx, ~covered, "default"))
-        return finish(scatter(parts, ctx.n, self.arrow_type), self.spec, self.arrow_type, ctx)
+        return scatter(parts, ctx.n, self.arrow_type)
 
     @staticmethod
     def _branch(branch: Generator, ctx: BlockContext, mask: np.ndarray, label: str):

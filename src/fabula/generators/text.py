@@ -75,7 +75,7 @@ class TemplateGenerator(Generator):
 
 @generator("python")
 class PythonGenerator(Generator):
-    """`fn({name: array}, rng)` for Python API users; its result is cast to the declared type."""
+    """`fn({name: array}, rng, n)` for Python API users; its result is cast to the declared type."""
 
     spec: PythonColumn
 
@@ -85,7 +85,7 @@ class PythonGenerator(Generator):
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         inputs = {name: ctx.columns[name] for name in self.spec.depends}
-        result = self.spec.fn(inputs, ctx.rng())
+        result = self.spec.fn(inputs, ctx.rng(), ctx.n)
         array = result if isinstance(result, (pa.Array, pa.ChunkedArray)) else pa.array(result)
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pyarrow as pa
+
 from fabula.errors import Issue, SpecError
 from fabula.generators import CompileEnv, compile_column
 from fabula.plan.model import BLOCK_ROWS, ColumnPlan, Layout, Plan, TablePlan
@@ -44,6 +46,11 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
                 issues.append(where.issue("bad-column", ("tables", name, "columns", column_name),
                                           getattr(error, "message", str(error)), hint=getattr(error, "hint", None)))
                 continue
+            problem = modifier_problem(table.columns[column_name], generator.arrow_type)
+            if problem:
+                issues.append(where.issue("bad-modifier", ("tables", name, "columns", column_name), problem,
+                                          hint="remove it, or apply it inside the expression"))
+                continue
             compiled[column_name] = generator
             types[column_name] = generator.arrow_type
         columns = tuple(
@@ -55,3 +62,14 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
         raise SpecError(issues)
     return Plan(name=spec.name, seed=root_seed, as_of=pinned, scale=scale, spec_hash=spec.spec_hash(),
                 tables=tuple(tables), spec=spec, layout=layout or Layout())
+
+
+def modifier_problem(spec, arrow_type: pa.DataType) -> str | None:
+    """`round` and `clip` on a column whose type is only known once compiled (expressions)."""
+    numeric = pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+    temporal = pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)
+    if spec.round is not None and not numeric:
+        return f"`round` applies to numbers, and this column produces {arrow_type}"
+    if spec.clip is not None and not (numeric or temporal):
+        return f"`clip` applies to numbers and dates, and this column produces {arrow_type}"
+    return None

@@ -161,7 +161,8 @@ def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
     clip = column.clip
     if clip is None:
         return
-    is_date = isinstance(column, (DateColumn, TimestampColumn))
+    branches = column.branches() if isinstance(column, ConditionalColumn) else [column]
+    is_date = all(isinstance(branch, (DateColumn, TimestampColumn)) for branch in branches)
     for side in ("min", "max"):
         bound = getattr(clip, side)
         if bound is None:
@@ -175,7 +176,7 @@ def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
             return
         elif not is_date and isinstance(bound, date):
             yield source.issue("bad-modifier", (*path, "clip", side), "clip bounds of a numeric column must be numbers",
-                               value=bound)
+                               value=bound.isoformat(), hint="e.g. clip: {min: 0}")
 
 
 def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issue]:

@@ -396,7 +396,7 @@ ARROW_TYPE_NAMES = ("int64", "float64", "string", "bool", "date32", "timestamp[u
 
 @column_kind("python")
 class PythonColumn(ColumnSpec):
-    """Python API only: `fn(columns: dict[str, pyarrow.Array], rng) -> array-like` per block.
+    """Python API only: `fn(columns: dict[str, pyarrow.Array], rng, n) -> array-like` of n values per block.
 
     Not loadable from a spec file (a file is data, never code)."""
 

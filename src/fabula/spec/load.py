@@ -136,6 +136,7 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
                                    value=_short(raw_tables), hint="tables:\n      customers:\n        rows: 1000\n        columns: {...}"))
     else:
         for name, raw in raw_tables.items():
+            _check_name_is_text(name, ("tables", name), "table", source, issues)
             table = _build_table(raw, ("tables", name), source, issues)
             if table is not None:
                 tables[str(name)] = table
@@ -150,8 +151,8 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     checked = spec or DatasetSpec.model_construct(  # a broken header must not hide column problems
         as_of=as_of if isinstance(as_of, date) else None, tables=tables)
     issues.extend(check_dataset(checked, source=source, broken=broken))
-    if issues:
-        raise SpecError(issues)
+    if issues:  # in the file's order, as a reader goes through it (stable: a dict keeps its order)
+        raise SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
     spec._source = data  # private: remembered for the manifest, not part of the value
     spec._where = source
     return spec
@@ -184,6 +185,7 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
         ))
     else:
         for name, column in raw_columns.items():
+            _check_name_is_text(name, (*path, "columns", name), "column", source, issues)
             parsed = parse_column(column, (*path, "columns", name), source, issues)
             if parsed is not None:
                 columns[str(name)] = parsed
@@ -352,7 +354,7 @@ def _from_pydantic(error: ValidationError, path: Path_, source: SourceMap,
                 continue
             found.append(source.issue(
                 "missing-parameter", where, f"{what} needs `{field}`",
-                hint=_describe_field(model, field),
+                hint=_describe_field(model, field) or f"add `{field}: ...`",
             ))
         else:
             found.append(source.issue(
@@ -360,7 +362,7 @@ def _from_pydantic(error: ValidationError, path: Path_, source: SourceMap,
                 _message(detail, field, what),
                 # a whole-column check (loc empty) got the whole mapping: its message names the values
                 **({"value": _short(detail.get("input"))} if loc else {}),
-                hint=_describe_field(model, field) if len(loc) == 1 else None,
+                hint=_split_hint(detail)[1] or (_describe_field(model, str(loc[0])) if loc else None),
             ))
     return found
 
@@ -402,7 +404,7 @@ def _message(detail: dict, field: str, what: str) -> str:
     kind, message = detail["type"], detail["msg"]
     subject = f"`{field}`" if field else what
     if kind in ("value_error", "assertion_error"):  # our validators' messages, written for people
-        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        message = _split_hint(detail)[0]
         return message if field else f"{what}: {message}"
     if kind == "union_type":
         words = list(dict.fromkeys(detail["expected"]))
@@ -417,6 +419,15 @@ def _message(detail: dict, field: str, what: str) -> str:
         if kind.startswith(prefix) and (kind.endswith(("_type", "_parsing")) or kind == "int_from_float"):
             return f"{subject} should be {expected}"
     return f"{subject} {message.removeprefix('Input ')}" if message.startswith("Input ") else f"{subject}: {message}"
+
+
+def _split_hint(detail: dict) -> tuple[str, str | None]:
+    """A validator's `message — hint` (see columns._parse_or_raise) as (message, hint)."""
+    message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if detail["type"] not in ("value_error", "assertion_error") or " — " not in message:
+        return message, None
+    text, hint = message.split(" — ", 1)
+    return text, hint
 
 
 def _closest(word: str, choices: list[str]) -> str | None:
@@ -458,7 +469,23 @@ def _type_words(annotation: Any) -> str | None:
             date: "a date like 2024-01-01"}.get(annotation)
 
 
+def _check_name_is_text(name: Any, path: Path_, what: str, source: SourceMap, issues: list[Issue]) -> None:
+    """YAML reads an unquoted `on`, `no`, `yes`, `true` or `1` as a boolean or number, not a name."""
+    if isinstance(name, bool):
+        issues.append(source.issue(
+            "bad-name", path, f"the {what} name was read as {str(name).lower()}, not as a name", value=name,
+            hint="quote it, e.g. 'on': YAML reads unquoted on, off, yes, no, true and false as true/false",
+        ))
+    elif not isinstance(name, str):
+        issues.append(source.issue(
+            "bad-name", path, f"the {what} name was read as a {'date' if isinstance(name, date) else 'number'}, "
+            "not as a name", value=_short(name), hint=f"quote it, e.g. '{_short(name)}':",
+        ))
+
+
 def _short(value: Any) -> Any:
+    if isinstance(value, date):  # shown as written, not as Python's datetime.date(...)
+        return value.isoformat()
     text = repr(value)
     return value if len(text) <= 80 else text[:77] + "..."
 

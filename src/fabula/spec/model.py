@@ -45,13 +45,29 @@ class DatasetSpec(BaseModel):
         return self._where
 
     def canonical(self) -> dict[str, Any]:
-        """A JSON-ready form of the spec that does not depend on how it was written."""
-        return json.loads(json.dumps(self.model_dump(mode="python"), default=_plain, sort_keys=True))
+        """A JSON-ready form of the spec that does not depend on how it was written.
+
+        Fields come in the models' order whatever the YAML's key order; mappings the user
+        orders (tables, columns, categorical `values`, whose order picks which value each
+        draw maps to) keep their order, so specs that generate different data hash differently.
+        """
+        # serialize_as_any: columns are declared as the base ColumnSpec; dump each kind's own fields
+        dumped = _date_keys(self.model_dump(mode="python", serialize_as_any=True))
+        return json.loads(json.dumps(dumped, default=_plain))
 
     def spec_hash(self) -> str:
         """sha256 of the canonical form: equal specs hash equal, whatever their YAML layout."""
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        text = json.dumps(self.canonical(), separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _date_keys(value: Any) -> Any:
+    """json cannot write date keys (categorical values that are dates): write them as ISO text."""
+    if isinstance(value, dict):
+        return {(key.isoformat() if isinstance(key, date) else key): _date_keys(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_date_keys(item) for item in value]
+    return value
 
 
 def _plain(value: Any) -> Any:

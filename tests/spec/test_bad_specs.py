@@ -1,0 +1,350 @@
+"""Bad specs: every problem at once, each with file, line, dotted path, message, value and hint.
+
+One fixture per error code lives in tests/fixtures/bad_specs/. Each starts with one or more
+header lines
+
+    # expect: <code> at <dotted.path | (top level)> line <n | -> : <fragment> | <fragment> ...
+
+and loading it (through to a plan, as `fabula check` does) must give exactly those issues, each at
+that path and line, with every fragment somewhere in what the user reads (message, value, hint).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+import fabula
+from fabula.errors import SpecError
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "bad_specs"
+SOURCE = ROOT / "src" / "fabula"
+
+_EXPECT = re.compile(r"^# expect: (?P<code>[a-z]+(?:-[a-z]+)*) at (?P<path>.+?) line (?P<line>\d+|-): (?P<text>.*)$")
+
+
+@dataclass(frozen=True)
+class Expected:
+    code: str
+    path: str
+    line: int | None
+    fragments: tuple[str, ...]
+
+
+def expectations(file: Path) -> list[Expected]:
+    found = []
+    for text in file.read_text(encoding="utf-8").splitlines():
+        if not text.startswith("#"):
+            break
+        match = _EXPECT.match(text)
+        if match:
+            path = "" if match["path"] == "(top level)" else match["path"]
+            line = None if match["line"] == "-" else int(match["line"])
+            fragments = tuple(part.strip() for part in match["text"].split(" | ") if part.strip())
+            found.append(Expected(match["code"], path, line, fragments))
+    return found
+
+
+def issues_of(source) -> list[fabula.Issue]:
+    """The issues a spec raises on its way to a plan (what `fabula check` reports)."""
+    with pytest.raises(SpecError) as caught:
+        fabula.compile_plan(source)
+    return list(caught.value.issues)
+
+
+FIXTURE_FILES = sorted(FIXTURES.glob("*.yaml"))
+
+
+def test_every_fixture_has_a_header():
+    assert FIXTURE_FILES, f"no fixtures in {FIXTURES}"
+    for file in FIXTURE_FILES:
+        assert expectations(file), f"{file.name} has no `# expect:` header line"
+
+
+@pytest.mark.parametrize("file", FIXTURE_FILES, ids=[file.stem for file in FIXTURE_FILES])
+def test_bad_spec_fixture(file: Path):
+    expected = expectations(file)
+    issues = issues_of(str(file))
+    got = sorted((issue.code, issue.path) for issue in issues)
+    assert got == sorted((want.code, want.path) for want in expected), \
+        "exactly the expected issues, no more:\n" + "\n".join(issue.render() for issue in issues)
+    for want in expected:
+        issue = next(issue for issue in issues if (issue.code, issue.path) == (want.code, want.path))
+        assert issue.file == str(file)
+        assert issue.line == want.line, issue.render()
+        shown = issue.render()
+        for fragment in want.fragments:
+            assert fragment in shown, f"{fragment!r} not in:\n{shown}"
+        _assert_plain_words(issue)
+
+
+def _assert_plain_words(issue: fabula.Issue) -> None:
+    """What a user reads names YAML keys, never pydantic or Python internals."""
+    shown = issue.render()
+    for jargon in ("union_tag", "function-after", "function-before", "Input should", "instance of",
+                   "pydantic", "Column", "typing.", "datetime.date", "NoneType", "Value error",
+                   "Literal", "dictionary<"):
+        assert jargon not in shown, f"{jargon!r} in:\n{shown}"
+
+
+# -- every error code the loader and planner can produce has a fixture ---------------------------
+
+# Codes that cannot be a bad YAML file; each has its own test below.
+TESTED_ELSEWHERE = {
+    "unreadable-file": "test_unreadable_file",
+    "unknown-spec": "test_unknown_spec_name",
+}
+
+
+def codes_in_source() -> dict[str, list[str]]:
+    """Every literal code passed as the first argument to `Issue(...)` or `<x>.issue(...)`."""
+    codes: dict[str, list[str]] = {}
+    for file in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in ("Issue", "issue"):
+                continue
+            for code in _literal_codes(node.args[0]):
+                codes.setdefault(code, []).append(f"{file.relative_to(SOURCE)}:{node.lineno}")
+    return codes
+
+
+def _literal_codes(node: ast.expr) -> list[str]:
+    """A literal code, or both results of `"a" if test else "b"` (not the strings in the test)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _literal_codes(node.body) + _literal_codes(node.orelse)
+    return []
+
+
+def test_the_code_scan_finds_the_known_codes():
+    """Guards the scan itself: if it found nothing, the coverage test below would pass vacuously."""
+    found = codes_in_source()
+    for code in ("unknown-key", "unknown-kind", "wrong-type", "bad-value", "duplicate-key",
+                 "malformed-yaml", "cycle", "unknown-column", "bad-column"):
+        assert code in found, code
+
+
+def test_every_error_code_has_a_fixture():
+    covered = {want.code for file in FIXTURE_FILES for want in expectations(file)}
+    missing = {code: where for code, where in codes_in_source().items()
+               if code not in covered and code not in TESTED_ELSEWHERE}
+    assert not missing, f"error codes with no bad-spec fixture in {FIXTURES}: {missing}"
+
+
+def test_unreadable_file(tmp_path):
+    folder = tmp_path / "spec.yaml"
+    folder.mkdir()  # exists, ends in .yaml, but cannot be read as a file
+    (issue,) = issues_of(str(folder))
+    assert issue.code == "unreadable-file"
+    assert issue.file == str(folder)
+    assert "cannot read the spec file" in issue.message and issue.hint
+
+
+def test_unknown_spec_name():
+    (issue,) = issues_of("retial")
+    assert issue.code == "unknown-spec"
+    assert "'retial'" in issue.message and "retail" in issue.hint
+
+
+# -- many problems at once --------------------------------------------------------------------------
+
+MANY = """\
+name: many_problems
+seed: 7
+as_of: 2024-12-31
+tables:
+  customers:
+    rows: 100
+    columns:
+      customer_id: {kind: id, format: "C-{:05d}"}
+      tier: {kind: categorical, values: {Free: 60, Pro: 0}}
+      company: {kind: faker, provider: compnay}
+      signup: {kind: date, start: 2024-06-01, end: 2024-01-01}
+  orders:
+    rows: 1000
+    columns:
+      unit_price: {kind: lognormal, mean: 3, sigmma: 0.9}
+      quantity: {kind: poison, lam: 2}
+      amount: {kind: expression, expr: "quantity * unit_price"}
+      a: {kind: expression, expr: "b + 1"}
+      b: {kind: expression, expr: "a + 1"}
+      discount: {kind: expression, expr: "amount * rate"}
+"""
+
+# (code, path, line): everything wrong with MANY, and nothing else. `amount` reads two columns
+# that failed to parse: that is not an "unknown column".
+MANY_EXPECTED = [
+    ("bad-value", "tables.customers.columns.tier.values", 9),
+    ("unknown-provider", "tables.customers.columns.company.provider", 10),
+    ("inverted-dates", "tables.customers.columns.signup.start", 11),
+    ("unknown-key", "tables.orders.columns.unit_price.sigmma", 15),
+    ("unknown-kind", "tables.orders.columns.quantity.kind", 16),
+    ("cycle", "tables.orders.columns.a", 18),
+    ("unknown-column", "tables.orders.columns.discount.expr", 20),
+]
+
+
+def test_many_problems_reported_in_one_error(tmp_path):
+    file = tmp_path / "many.yaml"
+    file.write_text(MANY, encoding="utf-8")
+    issues = issues_of(str(file))
+    got = sorted((issue.code, issue.path, issue.line) for issue in issues)
+    assert got == sorted(MANY_EXPECTED), "\n".join(issue.render() for issue in issues)
+    assert all(issue.file == str(file) for issue in issues)
+    assert [issue.line for issue in issues] == sorted(issue.line for issue in issues), "in file order"
+    assert not any(issue.code == "missing-parameter" for issue in issues), "sigmma is one problem"
+    unknown = next(issue for issue in issues if issue.code == "unknown-column")
+    assert "`rate`" in unknown.message and "amount" not in unknown.message
+
+
+def test_many_problems_rendered_in_one_message(tmp_path):
+    file = tmp_path / "many.yaml"
+    file.write_text(MANY, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        fabula.load_spec(str(file))
+    text = str(caught.value)
+    assert text.startswith(f"the spec has {len(MANY_EXPECTED)} problems:")
+    assert f"{file}:15  tables.orders.columns.unit_price.sigmma  unknown key `sigmma`" in text
+    assert "    hint: did you mean `sigma`?" in text
+    assert "(got 'poison')" in text and "did you mean `poisson`?" in text
+
+
+def test_reading_a_broken_column_is_not_an_unknown_column():
+    """`by`, `expr` and `template` naming a column that failed to parse: only its own issue."""
+    text = """\
+name: d
+tables:
+  t:
+    rows: 5
+    columns:
+      tier: {kind: categorical, values: {Free: 1, Pro: -1}}
+      price: {kind: lognormel, mean: 1, sigma: 1}
+      total: {kind: expression, expr: "price * 2"}
+      label: {kind: template, template: "{tier}-{price}"}
+      arr:
+        kind: lognormal
+        sigma: 1
+        by: tier
+        cases: {Free: {mean: 1}, Enterprise: {mean: 2}}
+"""
+    issues = issues_of(text)
+    assert sorted((issue.code, issue.path) for issue in issues) == [
+        ("bad-value", "tables.t.columns.tier.values"),
+        ("unknown-kind", "tables.t.columns.price.kind"),
+    ], "\n".join(issue.render() for issue in issues)
+
+
+def test_a_broken_header_does_not_hide_column_problems():
+    """The dataset's and a table's own keys failing must not skip the checks across columns."""
+    text = MANY.replace("seed: 7", "seed: seven").replace("rows: 1000", "rows: -1")
+    codes = {(issue.code, issue.path) for issue in issues_of(text)}
+    assert ("wrong-type", "seed") in codes
+    assert ("bad-value", "tables.orders.rows") in codes
+    for code, path, _ in MANY_EXPECTED:
+        assert (code, path) in codes
+
+
+def test_the_same_problems_from_a_python_dict():
+    """`load_spec(dict)` reports the same issues (codes and paths), with no file or line."""
+    data = yaml.safe_load(MANY)
+    with pytest.raises(SpecError) as caught:
+        fabula.load_spec(data)
+    issues = caught.value.issues
+    assert sorted((issue.code, issue.path) for issue in issues) == \
+        sorted((code, path) for code, path, _ in MANY_EXPECTED)
+    assert all(issue.file is None and issue.line is None for issue in issues)
+    assert all(issue.render().startswith("<spec>  ") for issue in issues)
+
+
+def test_dict_issue_messages_match_the_file(tmp_path):
+    file = tmp_path / "many.yaml"
+    file.write_text(MANY, encoding="utf-8")
+    from_file = {(i.code, i.path): (i.message, i.hint) for i in issues_of(str(file))}
+    from_dict = {(i.code, i.path): (i.message, i.hint) for i in issues_of(yaml.safe_load(MANY))}
+    assert from_file == from_dict
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+BAD = FIXTURES / "unknown-column.yaml"
+
+
+def _assert_reported(stderr: str, file: Path = BAD) -> None:
+    first, line, hint = stderr.strip().splitlines()[:3]
+    assert first == "the spec has 1 problem:"
+    assert line == (f"{file}:10  tables.t.columns.total.expr  refers to column `quantty`, which this table "
+                    "does not have (got 'quantty * unit_price')")
+    assert hint == "    hint: did you mean `quantity`?"
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fabula", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, env={**_env(), "COLUMNS": "60"})
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR",)}
+
+
+def test_cli_check_bad_spec_exits_2(tmp_path):
+    """Run as a user runs it; a narrow terminal must not wrap an issue across lines."""
+    done = _run("check", str(BAD), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    _assert_reported(done.stderr)
+    assert done.stdout == ""
+
+
+def test_cli_generate_bad_spec_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    done = _run("generate", str(BAD), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    _assert_reported(done.stderr)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [], "nothing at --out, nor a temp sibling"
+
+
+def _main(argv: list[str], capsys) -> tuple[int, str, str]:
+    from fabula.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    captured = capsys.readouterr()
+    return exited.value.code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("file", [FIXTURES / "duplicate-key.yaml", FIXTURES / "malformed-yaml.yaml",
+                                  FIXTURES / "bad-column.yaml"], ids=lambda file: file.stem)
+def test_cli_generate_reports_every_fixture_issue(file, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, stderr = _main(["generate", str(file), "--out", str(out)], capsys)
+    assert code == 2
+    for want in expectations(file):
+        where = f"{file}:{want.line}" if want.line else str(file)
+        assert f"{where}  {want.path or '(top level)'}  " in stderr, stderr
+    assert "hint: " in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_check_many_problems(tmp_path, capsys):
+    file = tmp_path / "many.yaml"
+    file.write_text(MANY, encoding="utf-8")
+    code, stdout, stderr = _main(["check", str(file)], capsys)
+    assert code == 2
+    assert f"the spec has {len(MANY_EXPECTED)} problems:" in stderr
+    for _, path, line in MANY_EXPECTED:
+        assert f"{file}:{line}  {path}  " in stderr
+    assert stderr.count("hint: ") == len(MANY_EXPECTED)
