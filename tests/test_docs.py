@@ -49,17 +49,38 @@ def docs_text() -> str:
 
 
 def column_examples() -> list[Block]:
-    """The docs' YAML blocks that are column mapping fragments (`columns:` at the top)."""
+    """The docs' YAML examples: a `columns:` fragment (wrapped in a one-table spec) or, for
+    examples of several related tables, a `tables:` mapping (wrapped with a name, seed and as_of)."""
     found = []
     for block in fenced_blocks(COLUMNS_DOC):
-        if block.lang == "yaml" and re.search(r"^columns:", block.body, re.MULTILINE):
+        if block.lang == "yaml" and re.search(r"^(columns|tables):", block.body, re.MULTILINE):
             found.append(block)
     return found
 
 
+AS_OF = date(2024, 12, 31)
+
+
 def one_table_spec(columns: dict) -> dict:
-    return {"name": "docs_example", "seed": 7, "as_of": date(2024, 12, 31),
+    return {"name": "docs_example", "seed": 7, "as_of": AS_OF,
             "tables": {"t": {"rows": 100, "columns": columns}}}
+
+
+def tables_spec(tables: dict) -> dict:
+    return {"name": "docs_example", "seed": 7, "as_of": AS_OF, "tables": tables}
+
+
+def example_spec(block: Block) -> dict:
+    """The spec an example stands for: its one `columns:` or `tables:` mapping, wrapped."""
+    data = yaml.safe_load(block.body)
+    assert isinstance(data, dict) and len(data) == 1 and set(data) <= {"columns", "tables"}, \
+        "an example is one `columns:` mapping or one `tables:` mapping"
+    return one_table_spec(data["columns"]) if "columns" in data else tables_spec(data["tables"])
+
+
+def spec_kinds(spec: dict) -> set:
+    return {column.get("kind") for table in spec["tables"].values()
+            for column in table["columns"].values() if isinstance(column, dict)}
 
 
 def example_id(block: Block) -> str:
@@ -93,20 +114,42 @@ def test_every_tag_names_a_registered_kind():
 
 @pytest.mark.parametrize("block", column_examples(), ids=example_id)
 def test_yaml_example_loads_and_generates(block):
-    data = yaml.safe_load(block.body)
-    assert isinstance(data, dict) and set(data) == {"columns"}, "an example is one `columns:` mapping"
-    columns = data["columns"]
+    spec = example_spec(block)
     if block.kind is not None:
-        kinds = {column.get("kind") for column in columns.values() if isinstance(column, dict)}
-        assert block.kind in kinds, f"the example tagged `{block.kind}` has no column of that kind"
-    plan = fabula.compile_plan(one_table_spec(columns))
-    table = fabula.preview(plan, rows=5)["t"]
-    assert table.column_names == list(columns)
-    assert table.num_rows == 5
+        assert block.kind in spec_kinds(spec), f"the example tagged `{block.kind}` has no column of that kind"
+    plan = fabula.compile_plan(spec)
+    tables = fabula.preview(plan, rows=5)
+    assert list(tables) == list(spec["tables"])
+    for name, table in tables.items():
+        assert table.column_names == list(spec["tables"][name]["columns"])
+        assert table.num_rows == min(5, plan.table(name).rows)
+        assert plan.table(name).rows > 0, f"table `{name}` of the example has no rows"
+
+
+@pytest.mark.parametrize("block", column_examples(), ids=example_id)
+def test_yaml_example_passes_fabula_check(block, tmp_path, capsys):
+    """`fabula check` accepts the example written out as a spec file, as a reader would save it."""
+    from fabula.cli.main import main
+
+    path = tmp_path / "example.yaml"
+    path.write_text(yaml.safe_dump(example_spec(block), sort_keys=False), encoding="utf-8")
+    try:
+        main(["check", str(path)])
+    except SystemExit as exited:
+        assert exited.code in (0, None), capsys.readouterr().err
+    assert "ok" in capsys.readouterr().out
+
+
+def test_tables_examples_have_several_tables():
+    """The `tables:` form is for relations; a one-table example stays a `columns:` fragment."""
+    for block in column_examples():
+        data = yaml.safe_load(block.body)
+        if "tables" in data:
+            assert len(data["tables"]) > 1, f"{block!r}: write a one-table example as `columns:`"
 
 
 def test_every_yaml_block_is_an_example():
-    """No YAML block escapes the loading test by not being a `columns:` fragment."""
+    """No YAML block escapes the loading test by being neither a `columns:` nor a `tables:` example."""
     yaml_blocks = [block for block in fenced_blocks(COLUMNS_DOC) if block.lang == "yaml"]
     assert yaml_blocks and len(yaml_blocks) == len(column_examples())
 

@@ -2,13 +2,15 @@
 
 spec dict → `build_spec` → `compile_plan` → `generate_block` (or `fabula.generate` to Parquet).
 Each kind has one minimal example below; a registered kind without one fails
-`test_every_kind_has_an_example`, so a new kind cannot skip the contract.
+`test_every_kind_has_an_example`, so a new kind cannot skip the contract. Relation kinds bring
+the other tables they need (a parent `p`, children `c` of `t`), and `VARIANTS` run other shapes
+of a kind (Zipf picks, one row per parent, `after:` a parent's date, …) through the same contract.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,11 @@ class Example:
     """The type `x` must be declared with."""
     seeded: bool
     """Whether `x` depends on the root seed (False: a pure function of the row id)."""
+    tables: dict[str, Any] = field(default_factory=dict)
+    """Other tables `x` needs (a parent to reference, children to aggregate). A `rows` of
+    `ROWS` there is replaced by the row count under test."""
+    rows: Any = None
+    """How `t` is sized, when not by the row count under test (e.g. one row per parent)."""
 
 
 TIERS = {"kind": "categorical", "values": {"Free": 5, "Pro": 3, "Enterprise": 1}}
@@ -95,7 +102,82 @@ EXAMPLES: dict[str, Example] = {
                            pa.float64(), seeded=True),
 }
 
-KINDS = sorted(GENERATORS) + ["conditional"]
+ROWS = "<rows under test>"
+
+PARENT = {"rows": 40, "columns": {
+    "key": {"kind": "id", "format": "P-{:04d}"},
+    "tier": TIERS,
+    "created_at": {"kind": "date", "start": "2023-01-01", "end": "2023-12-31"},
+}}
+"""A parent for the relation examples: `t.x` references, reads or is compared with it."""
+
+CHILDREN = {"rows": {"per": "t", "count": {"kind": "uniform", "low": 1, "high": 4, "integer": True}},
+            "columns": {"amount": {"kind": "lognormal", "mean": 2, "sigma": 0.5, "round": 2},
+                        "day": {"kind": "date", "start": "2024-01-01", "end": "2024-06-30"}}}
+"""1 to 4 children per row of `t` (never 0, so min/max/mean are never null), to aggregate."""
+
+EXAMPLES.update({
+    # relations: a parent `p` to point at, children `c` to add up
+    "reference": Example({"x": {"kind": "reference", "to": "p.key"}}, pa.string(), seeded=True,
+                         tables={"p": PARENT}),
+    "lookup": Example({"ref": {"kind": "reference", "to": "p.key"},
+                       "x": {"kind": "lookup", "from": "ref.tier"}},
+                      DICTIONARY_STRING, seeded=True, tables={"p": PARENT}),
+    "aggregate": Example({"x": {"kind": "aggregate", "fn": "sum", "of": "c.amount"}}, pa.float64(),
+                         seeded=True, tables={"c": CHILDREN}),
+})
+
+VARIANTS: dict[str, Example] = {
+    # the other ways a parent is chosen
+    "reference/zipf": Example({"x": {"kind": "reference", "to": "p.key", "pick": "zipf", "a": 1.1}},
+                              pa.string(), seeded=True, tables={"p": PARENT}),
+    "reference/hotspot": Example({"x": {"kind": "reference", "to": "p.key", "pick": "hotspot",
+                                        "hot": 0.2, "share": 0.8}},
+                                 pa.string(), seeded=True, tables={"p": PARENT}),
+    "reference/weighted": Example({"x": {"kind": "reference", "to": "p.key", "pick": "weighted",
+                                         "weight_by": "tier",
+                                         "weights": {"Enterprise": 5, "Pro": 2, "Free": 1}}},
+                                  pa.string(), seeded=True, tables={"p": PARENT}),
+    # one row per parent: the owning parent, a pure function of the row
+    "reference/owned": Example({"x": {"kind": "reference", "to": "p.key"}}, pa.string(), seeded=False,
+                               tables={"p": {**PARENT, "rows": ROWS}}, rows={"per": "p", "count": 1}),
+    "aggregate/count": Example({"x": {"kind": "aggregate", "fn": "count", "of": "c"}}, pa.int64(),
+                               seeded=True, tables={"c": CHILDREN}),
+    "aggregate/min-date": Example({"x": {"kind": "aggregate", "fn": "min", "of": "c.day"}}, pa.date32(),
+                                  seeded=True, tables={"c": CHILDREN}),
+    "aggregate/mean": Example({"x": {"kind": "aggregate", "fn": "mean", "of": "c.amount"}}, pa.float64(),
+                              seeded=True, tables={"c": CHILDREN}),
+    # parent-aware and chained columns of the existing kinds
+    "date/after-parent": Example({"ref": {"kind": "reference", "to": "p.key"},
+                                  "x": {"kind": "date", "start": "2023-06-01", "end": "2024-06-30",
+                                        "after": "ref.created_at"}},
+                                 pa.date32(), seeded=True, tables={"p": PARENT}),
+    "timestamp/after-lag-column": Example({"opened": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-03-31"},
+                                           "hours": {"kind": "exponential", "scale": 10},
+                                           "x": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-03-31",
+                                                 "after": "opened", "lag": "hours", "lag_unit": "hours"}},
+                                          pa.timestamp("us"), seeded=True),
+    "conditional/by-parent": Example({"ref": {"kind": "reference", "to": "p.key"},
+                                      "x": {"kind": "lognormal", "mean": 3, "sigma": 0.5, "by": "ref.tier",
+                                            "cases": {"Enterprise": {"mean": 7}, "Pro": {}, "Free": 0}}},
+                                     pa.float64(), seeded=True, tables={"p": PARENT}),
+    "conditional/bins": Example({"hours": {"kind": "exponential", "scale": 12},
+                                 "x": {"kind": "categorical", "values": ["bad"], "by": "hours", "bins": [8, 24],
+                                       "cases": {"<8": {"values": {"good": 4, "ok": 1}},
+                                                 "<24": {"values": {"good": 1, "ok": 1}},
+                                                 ">=24": {}}}},
+                                DICTIONARY_STRING, seeded=True),
+}
+"""More shapes of the kinds above, through the same contract (not needed for registry coverage)."""
+
+EXAMPLES.update(VARIANTS)
+
+KINDS = sorted(GENERATORS) + ["conditional"] + sorted(VARIANTS)
+
+
+def base_kind(kind: str) -> str:
+    """`reference/zipf` → `reference`."""
+    return kind.split("/", 1)[0]
 
 AS_OF = "2024-08-31"
 
@@ -111,9 +193,14 @@ def private_pool_cache(tmp_path_factory):
         yield
 
 
-def dataset(columns: dict[str, Any], *, rows: int, seed: int = 7) -> dict[str, Any]:
+def dataset(columns: dict[str, Any], *, rows: int, seed: int = 7, tables: dict[str, Any] | None = None,
+            table_rows: Any = None) -> dict[str, Any]:
+    """A dataset with table `t` of `rows` rows (or sized by `table_rows`) and any other `tables`."""
+    others = {name: {**table, "rows": rows if table["rows"] == ROWS else table["rows"]}
+              for name, table in (tables or {}).items()}
     return {"name": "contract", "seed": seed, "as_of": AS_OF,
-            "tables": {TABLE: {"rows": rows, "columns": columns}}}
+            "tables": {TABLE: {"rows": rows if table_rows is None else table_rows, "columns": columns},
+                       **others}}
 
 
 def example_columns(kind: str, **modifiers: Any) -> dict[str, Any]:
@@ -125,7 +212,9 @@ def example_columns(kind: str, **modifiers: Any) -> dict[str, Any]:
 
 def plan_for(kind: str, *, rows: int, seed: int = 7, block_rows: int = 65_536,
              layout: Layout | None = None, **modifiers: Any) -> Plan:
-    spec = build_spec(dataset(example_columns(kind, **modifiers), rows=rows, seed=seed))
+    example = EXAMPLES[kind]
+    spec = build_spec(dataset(example_columns(kind, **modifiers), rows=rows, seed=seed,
+                              tables=example.tables, table_rows=example.rows))
     return compile_plan(spec, block_rows=block_rows, layout=layout)
 
 
@@ -177,7 +266,7 @@ def test_every_spec_kind_has_a_generator():
 def test_every_kind_has_a_bad_parameter_case():
     """Each kind proves at least one invalid parameter set is rejected."""
     covered = {case[0] for case in BAD_PARAMETERS}
-    missing = sorted(set(KINDS) - covered)
+    missing = sorted({base_kind(kind) for kind in KINDS} - covered)
     assert not missing, f"add a BAD_PARAMETERS case for: {', '.join(missing)}"
 
 
@@ -347,6 +436,15 @@ def test_python_column_result_is_cast_to_declared_type():
 # -- bad parameters ------------------------------------------------------------------------------
 
 TIER_COLUMN = {"tier": {"kind": "categorical", "values": ["Free", "Pro"]}}
+HOURS = {"kind": "exponential", "scale": 12}
+BINNED = {"kind": "categorical", "values": ["a"], "by": "h", "bins": [8, 24],
+          "cases": {"<8": {}, "<24": {}, ">=24": {}}}
+REFERENCE = {"kind": "reference", "to": "p.key"}
+WEIGHTED = {**REFERENCE, "pick": "weighted", "weight_by": "tier", "weights": {"Enterprise": 5, "Pro": 2, "Free": 1}}
+DAYS = {"kind": "date", "start": "2024-01-01", "end": "2024-02-01"}
+BAD_CASE_TABLES = {"p": PARENT, "c": {**CHILDREN, "columns": {**CHILDREN["columns"],
+                                                              "label": {"kind": "constant", "value": "a"}}}}
+"""Every bad case's spec also has these: a parent to reference, children of `t` to aggregate."""
 
 # (kind, columns, expected code, dotted path, a fragment of the message or hint)
 BAD_PARAMETERS = [
@@ -412,13 +510,68 @@ BAD_PARAMETERS = [
      "missing-case", "x.cases", "'Pro'"),
     ("conditional", {**TIER_COLUMN, "x": {"kind": "normal", "mean": 0, "std": 1, "by": "tier"}},
      "missing-parameter", "x.cases", "`by:` needs `cases:`"),
+    ("conditional", {"h": HOURS, "x": {**BINNED, "bins": [24, 8]}}, "bad-value", "x.bins", "increasing"),
+    ("conditional", {"h": HOURS, "x": {**BINNED, "cases": {"<8": {}, "<12": {}, ">=24": {}}}},
+     "unknown-case", "x.cases.<12", "did you mean `<24`"),
+    ("conditional", {"h": HOURS, "x": {**BINNED, "cases": {"<8": {}, ">=24": {}}}},
+     "missing-case", "x.cases", "'<24'"),
+    # relations: the spec has a parent `p` (key, tier, created_at) and children `c` per row of `t`
+    ("reference", {"x": {**REFERENCE, "pick": "zipf"}}, "bad-value", "x", "pick: zipf needs `a`"),
+    ("reference", {"x": {**REFERENCE, "pick": "hotspot", "hot": 0.2}}, "bad-value", "x", "needs `share`"),
+    ("reference", {"x": {**REFERENCE, "pick": "hotspot", "hot": 1.5, "share": 0.8}}, "bad-value", "x.hot",
+     "less than 1"),
+    ("reference", {"x": {**REFERENCE, "a": 1.2}}, "bad-value", "x", "only applies to pick: zipf"),
+    ("reference", {"x": {**WEIGHTED, "weights": {"Enterprise": 5, "Pro": -2, "Free": 1}}}, "bad-value", "x",
+     "weights must be zero or positive"),
+    ("reference", {"x": {**WEIGHTED, "weights": {"Enterprise": 0, "Pro": 0, "Free": 0}}}, "bad-value", "x",
+     "not all zero"),
+    ("reference", {"x": {**WEIGHTED, "weights": {"Enterprise": 5, "Pro": 2}}}, "missing-case", "x.weights",
+     "'Free'"),
+    ("reference", {"x": {**WEIGHTED, "weights": {"Enterprise": 5, "Pro": 2, "Free": 1, "Platinum": 9}}},
+     "unknown-case", "x.weights.Platinum", "never takes the value 'Platinum'"),
+    ("reference", {"x": {**WEIGHTED, "weight_by": "tire"}}, "unknown-column", "x.weight_by", "did you mean `tier`"),
+    ("reference", {"x": {**REFERENCE, "pick": "random"}}, "bad-value", "x.pick", "uniform, zipf, hotspot, weighted"),
+    ("reference", {"x": {"kind": "reference", "to": "q.key"}}, "unknown-table", "x.to", "no table named `q`"),
+    ("reference", {"x": {"kind": "reference", "to": "p.tier"}}, "not-a-key", "x.to", "not a key"),
+    ("reference", {"x": {"kind": "reference", "to": "p.kye"}}, "unknown-column", "x.to", "did you mean `key`"),
+    ("reference", {"x": {**REFERENCE, "unique": True}}, "bad-value", "x", "rows: {per: <parent>, count: 1}"),
+    ("reference", {"y": {"kind": "sequence"}, "x": {"kind": "reference", "to": "t.y"}}, "cycle", "x.to",
+     "references itself"),
+    ("lookup", {**TIER_COLUMN, "x": {"kind": "lookup", "from": "tier.name"}}, "unknown-reference", "x.from",
+     "not a reference column"),
+    ("lookup", {"ref": REFERENCE, "x": {"kind": "lookup", "from": "ref.tire"}}, "unknown-column", "x.from",
+     "did you mean `tier`"),
+    ("lookup", {"x": {"kind": "lookup", "from": "ref"}}, "wrong-type", "x.from", "should match pattern"),
+    ("aggregate", {"x": {"kind": "aggregate", "fn": "sum", "of": "c"}}, "bad-value", "x", "of: c.<column>"),
+    ("aggregate", {"x": {"kind": "aggregate", "fn": "median", "of": "c.amount"}}, "bad-value", "x.fn",
+     "count, sum, min, max, mean"),
+    ("aggregate", {"x": {"kind": "aggregate", "fn": "count", "of": "p"}}, "not-per-parent", "x.of",
+     "rows: {per: t, count: ...}"),
+    ("aggregate", {"x": {"kind": "aggregate", "fn": "sum", "of": "c.amont"}}, "unknown-column", "x.of",
+     "did you mean `amount`"),
+    ("aggregate", {"x": {"kind": "aggregate", "fn": "count", "of": "cc"}}, "unknown-table", "x.of",
+     "did you mean `c`"),
+    ("aggregate", {"x": {"kind": "aggregate", "fn": "max", "of": "c.label"}}, "bad-column", "x",
+     "needs a numeric, date or timestamp child column"),
+    # parent-aware dates
+    ("date", {"x": {**DAYS, "after": "ref.created_at"}}, "unknown-reference", "x.after", "not a reference column"),
+    ("date", {"ref": REFERENCE, "x": {**DAYS, "after": "ref.created"}}, "unknown-column", "x.after",
+     "did you mean `created_at`"),
+    ("date", {"x": {**DAYS, "lag": 3}}, "bad-value", "x", "add `after:`"),
+    ("date", {"y": DAYS, "x": {**DAYS, "after": "y", "lag": {"kind": "categorical", "values": ["a"]}}},
+     "bad-value", "x.lag", "numeric `kind`"),
+    ("date", {"y": DAYS, "x": {**DAYS, "after": "y", "lag": {"kind": "exponential", "scale": -1}}},
+     "bad-value", "x.lag.scale", "greater than 0"),
+    ("timestamp", {"y": DAYS, "x": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-02-01", "after": "y",
+                                    "lag": 2, "lag_unit": "weeks"}},
+     "bad-value", "x.lag_unit", "days, hours, minutes, seconds"),
 ]
 
 
 def spec_issues(columns: dict[str, Any]) -> list[fabula.Issue]:
     """The issues a spec raises on its way to a plan (loading or compiling)."""
     with pytest.raises(fabula.SpecError) as caught:
-        compile_plan(build_spec(dataset(columns, rows=10)))
+        compile_plan(build_spec(dataset(columns, rows=10, tables=BAD_CASE_TABLES)))
     return list(caught.value.issues)
 
 

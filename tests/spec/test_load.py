@@ -83,14 +83,16 @@ def test_a_spec_passes_through():
 def test_builtin_name():
     spec = fabula.load_spec("retail")
     assert spec.name == "retail"
-    assert set(spec.tables) == {"customers", "orders"}
+    assert set(spec.tables) == {"customers", "products", "orders", "order_items"}
     assert spec.where.file == "<builtin retail>"
     plan = fabula.compile_plan("retail")
-    assert plan.table("orders").rows == 100_000
+    assert plan.table("products").rows == 500
+    assert plan.table("orders").rows == sum(
+        fabula.preview(plan, rows=10_000)["customers"].column("n_orders").to_pylist())
 
 
 def test_the_columns_keep_their_written_order():
-    assert list(columns(fabula.load_spec("retail"), "orders"))[:3] == ["order_id", "order_uuid", "quantity"]
+    assert list(columns(fabula.load_spec("retail"), "orders"))[:3] == ["order_id", "customer_id", "order_uuid"]
 
 
 # -- shorthands ----------------------------------------------------------------------------------------

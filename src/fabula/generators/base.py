@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +43,42 @@ class GenerationError(RuntimeError):
     """A generator broke its contract or failed on real data; names the table and column."""
 
 
+class Relations(Protocol):
+    """What a generator may ask about other tables while it generates a block. Implemented by
+    the plan layer; every answer is a pure function of the plan."""
+
+    def table_rows(self, table: str) -> int: ...
+
+    def keys(self, table: str, column: str, rows: np.ndarray) -> pa.Array:
+        """The key column's values at these row numbers (keys are functions of the row)."""
+
+    def values(self, table: str, column: str) -> pa.Array:
+        """A whole column of a table (only for columns children read through a reference)."""
+
+    def levels(self, table: str, column: str) -> "LevelIndex":
+        """A table's rows grouped by the value of one of its columns."""
+
+    def parent_rows(self, table: str, block: int) -> np.ndarray:
+        """For a table sized per parent, the parent row of each row of a block."""
+
+    def children(self, child: str, parent_block: int, column: str) -> pa.Array:
+        """A column of all the children (in a table sized per parent) of one parent block."""
+
+
+@dataclass(frozen=True)
+class LevelIndex:
+    """Rows of a table grouped by a column's value: `rows[offsets[i]:offsets[i+1]]` hold
+    `values[i]`."""
+
+    values: list
+    rows: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
 @dataclass(frozen=True)
 class CompileEnv:
     """What compiling a column may look at: names, seed, as_of and the types of its inputs."""
@@ -52,6 +88,11 @@ class CompileEnv:
     table: str
     column: str
     column_types: Mapping[str, pa.DataType] = field(default_factory=dict)
+    """Types of what the column may read: its table's columns, and `fk.column` of parents."""
+    table_types: Mapping[str, Mapping[str, pa.DataType]] = field(default_factory=dict)
+    """Types of other tables' compiled columns (parents' keys and values, children's values)."""
+    references: Mapping[str, str] = field(default_factory=dict)
+    """This table's reference columns → the table each points to."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +108,8 @@ class BlockContext:
     columns: Mapping[str, pa.Array] = field(default_factory=dict)
     rows: np.ndarray | None = None
     """Explicit row ids when this context is a subset (a case of a conditional column)."""
+    relations: "Relations | None" = None
+    """What the plan knows about other tables (row counts, parents' values), for relations."""
 
     def rng(self, purpose: Purpose | str = Purpose.VALUES) -> np.random.Generator:
         """The stream for (table, column, purpose, block) under the root seed."""
@@ -114,7 +157,7 @@ class Generator:
 
     def generate(self, ctx: BlockContext) -> pa.Array:
         try:
-            values = self._generate(ctx)
+            values = self._generate_unique(ctx) if getattr(self.spec, "unique", False) else self._generate(ctx)
             array = finish(values, self.spec, self.arrow_type, ctx)
         except GenerationError:
             raise
@@ -132,9 +175,25 @@ class Generator:
     def _generate(self, ctx: BlockContext) -> np.ndarray | pa.Array:
         raise NotImplementedError
 
+    def distinct_values(self) -> int | None:
+        """How many values a `unique: true` column of this kind can take without repeating,
+        or None if it cannot draw without replacement (the plan refuses it)."""
+        return None
+
+    def _generate_unique(self, ctx: BlockContext) -> np.ndarray | pa.Array:
+        """Values for `unique: true`: keys are unique anyway; kinds with `distinct_values`
+        override this to pick value number permute(row)."""
+        return self._generate(ctx)
+
+    def _unique_codes(self, ctx: BlockContext) -> np.ndarray:
+        """Distinct value numbers for distinct rows: a keyed permutation of the row number."""
+        from fabula.generators.unique import permute, unique_key
+
+        return permute(ctx.row_ids(), self.distinct_values(), unique_key(ctx.seed, ctx.table, ctx.column))
+
     def describe(self) -> dict[str, Any]:
         """Parameters as a reviewer reads them (for `fabula plan`)."""
-        skip = {"kind", "nulls", "round", "clip", "description"}
+        skip = {"kind", "nulls", "round", "clip", "unique", "description"}
         return {
             name: value for name, value in self.spec.model_dump(exclude_defaults=False).items()
             if name not in skip and not callable(value)
@@ -155,10 +214,17 @@ def finish(values: np.ndarray | pa.Array, spec, arrow_type: pa.DataType, ctx: Bl
     if spec.clip is not None and (spec.clip.min is not None or spec.clip.max is not None):
         array = _clip_arrow(array, spec.clip, arrow_type)
     if spec.round is not None and pa.types.is_floating(array.type):
-        array = pc.round(array, spec.round)
+        array = round_floats(array, spec.round)
     if array.type != arrow_type:
         array = array.cast(arrow_type)
     return with_nulls(array, null_mask(spec.nulls, ctx))
+
+
+def round_floats(array: pa.Array, decimals: int) -> pa.Array:
+    """Floats rounded as the NumPy path rounds them (half to even, landing on the double nearest
+    the decimal): Arrow's `round` can stop one ulp off it, e.g. 42.62 → 42.620000000000005."""
+    values = np.round(array.to_numpy(zero_copy_only=False), decimals)
+    return pa.array(values, type=array.type, mask=np.asarray(array.is_null()) if array.null_count else None)
 
 
 def null_mask(fraction: float, ctx: BlockContext) -> np.ndarray | None:

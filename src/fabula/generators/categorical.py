@@ -63,6 +63,12 @@ class CategoricalGenerator(Generator):
         codes = draw_codes(ctx.rng(), self.cumulative, ctx.n)
         return take_levels(codes, self.levels, self.arrow_type)
 
+    def distinct_values(self) -> int:
+        return len(self.levels)
+
+    def _generate_unique(self, ctx: BlockContext) -> pa.Array:
+        return take_levels(self._unique_codes(ctx).astype(np.int32), self.levels, self.arrow_type)
+
 
 def draw_codes(rng: np.random.Generator, cumulative: np.ndarray, n: int) -> np.ndarray:
     """Category codes by inverse CDF: O(n log k), no per-row work."""
@@ -80,6 +86,12 @@ class BooleanGenerator(Generator):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().random(ctx.n) < self.spec.p
 
+    def distinct_values(self) -> int:
+        return 2
+
+    def _generate_unique(self, ctx: BlockContext) -> np.ndarray:
+        return self._unique_codes(ctx) == 1
+
 
 @generator("constant")
 class ConstantGenerator(Generator):
@@ -92,3 +104,6 @@ class ConstantGenerator(Generator):
     def _generate(self, ctx: BlockContext) -> pa.Array:
         levels = levels_array([self.spec.value], self.arrow_type)
         return take_levels(np.zeros(ctx.n, dtype=np.int32), levels, self.arrow_type)
+
+    def distinct_values(self) -> int:
+        return 1

@@ -25,6 +25,10 @@ class ConditionalGenerator(Generator):
 
     @classmethod
     def compile(cls, spec, env: CompileEnv, *, compile_branch) -> "ConditionalGenerator":
+        if spec.bins:
+            by_type = env.column_types.get(spec.by)
+            if by_type is not None and not (pa.types.is_integer(by_type) or pa.types.is_floating(by_type)):
+                raise ValueError(f"bins cut a numeric column, and `{spec.by}` is {by_type}")
         cases = tuple((key, compile_branch(case)) for key, case in spec.cases)
         default = compile_branch(spec.default) if spec.default is not None else None
         branches = [branch for _, branch in cases] + ([default] if default else [])
@@ -33,7 +37,8 @@ class ConditionalGenerator(Generator):
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         by = ctx.columns[self.spec.by]
-        masks = case_masks(by, [key for key, _ in self.cases])
+        keys = [key for key, _ in self.cases]
+        masks = bin_masks(by, self.spec.bins, keys) if self.spec.bins else case_masks(by, keys)
         parts: list[tuple[np.ndarray, pa.Array]] = []
         for (key, branch), mask in zip(self.cases, masks):
             parts.append(self._branch(branch, ctx, mask, str(key)))
@@ -74,6 +79,19 @@ def case_masks(by: pa.Array, keys: list[Any]) -> list[np.ndarray]:
             continue
         masks.append(equal.fill_null(False).to_numpy(zero_copy_only=False))
     return masks
+
+
+def bin_masks(by: pa.Array, bins: tuple[float, ...], keys: list[Any]) -> list[np.ndarray]:
+    """Cases of a numeric `by` cut at `bins`: `<8` is below 8, `<24` from 8 to below 24, `>=24`."""
+    from fabula.spec.columns import ConditionalColumn
+
+    labels = ConditionalColumn.model_construct(bins=bins).bin_labels()
+    values = by.to_numpy(zero_copy_only=False).astype(np.float64)
+    if by.null_count:
+        values[~np.asarray(by.is_valid())] = np.nan
+    position = np.searchsorted(np.asarray(bins, dtype=np.float64), values, side="right")
+    position[np.isnan(values)] = -1
+    return [position == (labels.index(str(key)) if str(key) in labels else -2) for key in keys]
 
 
 def common_type(types: list[pa.DataType]) -> pa.DataType:

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.errors import did_you_mean
+from fabula.generators.base import round_floats
 from fabula.spec.expressions import (
     Binary, Call, Column, Compare, Conditional, Expression, ExpressionError, Literal, Logical, Node,
     Template, Unary,
@@ -704,6 +705,8 @@ def _round(x, ndigits=None):
     if isinstance(ndigits, pa.Scalar):
         if not ndigits.is_valid:
             return pa.scalar(None, value.type)
+        if isinstance(value, pa.Array) and pa.types.is_floating(value.type):
+            return round_floats(value, ndigits.as_py())  # Arrow's round can stop one ulp off
         return pc.round(value, ndigits=ndigits.as_py())
     return pc.round_binary(value, _cast(ndigits, pa.int32()))
 

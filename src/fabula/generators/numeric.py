@@ -81,6 +81,14 @@ class UniformGenerator(Generator):
     def output_type(cls, spec, env):
         return pa.int64() if spec.integer else pa.float64()
 
+    def distinct_values(self) -> int | None:
+        if not self.spec.integer:
+            return None
+        return int(np.floor(self.spec.high)) - int(np.ceil(self.spec.low)) + 1
+
+    def _generate_unique(self, ctx: BlockContext) -> np.ndarray:
+        return int(np.ceil(self.spec.low)) + self._unique_codes(ctx)
+
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         if self.spec.integer:
             low, high = int(np.ceil(self.spec.low)), int(np.floor(self.spec.high))

@@ -1,4 +1,5 @@
-"""Dates and timestamps between two bounds, resolved against `as_of` when compiled."""
+"""Dates and timestamps between two bounds, resolved against `as_of` when compiled, optionally
+never before another date (`after:`), by a lag (`lag:`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEnv, Generator, generator
-from fabula.spec.columns import DateColumn, TimestampColumn
+from fabula.spec.columns import LAG_UNITS, DateColumn, TimestampColumn
 from fabula.spec.dates import resolve_bound
 
 
@@ -19,13 +20,72 @@ class _Between(Generator):
     """First value, in storage units (days or timestamp ticks)."""
     high: int = 0
     """Last value, inclusive."""
+    lag: Generator | None = None
+    """The lag distribution (or constant), when `lag` is not a column."""
+
+    @classmethod
+    def _compiled(cls, spec, env: CompileEnv, arrow_type, low: int, high: int):
+        from fabula.generators.compile import compile_column  # compile imports this module
+
+        lag_spec = spec.lag_spec()
+        lag = compile_column(lag_spec, env) if lag_spec is not None else None
+        return cls(spec=spec, arrow_type=arrow_type, low=low, high=high, lag=lag)
+
+    @property
+    def ticks_per_day(self) -> int:
+        return 1 if pa.types.is_date32(self.arrow_type) else TICKS_PER_DAY[self.arrow_type.unit]
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
-        return ctx.rng().integers(self.low, self.high, ctx.n, endpoint=True, dtype=np.int64)
+        rng = ctx.rng()
+        if self.spec.after is None:
+            return rng.integers(self.low, self.high, ctx.n, endpoint=True, dtype=np.int64)
+        after, known = self._after(ctx)
+        if self.spec.lag is not None:
+            values = after + self._lag_ticks(ctx)
+            return np.where(known, values, rng.integers(self.low, self.high, ctx.n, endpoint=True))
+        # uniform between max(start, after) and end; never before `after`, even past `end`
+        low = np.where(known, np.maximum(after, self.low), self.low)
+        span = np.maximum(self.high - low, 0)
+        return low + np.floor(rng.random(ctx.n) * (span + 1)).astype(np.int64)
+
+    def distinct_values(self) -> int | None:
+        return None if self.spec.after else self.high - self.low + 1
+
+    def _generate_unique(self, ctx: BlockContext) -> np.ndarray:
+        return self.low + self._unique_codes(ctx)
+
+    def _after(self, ctx: BlockContext) -> tuple[np.ndarray, np.ndarray]:
+        """`after` in this column's units (rounded up to a whole day for a date), and where known."""
+        source = ctx.columns[self.spec.after]
+        known = np.asarray(source.is_valid()) if source.null_count else np.ones(len(source), dtype=bool)
+        if pa.types.is_date32(source.type):
+            days = source.view(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
+            return days * self.ticks_per_day, known
+        ticks = source.view(pa.int64()).fill_null(0).to_numpy()
+        source_per_day = TICKS_PER_DAY[source.type.unit]
+        if self.ticks_per_day == 1:
+            return -(-ticks // source_per_day), known  # a date on or after that instant's day
+        if self.ticks_per_day >= source_per_day:  # units differ by powers of 1000: exact ratios
+            return ticks * (self.ticks_per_day // source_per_day), known
+        return -(-ticks // (source_per_day // self.ticks_per_day)), known
+
+    def _lag_ticks(self, ctx: BlockContext) -> np.ndarray:
+        if isinstance(self.spec.lag, str):
+            lag = ctx.columns[self.spec.lag]
+        else:
+            lag = self.lag.generate(ctx.for_column(f"{ctx.column}[lag]"))
+        amount = np.nan_to_num(lag.to_numpy(zero_copy_only=False).astype(np.float64), nan=0.0)
+        ticks = amount * LAG_UNITS[self.spec.lag_unit] * self.ticks_per_day / 86_400
+        return np.round(np.maximum(ticks, 0)).astype(np.int64)
 
     def describe(self):
-        return {"start": _shown(self.spec.start, self.low, self.arrow_type),
-                "end": _shown(self.spec.end, self.high, self.arrow_type)}
+        shown = {"start": _shown(self.spec.start, self.low, self.arrow_type),
+                 "end": _shown(self.spec.end, self.high, self.arrow_type)}
+        if self.spec.after:
+            shown["after"] = self.spec.after
+        if self.spec.lag is not None:
+            shown["lag"] = f"{self.spec.lag} {self.spec.lag_unit}"
+        return shown
 
 
 def _shown(bound, value: int, arrow_type) -> str:
@@ -48,7 +108,7 @@ class DateGenerator(_Between):
     @classmethod
     def compile(cls, spec: DateColumn, env: CompileEnv):
         start, end = (resolve_bound(bound, env.as_of) for bound in (spec.start, spec.end))
-        return cls(spec=spec, arrow_type=pa.date32(), low=(start - EPOCH).days, high=(end - EPOCH).days)
+        return cls._compiled(spec, env, pa.date32(), (start - EPOCH).days, (end - EPOCH).days)
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return super()._generate(ctx).astype(np.int32)
@@ -68,5 +128,5 @@ class TimestampGenerator(_Between):
         ticks = TICKS_PER_DAY[spec.unit]
         start, end = (resolve_bound(bound, env.as_of) for bound in (spec.start, spec.end))
         # from the first instant of `start` to the last tick of `end`
-        return cls(spec=spec, arrow_type=pa.timestamp(spec.unit),
-                   low=(start - EPOCH).days * ticks, high=((end - EPOCH).days + 1) * ticks - 1)
+        return cls._compiled(spec, env, pa.timestamp(spec.unit),
+                             (start - EPOCH).days * ticks, ((end - EPOCH).days + 1) * ticks - 1)

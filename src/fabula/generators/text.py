@@ -33,6 +33,15 @@ class FakerGenerator(Generator):
             return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), self.pool)
         return self.pool.take(pa.array(codes))
 
+    def distinct_values(self) -> int:
+        return len(self.pool)
+
+    def _generate_unique(self, ctx: BlockContext) -> pa.Array:
+        codes = self._unique_codes(ctx).astype(np.int32)
+        if self.arrow_type == DICTIONARY_STRING:
+            return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), self.pool)
+        return self.pool.take(pa.array(codes))
+
     def describe(self):
         return {"provider": self.spec.provider, "locale": self.spec.locale,
                 "pool": f"{len(self.pool)} distinct"}

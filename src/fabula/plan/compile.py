@@ -1,17 +1,34 @@
-"""Spec → Plan: pin as_of, apply scale, order columns, compile generators (building pools)."""
+"""Spec → Plan: pin as_of, apply scale, compile every column (and the hidden columns relations
+need) in dependency order across tables, size tables defined per parent with a count pass, and
+materialise the parent columns that references read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 
 from fabula.errors import Issue, SpecError
-from fabula.generators import CompileEnv, compile_column
+from fabula.generators import CompileEnv, Generator, compile_column
+from fabula.generators.relations import (
+    CountGenerator,
+    LookupGenerator,
+    ParentRowGenerator,
+    ParentRowsGenerator,
+    count_column,
+)
 from fabula.plan.model import BLOCK_ROWS, ColumnPlan, Layout, Plan, TablePlan
-from fabula.spec import DatasetSpec, column_order
+from fabula.plan.nodes import Node, table_nodes
+from fabula.plan.relations import PerParentIndex, PlanRelations
+from fabula.plan.uniqueness import unique_problem
+from fabula.spec import DatasetSpec
 from fabula.spec.expressions import ExpressionError
+from fabula.spec.graph import topological_order
 from fabula.spec.load import SourceMap
+from fabula.spec.relation_checks import table_dependencies
+from fabula.spec.relations import LookupColumn, PerParent, ReferenceColumn
 
 
 def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1.0,
@@ -28,44 +45,193 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
         raise ValueError(f"scale must be positive, got {scale}")
     pinned = as_of or spec.as_of or date.today()
     root_seed = spec.seed if seed is None else seed
-    issues: list[Issue] = []
     where = spec.where or SourceMap(None)
-    tables = []
-    for name, table in spec.tables.items():
-        rows = int(round(table.rows * scale))
-        order = column_order(table)
-        compiled = {}
-        types = {}
-        for column_name in order:
-            if not table.columns[column_name].depends_on() <= set(compiled):
-                continue  # an input failed: its own issue says why
-            env = CompileEnv(seed=root_seed, as_of=pinned, table=name, column=column_name, column_types=types)
-            try:
-                generator = compile_column(table.columns[column_name], env)
-            except (ExpressionError, ValueError) as error:
-                issues.append(where.issue("bad-column", ("tables", name, "columns", column_name),
-                                          getattr(error, "message", str(error)), hint=getattr(error, "hint", None)))
-                continue
-            problem = modifier_problem(table.columns[column_name], generator.arrow_type)
-            if problem:
-                issues.append(where.issue("bad-modifier", ("tables", name, "columns", column_name), problem,
-                                          hint="remove it, or apply it inside the expression"))
-                continue
-            compiled[column_name] = generator
-            types[column_name] = generator.arrow_type
-        columns = tuple(
-            ColumnPlan(column_name, compiled[column_name], tuple(sorted(table.columns[column_name].depends_on())))
-            for column_name in table.columns if column_name in compiled
-        )
-        tables.append(TablePlan(name, rows, columns, tuple(order), block_rows))
+    nodes = {name: table_nodes(spec, name) for name in spec.tables}
+    generators, issues = _compile_nodes(spec, nodes, root_seed, pinned, where)
     if issues:
         raise SpecError(issues)
-    return Plan(name=spec.name, seed=root_seed, as_of=pinned, scale=scale, spec_hash=spec.spec_hash(),
-                tables=tuple(tables), spec=spec, layout=layout or Layout())
+    relations = PlanRelations()
+    tables = tuple(
+        _table_plan(name, spec, nodes[name], generators[name], scale, block_rows) for name in spec.tables
+    )
+    plan = Plan(name=spec.name, seed=root_seed, as_of=pinned, scale=scale, spec_hash=spec.spec_hash(),
+                tables=tables, spec=spec, layout=layout or Layout(), relations=relations,
+                table_order=tuple(topological_order(table_dependencies(spec))))
+    relations.plan = plan
+    plan = _size_per_parent_tables(plan, relations)
+    _check_uniqueness(plan, spec, where)
+    _materialise_what_references_read(plan, nodes, relations, where)
+    return plan
+
+
+def _check_uniqueness(plan: Plan, spec: DatasetSpec, where) -> None:
+    issues = []
+    for table in plan.tables:
+        columns = spec.tables[table.name].columns
+        for column in table.outputs:
+            if getattr(columns[column.name], "unique", False):
+                problem = unique_problem(columns, column.name, column.generator, table.rows)
+                if problem:
+                    message, hint = problem
+                    issues.append(where.issue("not-unique", ("tables", table.name, "columns", column.name, "unique"),
+                                              message, hint=hint))
+    if issues:
+        raise SpecError(issues)
+
+
+# -- compiling columns in dependency order, across tables -----------------------------------------
+
+
+def _compile_nodes(spec, nodes, seed, as_of, where) -> tuple[dict[str, dict[str, Generator]], list[Issue]]:
+    """Compile every node once its inputs' types are known, in any table, until none is left.
+    What is left then depends on itself through other tables."""
+    compiled: dict[str, dict[str, Generator]] = {name: {} for name in nodes}
+    failed: set[tuple[str, str]] = set()
+    issues: list[Issue] = []
+    waiting = [(table, node) for table, table_nodes_ in nodes.items() for node in table_nodes_.values()]
+    while waiting:
+        still = []
+        for table, node in waiting:
+            inputs = [(table, name) for name in node.local] + list(node.foreign)
+            if any(key in failed for key in inputs):
+                failed.add((table, node.name))  # an input failed: its own issue says why
+            elif all(name in compiled.get(t, {}) for t, name in inputs):
+                generator = _compile_node(spec, table, node, compiled, seed, as_of, where, issues)
+                if generator is None:
+                    failed.add((table, node.name))
+                else:
+                    compiled[table][node.name] = generator
+            else:
+                still.append((table, node))
+        if len(still) == len(waiting):
+            issues.append(_stuck(still, where))
+            break
+        waiting = still
+    return compiled, issues
+
+
+def _stuck(still: list[tuple[str, Node]], where) -> Issue:
+    """One issue for columns that wait on each other across tables, named as the user wrote them."""
+    names = sorted({f"{table}.{_path(table, node)[-1]}" if node.role != "count" else f"{node.detail['child']}.rows"
+                    for table, node in still})
+    table, node = still[0]
+    return where.issue("cycle", _path(table, node),
+                       f"columns depend on each other across tables: {', '.join(names)}",
+                       hint="a parent column that adds up its children cannot also be read by them "
+                            "(through a lookup, `by:` or `after:`)")
+
+
+def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues) -> Generator | None:
+    table_spec = spec.tables[table]
+    references = {name: column.parent[0] for name, column in table_spec.columns.items()
+                  if isinstance(column, ReferenceColumn)}
+    env = CompileEnv(
+        seed=seed, as_of=as_of, table=table, column=node.name,
+        column_types={name: generator.arrow_type for name, generator in compiled[table].items()},
+        table_types={name: {column: g.arrow_type for column, g in generators.items()}
+                     for name, generators in compiled.items()},
+        references=references,
+    )
+    try:
+        if node.role == "row":
+            return ParentRowGenerator.compile(node.spec, env, owned=node.detail["owned"])
+        if node.role == "lookup":
+            return LookupGenerator.compile(node.spec, env)
+        if node.role == "parents":
+            return ParentRowsGenerator(spec=_HIDDEN, arrow_type=pa.int64())
+        if node.role == "count":
+            return CountGenerator(spec=_HIDDEN, arrow_type=pa.int64(), inner=compile_column(node.spec, env))
+        generator = compile_column(node.spec, env)
+    except (ExpressionError, ValueError, KeyError) as error:
+        message = getattr(error, "message", None) or (f"cannot read {error}" if isinstance(error, KeyError) else str(error))
+        issues.append(where.issue("bad-column", _path(table, node), message, hint=getattr(error, "hint", None)))
+        return None
+    problem = modifier_problem(node.spec, generator.arrow_type)
+    if problem:
+        issues.append(where.issue("bad-modifier", _path(table, node), problem,
+                                  hint="remove it, or apply it inside the expression"))
+        return None
+    return generator
+
+
+_HIDDEN = LookupColumn.model_construct(kind="lookup", nulls=0.0, round=None, clip=None, unique=False,
+                                       description=None, from_="hidden.column")
+"""Hidden counting columns have no spec of their own: no modifiers apply to them."""
+
+
+def _path(table: str, node: Node) -> tuple:
+    if node.role == "count":
+        return ("tables", node.detail["child"], "rows", "count")
+    name = node.name.split("#", 1)[0].split(".", 1)[0]
+    return ("tables", table, "columns", name)
+
+
+def _table_plan(name, spec, nodes, generators, scale, block_rows) -> TablePlan:
+    declared = spec.tables[name]
+    per = declared.rows.per if isinstance(declared.rows, PerParent) else None
+    rows = 0 if per else int(round(declared.rows * scale))  # per-parent tables: sized by the count pass
+    columns = tuple(
+        ColumnPlan(node.name, generators[node.name], tuple(sorted(node.local)), output=node.output)
+        for node in nodes.values()
+    )
+    order = topological_order({node.name: node.local for node in nodes.values()})
+    return TablePlan(name, rows, columns, tuple(order), block_rows, per=per)
+
+
+# -- sizing tables defined per parent ----------------------------------------------------------------
+
+
+def _size_per_parent_tables(plan: Plan, relations: PlanRelations) -> Plan:
+    """The count pass: each parent block's child count (regenerated, never stored per parent),
+    prefix-summed per parent block, gives the child table's rows and maps its blocks to parents."""
+    from fabula.engine.block import generate_columns
+
+    pending = [table for table in plan.tables if table.per]
+    order = topological_order({table.name: {table.per} for table in pending})
+    by_name = {table.name: table for table in pending}
+    for name in order:
+        if name not in by_name:
+            continue
+        parent = plan.table(by_name[name].per)
+        counts = np.array([
+            int(np.sum(generate_columns(plan, parent, block, [count_column(name)])[count_column(name)].to_numpy()))
+            for block in range(parent.n_blocks)
+        ], dtype=np.int64)
+        prefix = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        relations.per_parent[name] = PerParentIndex(parent=parent.name, prefix=prefix)
+        plan = replace(plan, tables=tuple(replace(t, rows=int(prefix[-1])) if t.name == name else t
+                                          for t in plan.tables))
+        relations.plan = plan
+    return plan
+
+
+def _materialise_what_references_read(plan: Plan, nodes, relations: PlanRelations, where) -> None:
+    """Compute now, once, every parent column a child reads or draws by, so blocks generated in
+    parallel only read them."""
+    for table, table_nodes_ in nodes.items():
+        for node in table_nodes_.values():
+            try:
+                if node.role == "row" and node.spec.pick == "weighted":
+                    index = relations.levels(node.spec.parent[0], node.spec.weight_by)
+                    if not any(node.spec.weights.get(value, 0) > 0 and count
+                               for value, count in zip(index.values, index.counts)):
+                        raise ValueError(f"no row of `{node.spec.parent[0]}` has a value of `{node.spec.weight_by}` "
+                                         "with a positive weight")
+                elif node.role == "row" and not node.detail["owned"] and plan.table(node.spec.parent[0]).rows == 0:
+                    raise ValueError(f"`{node.spec.parent[0]}` has no rows, so `{table}.{node.name.split('#')[0]}`"
+                                     " has nothing to reference")
+                elif node.role == "lookup" or (node.spec is not None and node.spec.kind == "lookup" and node.output):
+                    parent = next(iter(node.foreign))
+                    relations.values(*parent)
+            except ValueError as error:
+                raise SpecError([where.issue("bad-reference", _path(table, node), str(error),
+                                             hint="give the parent table rows, or drop the reference")]) from None
 
 
 def modifier_problem(spec, arrow_type: pa.DataType) -> str | None:
     """`round` and `clip` on a column whose type is only known once compiled (expressions)."""
+    if spec is None:
+        return None
     numeric = pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
     temporal = pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)
     if spec.round is not None and not numeric:

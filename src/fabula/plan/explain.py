@@ -40,6 +40,8 @@ def _modifiers(spec) -> list[str]:
         found.append(f"nulls {spec.nulls:.0%}" if spec.nulls >= 0.01 else f"nulls {spec.nulls}")
     if spec.round is not None:
         found.append(f"round {spec.round}")
+    if getattr(spec, "unique", False):
+        found.append("unique")
     if spec.clip is not None:
         found.append(f"clip [{_bound(spec.clip.min)}, {_bound(spec.clip.max)}]")
     return found
@@ -77,16 +79,34 @@ def render(plan: Plan) -> Group:
         f"{plan.total_rows:,} rows in {len(plan.tables)} table{'s' if len(plan.tables) != 1 else ''}",
     )
     parts: list[Any] = [header]
-    for table in plan.tables:
-        grid = Table(title=f"{table.name} — {table.rows:,} rows", title_justify="left",
+    if len(plan.tables) > 1:
+        parts.append(Text(f"table order (parents first): {' → '.join(plan.table_order)}"))
+    held = plan.relations.memory_bytes() if plan.relations is not None else 0
+    if held:
+        parts.append(Text(f"parent values kept for references: {held / 2**20:,.2f} MiB"))
+    for name in plan.table_order:
+        table = plan.table(name)
+        grid = Table(title=_table_title(plan, table), title_justify="left",
                      title_style="bold", expand=False, show_lines=False)
         for heading in ("column", "type", "kind", "parameters", "modifiers"):
             grid.add_column(heading, overflow="fold")
-        for column in table.columns:
+        for column in table.outputs:
             line = column_lines(column)
             grid.add_row(*(Text(cell) for cell in (line.name, line.type, line.kind, line.parameters, line.modifiers)))
         parts.append(grid)
     return Group(*parts)
+
+
+def _table_title(plan: Plan, table) -> str:
+    title = f"{table.name} — {table.rows:,} rows"
+    if table.per is None:
+        return title
+    parent = plan.table(table.per)
+    counter = next(column for column in parent.columns if column.name == f"#count:{table.name}")
+    rule = _format_parameters(counter.generator.inner.describe())
+    per_parent = table.rows / parent.rows if parent.rows else 0
+    return (f"{title} — per {table.per} row: {counter.generator.inner.kind}({rule}), "
+            f"{per_parent:.2f} on average")
 
 
 def explain(plan: Plan, *, width: int = 120) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 
@@ -29,6 +30,8 @@ class ColumnPlan:
     name: str
     generator: Generator
     depends_on: tuple[str, ...]
+    output: bool = True
+    """False for the hidden columns relations compute (parent rows, counts, parents' values)."""
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -40,10 +43,16 @@ class TablePlan:
     name: str
     rows: int
     columns: tuple[ColumnPlan, ...]
-    """In output (declared) order."""
+    """Output columns in declared order, then the hidden ones."""
     order: tuple[str, ...]
     """The order to compute columns in: dependencies first."""
     block_rows: int = BLOCK_ROWS
+    per: str | None = None
+    """The parent table when this table's rows are defined per parent row."""
+
+    @property
+    def outputs(self) -> tuple[ColumnPlan, ...]:
+        return tuple(column for column in self.columns if column.output)
 
     @property
     def n_blocks(self) -> int:
@@ -56,7 +65,7 @@ class TablePlan:
 
     @property
     def schema(self) -> pa.Schema:
-        return pa.schema([pa.field(column.name, column.arrow_type) for column in self.columns])
+        return pa.schema([pa.field(column.name, column.arrow_type) for column in self.outputs])
 
     def column(self, name: str) -> ColumnPlan:
         for column in self.columns:
@@ -90,6 +99,10 @@ class Plan:
     tables: tuple[TablePlan, ...]
     spec: DatasetSpec
     layout: Layout = Layout()
+    relations: Any = None
+    """The `PlanRelations` answering what generators ask about other tables."""
+    table_order: tuple[str, ...] = ()
+    """Parents before children (what `fabula plan` shows; blocks of any table are independent)."""
 
     def table(self, name: str) -> TablePlan:
         for table in self.tables:

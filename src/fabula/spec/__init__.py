@@ -4,6 +4,7 @@ from fabula.spec.checks import column_order
 from fabula.spec.columns import COLUMN_KINDS, AnyColumn, ColumnSpec, ConditionalColumn
 from fabula.spec.load import build_spec, load_file, load_text
 from fabula.spec.model import DatasetSpec, TableSpec
+from fabula.spec.relations import AggregateColumn, LookupColumn, PerParent, ReferenceColumn
 
 __all__ = [
     "COLUMN_KINDS", "AnyColumn", "ColumnSpec", "ConditionalColumn",

@@ -24,6 +24,7 @@ from fabula.spec.columns import (
 )
 from fabula.spec.dates import resolve_bound
 from fabula.spec.graph import topological_order
+from fabula.spec.relation_checks import check_relations
 
 if TYPE_CHECKING:
     from fabula.spec.load import SourceMap
@@ -48,7 +49,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                     "bad-name", column_path, f"column name `{column_name}` is not a plain identifier",
                     hint="use letters, digits and _ so expressions and SQL can name it"))
             issues.extend(_check_references(column, column_path, known, source))
-            issues.extend(_check_cases(column, column_path, table, source))
+            issues.extend(_check_cases(column, column_path, table, source, spec.tables))
             for branch_path, branch in _branches(column, column_path):
                 issues.extend(_check_finite(branch, branch_path, source))
                 issues.extend(_check_modifiers(branch, branch_path, source))
@@ -66,6 +67,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                     f"columns depend on each other in a cycle: {' -> '.join(cycle)}",
                     hint="one of them must be drawn without reading the others",
                 ))
+    issues.extend(check_relations(spec, source))
     return issues
 
 
@@ -88,7 +90,8 @@ def _branches(column: AnyColumn, path) -> Iterator[tuple[tuple, ColumnSpec]]:
 
 def _check_references(column: AnyColumn, path, known: set[str], source) -> Iterator[Issue]:
     name = path[-1]
-    for ref in sorted(column.depends_on()):
+    # `fk.column` reads are checked with the relations (the reference and the parent's column)
+    for ref in sorted(ref for ref in column.refs() if "." not in ref):
         if ref == name:
             yield source.issue("cycle", path, f"column `{name}` reads itself",
                                hint="a column cannot depend on its own value")
@@ -117,11 +120,28 @@ def _reference_key(column: AnyColumn, path, ref: str) -> tuple[tuple, object]:
     return ((*path, key), getattr(column, key)) if key else (path, None)
 
 
-def _check_cases(column: AnyColumn, path, table: "TableSpec", source) -> Iterator[Issue]:
+def _check_cases(column: AnyColumn, path, table: "TableSpec", source, tables=None) -> Iterator[Issue]:
     """Case keys must be values the `by` column can take, and every value needs a case."""
     if not isinstance(column, ConditionalColumn):
         return
+    if column.bins:
+        levels = column.bin_labels()
+        for key, _ in column.cases:
+            if str(key) not in levels:
+                yield source.issue("unknown-case", (*path, "cases", key), f"{key!r} is not one of the bins of `{column.by}`",
+                                   hint=did_you_mean(str(key), levels) or f"bins {list(column.bins)} make the cases: {', '.join(levels)}")
+        missing = [level for level in levels if level not in {str(key) for key, _ in column.cases}]
+        if missing and column.default is None:  # else those rows would silently be null
+            yield source.issue("missing-case", (*path, "cases"),
+                               f"no case for {', '.join(map(repr, missing))} of `{column.by}`",
+                               hint="add those cases, or a `default:` for every value not listed")
+        return
     by = table.columns.get(column.by)
+    if "." in column.by:  # read through a reference: the parent's column decides the values
+        reference, parent_column = column.by.split(".", 1)
+        target = getattr(table.columns.get(reference), "to", None)
+        parent = tables.get(target.split(".")[0]) if target else None
+        by = parent.columns.get(parent_column) if parent is not None else None
     levels = _levels(by)
     if levels is None:
         return

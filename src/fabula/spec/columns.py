@@ -72,6 +72,7 @@ class ColumnSpec(BaseModel):
     nulls: float = Field(0.0, ge=0.0, le=1.0, description="fraction of rows set to null")
     round: int | None = Field(None, ge=0, le=12, description="decimals to round to")
     clip: Clip | None = None
+    unique: bool = Field(False, description="every value distinct, guaranteed by construction")
     description: str | None = None
 
     @model_validator(mode="before")
@@ -88,9 +89,13 @@ class ColumnSpec(BaseModel):
             raise ValueError(f"this model is for `{cls.kind_name}` columns, not `{kind}`")
         return kind
 
-    def depends_on(self) -> frozenset[str]:
-        """Columns of the same row this column reads."""
+    def refs(self) -> frozenset[str]:
+        """What this column reads, as written: `tier`, or `customer_id.tier` through a reference."""
         return frozenset()
+
+    def depends_on(self) -> frozenset[str]:
+        """Columns of the same row this column reads (for `fk.column`, the reference `fk`)."""
+        return frozenset(ref.split(".", 1)[0] for ref in self.refs())
 
     def is_numeric(self) -> bool:
         return self.numeric
@@ -315,14 +320,52 @@ class ConstantColumn(ColumnSpec):
 # -- dates and times ----------------------------------------------------------------------------
 
 
+LAG_UNITS = {"days": 86_400, "hours": 3_600, "minutes": 60, "seconds": 1}
+
+
 class _Between(ColumnSpec):
     start: DateBound
     end: DateBound
+    after: str | None = Field(None, description="a column (or fk.column) this value never precedes")
+    lag: str | float | dict[str, Any] | None = Field(
+        None, description="how long after `after`: a number, a numeric column, or a distribution")
+    lag_unit: Literal["days", "hours", "minutes", "seconds"] = "days"
 
     @field_validator("start", "end", mode="before")
     @classmethod
     def _bound(cls, value: Any) -> DateBound:
         return parse_bound(value)
+
+    @field_validator("lag")
+    @classmethod
+    def _lag_distribution(cls, lag: Any) -> Any:
+        if isinstance(lag, dict):
+            kind = lag.get("kind")
+            model = COLUMN_KINDS.get(kind) if isinstance(kind, str) else None
+            if model is None or not model.numeric:
+                raise ValueError("a `lag` distribution needs a numeric `kind`, e.g. {kind: exponential, scale: 3}")
+            model.model_validate(lag)  # its own parameter errors, reported at `lag`
+        return lag
+
+    @model_validator(mode="after")
+    def _lag_needs_after(self) -> "_Between":
+        if self.lag is not None and self.after is None:
+            raise ValueError("`lag` counts from `after`; add `after:` with the column it follows")
+        return self
+
+    def lag_spec(self) -> "ColumnSpec | None":
+        """The lag as a column spec when it is a distribution or a constant."""
+        if isinstance(self.lag, dict):
+            return COLUMN_KINDS[self.lag["kind"]].model_validate(self.lag)
+        if isinstance(self.lag, (int, float)):
+            return ConstantColumn(value=float(self.lag))
+        return None
+
+    def refs(self) -> frozenset[str]:
+        found = {self.after} if self.after else set()
+        if isinstance(self.lag, str):
+            found.add(self.lag)
+        return frozenset(found)
 
 
 @column_kind("date")
@@ -367,7 +410,7 @@ class ExpressionColumn(ColumnSpec):
     def expression(self):
         return parse_expression(self.expr)
 
-    def depends_on(self) -> frozenset[str]:
+    def refs(self) -> frozenset[str]:
         return self.expression.columns
 
 
@@ -387,7 +430,7 @@ class TemplateColumn(ColumnSpec):
     def parsed(self) -> Template:
         return parse_template(self.template)
 
-    def depends_on(self) -> frozenset[str]:
+    def refs(self) -> frozenset[str]:
         return self.parsed.columns
 
 
@@ -405,7 +448,7 @@ class PythonColumn(ColumnSpec):
     depends: tuple[str, ...] = ()
     type: Literal["int64", "float64", "string", "bool", "date32", "timestamp[us]"] = "float64"
 
-    def depends_on(self) -> frozenset[str]:
+    def refs(self) -> frozenset[str]:
         return frozenset(self.depends)
 
 
@@ -431,12 +474,27 @@ class ConditionalColumn(BaseModel):
     kind_name: ClassVar[str] = "conditional"
 
     by: str
+    bins: tuple[float, ...] | None = Field(
+        None, description="edges that cut a numeric `by` column into cases `<8`, `<24`, `>=24`")
     cases: tuple[tuple[Scalar, ColumnSpec], ...]
     default: ColumnSpec | None = None
     nulls: float = Field(0.0, ge=0.0, le=1.0)
     round: int | None = Field(None, ge=0, le=12)
     clip: Clip | None = None
+    unique: bool = False
     description: str | None = None
+
+    @field_validator("bins")
+    @classmethod
+    def _increasing(cls, bins):
+        if bins is not None and (not bins or any(b >= a for a, b in zip(bins[1:], bins))):
+            raise ValueError("bins must be a non-empty list of increasing numbers, e.g. [8, 24]")
+        return bins
+
+    def bin_labels(self) -> list[str]:
+        """The case names `bins` cut `by` into: `<8`, `<24`, `>=24` for bins [8, 24]."""
+        edges = [_number(edge) for edge in self.bins or ()]
+        return [f"<{edge}" for edge in edges] + ([f">={edges[-1]}"] if edges else [])
 
     @property
     def kind(self) -> str:
@@ -449,14 +507,21 @@ class ConditionalColumn(BaseModel):
     def is_numeric(self) -> bool:
         return all(branch.is_numeric() for branch in self.branches())
 
-    def depends_on(self) -> frozenset[str]:
-        needed = {self.by}
+    def refs(self) -> frozenset[str]:
+        found = {self.by}
         for branch in self.branches():
-            needed |= branch.depends_on()
-        return frozenset(needed)
+            found |= branch.refs()
+        return frozenset(found)
+
+    def depends_on(self) -> frozenset[str]:
+        return frozenset(ref.split(".", 1)[0] for ref in self.refs())
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 AnyColumn = ColumnSpec | ConditionalColumn
 
-MODIFIERS = ("nulls", "round", "clip", "description")
-CONDITIONAL_KEYS = ("by", "cases", "default")
+MODIFIERS = ("nulls", "round", "clip", "unique", "description")
+CONDITIONAL_KEYS = ("by", "bins", "cases", "default")

@@ -15,7 +15,7 @@ import typing
 from typing import Any, ClassVar, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from fabula.errors import Issue, SpecError, did_you_mean
 from fabula.spec.checks import check_dataset
@@ -30,6 +30,7 @@ from fabula.spec.columns import (
 )
 from fabula.spec.dates import DateBound
 from fabula.spec.model import DatasetSpec, TableSpec
+from fabula.spec.relations import PerParent
 
 Path_ = tuple[str | int, ...]
 
@@ -190,16 +191,38 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
             if parsed is not None:
                 columns[str(name)] = parsed
     rest = {key: value for key, value in raw.items() if key != "columns"}
+    per_parent = None
+    if isinstance(rest.get("rows"), Mapping):
+        per_parent = _parse_per_parent(rest.pop("rows"), (*path, "rows"), source, issues)
+        rest["rows"] = 0  # stands in while the header is validated
     header = _validate(_TableHeader, rest, path, source, issues, what="a table")
     # with a broken header the table is still returned, so its columns get the cross-column
     # checks; build_spec raises anyway because the header's issue is in `issues`
     fields = header.model_dump(exclude_unset=True) if header is not None else {}
+    if per_parent is not None:
+        fields["rows"] = per_parent
     return TableSpec.model_construct(**fields, columns=columns)
+
+
+def _parse_per_parent(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> PerParent | None:
+    """`rows: {per: customers, count: ...}`; the count is a column spec drawn per parent row."""
+    before = len(issues)
+    model = _validate(PerParent, raw, path, source, issues, what="`rows` per parent")
+    if model is None or len(issues) > before:
+        return None
+    count = parse_column(model.count, (*path, "count"), source, issues)
+    if count is None:
+        return None
+    if not count.is_numeric():
+        issues.append(source.issue("bad-value", (*path, "count"), "the count per parent must be a number",
+                                   hint="e.g. count: 3, or count: {kind: poisson, lam: 3}"))
+        return None
+    return PerParent(per=model.per, count=count)
 
 
 class _TableHeader(BaseModel):
     model_config = TableSpec.model_config
-    rows: int = TableSpec.model_fields["rows"]
+    rows: int = Field(ge=0, description="a row count, or {per: parent_table, count: ...}")
     description: str | None = None
     also_accepts: ClassVar[tuple[str, ...]] = ("columns",)
 

@@ -10,13 +10,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from fabula.spec.columns import AnyColumn
+from fabula.spec.relations import PerParent
 
 
 class TableSpec(BaseModel):
     """A table: how many rows and its columns in output order."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-    rows: int = Field(ge=0, description="row count before --scale")
+    rows: int | PerParent = Field(description="a row count (scaled by --scale), or {per: parent, count: ...}")
     columns: dict[str, AnyColumn]
     description: str | None = None
 
