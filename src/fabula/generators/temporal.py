@@ -41,8 +41,13 @@ class _Between(Generator):
             return rng.integers(self.low, self.high, ctx.n, endpoint=True, dtype=np.int64)
         after, known = self._after(ctx)
         if self.spec.lag is not None:
-            values = after + self._lag_ticks(ctx)
-            return np.where(known, values, rng.integers(self.low, self.high, ctx.n, endpoint=True))
+            lag, lag_known = self._lag_ticks(ctx)
+            values = np.where(known, after + lag, rng.integers(self.low, self.high, ctx.n, endpoint=True))
+            if lag_known.all():
+                return values
+            # an unknown lag (a null in the lag column) leaves the time unknown, not equal to `after`
+            storage = np.int32 if pa.types.is_date32(self.arrow_type) else np.int64
+            return pa.array(values.astype(storage), mask=~lag_known).view(self.arrow_type)
         # uniform between max(start, after) and end; never before `after`, even past `end`
         low = np.where(known, np.maximum(after, self.low), self.low)
         span = np.maximum(self.high - low, 0)
@@ -74,9 +79,10 @@ class _Between(Generator):
             lag = ctx.columns[self.spec.lag]
         else:
             lag = self.lag.generate(ctx.for_column(f"{ctx.column}[lag]"))
-        amount = np.nan_to_num(lag.to_numpy(zero_copy_only=False).astype(np.float64), nan=0.0)
-        ticks = amount * LAG_UNITS[self.spec.lag_unit] * self.ticks_per_day / 86_400
-        return np.round(np.maximum(ticks, 0)).astype(np.int64)
+        amount = lag.to_numpy(zero_copy_only=False).astype(np.float64)
+        known = ~np.isnan(amount)
+        ticks = np.nan_to_num(amount, nan=0.0) * LAG_UNITS[self.spec.lag_unit] * self.ticks_per_day / 86_400
+        return np.round(np.maximum(ticks, 0)).astype(np.int64), known
 
     def describe(self):
         shown = {"start": _shown(self.spec.start, self.low, self.arrow_type),
@@ -110,8 +116,9 @@ class DateGenerator(_Between):
         start, end = (resolve_bound(bound, env.as_of) for bound in (spec.start, spec.end))
         return cls._compiled(spec, env, pa.date32(), (start - EPOCH).days, (end - EPOCH).days)
 
-    def _generate(self, ctx: BlockContext) -> np.ndarray:
-        return super()._generate(ctx).astype(np.int32)
+    def _generate(self, ctx: BlockContext) -> np.ndarray | pa.Array:
+        values = super()._generate(ctx)
+        return values.astype(np.int32) if isinstance(values, np.ndarray) else values
 
 
 @generator("timestamp")

@@ -267,7 +267,7 @@ def _parse_plain(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues:
             hint="use an `expression` or `template` column, or build this column in Python",
         ))
         return None
-    return _validate(model, raw, path, source, issues, what=f"a {kind} column")
+    return _validate(model, raw, path, source, issues, what=f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} column")
 
 
 def _parse_conditional(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> ConditionalColumn | None:
