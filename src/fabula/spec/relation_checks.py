@@ -72,6 +72,10 @@ def _dotted_refs(column: AnyColumn) -> Iterator[tuple[str, str]]:
                 yield value, key
 
 
+def _column_hint(name: str, table_name: str, table) -> str:
+    return did_you_mean(name, table.columns) or f"columns of {table_name}: {', '.join(table.columns)}"
+
+
 def _table_hint(spec, name: str) -> str:
     return did_you_mean(name, spec.tables) or f"tables: {', '.join(spec.tables)}"
 
@@ -86,8 +90,7 @@ def _check_reference(spec, column: ReferenceColumn, path, source) -> Iterator[Is
     target = parent.columns.get(key)
     if target is None:
         yield source.issue("unknown-column", (*path, "to"), f"`{parent_name}` has no column `{key}`",
-                           value=column.to, hint=did_you_mean(key, parent.columns)
-                           or f"columns of {parent_name}: {', '.join(parent.columns)}")
+                           value=column.to, hint=_column_hint(key, parent_name, parent))
         return
     if not isinstance(target, KEY_KINDS):
         keys = [f"{parent_name}.{name}" for name, c in parent.columns.items() if isinstance(c, KEY_KINDS)]
@@ -109,8 +112,7 @@ def _check_reference(spec, column: ReferenceColumn, path, source) -> Iterator[Is
         if weight_column is None:
             yield source.issue("unknown-column", (*path, "weight_by"),
                                f"`{parent_name}` has no column `{column.weight_by}`",
-                               hint=did_you_mean(column.weight_by, parent.columns)
-                               or f"columns of {parent_name}: {', '.join(parent.columns)}")
+                               hint=_column_hint(column.weight_by, parent_name, parent))
             return
         levels = _levels(weight_column)
         if levels is not None:
@@ -151,7 +153,7 @@ def _check_read_through(spec, table_name: str, ref: str, path, source) -> Iterat
     parent = spec.tables.get(parent_name)
     if parent is not None and column not in parent.columns:
         yield source.issue("unknown-column", path, f"`{parent_name}` has no column `{column}`", value=ref,
-                           hint=did_you_mean(column, parent.columns) or f"columns of {parent_name}: {', '.join(parent.columns)}")
+                           hint=_column_hint(column, parent_name, parent))
 
 
 def _check_per_parent(spec, name: str, rows: PerParent, path, source) -> Iterator[Issue]:
@@ -165,7 +167,7 @@ def _check_per_parent(spec, name: str, rows: PerParent, path, source) -> Iterato
         if local not in parent.columns:
             yield source.issue("unknown-column", (*path, "count"),
                                f"the count reads `{ref}`, and `{rows.per}` has no column `{local}`",
-                               hint=(did_you_mean(local, parent.columns) or f"columns of {rows.per}: {', '.join(parent.columns)}")
+                               hint=(_column_hint(local, rows.per, parent))
                                + " (a count is drawn per parent row, from the parent's columns)")
 
 
@@ -182,8 +184,7 @@ def _check_aggregate(spec, name: str, column: AggregateColumn, path, source) -> 
                            hint=f"define `{child_name}` with rows: {{per: {name}, count: ...}}")
     if child_column is not None and child_column not in child.columns:
         yield source.issue("unknown-column", (*path, "of"), f"`{child_name}` has no column `{child_column}`",
-                           value=column.of, hint=did_you_mean(child_column, child.columns)
-                           or f"columns of {child_name}: {', '.join(child.columns)}")
+                           value=column.of, hint=_column_hint(child_column, child_name, child))
 
 
 def table_dependencies(spec) -> dict[str, set[str]]:
