@@ -23,12 +23,12 @@ from fabula.plan.model import BLOCK_ROWS, ColumnPlan, Layout, Plan, TablePlan
 from fabula.plan.nodes import Node, table_nodes
 from fabula.plan.relations import PerParentIndex, PlanRelations
 from fabula.plan.uniqueness import unique_problem
-from fabula.spec import DatasetSpec
+from fabula.spec import ColumnSpec, DatasetSpec
 from fabula.spec.expressions import ExpressionError
 from fabula.spec.graph import topological_order
 from fabula.spec.load import SourceMap
 from fabula.spec.relation_checks import table_dependencies
-from fabula.spec.relations import LookupColumn, PerParent, ReferenceColumn
+from fabula.spec.relations import PerParent, ReferenceColumn
 
 
 def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1.0,
@@ -154,9 +154,9 @@ def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues)
     return generator
 
 
-_HIDDEN = LookupColumn.model_construct(kind="lookup", nulls=0.0, round=None, clip=None, unique=False,
-                                       description=None, from_="hidden.column")
-"""Hidden counting columns have no spec of their own: no modifiers apply to them."""
+_HIDDEN = ColumnSpec.model_construct(kind="hidden", nulls=0.0, round=None, clip=None, unique=False,
+                                     description=None)
+"""The spec of hidden counting columns: they have none of their own, so no modifiers apply."""
 
 
 def _path(table: str, node: Node) -> tuple:

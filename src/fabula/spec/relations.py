@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fabula.spec.columns import ColumnSpec, column_kind
 
-PICKS = ("uniform", "zipf", "hotspot", "weighted")
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -68,7 +67,6 @@ class LookupColumn(ColumnSpec):
         return frozenset({self.from_})
 
 
-AGGREGATES = ("count", "sum", "min", "max", "mean")
 
 
 @column_kind("aggregate")
