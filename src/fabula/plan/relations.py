@@ -101,12 +101,13 @@ class PlanRelations:
         pieces = []
         for parent_block in range(first, last + 1):
             counts = generate_columns(self.plan, parent, parent_block, [count_column(table)])[count_column(table)]
+            ends = np.cumsum(counts.to_numpy()) + index.prefix[parent_block]  # last child row + 1, per parent
+            low = max(start, int(index.prefix[parent_block]))
+            high = min(start + n, int(index.prefix[parent_block + 1]))
             parent_start, _ = parent.block_span(parent_block)
-            counts = counts.to_numpy()
-            pieces.append(np.repeat(np.arange(parent_start, parent_start + len(counts), dtype=np.int64), counts))
-        rows = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-        offset = start - int(index.prefix[first])
-        return rows[offset:offset + n]
+            # only this block's child rows are placed: O(rows log parents), whatever the fan-out
+            pieces.append(parent_start + np.searchsorted(ends, np.arange(low, high), side="right"))
+        return np.concatenate(pieces).astype(np.int64) if pieces else np.zeros(0, dtype=np.int64)
 
     def children(self, child: str, parent_block: int, column: str) -> pa.Array:
         """A column of all children of one parent block, in order (regenerated from their blocks)."""
