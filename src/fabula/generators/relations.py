@@ -143,7 +143,7 @@ class ReferenceGenerator(Generator):
         return cls(spec=spec.model_copy(update={"nulls": 0.0}), arrow_type=env.table_types[parent][key])
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
-        rows = ctx.columns[row_column(ctx.column.split("[", 1)[0])]
+        rows = ctx.columns[row_column(ctx.column)]
         return _through(rows, lambda present: ctx.relations.keys(*self.spec.parent, present), self.arrow_type)
 
     def describe(self) -> dict[str, Any]:
