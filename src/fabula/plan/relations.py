@@ -71,24 +71,20 @@ class PlanRelations:
         return generator.generate(context)
 
     def values(self, table: str, column: str) -> pa.Array:
-        key = (table, column)
-        found = self._values.get(key)
-        if found is not None:
-            return found
-        with self._lock:
-            if key not in self._values:
-                self._values[key] = self._materialise(table, column)
-            return self._values[key]
+        return self._once(self._values, (table, column), lambda: self._materialise(table, column))
 
     def levels(self, table: str, column: str) -> LevelIndex:
-        key = (table, column)
-        found = self._levels.get(key)
+        return self._once(self._levels, (table, column), lambda: group_rows(self.values(table, column)))
+
+    def _once(self, store: dict, key: tuple[str, str], compute):
+        """A stored answer, computed the first time under the lock (never twice)."""
+        found = store.get(key)
         if found is not None:
             return found
         with self._lock:
-            if key not in self._levels:
-                self._levels[key] = group_rows(self.values(table, column))
-            return self._levels[key]
+            if key not in store:
+                store[key] = compute()
+            return store[key]
 
     def parent_rows(self, table: str, block: int) -> np.ndarray:
         from fabula.engine.block import generate_columns
