@@ -15,7 +15,7 @@ Everything is a pure function of the plan. Two kinds of answers:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np

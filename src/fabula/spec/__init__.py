@@ -9,5 +9,6 @@ from fabula.spec.relations import AggregateColumn, LookupColumn, PerParent, Refe
 __all__ = [
     "COLUMN_KINDS", "AnyColumn", "ColumnSpec", "ConditionalColumn",
     "DatasetSpec", "TableSpec",
+    "AggregateColumn", "LookupColumn", "PerParent", "ReferenceColumn",
     "build_spec", "load_file", "load_text", "column_order",
 ]

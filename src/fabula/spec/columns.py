@@ -434,9 +434,6 @@ class TemplateColumn(ColumnSpec):
         return self.parsed.columns
 
 
-ARROW_TYPE_NAMES = ("int64", "float64", "string", "bool", "date32", "timestamp[us]")
-
-
 @column_kind("python")
 class PythonColumn(ColumnSpec):
     """Python API only: `fn(columns: dict[str, pyarrow.Array], rng, n) -> array-like` of n values per block.
