@@ -93,6 +93,8 @@ class CompileEnv:
     """Types of other tables' compiled columns (parents' keys and values, children's values)."""
     references: Mapping[str, str] = field(default_factory=dict)
     """This table's reference columns → the table each points to."""
+    story: Any = None
+    """The resolved timelines and events (`fabula.story.Story`), for columns that use them."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ from fabula.spec.columns import AnyColumn, ConditionalColumn
 
 
 def compile_column(spec: AnyColumn, env: CompileEnv) -> Generator:
+    if spec.during:
+        from fabula.generators.story import DuringGenerator  # it compiles its parts through here
+
+        return DuringGenerator.compile(spec, env, compile_column=compile_column)
     if isinstance(spec, ConditionalColumn):
         return ConditionalGenerator.compile(spec, env, compile_branch=lambda branch: compile_column(branch, env))
     return GENERATORS[spec.kind].compile(spec, env)

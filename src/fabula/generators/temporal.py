@@ -3,7 +3,7 @@ never before another date (`after:`), by a lag (`lag:`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -12,6 +12,7 @@ import pyarrow as pa
 from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEnv, Generator, generator
 from fabula.spec.columns import LAG_UNITS, DateColumn, TimestampColumn
 from fabula.spec.dates import resolve_bound
+from fabula.story import Arrivals, ResolvedTimeline
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ class _Between(Generator):
     """Last value, inclusive."""
     lag: Generator | None = None
     """The lag distribution (or constant), when `lag` is not a column."""
+    timeline: ResolvedTimeline | None = field(default=None, compare=False)
+    arrivals: Arrivals | None = field(default=None, compare=False)
+    """Set when the table's rows are this timeline's arrivals: row i is the i-th arrival."""
+    day_cdf: np.ndarray | None = field(default=None, compare=False)
+    """Cumulative expected volume per day, to draw days from a timeline's shape."""
 
     @classmethod
     def _compiled(cls, spec, env: CompileEnv, arrow_type, low: int, high: int):
@@ -31,12 +37,31 @@ class _Between(Generator):
         lag = compile_column(lag_spec, env) if lag_spec is not None else None
         return cls(spec=spec, arrow_type=arrow_type, low=low, high=high, lag=lag)
 
+    @classmethod
+    def _from_timeline(cls, spec, env: CompileEnv, arrow_type, ticks_per_day: int):
+        """The window is the timeline's; rows are its arrivals when the table's rows come from
+        it, else days are drawn in proportion to its volume as this table sees it."""
+        timeline = env.story.timelines[spec.timeline]
+        arrivals = env.story.arrivals.get(env.table)
+        if arrivals is not None and arrivals.timeline != spec.timeline:
+            arrivals = None
+        day_cdf = None
+        if arrivals is None:
+            day_cdf = np.cumsum(env.story.day_volume(spec.timeline, env.table))
+            if not day_cdf.size or not day_cdf[-1] > 0:
+                raise ValueError(f"timeline `{spec.timeline}` has no volume on any day of its window")
+        return cls(spec=spec, arrow_type=arrow_type, low=timeline.first_day * ticks_per_day,
+                   high=(timeline.last_day + 1) * ticks_per_day - 1, timeline=timeline,
+                   arrivals=arrivals, day_cdf=day_cdf)
+
     @property
     def ticks_per_day(self) -> int:
         return 1 if pa.types.is_date32(self.arrow_type) else TICKS_PER_DAY[self.arrow_type.unit]
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         rng = ctx.rng()
+        if self.timeline is not None:
+            return self._from_calendar(ctx, rng)
         if self.spec.after is None:
             return rng.integers(self.low, self.high, ctx.n, endpoint=True, dtype=np.int64)
         after, known = self._after(ctx)
@@ -53,8 +78,24 @@ class _Between(Generator):
         span = np.maximum(self.high - low, 0)
         return low + np.floor(rng.random(ctx.n) * (span + 1)).astype(np.int64)
 
+    def _from_calendar(self, ctx: BlockContext, rng: np.random.Generator) -> np.ndarray:
+        if self.arrivals is not None:
+            # the rank within the day stratifies the intraday quantile: a day's rows come out in
+            # time order and follow the profile exactly, with no look at other blocks
+            day, rank, count = self.arrivals.place(ctx.row_ids())
+            quantile = (rank + rng.random(ctx.n)) / count
+        else:
+            picks = rng.random(ctx.n) * self.day_cdf[-1]
+            day = np.minimum(np.searchsorted(self.day_cdf, picks, side="right"), len(self.day_cdf) - 1)
+            quantile = rng.random(ctx.n)
+        days = self.timeline.first_day + day.astype(np.int64)
+        if self.ticks_per_day == 1:
+            return days
+        seconds = self.timeline.seconds_in_day(quantile)
+        return days * self.ticks_per_day + np.floor(seconds * (self.ticks_per_day / 86_400)).astype(np.int64)
+
     def distinct_values(self) -> int | None:
-        return None if self.spec.after else self.high - self.low + 1
+        return None if self.spec.after or self.timeline is not None else self.high - self.low + 1
 
     def _generate_unique(self, ctx: BlockContext) -> np.ndarray:
         return self.low + self._unique_codes(ctx)
@@ -85,6 +126,8 @@ class _Between(Generator):
         return np.round(np.maximum(ticks, 0)).astype(np.int64), known
 
     def describe(self):
+        if self.timeline is not None:
+            return {"timeline": self.spec.timeline + (" (arrivals, in time order)" if self.arrivals else " (shape)")}
         shown = {"start": _shown(self.spec.start, self.low, self.arrow_type),
                  "end": _shown(self.spec.end, self.high, self.arrow_type)}
         if self.spec.after:
@@ -113,6 +156,8 @@ class DateGenerator(_Between):
 
     @classmethod
     def compile(cls, spec: DateColumn, env: CompileEnv):
+        if spec.timeline is not None:
+            return cls._from_timeline(spec, env, pa.date32(), 1)
         start, end = (resolve_bound(bound, env.as_of) for bound in (spec.start, spec.end))
         return cls._compiled(spec, env, pa.date32(), (start - EPOCH).days, (end - EPOCH).days)
 
@@ -133,6 +178,8 @@ class TimestampGenerator(_Between):
     @classmethod
     def compile(cls, spec: TimestampColumn, env: CompileEnv):
         ticks = TICKS_PER_DAY[spec.unit]
+        if spec.timeline is not None:
+            return cls._from_timeline(spec, env, pa.timestamp(spec.unit), ticks)
         start, end = (resolve_bound(bound, env.as_of) for bound in (spec.start, spec.end))
         # from the first instant of `start` to the last tick of `end`
         return cls._compiled(spec, env, pa.timestamp(spec.unit),

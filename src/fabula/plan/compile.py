@@ -29,6 +29,9 @@ from fabula.spec.graph import topological_order
 from fabula.spec.load import SourceMap
 from fabula.spec.relation_checks import table_dependencies
 from fabula.spec.relations import PerParent, ReferenceColumn
+from fabula.spec.story import TimelineRows
+from fabula.plan.events import events_table
+from fabula.story import Story, resolve_story
 
 
 def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1.0,
@@ -46,17 +49,22 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
     pinned = as_of or spec.as_of or date.today()
     root_seed = spec.seed if seed is None else seed
     where = spec.where or SourceMap(None)
+    story = _resolve_story(spec, pinned, root_seed, scale, where)
     nodes = {name: table_nodes(spec, name) for name in spec.tables}
-    generators, issues = _compile_nodes(spec, nodes, root_seed, pinned, where)
+    generators, issues = _compile_nodes(spec, nodes, root_seed, pinned, where, story)
     if issues:
         raise SpecError(issues)
     relations = PlanRelations()
     tables = tuple(
-        _table_plan(name, spec, nodes[name], generators[name], scale, block_rows) for name in spec.tables
+        _table_plan(name, spec, nodes[name], generators[name], scale, block_rows, story) for name in spec.tables
     )
+    if spec.events_table:
+        tables += (events_table(spec.events_table, spec, story, block_rows),)
     plan = Plan(name=spec.name, seed=root_seed, as_of=pinned, scale=scale, spec_hash=spec.spec_hash(),
                 tables=tables, spec=spec, layout=layout or Layout(), relations=relations,
-                table_order=tuple(topological_order(table_dependencies(spec))))
+                table_order=tuple(topological_order(table_dependencies(spec))) + tuple(
+                    [spec.events_table] if spec.events_table else []),
+                story=story)
     relations.plan = plan
     plan = _size_per_parent_tables(plan, relations)
     _check_uniqueness(plan, spec, where)
@@ -64,9 +72,19 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
     return plan
 
 
+def _resolve_story(spec: DatasetSpec, as_of: date, seed: int, scale: float, where) -> Story:
+    try:
+        return resolve_story(spec, as_of=as_of, seed=seed, scale=scale)
+    except ValueError as error:
+        raise SpecError([where.issue("bad-value", ("timelines",), str(error),
+                                     hint="give the timeline some volume (rate, weekday and holiday factors above 0)")]) from None
+
+
 def _check_uniqueness(plan: Plan, spec: DatasetSpec, where) -> None:
     issues = []
     for table in plan.tables:
+        if table.name not in spec.tables:
+            continue  # the events table: known values
         columns = spec.tables[table.name].columns
         for column in table.outputs:
             if getattr(columns[column.name], "unique", False):
@@ -82,7 +100,7 @@ def _check_uniqueness(plan: Plan, spec: DatasetSpec, where) -> None:
 # -- compiling columns in dependency order, across tables -----------------------------------------
 
 
-def _compile_nodes(spec, nodes, seed, as_of, where) -> tuple[dict[str, dict[str, Generator]], list[Issue]]:
+def _compile_nodes(spec, nodes, seed, as_of, where, story) -> tuple[dict[str, dict[str, Generator]], list[Issue]]:
     """Compile every node once its inputs' types are known, in any table, until none is left.
     What is left then depends on itself through other tables."""
     compiled: dict[str, dict[str, Generator]] = {name: {} for name in nodes}
@@ -96,7 +114,7 @@ def _compile_nodes(spec, nodes, seed, as_of, where) -> tuple[dict[str, dict[str,
             if any(key in failed for key in inputs):
                 failed.add((table, node.name))  # an input failed: its own issue says why
             elif all(name in compiled.get(t, {}) for t, name in inputs):
-                generator = _compile_node(spec, table, node, compiled, seed, as_of, where, issues)
+                generator = _compile_node(spec, table, node, compiled, seed, as_of, where, issues, story)
                 if generator is None:
                     failed.add((table, node.name))
                 else:
@@ -121,7 +139,7 @@ def _stuck(still: list[tuple[str, Node]], where) -> Issue:
                             "(through a lookup, `by:` or `after:`)")
 
 
-def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues) -> Generator | None:
+def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues, story) -> Generator | None:
     table_spec = spec.tables[table]
     references = {name: column.parent[0] for name, column in table_spec.columns.items()
                   if isinstance(column, ReferenceColumn)}
@@ -131,6 +149,7 @@ def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues)
         table_types={name: {column: g.arrow_type for column, g in generators.items()}
                      for name, generators in compiled.items()},
         references=references,
+        story=story,
     )
     try:
         if node.role == "row":
@@ -155,7 +174,7 @@ def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues)
 
 
 _HIDDEN = ColumnSpec.model_construct(kind="hidden", nulls=0.0, round=None, clip=None, unique=False,
-                                     description=None)
+                                     description=None, during=())
 """The spec of hidden counting columns: they have none of their own, so no modifiers apply."""
 
 
@@ -166,10 +185,13 @@ def _path(table: str, node: Node) -> tuple:
     return ("tables", table, "columns", name)
 
 
-def _table_plan(name, spec, nodes, generators, scale, block_rows) -> TablePlan:
+def _table_plan(name, spec, nodes, generators, scale, block_rows, story: Story) -> TablePlan:
     declared = spec.tables[name]
     per = declared.rows.per if isinstance(declared.rows, PerParent) else None
-    rows = 0 if per else int(round(declared.rows * scale))  # per-parent tables: sized by the count pass
+    if isinstance(declared.rows, TimelineRows):
+        rows = story.arrivals[name].rows  # the sum of its days' counts, --scale already applied
+    else:
+        rows = 0 if per else int(round(declared.rows * scale))  # per-parent tables: sized by the count pass
     columns = tuple(
         ColumnPlan(node.name, generators[node.name], tuple(sorted(node.local)), output=node.output)
         for node in nodes.values()

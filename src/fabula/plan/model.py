@@ -103,6 +103,8 @@ class Plan:
     """The `PlanRelations` answering what generators ask about other tables."""
     table_order: tuple[str, ...] = ()
     """Parents before children (what `fabula plan` shows; blocks of any table are independent)."""
+    story: Any = None
+    """The resolved timelines and events (`fabula.story.Story`)."""
 
     def table(self, name: str) -> TablePlan:
         for table in self.tables:

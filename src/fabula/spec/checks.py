@@ -21,10 +21,12 @@ from fabula.spec.columns import (
     DateColumn,
     FakerColumn,
     TimestampColumn,
+    column_branches,
 )
 from fabula.spec.dates import resolve_bound
 from fabula.spec.graph import topological_order
 from fabula.spec.relation_checks import check_relations
+from fabula.spec.story_checks import check_story
 
 if TYPE_CHECKING:
     from fabula.spec.load import SourceMap
@@ -50,6 +52,9 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                     hint="use letters, digits and _ so expressions and SQL can name it"))
             issues.extend(_check_references(column, column_path, known, source))
             issues.extend(_check_cases(column, column_path, table, source, spec.tables))
+            for override in column.during:  # rows an override's cases leave out keep the column's rule
+                issues.extend(_check_cases(override.column, (*column_path, "during", override.event), table,
+                                           source, spec.tables, every_value=False))
             for branch_path, branch in _branches(column, column_path):
                 issues.extend(_check_finite(branch, branch_path, source))
                 issues.extend(_check_modifiers(branch, branch_path, source))
@@ -68,6 +73,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                     hint="one of them must be drawn without reading the others",
                 ))
     issues.extend(check_relations(spec, source))
+    issues.extend(check_story(spec, source))
     return issues
 
 
@@ -79,13 +85,10 @@ def column_order(table: "TableSpec") -> list[str]:
 
 
 def _branches(column: AnyColumn, path) -> Iterator[tuple[tuple, ColumnSpec]]:
-    if isinstance(column, ConditionalColumn):
-        for key, case in column.cases:
-            yield (*path, "cases", key), case
-        if column.default is not None:
-            yield (*path, "default"), column.default
-    else:
-        yield path, column
+    """Every column spec inside a column: its cases, and the cases of its event overrides."""
+    yield from column_branches(column, path)
+    for override in column.during:
+        yield from column_branches(override.column, (*path, "during", override.event))
 
 
 def _check_references(column: AnyColumn, path, known: set[str], source) -> Iterator[Issue]:
@@ -120,7 +123,8 @@ def _reference_key(column: AnyColumn, path, ref: str) -> tuple[tuple, object]:
     return ((*path, key), getattr(column, key)) if key else (path, None)
 
 
-def _check_cases(column: AnyColumn, path, table: "TableSpec", source, tables=None) -> Iterator[Issue]:
+def _check_cases(column: AnyColumn, path, table: "TableSpec", source, tables=None, *,
+                 every_value: bool = True) -> Iterator[Issue]:
     """Case keys must be values the `by` column can take, and every value needs a case."""
     if not isinstance(column, ConditionalColumn):
         return
@@ -131,7 +135,7 @@ def _check_cases(column: AnyColumn, path, table: "TableSpec", source, tables=Non
                 yield source.issue("unknown-case", (*path, "cases", key), f"{key!r} is not one of the bins of `{column.by}`",
                                    hint=did_you_mean(str(key), levels) or f"bins {list(column.bins)} make the cases: {', '.join(levels)}")
         missing = [level for level in levels if level not in {str(key) for key, _ in column.cases}]
-        if missing and column.default is None:  # else those rows would silently be null
+        if missing and column.default is None and every_value:  # else those rows would silently be null
             yield source.issue("missing-case", (*path, "cases"),
                                f"no case for {', '.join(map(repr, missing))} of `{column.by}`",
                                hint="add those cases, or a `default:` for every value not listed")
@@ -155,7 +159,7 @@ def _check_cases(column: AnyColumn, path, table: "TableSpec", source, tables=Non
                 or f"`{column.by}` takes: {', '.join(map(str, levels))}",
             )
     missing = [level for level in levels if level not in keys]
-    if missing and column.default is None:
+    if missing and column.default is None and every_value:
         yield source.issue(
             "missing-case", (*path, "cases"),
             f"no case for {', '.join(map(repr, missing))} of `{column.by}`",
@@ -200,7 +204,7 @@ def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
 
 
 def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issue]:
-    if not isinstance(column, (DateColumn, TimestampColumn)):
+    if not isinstance(column, (DateColumn, TimestampColumn)) or column.timeline is not None:
         return
     start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
     if start > end:

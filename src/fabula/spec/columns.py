@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from fabula.spec.dates import DateBound, parse_bound
 from fabula.spec.expressions import ExpressionError, Template, parse_expression, parse_template
+from fabula.spec.story import EventOverride
 
 COLUMN_KINDS: dict[str, type["ColumnSpec"]] = {}
 
@@ -74,6 +75,7 @@ class ColumnSpec(BaseModel):
     clip: Clip | None = None
     unique: bool = Field(False, description="every value distinct, guaranteed by construction")
     description: str | None = None
+    during: tuple[EventOverride, ...] = Field((), description="how rows inside an event's window are drawn")
 
     @model_validator(mode="before")
     @classmethod
@@ -90,7 +92,12 @@ class ColumnSpec(BaseModel):
         return kind
 
     def refs(self) -> frozenset[str]:
-        """What this column reads, as written: `tier`, or `customer_id.tier` through a reference."""
+        """What this column reads, as written: `tier`, or `customer_id.tier` through a reference,
+        including what its event overrides read and the time column that places them."""
+        return self.own_refs() | during_refs(self.during)
+
+    def own_refs(self) -> frozenset[str]:
+        """What the column's own parameters read (kinds that read columns override this)."""
         return frozenset()
 
     def depends_on(self) -> frozenset[str]:
@@ -324,8 +331,9 @@ LAG_UNITS = {"days": 86_400, "hours": 3_600, "minutes": 60, "seconds": 1}
 
 
 class _Between(ColumnSpec):
-    start: DateBound
-    end: DateBound
+    start: DateBound | None = Field(None, description="the first date, e.g. 2024-01-01 or -6mo")
+    end: DateBound | None = Field(None, description="the last date (inclusive), e.g. today")
+    timeline: str | None = Field(None, description="draw from a timeline's window and shape instead of start/end")
     after: str | None = Field(None, description="a column (or fk.column) this value never precedes")
     lag: str | float | dict[str, Any] | None = Field(
         None, description="how long after `after`: a number, a numeric column, or a distribution")
@@ -333,8 +341,8 @@ class _Between(ColumnSpec):
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _bound(cls, value: Any) -> DateBound:
-        return parse_bound(value)
+    def _bound(cls, value: Any) -> DateBound | None:
+        return None if value is None else parse_bound(value)
 
     @field_validator("lag")
     @classmethod
@@ -348,9 +356,19 @@ class _Between(ColumnSpec):
         return lag
 
     @model_validator(mode="after")
-    def _lag_needs_after(self) -> "_Between":
+    def _window(self) -> "_Between":
         if self.lag is not None and self.after is None:
             raise ValueError("`lag` counts from `after`; add `after:` with the column it follows")
+        if self.timeline is not None:
+            if self.start is not None or self.end is not None:
+                raise ValueError("`timeline` sets the window, so leave out `start` and `end`")
+            if self.after is not None:
+                raise ValueError("a column drawn from a timeline cannot also follow `after` — "
+                                 "drop one of them")
+        elif self.start is None or self.end is None:
+            missing = "start" if self.start is None else "end"
+            raise ValueError(f"needs `{missing}` (or `timeline:` to draw from a timeline) — "
+                             "e.g. start: -1y, end: today")
         return self
 
     def lag_spec(self) -> "ColumnSpec | None":
@@ -361,7 +379,7 @@ class _Between(ColumnSpec):
             return ConstantColumn(value=float(self.lag))
         return None
 
-    def refs(self) -> frozenset[str]:
+    def own_refs(self) -> frozenset[str]:
         found = {self.after} if self.after else set()
         if isinstance(self.lag, str):
             found.add(self.lag)
@@ -410,7 +428,7 @@ class ExpressionColumn(ColumnSpec):
     def expression(self):
         return parse_expression(self.expr)
 
-    def refs(self) -> frozenset[str]:
+    def own_refs(self) -> frozenset[str]:
         return self.expression.columns
 
 
@@ -430,7 +448,7 @@ class TemplateColumn(ColumnSpec):
     def parsed(self) -> Template:
         return parse_template(self.template)
 
-    def refs(self) -> frozenset[str]:
+    def own_refs(self) -> frozenset[str]:
         return self.parsed.columns
 
 
@@ -445,7 +463,7 @@ class PythonColumn(ColumnSpec):
     depends: tuple[str, ...] = ()
     type: Literal["int64", "float64", "string", "bool", "date32", "timestamp[us]"] = "float64"
 
-    def refs(self) -> frozenset[str]:
+    def own_refs(self) -> frozenset[str]:
         return frozenset(self.depends)
 
 
@@ -480,6 +498,7 @@ class ConditionalColumn(BaseModel):
     clip: Clip | None = None
     unique: bool = False
     description: str | None = None
+    during: tuple[EventOverride, ...] = ()
 
     @field_validator("bins")
     @classmethod
@@ -508,10 +527,31 @@ class ConditionalColumn(BaseModel):
         found = {self.by}
         for branch in self.branches():
             found |= branch.refs()
-        return frozenset(found)
+        return frozenset(found) | during_refs(self.during)
 
     def depends_on(self) -> frozenset[str]:
         return frozenset(ref.split(".", 1)[0] for ref in self.refs())
+
+
+def column_branches(column: "AnyColumn", path: tuple = ()):
+    """(path, spec) of each case of a conditional column, or of the column itself."""
+    if isinstance(column, ConditionalColumn):
+        for key, case in column.cases:
+            yield (*path, "cases", key), case
+        if column.default is not None:
+            yield (*path, "default"), column.default
+    else:
+        yield path, column
+
+
+def during_refs(during: tuple[EventOverride, ...]) -> frozenset[str]:
+    """What event overrides read: their own columns' inputs and the time column placing each row."""
+    found: set[str] = set()
+    for override in during:
+        found |= override.column.refs()
+        if override.at:
+            found.add(override.at)
+    return frozenset(found)
 
 
 def _number(value: float) -> str:

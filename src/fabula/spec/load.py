@@ -29,8 +29,10 @@ from fabula.spec.columns import (
     ConditionalColumn,
 )
 from fabula.spec.dates import DateBound
+from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
+from fabula.spec.story import EventOverride, EventSpec, TimelineRows, TimelineSpec
 
 Path_ = tuple[str | int, ...]
 
@@ -125,8 +127,9 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
             "wrong-type", (), "a spec is a mapping with `name`, `seed` and `tables`",
             value=_short(data), hint="start the file with `name: my_dataset`",
         )])
-    header = {key: value for key, value in data.items() if key != "tables"}
+    header = {key: value for key, value in data.items() if key not in ("tables", *_CHECKS_KEYS)}
     header_model = _validate(_DatasetHeader, header, (), source, issues, what="the dataset")
+    checks = _parse_checks(data, source, issues)
     tables: dict[str, TableSpec] = {}
     raw_tables = data.get("tables")
     if raw_tables is None:
@@ -145,7 +148,7 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     spec = None
     if header_model is not None and raw_tables is not None:
         try:
-            spec = DatasetSpec(**header_model.model_dump(exclude_unset=True), tables=tables)
+            spec = DatasetSpec(**header_model.model_dump(exclude_unset=True), **checks, tables=tables)
         except ValidationError as error:  # only reachable through odd header values
             issues.extend(_from_pydantic(error, (), source, DatasetSpec, "the dataset"))
     as_of = header_model.as_of if header_model is not None else data.get("as_of")
@@ -167,7 +170,47 @@ class _DatasetHeader(BaseModel):
     seed: int = DatasetSpec.model_fields["seed"]
     as_of: date | None = DatasetSpec.model_fields["as_of"]
     description: str | None = None
-    also_accepts: ClassVar[tuple[str, ...]] = ("tables",)
+    timelines: dict[str, TimelineSpec] = DatasetSpec.model_fields["timelines"]
+    events: dict[str, EventSpec] = DatasetSpec.model_fields["events"]
+    events_table: str | None = DatasetSpec.model_fields["events_table"]
+    also_accepts: ClassVar[tuple[str, ...]] = ("tables", "expect", "validation")
+
+
+_CHECKS_KEYS = ("expect", "validation")
+
+
+def _parse_checks(data: Mapping[str, Any], source: SourceMap, issues: list[Issue]) -> dict[str, Any]:
+    """`expect:` (each expectation on its own, so one broken entry never hides another) and
+    `validation:`, with messages naming an expectation rather than the dataset."""
+    checks: dict[str, Any] = {}
+    if "expect" in data:
+        raw = data["expect"]
+        if not isinstance(raw, list):
+            issues.append(source.issue(
+                "wrong-type", ("expect",), "`expect` is a list of named expectations", value=_short(raw),
+                hint="expect:\n  - name: most orders complete\n    share: {table: orders, column: status, value: completed}\n"
+                     "    between: [0.8, 0.9]"))
+        else:
+            parsed = [_validate(Expectation, item, ("expect", index), source, issues, what="an expectation")
+                      if isinstance(item, Mapping) else _not_a_mapping(item, ("expect", index), source, issues)
+                      for index, item in enumerate(raw)]
+            checks["expect"] = tuple(item for item in parsed if item is not None)
+    if "validation" in data:
+        settings = data["validation"]
+        if isinstance(settings, Mapping):
+            model = _validate(ValidationSettings, settings, ("validation",), source, issues, what="`validation`")
+        else:
+            model = _not_a_mapping(settings, ("validation",), source, issues)
+        if model is not None:
+            checks["validation"] = model
+    return checks
+
+
+def _not_a_mapping(value: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> None:
+    issues.append(source.issue("wrong-type", path, f"`{path[0]}` entries are mappings", value=_short(value),
+                               hint="e.g. {name: most orders complete, sql: \"select ...\", between: [0.8, 0.9]}"
+                               if path[0] == "expect" else "e.g. validation: {strict: true}"))
+    return None
 
 
 def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> TableSpec | None:
@@ -191,17 +234,43 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
             if parsed is not None:
                 columns[str(name)] = parsed
     rest = {key: value for key, value in raw.items() if key != "columns"}
-    per_parent = None
+    sized = None
     if isinstance(rest.get("rows"), Mapping):
-        per_parent = _parse_per_parent(rest.pop("rows"), (*path, "rows"), source, issues)
+        sized = _parse_sized_rows(rest.pop("rows"), (*path, "rows"), source, issues)
         rest["rows"] = 0  # stands in while the header is validated
     header = _validate(_TableHeader, rest, path, source, issues, what="a table")
     # with a broken header the table is still returned, so its columns get the cross-column
     # checks; build_spec raises anyway because the header's issue is in `issues`
     fields = header.model_dump(exclude_unset=True) if header is not None else {}
-    if per_parent is not None:
-        fields["rows"] = per_parent
-    return TableSpec.model_construct(**fields, columns=columns)
+    if sized is not None:
+        fields["rows"] = sized
+    return TableSpec.model_construct(**fields, columns=_place_overrides(columns, fields.get("rows")))
+
+
+def _parse_sized_rows(raw: Mapping[str, Any], path: Path_, source: SourceMap,
+                      issues: list[Issue]) -> PerParent | TimelineRows | None:
+    if "timeline" in raw:
+        return _validate(TimelineRows, raw, path, source, issues, what="`rows` from a timeline")
+    return _parse_per_parent(raw, path, source, issues)
+
+
+def _place_overrides(columns: dict[str, AnyColumn], rows: Any) -> dict[str, AnyColumn]:
+    """`during:` overrides without `at:` are placed in time by the table's one timeline column
+    (its arrival time when the table's rows come from a timeline); left unset when that is
+    ambiguous, which the checks then report."""
+    timed = [name for name, column in columns.items() if getattr(column, "timeline", None)]
+    if isinstance(rows, TimelineRows):
+        arrivals = [name for name in timed if columns[name].timeline == rows.timeline]
+        timed = arrivals or timed
+    default = timed[0] if len(timed) == 1 else None
+    placed = {}
+    for name, column in columns.items():
+        if default is not None and any(override.at is None for override in column.during):
+            during = tuple(override if override.at else override.model_copy(update={"at": default})
+                           for override in column.during)
+            column = column.model_copy(update={"during": during})
+        placed[name] = column
+    return placed
 
 
 def _parse_per_parent(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> PerParent | None:
@@ -242,9 +311,51 @@ def parse_column(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
             ))
             return None
         raw = {"kind": "constant", "value": raw}  # `country: US` is a constant
+    if "during" in raw:
+        return _parse_with_events(raw, path, source, issues)
     if "by" in raw or "cases" in raw:
         return _parse_conditional(raw, path, source, issues)
     return _parse_plain(raw, path, source, issues)
+
+
+def _parse_with_events(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> AnyColumn | None:
+    """A column with `during: {event: {...}}`: each override is a column spec of its own that
+    inherits the column's kind and parameters (not its `by`/`cases`) and replaces what it names."""
+    base_raw = {key: value for key, value in raw.items() if key != "during"}
+    base = parse_column(base_raw, path, source, issues)
+    during_raw = raw["during"]
+    if not isinstance(during_raw, Mapping) or not during_raw:
+        issues.append(source.issue(
+            "wrong-type", (*path, "during"), "`during` maps event names to how the column is drawn in them",
+            value=_short(during_raw), hint="during:\n          incident: {values: {Authentication: 65, Network: 35}}"))
+        return None
+    inherited = {key: value for key, value in base_raw.items() if key not in (*CONDITIONAL_KEYS, "unique")}
+    overrides = []
+    for event, entry in during_raw.items():
+        entry_path = (*path, "during", event)
+        if not isinstance(entry, Mapping):
+            entry = {"kind": "constant", "value": entry}  # `during: {outage: 0}`
+        window = {key: entry[key] for key in EventOverride.reserved if key in entry}
+        changes = {key: value for key, value in entry.items() if key not in EventOverride.reserved}
+        if not changes:
+            issues.append(source.issue(
+                "missing-parameter", entry_path, f"the override for `{event}` does not say what changes",
+                hint="name the parameters that differ during the event, e.g. values: {...} or scale: 24"))
+            continue
+        if "during" in changes:
+            issues.append(source.issue("bad-value", (*entry_path, "during"), "an override cannot have overrides of its own",
+                                       hint="list every event under the column's own `during:`"))
+            continue
+        own_kind = "kind" in changes and changes["kind"] != inherited.get("kind")
+        merged = dict(changes) if own_kind else {**inherited, **changes}
+        column = parse_column(merged, entry_path, source, issues)
+        override = _validate(EventOverride, {"event": str(event), "column": column, **window}, entry_path,
+                             source, issues, what="an event override")
+        if column is not None and override is not None:
+            overrides.append(override)
+    if base is None or len(overrides) != len(during_raw):
+        return None
+    return base.model_copy(update={"during": tuple(overrides)})
 
 
 def _parse_plain(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> ColumnSpec | None:

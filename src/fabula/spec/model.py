@@ -10,14 +10,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from fabula.spec.columns import AnyColumn
+from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.relations import PerParent
+from fabula.spec.story import EventSpec, TimelineRows, TimelineSpec
 
 
 class TableSpec(BaseModel):
     """A table: how many rows and its columns in output order."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-    rows: int | PerParent = Field(description="a row count (scaled by --scale), or {per: parent, count: ...}")
+    rows: int | PerParent | TimelineRows = Field(
+        description="a row count (scaled by --scale), {per: parent, count: ...} or {timeline: name}")
     columns: dict[str, AnyColumn]
     description: str | None = None
 
@@ -30,7 +33,12 @@ class DatasetSpec(BaseModel):
     seed: int = Field(0, ge=0, lt=2**63)
     as_of: date | None = Field(None, description="what relative dates count from; default today")
     description: str | None = None
+    timelines: dict[str, TimelineSpec] = Field(default_factory=dict)
+    events: dict[str, EventSpec] = Field(default_factory=dict)
+    events_table: str | None = Field(None, description="write the events as a table of this name")
     tables: dict[str, TableSpec]
+    expect: tuple[Expectation, ...] = Field((), description="named checks of the generated data (see docs/validation.md)")
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
 
     _source: Any = PrivateAttr(default=None)
     _where: Any = PrivateAttr(default=None)

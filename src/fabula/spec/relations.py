@@ -63,7 +63,7 @@ class LookupColumn(ColumnSpec):
                        pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    def refs(self) -> frozenset[str]:
+    def own_refs(self) -> frozenset[str]:
         return frozenset({self.from_})
 
 

@@ -1,0 +1,124 @@
+"""Checks of the story across the spec: timelines and events named where they are used exist,
+windows are in order, event effects land on tables and columns that can carry them."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterator
+
+from fabula.errors import Issue, did_you_mean
+from fabula.spec.columns import DateColumn, TimestampColumn, column_branches as _branches
+from fabula.spec.dates import resolve_bound
+from fabula.spec.story import TimelineRows
+
+if TYPE_CHECKING:
+    from fabula.spec.model import DatasetSpec
+
+_NOT_OVERRIDABLE = ("reference", "lookup", "aggregate", "id", "sequence", "uuid")
+"""Kinds an event cannot redraw: keys and relations are facts of the row, not of its time."""
+
+
+def check_story(spec: "DatasetSpec", source) -> list[Issue]:
+    as_of = spec.as_of or date.today()  # only to compare bounds; the plan pins as_of for real
+    issues: list[Issue] = []
+    for name, timeline in spec.timelines.items():
+        issues.extend(_check_window(timeline, ("timelines", name), as_of, source))
+        if timeline.holidays is not None:
+            issues.extend(_check_holidays(timeline.holidays, ("timelines", name, "holidays"), source))
+    for name, event in spec.events.items():
+        issues.extend(_check_window(event, ("events", name), as_of, source))
+        for table, _ in event.volume.items():
+            issues.extend(_check_volume_table(spec, table, ("events", name, "volume", table), source))
+    if spec.events_table is not None and spec.events_table in spec.tables:
+        issues.append(source.issue("duplicate-table", ("events_table",),
+                                   f"`{spec.events_table}` is already a table of the spec",
+                                   hint="give the events table another name"))
+    for table_name, table in spec.tables.items():
+        path = ("tables", table_name)
+        rows = getattr(table, "rows", None)
+        if isinstance(rows, TimelineRows) and rows.timeline not in spec.timelines:
+            issues.append(_unknown("timeline", rows.timeline, (*path, "rows", "timeline"), spec.timelines, source))
+        for column_name, column in table.columns.items():
+            column_path = (*path, "columns", column_name)
+            for branch_path, branch in _branches(column, column_path):
+                timeline = getattr(branch, "timeline", None)
+                if timeline is not None and timeline not in spec.timelines:
+                    issues.append(_unknown("timeline", timeline, (*branch_path, "timeline"), spec.timelines, source))
+            issues.extend(_check_overrides(spec, table, column, column_path, source))
+    return issues
+
+
+def _check_window(window, path, as_of: date, source) -> Iterator[Issue]:
+    start, end = resolve_bound(window.start, as_of), resolve_bound(window.end, as_of)
+    if start > end:
+        yield source.issue("inverted-dates", (*path, "start"), f"start {start} is after end {end}",
+                           hint="swap `start` and `end`; relative bounds count from `as_of`, so -1y is before -6mo")
+
+
+def _check_holidays(holidays, path, source) -> Iterator[Issue]:
+    countries = _holiday_countries()
+    if holidays.country not in countries:
+        yield source.issue("unknown-country", (*path, "country"), "the holidays package has no such country",
+                           value=holidays.country,
+                           hint=did_you_mean(holidays.country, countries) or "an ISO code such as US, GB, DE, FR")
+    elif holidays.subdiv is not None and holidays.subdiv not in countries[holidays.country]:
+        yield source.issue("unknown-country", (*path, "subdiv"),
+                           f"{holidays.country} has no subdivision of that name", value=holidays.subdiv,
+                           hint=did_you_mean(holidays.subdiv, countries[holidays.country])
+                           or f"{holidays.country} has: {', '.join(countries[holidays.country][:12])}")
+
+
+@lru_cache(maxsize=1)
+def _holiday_countries() -> dict[str, list[str]]:
+    import holidays  # lazily: only specs with holidays pay for it
+
+    return holidays.list_supported_countries()
+
+
+def _check_volume_table(spec, table_name: str, path, source) -> Iterator[Issue]:
+    table = spec.tables.get(table_name)
+    if table is None:
+        yield _unknown("table", table_name, path, spec.tables, source)
+        return
+    sized = isinstance(getattr(table, "rows", None), TimelineRows)
+    drawn = any(getattr(branch, "timeline", None) for column in table.columns.values()
+                for _, branch in _branches(column, ()))
+    if not (sized or drawn):
+        yield source.issue(
+            "bad-value", path, f"`{table_name}` has no timeline, so an event cannot change its volume",
+            hint=f"size it with rows: {{timeline: <name>}}, or draw one of its timestamps with timeline: <name>")
+
+
+def _check_overrides(spec, table, column, path, source) -> Iterator[Issue]:
+    for override in column.during:
+        entry = (*path, "during", override.event)
+        if override.event not in spec.events:
+            yield _unknown("event", override.event, entry, spec.events, source)
+        if column.unique:
+            yield source.issue("bad-value", entry, "a unique column cannot change during an event",
+                               hint="drop `unique`, or move the change to another column")
+        kinds = {branch.kind for _, branch in _branches(column, ())}
+        blocked = sorted(kinds & set(_NOT_OVERRIDABLE))
+        if blocked:
+            yield source.issue("bad-value", entry, f"a {blocked[0]} column cannot change during an event",
+                               hint="override a column drawn from a distribution or categories instead")
+        if override.at is None:
+            yield source.issue(
+                "missing-parameter", (*entry, "at"), "which column places each row in time is ambiguous",
+                hint="add `at: <date or timestamp column>` to the override, or give the table exactly one "
+                     "column drawn from a timeline")
+        elif override.at in table.columns and not _is_time(table.columns[override.at]):
+            yield source.issue("wrong-type", (*entry, "at"),
+                               f"`{override.at}` is not a date or timestamp column", value=override.at,
+                               hint="name the column that says when the row happened")
+
+
+def _is_time(column) -> bool:
+    return all(isinstance(branch, (DateColumn, TimestampColumn)) for _, branch in _branches(column, ()))
+
+
+def _unknown(what: str, name: str, path, known, source) -> Issue:
+    return source.issue(f"unknown-{what}", path, f"no {what} named `{name}`",
+                        hint=did_you_mean(name, list(known)) or
+                        (f"{what}s: {', '.join(known)}" if known else f"declare it under `{what}s:`"))

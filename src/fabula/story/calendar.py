@@ -1,0 +1,100 @@
+"""A timeline resolved to numbers: the expected volume of every day of its window, and the
+profile of activity within a day.
+
+The day's volume is the product of the spec's factors — base rate, weekday, public holiday,
+season, trend, seeded day-level noise — each a pure function of the date (and of the seed for
+the noise), so the same spec and `as_of` always give the same calendar.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from fabula.spec.dates import resolve_bound
+from fabula.spec.story import Seasonality, TimelineSpec
+from fabula.story.events import EPOCH_ORDINAL
+from fabula.streams import rng_for
+
+
+@dataclass(frozen=True)
+class ResolvedTimeline:
+    name: str
+    first_day: int
+    """The window's first day, in days since 1970-01-01."""
+    volume: np.ndarray
+    """Expected rows on each day of the window at the base rate (before events and --scale)."""
+    hourly: np.ndarray
+    """Cumulative share of a day's activity at the end of each hour (24 values, the last is 1)."""
+
+    @property
+    def n_days(self) -> int:
+        return len(self.volume)
+
+    @property
+    def last_day(self) -> int:
+        return self.first_day + self.n_days - 1
+
+    def days(self) -> np.ndarray:
+        return np.arange(self.first_day, self.first_day + self.n_days, dtype=np.int64)
+
+    def seconds_in_day(self, u: np.ndarray) -> np.ndarray:
+        """Seconds after midnight for quantiles `u` in [0, 1) of the intraday profile (inverse
+        CDF, uniform within an hour); increasing in `u`, so sorted quantiles give sorted times."""
+        hour = np.minimum(np.searchsorted(self.hourly, u, side="right"), 23)
+        below = np.where(hour > 0, self.hourly[hour - 1], 0.0)
+        width = self.hourly[hour] - below
+        within = np.divide(u - below, width, out=np.zeros_like(u), where=width > 0)
+        return (hour + np.clip(within, 0.0, 1.0 - 1e-12)) * 3600.0
+
+
+def resolve_timeline(name: str, spec: TimelineSpec, as_of: date, seed: int) -> ResolvedTimeline:
+    """The calendar of a timeline for a given `as_of` and root seed.
+
+    >>> from fabula.spec.story import TimelineSpec
+    >>> t = resolve_timeline("s", TimelineSpec(start="2024-01-01", end="2024-01-07", rate=10,
+    ...                                        weekday={"weekend": 0.5}), date(2024, 12, 31), 1)
+    >>> t.volume.tolist()
+    [10.0, 10.0, 10.0, 10.0, 10.0, 5.0, 5.0]
+    """
+    first = resolve_bound(spec.start, as_of)
+    last = resolve_bound(spec.end, as_of)
+    ordinals = np.arange(first.toordinal(), last.toordinal() + 1, dtype=np.int64)
+    dates = [date.fromordinal(int(ordinal)) for ordinal in ordinals]
+    volume = np.full(len(ordinals), float(spec.rate))
+    # 0001-01-01 was a Monday, so (ordinal - 1) % 7 is the weekday with Monday = 0
+    volume *= np.asarray(spec.weekday_factors())[(ordinals - 1) % 7]
+    if spec.holidays is not None:
+        volume *= np.where(holiday_mask(spec, dates), spec.holidays.factor, 1.0)
+    if spec.seasonality is not None:
+        volume *= season_factors(spec.seasonality, dates)
+    if spec.trend is not None:
+        years = (ordinals - ordinals[0]) / 365.25
+        growth = spec.trend.growth
+        volume *= 1.0 + growth * years if spec.trend.shape == "linear" else (1.0 + growth) ** years
+    if spec.noise:
+        rng = rng_for(seed, f"timeline:{name}", "", "noise", 0)
+        volume *= rng.uniform(1.0 - spec.noise, 1.0 + spec.noise, len(ordinals))
+    hourly = np.asarray(spec.intraday_factors(), dtype=np.float64)
+    return ResolvedTimeline(name, int(ordinals[0] - EPOCH_ORDINAL) if len(ordinals) else 0,
+                            np.maximum(volume, 0.0), np.cumsum(hourly) / hourly.sum())
+
+
+def holiday_mask(spec: TimelineSpec, dates: list[date]) -> np.ndarray:
+    import holidays  # lazily: only timelines with holidays pay for it
+
+    years = range(dates[0].year, dates[-1].year + 1) if dates else range(0)
+    calendar = holidays.country_holidays(spec.holidays.country, subdiv=spec.holidays.subdiv, years=years)
+    return np.array([day in calendar for day in dates], dtype=bool)
+
+
+def season_factors(seasonality, dates: list[date]) -> np.ndarray:
+    """Monthly factors as written, or a cosine over the year peaking mid-`peak` month."""
+    if not isinstance(seasonality, Seasonality):
+        return np.asarray(seasonality, dtype=np.float64)[[day.month - 1 for day in dates]]
+    peak_day = (seasonality.peak - 0.5) * 365.25 / 12
+    day_of_year = np.array([day.timetuple().tm_yday for day in dates], dtype=np.float64)
+    return 1.0 + seasonality.amplitude * np.cos(2 * math.pi * (day_of_year - peak_day) / 365.25)
