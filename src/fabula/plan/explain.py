@@ -84,6 +84,7 @@ def render(plan: Plan) -> Group:
     held = plan.relations.memory_bytes() if plan.relations is not None else 0
     if held:
         parts.append(Text(f"parent values kept for references: {held / 2**20:,.2f} MiB"))
+    parts.extend(_story_lines(plan))
     for name in plan.table_order:
         table = plan.table(name)
         grid = Table(title=_table_title(plan, table), title_justify="left",
@@ -97,8 +98,61 @@ def render(plan: Plan) -> Group:
     return Group(*parts)
 
 
+def _story_lines(plan: Plan) -> list[Text]:
+    """One line per timeline and per event: the window and what shapes it."""
+    story = plan.story
+    if story is None:
+        return []
+    lines = []
+    for name, timeline in plan.spec.timelines.items():
+        resolved = story.timelines[name]
+        shape = [f"{timeline.rate:g}/day"]
+        weekday = timeline.weekday_factors()
+        if weekday != (1.0,) * 7:
+            shape.append("weekday " + " ".join(f"{factor:g}" for factor in weekday))
+        shape.append(f"intraday {timeline.intraday if isinstance(timeline.intraday, str) else 'custom'}")
+        if timeline.holidays:
+            shape.append(f"holidays {timeline.holidays.country}{'-' + timeline.holidays.subdiv if timeline.holidays.subdiv else ''}"
+                         f" ×{timeline.holidays.factor:g}")
+        if timeline.seasonality is not None:
+            shape.append("seasonality")
+        if timeline.trend is not None:
+            shape.append(f"trend {timeline.trend.growth:+.0%}/year {timeline.trend.shape}")
+        if timeline.noise:
+            shape.append(f"noise ±{timeline.noise:.0%}")
+        first, last = (_day(resolved.first_day), _day(resolved.last_day)) if resolved.n_days else ("-", "-")
+        lines.append(Text.assemble(("timeline ", "bold"), (name, "bold cyan"),
+                                   f"  {first} → {last} ({resolved.n_days} days): {', '.join(shape)}"))
+    for name, event in plan.spec.events.items():
+        window = story.events[name]
+        effects = [f"{table} volume ×{effect.factor:g}" + _lag(effect) for table, effect in event.volume.items()]
+        effects += [f"{table.name}.{column.name} changes" for table in plan.tables for column in table.outputs
+                    for override in getattr(column.generator, "overrides", ()) if override.event == name]
+        ramps = "".join(f", {label} {days}d" for label, days in (("ramp-up", event.ramp_up), ("decay", event.decay)) if days)
+        lines.append(Text.assemble(("event ", "bold"), (name, "bold magenta"),
+                                   f"  {window.start_date} → {window.end_date}{ramps}: "
+                                   f"{', '.join(effects) or 'no effects'}"))
+    return lines
+
+
+def _day(days: int) -> str:
+    from datetime import date, timedelta
+
+    return (date(1970, 1, 1) + timedelta(days=days)).isoformat()
+
+
+def _lag(effect) -> str:
+    if not effect.delay and not effect.lasting:
+        return ""
+    return f" (from {effect.delay}d after the start" + (f", for {effect.lasting}d)" if effect.lasting else ")")
+
+
 def _table_title(plan: Plan, table) -> str:
     title = f"{table.name} — {table.rows:,} rows"
+    arrivals = plan.story.arrivals.get(table.name) if plan.story is not None else None
+    if arrivals is not None:
+        days = len(arrivals.prefix) - 1
+        return f"{title} — from timeline {arrivals.timeline}, {table.rows / max(days, 1):,.1f} a day on average"
     if table.per is None:
         return title
     parent = plan.table(table.per)
