@@ -181,7 +181,9 @@ def scenarios(name):
     """List the built-in specs, or print one (NAME) as YAML to copy and edit."""
     if name is None:
         for builtin in builtin_names():
-            out.print(builtin)
+            description = fabula.load_spec(builtin).description or ""
+            out.print(f"[bold]{builtin}[/]  {description}", highlight=False, soft_wrap=True)
+        out.print("[dim]fabula scenarios NAME > my_spec.yaml  copies one out to edit[/]")
         return
     if name not in builtin_names():
         raise click.BadParameter(f"no built-in spec {name!r}; built-ins: {', '.join(builtin_names())}",

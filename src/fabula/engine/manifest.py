@@ -22,6 +22,16 @@ def library_versions() -> dict[str, str]:
             "faker": faker.VERSION, "python": platform.python_version()}
 
 
+def _versions(plan: Plan) -> dict[str, str]:
+    """The libraries whose versions can change this plan's data (holidays only when used)."""
+    versions = library_versions()
+    if any(timeline.holidays for timeline in plan.spec.timelines.values()):
+        import holidays
+
+        versions["holidays"] = holidays.__version__
+    return versions
+
+
 def build_manifest(plan: Plan, parts: Iterable[PartWritten], *, output_format: str) -> dict[str, Any]:
     """Everything needed to reproduce or re-check the output; no wall-clock time, so two runs
     of the same plan write the same manifest."""
@@ -39,7 +49,7 @@ def build_manifest(plan: Plan, parts: Iterable[PartWritten], *, output_format: s
         "layout": {"block_rows": plan.tables[0].block_rows if plan.tables else None,
                    "blocks_per_row_group": plan.layout.blocks_per_row_group,
                    "blocks_per_file": plan.layout.blocks_per_file},
-        "versions": library_versions(),
+        "versions": _versions(plan),
         "tables": {
             table.name: {
                 "rows": table.rows,
