@@ -89,6 +89,22 @@ class OutputError(FabulaError):
         super().__init__(message if not hint else f"{message}\n    hint: {hint}")
 
 
+class ValidationFailed(FabulaError):
+    """Checks of generated data failed and strict validation was asked for (`--strict`, or
+    `validation: {strict: true}` in the spec). The output and its report are kept, to look at."""
+
+    exit_code = 3
+
+    def __init__(self, failed: Iterable[str], *, report: str | None = None):
+        self.failed = tuple(failed)
+        self.report = report
+        count = len(self.failed)
+        lines = [f"{count} check{'s' if count != 1 else ''} failed:", *(f"  {line}" for line in self.failed)]
+        if report:
+            lines.append(f"    hint: see {report} for every check; drop --strict to keep going anyway")
+        super().__init__("\n".join(lines))
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest known word, if any is close.
 

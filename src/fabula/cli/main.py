@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import date
@@ -13,9 +14,11 @@ from rich.table import Table
 from rich.text import Text
 
 import fabula
-from fabula.errors import FabulaError
+from fabula.errors import FabulaError, ValidationFailed
 from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
+from fabula.validate import REPORT_HTML, REPORT_JSON, Report, read_manifest
+from fabula.validate.terminal import summary as validation_summary
 
 out = Console()
 err = Console(stderr=True)
@@ -56,7 +59,8 @@ def cli():
       fabula check SPEC                 validate it (every problem at once)
       fabula plan SPEC                  see the tables, row counts and assumptions
       fabula preview SPEC               see a few rows of every table
-      fabula generate SPEC --out DIR    write Parquet and a manifest
+      fabula generate SPEC --out DIR    write Parquet and a manifest, and check the data
+      fabula validate DIR               re-check a folder written earlier (or copied)
     \b
     Try it with the built-in spec:  fabula generate retail --out out/retail
     """
@@ -130,28 +134,92 @@ def _preview_grid(title: str, table) -> Table:
 @click.option("--compression", type=click.Choice(["snappy", "zstd", "gzip", "lz4", "none"]),
               default="snappy", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
-def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet):
-    """Generate SPEC as Parquet into --out, then print a summary."""
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="generate with local threads, or on Spark (pip install 'fabula[spark]'); same data")
+@click.option("--master", help="with --engine spark: the Spark master, or a Spark Connect URL sc://host:port "
+                                "[default: local[*]]")
+@click.option("--validate/--no-validate", "validate_", default=True, show_default=True,
+              help="check the data against the spec while it is written (report.json, report.html)")
+@click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
+def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
+             strict):
+    """Generate SPEC as Parquet into --out, then print a summary and the validation report."""
+    if strict and not validate_:
+        raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
+    if engine == "local" and master is not None:
+        raise click.BadParameter("--master applies only with --engine spark", param_hint="--master")
+    if engine == "spark" and workers is not None:
+        raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
+                                 "the parallelism, e.g. --master local[4]", param_hint="--workers")
     plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
-    if show_progress:
-        manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression)
+    if engine == "spark":
+        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression)
+    elif show_progress:
+        manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_)
     else:
-        manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression)
+        manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
+                                   validate=validate_, strict=False)
+    report = None
+    if validate_:  # the Spark engine writes without the checks for now: re-read what it wrote
+        report = fabula.validate_output(out_dir, strict=False) if engine == "spark" else _written_report(out_dir)
     elapsed = time.perf_counter() - started
     if not quiet:
         _print_summary(manifest, out_dir, elapsed)
+        if report is not None:
+            out.print(validation_summary(report, str(out_dir / REPORT_HTML)))
+    _gate(report, out_dir, strict or plan_.spec.validation.strict)
 
 
-def _generate_with_progress(plan_, out_dir, workers, mode, compression):
+@cli.command()
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
+@click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
+def validate(folder, strict, workers, quiet):
+    """Re-check DIR, written by `fabula generate`, against the spec, seed and scale its manifest
+    records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails."""
+    report = fabula.validate_output(folder, strict=False, workers=workers)
+    if not quiet:
+        out.print(validation_summary(report, str(folder / REPORT_HTML)))
+    recorded = read_manifest(folder)["spec"].get("validation", {}).get("strict", False)
+    _gate(report, folder, strict or bool(recorded))
+
+
+def _written_report(out_dir: Path) -> Report:
+    return Report.from_dict(json.loads((out_dir / REPORT_JSON).read_text(encoding="utf-8")))
+
+
+def _gate(report, folder: Path, strict: bool) -> None:
+    """With --strict (or the spec's validation: {strict: true}), failed checks end the command with code 3."""
+    if strict and report is not None and report.failed:
+        raise ValidationFailed([f"{check.name}: {check.message}" for check in report.failed],
+                               report=str(folder / REPORT_HTML))
+
+
+def _generate_on_spark(plan_, out_dir, master, mode, compression):
+    """A command-line user has no Spark session, so this one makes (and stops) its own."""
+    from fabula.engine.spark import cli_session, write_spark
+    from fabula.sinks.folder import check_target
+
+    check_target(out_dir, mode)  # before Spark's start-up, not after
+    session, created = cli_session(master)
+    try:
+        return write_spark(plan_, session, out_dir, mode=mode, compression=compression)
+    finally:
+        if created:
+            session.stop()
+
+
+def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress("[bold]generating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=out, transient=True) as bar:
         task = bar.add_task("rows", total=plan_.total_rows)
         return fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
-                               progress=lambda rows: bar.advance(task, rows))
+                               progress=lambda rows: bar.advance(task, rows), validate=validate_, strict=False)
 
 
 def _print_summary(manifest, out_dir, elapsed):

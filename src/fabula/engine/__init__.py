@@ -1,4 +1,5 @@
-"""Engines run the plan's blocks and hand them to a sink: locally now, on Spark later."""
+"""Engines run the plan's blocks and hand them to a sink: local threads (`local`) or Spark
+(`spark`, imported on demand so pyspark stays optional)."""
 
 from fabula.engine.block import generate_block
 from fabula.engine.local import run_local

@@ -11,6 +11,7 @@ tasks in flight × one row group, whatever the row count.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Callable, Iterator
 
@@ -24,9 +25,18 @@ from fabula.sinks.base import PartWritten, Sink
 Progress = Callable[[int], None]
 """Called with a number of rows just written (from worker threads)."""
 
+Observe = Callable[[str, int, pa.RecordBatch], None]
+"""Called with (table name, block index, the block's rows) for every block, from block threads,
+in any order (e.g. `Validation.observe`, which summarises the block for the report)."""
+
+BeforeCommit = Callable[[Path, dict], dict]
+"""Called with the staged output folder and the manifest once every part is written; returns
+the manifest to commit (e.g. `Validation.finish`, which writes the reports beside the data)."""
+
 
 def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, output_format: str = "parquet",
-              progress: Progress | None = None) -> dict:
+              progress: Progress | None = None, observe: Observe | None = None,
+              before_commit: BeforeCommit | None = None) -> dict:
     """Generate every table of the plan into the sink; return the manifest it committed."""
     workers = max(1, workers or os.cpu_count() or 1)
     tasks = [(table, index, blocks) for table in plan.tables
@@ -34,8 +44,10 @@ def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, output_form
     sink.open(plan)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabula-block") as block_pool:
-            parts = _run_tasks(plan, sink, tasks, workers, progress, block_pool if workers > 1 else None)
+            parts = _run_tasks(plan, sink, tasks, workers, progress, block_pool if workers > 1 else None, observe)
         manifest = build_manifest(plan, parts, output_format=output_format)
+        if before_commit is not None:
+            manifest = before_commit(sink.staging, manifest)
         sink.commit(manifest)
         return manifest
     except BaseException:
@@ -44,9 +56,9 @@ def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, output_form
 
 
 def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress | None,
-               block_pool: ThreadPoolExecutor | None) -> list[PartWritten]:
+               block_pool: ThreadPoolExecutor | None, observe: Observe | None) -> list[PartWritten]:
     def write(table: TablePlan, index: int, blocks: range) -> PartWritten:
-        return sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool))
+        return sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool, observe))
 
     if workers == 1 or len(tasks) == 1:
         return [write(*task) for task in tasks]
@@ -62,17 +74,23 @@ def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress |
 
 
 def row_groups(plan: Plan, table: TablePlan, blocks: range, progress: Progress | None = None,
-               block_pool: ThreadPoolExecutor | None = None) -> Iterator[pa.Table]:
+               block_pool: ThreadPoolExecutor | None = None, observe: Observe | None = None) -> Iterator[pa.Table]:
     """The part's blocks, a row group at a time (a fixed number of blocks each). Block tasks
     never wait on anything, so sharing one pool between parts cannot deadlock; `map` keeps
-    the blocks in order."""
+    the blocks in order. `observe` sees each block in the thread that made it."""
+    def make(block: int) -> pa.RecordBatch:
+        batch = generate_block(plan, table, block)
+        if observe is not None:
+            observe(table.name, block, batch)
+        return batch
+
     step = plan.layout.blocks_per_row_group
     for first in range(blocks.start, blocks.stop, step):
         group_blocks = range(first, min(first + step, blocks.stop))
         if block_pool is None:
-            batches = [generate_block(plan, table, block) for block in group_blocks]
+            batches = [make(block) for block in group_blocks]
         else:
-            batches = list(block_pool.map(lambda block: generate_block(plan, table, block), group_blocks))
+            batches = list(block_pool.map(make, group_blocks))
         group = pa.Table.from_batches(batches, schema=table.schema).unify_dictionaries()
         yield group
         if progress is not None:

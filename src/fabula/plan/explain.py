@@ -59,7 +59,8 @@ def _type_name(arrow_type) -> str:
 def _format_parameters(parameters: dict[str, Any]) -> str:
     if "cases" in parameters:
         rules = "\n".join(f"  {key} → {rule}" for key, rule in parameters["cases"].items())
-        return f"by {parameters['by']}:\n{rules}"
+        rest = {name: value for name, value in parameters.items() if name not in ("by", "cases")}
+        return f"by {parameters['by']}:\n{rules}" + (f"\n{_format_parameters(rest)}" if rest else "")
     parts = []
     for name, value in parameters.items():
         if isinstance(value, dict) and name == "values":
@@ -148,7 +149,7 @@ def _lag(effect) -> str:
 
 
 def _table_title(plan: Plan, table) -> str:
-    title = f"{table.name} — {table.rows:,} rows"
+    title = f"{table.name} — {table.rows:,} row{'' if table.rows == 1 else 's'}"
     arrivals = plan.story.arrivals.get(table.name) if plan.story is not None else None
     if arrivals is not None:
         days = len(arrivals.prefix) - 1

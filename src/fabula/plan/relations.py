@@ -59,6 +59,15 @@ class PlanRelations:
         self.__dict__.update(state)
         self._lock = threading.RLock()
 
+    def without_materialised(self) -> PlanRelations:
+        """A copy keeping only the per-parent prefix sums: materialised values and groupings
+        are recomputed on first use (the Spark engine ships this when they are big). Set its
+        `plan` to the plan that holds it."""
+        lean = PlanRelations()
+        lean.plan = self.plan
+        lean.per_parent = dict(self.per_parent)
+        return lean
+
     # -- the Relations protocol ------------------------------------------------------------------
 
     def table_rows(self, table: str) -> int:

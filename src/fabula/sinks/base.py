@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Protocol
 
 import pyarrow as pa
@@ -24,6 +25,11 @@ class Sink(Protocol):
     parts; nothing is visible as complete until `commit`."""
 
     def open(self, plan: Plan) -> None: ...
+
+    @property
+    def staging(self) -> "Path | None":
+        """Where the parts are while the output is not yet committed (validation reads them and
+        writes its reports there), or None for a sink with no local folder."""
 
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten: ...
 

@@ -39,6 +39,11 @@ class ParquetSink:
         for table in plan.tables:
             (root / table.name).mkdir()
 
+    @property
+    def staging(self) -> Path | None:
+        """The hidden folder being written until `commit` renames it into place."""
+        return self._staged.path if self._staged is not None else None
+
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
         relative = f"{table.name}/part-{part:05d}.parquet"
         path = self._staged.path / relative

@@ -25,6 +25,7 @@ from fabula.spec.columns import (
 )
 from fabula.spec.dates import resolve_bound
 from fabula.spec.graph import topological_order
+from fabula.spec.expectation_checks import check_expectations
 from fabula.spec.relation_checks import check_relations
 from fabula.spec.story_checks import check_story
 
@@ -74,6 +75,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                 ))
     issues.extend(check_relations(spec, source))
     issues.extend(check_story(spec, source))
+    issues.extend(check_expectations(spec, source))
     return issues
 
 

@@ -361,7 +361,8 @@ class _Between(ColumnSpec):
             raise ValueError("`lag` counts from `after`; add `after:` with the column it follows")
         if self.timeline is not None:
             if self.start is not None or self.end is not None:
-                raise ValueError("`timeline` sets the window, so leave out `start` and `end`")
+                raise ValueError("`timeline` sets the window, so leave out `start` and `end` — drop them, "
+                                 "or drop `timeline` to draw between your own dates")
             if self.after is not None:
                 raise ValueError("a column drawn from a timeline cannot also follow `after` — "
                                  "drop one of them")

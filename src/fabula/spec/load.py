@@ -127,9 +127,10 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
             "wrong-type", (), "a spec is a mapping with `name`, `seed` and `tables`",
             value=_short(data), hint="start the file with `name: my_dataset`",
         )])
-    header = {key: value for key, value in data.items() if key not in ("tables", *_CHECKS_KEYS)}
+    header = {key: value for key, value in data.items() if key not in ("tables", *_CHECKS_KEYS, *_STORY_KEYS)}
     header_model = _validate(_DatasetHeader, header, (), source, issues, what="the dataset")
     checks = _parse_checks(data, source, issues)
+    story = _parse_story(data, source, issues)
     tables: dict[str, TableSpec] = {}
     raw_tables = data.get("tables")
     if raw_tables is None:
@@ -148,12 +149,12 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     spec = None
     if header_model is not None and raw_tables is not None:
         try:
-            spec = DatasetSpec(**header_model.model_dump(exclude_unset=True), **checks, tables=tables)
+            spec = DatasetSpec(**header_model.model_dump(exclude_unset=True), **checks, **story, tables=tables)
         except ValidationError as error:  # only reachable through odd header values
             issues.extend(_from_pydantic(error, (), source, DatasetSpec, "the dataset"))
     as_of = header_model.as_of if header_model is not None else data.get("as_of")
     checked = spec or DatasetSpec.model_construct(  # a broken header must not hide column problems
-        as_of=as_of if isinstance(as_of, date) else None, tables=tables)
+        as_of=as_of if isinstance(as_of, date) else None, tables=tables, **story)
     issues.extend(check_dataset(checked, source=source, broken=broken))
     if issues:  # in the file's order, as a reader goes through it (stable: a dict keeps its order)
         raise SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
@@ -170,13 +171,45 @@ class _DatasetHeader(BaseModel):
     seed: int = DatasetSpec.model_fields["seed"]
     as_of: date | None = DatasetSpec.model_fields["as_of"]
     description: str | None = None
-    timelines: dict[str, TimelineSpec] = DatasetSpec.model_fields["timelines"]
-    events: dict[str, EventSpec] = DatasetSpec.model_fields["events"]
     events_table: str | None = DatasetSpec.model_fields["events_table"]
-    also_accepts: ClassVar[tuple[str, ...]] = ("tables", "expect", "validation")
+    also_accepts: ClassVar[tuple[str, ...]] = ("tables", "expect", "validation", "timelines", "events")
 
 
 _CHECKS_KEYS = ("expect", "validation")
+_STORY_KEYS = ("timelines", "events")
+
+# Stand in for a timeline or event that failed to parse, so what names it is not also told it
+# does not exist; never reaches a plan, since the broken entry's own issue refuses the spec.
+_STAND_INS = {"timelines": TimelineSpec(start=date(2000, 1, 1), end=date(2000, 1, 1), rate=1),
+              "events": EventSpec(start=date(2000, 1, 1), end=date(2000, 1, 1))}
+
+
+def _parse_story(data: Mapping[str, Any], source: SourceMap, issues: list[Issue]) -> dict[str, Any]:
+    """`timelines:` and `events:`, each entry on its own so one broken entry never hides another,
+    with messages naming a timeline or an event rather than the dataset."""
+    story: dict[str, Any] = {}
+    for key, model, what in (("timelines", TimelineSpec, "a timeline"), ("events", EventSpec, "an event")):
+        raw = data.get(key)
+        if raw is None:
+            continue
+        example = ("support: {start: -12mo, end: today, rate: 25}" if key == "timelines"
+                   else "incident: {start: 2024-10-15, end: 2024-10-25, volume: {tickets: 3}}")
+        if not isinstance(raw, Mapping):
+            issues.append(source.issue("wrong-type", (key,), f"`{key}` maps names to their specs",
+                                       value=_short(raw), hint=f"{key}:\n  {example}"))
+            continue
+        entries = {}
+        for name, entry in raw.items():
+            _check_name_is_text(name, (key, name), what.split()[-1], source, issues)
+            if isinstance(entry, Mapping):
+                parsed = _validate(model, entry, (key, name), source, issues, what=what)
+            else:
+                parsed = None
+                issues.append(source.issue("wrong-type", (key, name), f"{what} is a mapping of its keys",
+                                           value=_short(entry), hint=f"e.g. {example}"))
+            entries[str(name)] = parsed if parsed is not None else _STAND_INS[key]
+        story[key] = entries
+    return story
 
 
 def _parse_checks(data: Mapping[str, Any], source: SourceMap, issues: list[Issue]) -> dict[str, Any]:

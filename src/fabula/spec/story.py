@@ -13,9 +13,9 @@ for rows whose time falls inside it — optionally later and for longer (`delay`
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from fabula.spec.dates import DateBound, parse_bound
 
@@ -61,6 +61,19 @@ class Trend(_Frozen):
     shape: Literal["linear", "exponential"] = "linear"
 
 
+def _seasonality_form(value: Any) -> str:
+    return "curve[peak, amplitude]" if isinstance(value, (dict, Seasonality)) else "monthly[12 factors]"
+
+
+# A mapping is a curve, anything else the monthly list: one error for the form the user wrote,
+# not one per form. The tags have brackets, like pydantic's own union tags, so the loader
+# leaves them out of the paths it shows.
+SeasonalityForm = Annotated[
+    Union[Annotated[tuple[float, ...], Tag("monthly[12 factors]")], Annotated[Seasonality, Tag("curve[peak, amplitude]")]],
+    Discriminator(_seasonality_form),
+]
+
+
 class TimelineSpec(_Frozen):
     """When rows arrive: an intensity per day over a window, and a profile within the day."""
 
@@ -72,9 +85,10 @@ class TimelineSpec(_Frozen):
     intraday: str | tuple[float, ...] = Field(
         "daytime", description=f"24 hourly factors, or one of: {', '.join(INTRADAY_PRESETS)}")
     holidays: Holidays | None = None
-    seasonality: tuple[float, ...] | Seasonality | None = Field(
+    seasonality: SeasonalityForm | None = Field(
         None, description="12 monthly factors from January, or {peak: 12, amplitude: 0.2}")
-    trend: Trend | None = None
+    trend: Trend | None = Field(None, description="growth per year from the window's start, e.g. "
+                                                  "{growth: 0.3} or {growth: 0.3, shape: exponential}")
     noise: float = Field(0.0, ge=0, lt=1, description="day-level noise: each day's volume × uniform(1 ± noise)")
     description: str | None = None
 
@@ -94,10 +108,11 @@ class TimelineSpec(_Frozen):
             factors = value.values()
         else:
             if len(value) != 7:
-                raise ValueError(f"weekday takes 7 factors from Monday to Sunday, got {len(value)}")
+                raise ValueError(f"weekday takes 7 factors from Monday to Sunday, got {len(value)} — "
+                                 "write 7 numbers, or name days: {weekend: 0.6, fri: 1.2}")
             factors = value
         if any(not factor >= 0 for factor in factors):
-            raise ValueError("weekday factors must be zero or positive")
+            raise ValueError("weekday factors must be zero or positive — 0.6 is 60% of a normal day's volume")
         return value
 
     @field_validator("intraday")
@@ -108,15 +123,16 @@ class TimelineSpec(_Frozen):
                 raise ValueError(f"unknown intraday profile `{value}` — use one of {', '.join(INTRADAY_PRESETS)}"
                                  " or 24 hourly factors")
         elif len(value) != 24 or any(not factor >= 0 for factor in value) or not any(value):
-            raise ValueError("intraday takes 24 hourly factors (zero or positive, not all zero)")
+            raise ValueError("intraday takes 24 hourly factors (zero or positive, not all zero) — "
+                             f"list one per hour from midnight, or use a preset: {', '.join(INTRADAY_PRESETS)}")
         return value
 
     @field_validator("seasonality")
     @classmethod
     def _monthly(cls, value):
         if isinstance(value, tuple) and (len(value) != 12 or any(not factor >= 0 for factor in value)):
-            raise ValueError("seasonality takes 12 monthly factors from January (zero or positive), "
-                             "or {peak: <month>, amplitude: <0..1>}")
+            raise ValueError("seasonality takes 12 monthly factors from January (zero or positive) — "
+                             "list one per month, or write a curve: {peak: <month 1-12>, amplitude: <0..1>}")
         return value
 
     def weekday_factors(self) -> tuple[float, ...]:

@@ -1,0 +1,214 @@
+"""What travels to Spark executors, and what runs there.
+
+Everything an executor needs rides inside the `mapInArrow` function's closure, so it works
+wherever Spark runs Python: a local session, a cluster, Spark Connect, Databricks serverless
+(no `sparkContext`, no broadcast variables, no files added to the session):
+
+- fabula's own source, zipped (about 180 KB): executors need not have fabula installed.
+  The first task on a machine unpacks it into the temp folder, keyed by its digest, and every
+  Python worker imports that copy, never another installed version;
+- the plan, pickled with Spark's cloudpickle (so Python callables in a spec travel too). It
+  carries its Faker pools and per-parent prefix sums, and the parent columns children read when
+  they are small (`SHIP_MATERIALISED_BYTES`); bigger ones are left out and recomputed on first
+  use by each Python worker, which caches the plan for the tasks it runs after;
+- the driver's NumPy and PyArrow versions: an executor with others would draw or compute
+  different values, so it refuses to generate (`VersionMismatchError`).
+
+The closure itself references no fabula module (cloudpickle pickles such nested functions by
+value); it unpacks fabula, then hands over to `generate_blocks` below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import re
+import zipfile
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pyarrow as pa
+
+from fabula.errors import FabulaError
+from fabula.plan.model import Plan
+
+SHIP_MATERIALISED_BYTES = 16 * 2**20
+"""Materialised parent columns up to this size ship inside the plan; above it, executors
+recompute them (Spark Connect sends the function in one gRPC message, 128 MiB at most)."""
+
+_CHECKED = ("numpy", "pyarrow")
+"""Libraries whose version decides the values: NumPy's streams and Arrow's compute kernels."""
+
+
+class VersionMismatchError(FabulaError):
+    """Spark executors run other NumPy/PyArrow versions than the driver, which could change the data."""
+
+    exit_code = 2
+    _PHRASE = re.compile(r"(\w+) ([^\s,]+) on the Spark executors but ([^\s,]+) on the driver")
+
+    def __init__(self, differences: dict[str, tuple[str, str]]):
+        self.differences = dict(differences)
+        found = ", ".join(f"{name} {executor} on the Spark executors but {driver} on the driver"
+                          for name, (executor, driver) in self.differences.items())
+        pins = " ".join(f"{name}=={driver}" for name, (_, driver) in self.differences.items())
+        self.message = f"{found}: the data would differ from the local engine's, so fabula refused to generate it"
+        self.hint = f"install the same versions on both sides (pip install {pins}), or run fabula from an " \
+                    "environment that matches the cluster's"
+        super().__init__(f"{self.message}\n    hint: {self.hint}")
+
+    @classmethod
+    def found_in(cls, error: BaseException) -> VersionMismatchError | None:
+        """The mismatch an executor reported, if this Spark error (which carries the
+        executor's traceback as text) is one."""
+        text = str(error)
+        if cls.__name__ not in text:
+            return None
+        differences = {name: (executor, driver) for name, executor, driver in cls._PHRASE.findall(text)}
+        return cls(differences) if differences else None
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """What every task of a Spark job receives: fabula's source, the plan and the versions."""
+
+    source: bytes = field(repr=False)
+    source_digest: str
+    payload: bytes = field(repr=False)
+    payload_digest: str
+    versions: dict[str, str]
+
+    @classmethod
+    def build(cls, plan: Plan, *, ship_materialised_bytes: int = SHIP_MATERIALISED_BYTES) -> Shipment:
+        import numpy
+        from pyspark import cloudpickle
+
+        shipped = plan if _materialised_bytes(plan) <= ship_materialised_bytes else _recomputing(plan)
+        payload = cloudpickle.dumps(shipped, protocol=pickle.HIGHEST_PROTOCOL)
+        source, source_digest = fabula_source()
+        return cls(source=source, source_digest=source_digest, payload=payload,
+                   payload_digest=hashlib.sha256(payload).hexdigest(),
+                   versions={"numpy": numpy.__version__, "pyarrow": pa.__version__})
+
+
+def _materialised_bytes(plan: Plan) -> int:
+    relations = plan.relations
+    return relations.memory_bytes() if relations is not None else 0
+
+
+def _recomputing(plan: Plan) -> Plan:
+    """The plan without its materialised parent columns (executors recompute them)."""
+    relations = plan.relations.without_materialised()
+    lean = replace(plan, relations=relations)
+    relations.plan = lean
+    return lean
+
+
+@lru_cache(maxsize=1)
+def fabula_source() -> tuple[bytes, str]:
+    """fabula's package (its modules and data files, without bytecode caches) as zip bytes,
+    and their digest."""
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(path for path in package.rglob("*")
+                   if path.is_file() and path.suffix not in (".pyc", ".pyo") and "__pycache__" not in path.parts)
+    digest = hashlib.sha256()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in files:
+            name = "fabula/" + path.relative_to(package).as_posix()
+            data = path.read_bytes()
+            digest.update(name.encode() + b"\0" + data + b"\0")
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same bytes every time
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, data)
+    return buffer.getvalue(), digest.hexdigest()
+
+
+def block_mapper(shipment: Shipment, table: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs: batches of block numbers in, one batch per block out.
+
+    Nested, and referencing only its closure and the standard library, so cloudpickle ships it
+    by value and an executor can run it before fabula is importable there."""
+    source, digest = shipment.source, shipment.source_digest
+    payload, payload_digest, versions = shipment.payload, shipment.payload_digest, shipment.versions
+
+    def import_shipped_fabula():
+        import importlib
+        import os
+        import shutil
+        import sys
+        import tempfile
+        import zipfile as zip_files
+        from io import BytesIO
+
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        root = os.path.join(tempfile.gettempdir(), f"fabula-spark-{uid}-{digest[:20]}")
+        if not os.path.isdir(root):
+            staging = tempfile.mkdtemp(prefix=f".fabula-spark-{digest[:20]}-")
+            zip_files.ZipFile(BytesIO(source)).extractall(staging)
+            try:
+                os.rename(staging, root)  # atomic: another worker may have won the race
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)
+        loaded = sys.modules.get("fabula")
+        if loaded is None or not str(getattr(loaded, "__file__", "")).startswith(root + os.sep):
+            for name in [name for name in sys.modules if name == "fabula" or name.startswith("fabula.")]:
+                del sys.modules[name]
+            if root not in sys.path:
+                sys.path.insert(0, root)
+            importlib.invalidate_caches()
+        return importlib.import_module("fabula.engine.spark_executor")
+
+    def generate(block_numbers):
+        executor = import_shipped_fabula()
+        yield from executor.generate_blocks(payload, payload_digest, versions, table, block_numbers)
+
+    return generate
+
+
+# -- on the executors ---------------------------------------------------------------------------
+
+_PLANS: dict[str, Plan] = {}
+"""Plans this Python worker has unpickled, by payload digest: a worker runs many tasks, and a
+plan whose parent columns are recomputed should compute them once."""
+
+
+def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str], table: str,
+                    block_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Every block named in the incoming batches, converted for Spark, in order."""
+    from fabula.engine.block import generate_block
+    from fabula.engine.spark_schema import for_spark, spark_arrow_schema
+
+    check_versions(versions)
+    plan = _load_plan(payload, payload_digest)
+    table_plan = plan.table(table)
+    schema = spark_arrow_schema(table_plan.schema)
+    for batch in block_numbers:
+        for block in batch.column(0).to_pylist():
+            yield for_spark(generate_block(plan, table_plan, block), schema)
+
+
+def check_versions(driver: dict[str, str]) -> None:
+    """Refuse to generate with library versions other than the driver's."""
+    here = _library_versions()
+    differences = {name: (here.get(name, "missing"), version) for name, version in driver.items()
+                   if name in _CHECKED and here.get(name) != version}
+    if differences:
+        raise VersionMismatchError(differences)
+
+
+def _library_versions() -> dict[str, str]:
+    import numpy
+
+    return {"numpy": numpy.__version__, "pyarrow": pa.__version__}
+
+
+def _load_plan(payload: bytes, payload_digest: str) -> Plan:
+    plan = _PLANS.get(payload_digest)
+    if plan is None:
+        if len(_PLANS) >= 4:  # a long-lived worker keeps the latest few plans only
+            _PLANS.clear()
+        plan = _PLANS[payload_digest] = pickle.loads(payload)
+    return plan

@@ -1,0 +1,86 @@
+"""What checks look at: the plan, the merged block summaries, and SQL over the written tables.
+
+Set operations (key uniqueness, orphans, children before parents, aggregates) run in DuckDB
+over the written Parquet files rather than over summaries: they need every key at once, and
+DuckDB's hash joins and aggregates spill to disk, so a table larger than memory is checked
+out of core, in parallel, without fabula holding any key. The same SQL runs the `expect:`
+queries, so a table is always the view of its files named after it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fabula.plan.model import Plan
+from fabula.validate.statistics import Statistic
+
+
+class Tables:
+    """A DuckDB connection with one view per table over its part files.
+
+    Spill files go to a private temporary folder, never into the output or the working folder."""
+
+    def __init__(self, folder: Path, tables: list[str]):
+        import duckdb
+
+        self._spill = tempfile.mkdtemp(prefix="fabula-duckdb-")
+        self.connection = duckdb.connect(config={"temp_directory": self._spill})
+        self.connection.execute("set enable_progress_bar = false")  # it would draw on the user's terminal
+        for table in tables:
+            files = sorted(str(path) for path in (folder / table).glob("*.parquet"))
+            if files:  # no files: queries of the table fail, and say which table is missing
+                listed = ", ".join(_literal(path) for path in files)
+                self.connection.execute(f"create view {quote(table)} as select * from read_parquet([{listed}])")
+
+    def value(self, sql: str) -> Any:
+        """The one value a query returns."""
+        return self.connection.execute(sql).fetchone()[0]
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.connection.execute(sql).fetchall()
+
+    def close(self) -> None:
+        self.connection.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
+
+
+def quote(name: str) -> str:
+    """An SQL identifier (table and column names are plain identifiers; quoted anyway)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class Evidence:
+    """Everything the checks of one output read."""
+
+    plan: Plan
+    statistics: list[Statistic]
+    states: dict[str, Any]
+    rows: dict[str, int]
+    folder: Path
+    _tables: Tables | None = field(default=None, repr=False)
+
+    def state(self, statistic: Statistic) -> Any:
+        return self.states.get(statistic.key)
+
+    def of_type(self, kind: type) -> list:
+        return [statistic for statistic in self.statistics if isinstance(statistic, kind)]
+
+    def sql(self) -> Tables:
+        """DuckDB over the written files, opened on first use."""
+        if self._tables is None:
+            self._tables = Tables(self.folder, [table.name for table in self.plan.tables])
+        return self._tables
+
+    def close(self) -> None:
+        if self._tables is not None:
+            self._tables.close()
+            self._tables = None

@@ -1,0 +1,15 @@
+"""The families of checks, in report order. Each is a module with
+
+- `FAMILY`: its name in the report;
+- `checks(evidence) -> list[Check]`: its checks, from the evidence of one output;
+- optionally `statistics(plan) -> list[Statistic]`: what it keeps of each block while the data
+  streams through (see `validate/statistics.py`).
+
+Adding a family is one module and one entry here.
+"""
+
+from fabula.validate.families import columns, expectations, guidance, story, structure
+
+FAMILIES = (structure, columns, story, expectations, guidance)
+
+__all__ = ["FAMILIES"]

@@ -1,0 +1,169 @@
+"""Expectations declared in the spec (`expect:`): each a number from SQL over the written tables
+(DuckDB, each table a view named after it) that must fall within its bounds.
+
+The readable forms are SQL underneath (`expectation_sql` shows it): a ratio of two aggregates,
+the share of a category within a filter, and the uplift of daily volume inside a window of
+days. Before anything is generated, `check_queries` runs every query once against empty
+tables of the plan's columns and types, so a typo in a column name or bad SQL is refused with
+the rest of the spec (code `bad-expectation`), not discovered after a long run.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from numbers import Number
+
+import pyarrow as pa
+
+from fabula.errors import Issue
+from fabula.plan.model import Plan
+from fabula.spec.dates import resolve_bound
+from fabula.spec.expectations import Expectation
+from fabula.validate.evidence import Evidence, quote
+from fabula.validate.report import FAIL, PASS, Check
+
+FAMILY = "expectations"
+
+
+def checks(evidence: Evidence) -> list[Check]:
+    return [_check(evidence, expectation) for expectation in evidence.plan.spec.expect]
+
+
+def _check(evidence: Evidence, expectation: Expectation) -> Check:
+    sql = expectation_sql(expectation, evidence.plan.as_of)
+    low, high = expectation.between
+    expected = [low, high]
+    details = {"form": expectation.form, "sql": sql}
+    try:
+        cursor = evidence.sql().connection.execute(sql)
+        rows = cursor.fetchmany(2)
+        width = len(cursor.description or ())
+    except Exception as error:  # noqa: BLE001 - any DuckDB error fails this check, with its words
+        return Check(FAMILY, expectation.name, FAIL, f"the query failed: {_first_line(error)}",
+                     expected=expected, details=details)
+    if width != 1 or len(rows) != 1:
+        shape = f"{len(rows)}{'+' if len(rows) == 2 else ''} rows of {width} columns"
+        return Check(FAMILY, expectation.name, FAIL, f"the query must return one number, and it returned {shape}",
+                     expected=expected, details=details)
+    value = rows[0][0]
+    if value is None or isinstance(value, bool) or not isinstance(value, Number):
+        return Check(FAMILY, expectation.name, FAIL, f"the query returned {value!r}, not a number"
+                     + (" (no rows matched?)" if value is None else ""), expected=expected, details=details)
+    value = float(value)
+    inside = (low is None or value >= low) and (high is None or value <= high)
+    return Check(FAMILY, expectation.name, PASS if inside else FAIL,
+                 f"{value:.4g}, {'within' if inside else 'outside'} {_bounds(low, high)}",
+                 expected=expected, observed=value, details=details)
+
+
+def _bounds(low, high) -> str:
+    if low is None:
+        return f"at most {high:g}"
+    if high is None:
+        return f"at least {low:g}"
+    return f"[{low:g}, {high:g}]"
+
+
+def expectation_sql(expectation: Expectation, as_of: date) -> str:
+    """The SQL an expectation runs (the readable forms written out).
+
+    >>> from fabula.spec.expectations import Expectation
+    >>> e = Expectation(name="x", share={"table": "orders", "column": "status", "value": "done"}, between=[0, 1])
+    >>> print(expectation_sql(e, date(2024, 12, 31)))
+    select avg(case when "status" in ('done') then 1.0 else 0.0 end) from "orders"
+    """
+    if expectation.sql is not None:
+        return expectation.sql.strip().rstrip(";")
+    if expectation.ratio is not None:
+        ratio = expectation.ratio
+        sides = []
+        for side in (ratio.numerator, ratio.denominator):
+            sides.append(f"(select cast({side.value} as double) from {quote(ratio.side_table(side))}"
+                         f"{_where(ratio.where, side.where)})")
+        return f"select {sides[0]} / nullif({sides[1]}, 0)"
+    if expectation.share is not None:
+        share = expectation.share
+        values = ", ".join(_literal(value) for value in share.values)
+        return (f"select avg(case when {quote(share.column)} in ({values}) then 1.0 else 0.0 end) "
+                f"from {quote(share.table)}{_where(share.where)}")
+    uplift = expectation.uplift
+    first, last = (resolve_bound(bound, as_of) for bound in uplift.window)
+    start, end = _literal(first), _literal(last)
+    time = quote(uplift.time)
+    inside_days = f"greatest(0, date_diff('day', greatest(span.first, {start}), least(span.last, {end})) + 1)"
+    return (f"with days as (select cast({time} as date) as day, count(*) as n from {quote(uplift.table)}"
+            f"{_where(f'{time} is not null', uplift.where)} group by 1), "
+            "span as (select min(day) as first, max(day) as last from days), "
+            f"counts as (select coalesce(sum(n) filter (where day between {start} and {end}), 0) as inside, "
+            f"coalesce(sum(n) filter (where day not between {start} and {end}), 0) as outside from days) "
+            f"select (counts.inside / nullif({inside_days}, 0)) / "
+            f"nullif(counts.outside / nullif(date_diff('day', span.first, span.last) + 1 - {inside_days}, 0), 0) "
+            "from counts, span")
+
+
+def _where(*conditions: str | None) -> str:
+    given = [f"({condition})" for condition in conditions if condition]
+    return f" where {' and '.join(given)}" if given else ""
+
+
+def _literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return f"date '{value.isoformat()}'"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+# -- before generating: does every query run? ----------------------------------------------------
+
+
+def check_queries(plan: Plan) -> list[Issue]:
+    """Issues for expectations DuckDB cannot run against the plan's tables (empty, same types)."""
+    if not plan.spec.expect:
+        return []
+    import duckdb
+
+    from fabula.spec.load import SourceMap
+
+    where = plan.spec.where or SourceMap(None)
+    connection = duckdb.connect()
+    connection.execute("set enable_progress_bar = false")
+    issues = []
+    try:
+        for table in plan.tables:
+            empty = pa.schema([pa.field(field.name, field.type.value_type if pa.types.is_dictionary(field.type)
+                                        else field.type) for field in table.schema]).empty_table()
+            connection.register(f"_empty_{table.name}", empty)
+            connection.execute(f"create table {quote(table.name)} as select * from _empty_{table.name}")
+            connection.unregister(f"_empty_{table.name}")
+        for index, expectation in enumerate(plan.spec.expect):
+            path = ("expect", index, expectation.form)
+            try:
+                cursor = connection.execute(expectation_sql(expectation, plan.as_of))
+                width = len(cursor.description or ())
+            except duckdb.Error as error:
+                issues.append(where.issue("bad-expectation", path, f"DuckDB cannot run it: {_first_line(error)}",
+                                          hint=_hint(expectation)))
+                continue
+            if width != 1:
+                issues.append(where.issue("bad-expectation", path, f"the query returns {width} columns; "
+                                          "an expectation is one number", hint="select one aggregate, e.g. "
+                                          "select avg(amount) from orders"))
+    finally:
+        connection.close()
+    return issues
+
+
+def _hint(expectation: Expectation) -> str:
+    if expectation.form == "sql":
+        return "each table is a view named after it, with the spec's column names, e.g. " \
+               "select avg(amount) from orders where status = 'completed'"
+    return "`value` is an SQL aggregate such as avg(amount) or count(*), `where` an SQL condition " \
+           "such as status = 'completed'; columns are the table's own"

@@ -1,0 +1,68 @@
+"""Specs the Spark engine must reproduce exactly: the relations shop, the small spec, and a table
+with every remaining column kind and modifier, in one dataset."""
+
+from __future__ import annotations
+
+import copy
+
+from conftest import SMALL_SPEC
+from relations.shop import SHOP
+
+
+def noisy_amount():
+    """A `python` column's function, made in a closure so that Spark's cloudpickle ships it by
+    value (as it would a function written in a notebook)."""
+
+    def with_noise(columns, rng, n):
+        amount = columns["amount"].to_numpy(zero_copy_only=False)
+        return amount * rng.uniform(0.9, 1.1, n)
+
+    return with_noise
+
+
+MISC = {
+    "rows": 4000,
+    "columns": {
+        "key": {"kind": "sequence", "start": 1},
+        "temperature": {"kind": "normal", "mean": 36.8, "std": 0.4, "clip": [35, 41], "round": 1, "nulls": 0.05},
+        "followers": {"kind": "pareto", "alpha": 1.5, "scale": 10, "round": 0},
+        "handle_minutes": {"kind": "gamma", "shape": 2, "scale": 4.5, "round": 1},
+        "discount": {"kind": "beta", "a": 1.2, "b": 12, "round": 3, "nulls": 0.6},
+        "hours_to_failure": {"kind": "weibull", "shape": 1.5, "scale": 1000, "round": 0},
+        "rank": {"kind": "zipf", "a": 1.8, "clip": {"max": 500}},
+        "jitter": {"kind": "uniform", "low": -0.5, "high": 0.5},
+        "source": {"kind": "constant", "value": "crm"},
+        "version": 3,
+        "score": {"kind": "categorical", "values": {1: 10, 2: 20, 5: 70}},
+        "floor": {"kind": "faker", "provider": "random_int", "args": {"min": 1, "max": 40}},
+        "city": {"kind": "faker", "provider": "city", "locale": "de_DE", "pool": 300},
+        "first_name": {"kind": "faker", "provider": "first_name"},
+        "email": {"kind": "template", "template": "{slug(first_name)}.{key}@example.com", "unique": True},
+        "amount": {"kind": "lognormal", "mean": 3, "sigma": 0.5},
+        "billed": {"kind": "python", "fn": noisy_amount(), "depends": ["amount"], "type": "float64", "round": 2},
+        "size": {"kind": "expression", "expr": "'large' if amount > 30 else 'small'"},
+        "signup_on": {"kind": "date", "start": "-2y", "end": "today", "clip": {"min": "2023-06-01"}},
+        "ships_on": {"kind": "expression", "expr": "signup_on + days(2 + floor % 5)"},
+        "seen_at": {"kind": "timestamp", "start": "-30d", "end": "today", "unit": "s"},
+        "clicked_at": {"kind": "timestamp", "start": "-30d", "end": "today", "unit": "us", "nulls": 0.1},
+    },
+}
+
+
+def every_kind_spec() -> dict:
+    """SHOP (every relation), SMALL_SPEC's tables and MISC (every other kind) as one dataset."""
+    spec = copy.deepcopy(SHOP)
+    spec["name"] = "every_kind"
+    small = copy.deepcopy(SMALL_SPEC["tables"])
+    spec["tables"]["accounts"] = small["customers"]
+    spec["tables"]["clicks"] = small["events"]
+    spec["tables"]["misc"] = dict(MISC, columns=dict(MISC["columns"]))
+    return spec
+
+
+def kinds_of(spec: dict) -> set[str]:
+    kinds = set()
+    for table in spec["tables"].values():
+        for column in table["columns"].values():
+            kinds.add(column.get("kind", "constant") if isinstance(column, dict) else "constant")
+    return kinds
