@@ -87,7 +87,7 @@ def _check_volume_table(spec, table_name: str, path, source) -> Iterator[Issue]:
     if not (sized or drawn):
         yield source.issue(
             "bad-value", path, f"`{table_name}` has no timeline, so an event cannot change its volume",
-            hint=f"size it with rows: {{timeline: <name>}}, or draw one of its timestamps with timeline: <name>")
+            hint="size it with rows: {timeline: <name>}, or draw one of its timestamps with timeline: <name>")
 
 
 def _check_overrides(spec, table, column, path, source) -> Iterator[Issue]:
