@@ -52,7 +52,7 @@ class UnsafeSQL(ValueError):
         self.hint = hint
 
 
-def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None):
+def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None, threads: int | None = None):
     """A DuckDB connection that can read only `views` (name → Arrow table or dataset).
 
     `spill` is a private folder for DuckDB's temporary files (joins and sorts larger than
@@ -73,6 +73,8 @@ def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None)
     config = dict(_SETTINGS)
     if spill is not None:
         config["temp_directory"] = spill
+    if threads is not None:
+        config["threads"] = threads
     connection = duckdb.connect(":memory:", config=config)
     try:
         connection.execute("set enable_progress_bar = false")  # it would draw on the user's terminal
@@ -206,7 +208,7 @@ _parser: Any = None
 def _parsing():
     global _parser
     if _parser is None:
-        _parser = connect()
+        _parser = connect(threads=1)  # parsing needs no worker threads
     return _parser
 
 
