@@ -71,7 +71,7 @@ def test_share_of_several_values_and_a_filter():
     expectation = Expectation(name="open", share={"table": "orders", "column": "status", "value": ["pending", "new"],
                                                   "where": "amount > 10"}, between=[0, 0.5])
     sql = expectation_sql(expectation, date(2024, 1, 1))
-    assert "in ('pending', 'new')" in sql and "where (amount > 10)" in sql
+    assert "in ('pending', 'new')" in sql and "where ((amount > 10))" in sql  # as DuckDB writes it back
 
 
 def test_bad_sql_is_refused_before_generating(tmp_path):
@@ -105,3 +105,55 @@ def test_expectations_survive_the_manifest(shop_output):
     manifest = json.loads((shop_output / "manifest.json").read_text())
     names = [entry["name"] for entry in manifest["spec"]["expect"]]
     assert names == [entry["name"] for entry in yaml.safe_load(SHOP)["expect"]]
+
+
+# -- a spec's SQL is read by DuckDB's parser and runs in the sandbox (tests/security has the attacks) --
+
+
+def _refused(spec: dict) -> list[fabula.Issue]:
+    with pytest.raises(fabula.SpecError) as refused:
+        fabula.compile_plan(spec)
+    return list(refused.value.issues)
+
+
+def test_a_query_that_is_not_one_select_is_refused_at_load():
+    spec = yaml.safe_load(SHOP)
+    spec["expect"] = [{"name": "two", "sql": "select avg(amount) from orders; select 1", "between": [0, 1]},
+                      {"name": "pragma", "sql": "pragma version", "between": [0, 1]}]
+    issues = _refused(spec)
+    assert [(issue.code, issue.path) for issue in issues] == [("bad-sql", "expect.0.sql"), ("bad-sql", "expect.1.sql")]
+    assert "2 statements" in issues[0].message and issues[0].value == spec["expect"][0]["sql"]
+    assert "PRAGMA" in issues[1].message and "one SELECT" in issues[1].hint
+
+
+def test_every_fragment_is_one_expression():
+    spec = yaml.safe_load(SHOP)
+    spec["expect"] = [{"name": "injected", "between": [0, None], "ratio": {
+        "table": "orders", "where": "1=1) or (1=1",
+        "numerator": {"value": "avg(amount)) from orders --", "where": "promo"},
+        "denominator": {"value": "avg(amount)", "where": "promo; select 1"}}}]
+    paths = sorted(issue.path for issue in _refused(spec))
+    assert paths == ["expect.0.ratio.denominator.where", "expect.0.ratio.numerator.value", "expect.0.ratio.where"]
+
+
+def test_a_where_must_be_a_condition():
+    spec = yaml.safe_load(SHOP)
+    spec["expect"] = [{"name": "share of big", "between": [0, 1],
+                       "share": {"table": "orders", "column": "status", "value": "completed", "where": "amount"}}]
+    (issue,) = _refused(spec)
+    assert (issue.code, issue.path) == ("bad-expectation", "expect.0.share.where")
+    assert "DOUBLE, not true or false" in issue.message and issue.value == "amount"
+
+
+def test_a_where_may_ask_another_table(tmp_path):
+    """A subquery is part of one expression: it runs in the sandbox like any other SQL."""
+    spec = yaml.safe_load(SHOP)
+    spec["expect"] = [{"name": "Enterprise orders complete", "between": [0.75, 0.85], "share": {
+        "table": "orders", "column": "status", "value": "completed",
+        "where": "customer_id in (select customer_id from customers where tier = 'Enterprise')"}}]
+    fabula.generate(spec, tmp_path / "out", scale=0.05)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    (check,) = [check for check in report["checks"] if check["family"] == "expectations"]
+    assert check["verdict"] == "pass", check["message"]
+    assert "SELECT customer_id FROM customers" in check["details"]["sql"]  # as DuckDB's parser wrote it back
+

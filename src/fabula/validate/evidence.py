@@ -3,8 +3,10 @@
 Set operations (key uniqueness, orphans, children before parents, aggregates) run in DuckDB
 over the written Parquet files rather than over summaries: they need every key at once, and
 DuckDB's hash joins and aggregates spill to disk, so a table larger than memory is checked
-out of core, in parallel, without fabula holding any key. The same SQL runs the `expect:`
-queries, so a table is always the view of its files named after it.
+out of core, in parallel, without fabula holding any key. The same connection runs the
+`expect:` queries, so a table is always the view of its files named after it — and, because a
+spec's SQL is untrusted, it is the sandbox of `fabula.sandbox`: it sees the output's tables and
+nothing else (no other file, no writes, no extensions, no settings).
 """
 
 from __future__ import annotations
@@ -16,25 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from fabula.plan.model import Plan
+from fabula.sandbox import open_folder
 from fabula.validate.statistics import Statistic
 
 
 class Tables:
-    """A DuckDB connection with one view per table over its part files.
+    """A sandboxed DuckDB connection with one view per table over its part files in `folder`.
 
     Spill files go to a private temporary folder, never into the output or the working folder."""
 
     def __init__(self, folder: Path, tables: list[str]):
-        import duckdb
-
         self._spill = tempfile.mkdtemp(prefix="fabula-duckdb-")
-        self.connection = duckdb.connect(config={"temp_directory": self._spill})
-        self.connection.execute("set enable_progress_bar = false")  # it would draw on the user's terminal
-        for table in tables:
-            files = sorted(str(path) for path in (folder / table).glob("*.parquet"))
-            if files:  # no files: queries of the table fail, and say which table is missing
-                listed = ", ".join(_literal(path) for path in files)
-                self.connection.execute(f"create view {quote(table)} as select * from read_parquet([{listed}])")
+        try:
+            self.connection = open_folder(folder, tables, spill=self._spill)
+        except BaseException:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            raise
 
     def value(self, sql: str) -> Any:
         """The one value a query returns."""
@@ -51,10 +50,6 @@ class Tables:
 def quote(name: str) -> str:
     """An SQL identifier (table and column names are plain identifiers; quoted anyway)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass

@@ -3,9 +3,13 @@
 
 The readable forms are SQL underneath (`expectation_sql` shows it): a ratio of two aggregates,
 the share of a category within a filter, and the uplift of daily volume inside a window of
-days. Before anything is generated, `check_queries` runs every query once against empty
-tables of the plan's columns and types, so a typo in a column name or bad SQL is refused with
-the rest of the spec (code `bad-expectation`), not discovered after a long run.
+days. A spec's SQL is untrusted: the query must be one SELECT and each `value:`/`where:` one
+expression, both read by DuckDB's parser, and the fragments are spliced as the parser writes
+them back, never as given; every query runs in the sandbox (`fabula.sandbox`), which sees only
+the output's tables. Before anything is generated, `check_queries` binds every query (without
+running it) against empty in-memory tables of the plan's columns and types, so a typo in a
+column name or bad SQL is refused with the rest of the spec (code `bad-expectation`), not
+discovered after a long run.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import pyarrow as pa
 
 from fabula.errors import Issue
 from fabula.plan.model import Plan
+from fabula.sandbox import UnsafeSQL, connect, first_line, parse_expression, parse_query
 from fabula.spec.dates import resolve_bound
+from fabula.spec.expectation_checks import sql_pieces
 from fabula.spec.expectations import Expectation
 from fabula.validate.evidence import Evidence, quote
 from fabula.validate.report import FAIL, PASS, Check
@@ -30,7 +36,11 @@ def checks(evidence: Evidence) -> list[Check]:
 
 
 def _check(evidence: Evidence, expectation: Expectation) -> Check:
-    sql = expectation_sql(expectation, evidence.plan.as_of)
+    try:
+        sql = expectation_sql(expectation, evidence.plan.as_of)
+    except UnsafeSQL as refused:  # a spec that skipped the checks (a hand-edited manifest): never run it
+        return Check(FAMILY, expectation.name, FAIL, f"not run: its SQL is refused ({refused})",
+                     expected=list(expectation.between), details={"form": expectation.form})
     low, high = expectation.between
     expected = [low, high]
     details = {"form": expectation.form, "sql": sql}
@@ -39,7 +49,8 @@ def _check(evidence: Evidence, expectation: Expectation) -> Check:
         rows = cursor.fetchmany(2)
         width = len(cursor.description or ())
     except Exception as error:  # noqa: BLE001 - any DuckDB error fails this check, with its words
-        return Check(FAMILY, expectation.name, FAIL, f"the query failed: {_first_line(error)}",
+        # (the sandbox opens no file outside the output, so they can quote only the output's rows)
+        return Check(FAMILY, expectation.name, FAIL, f"the query failed: {first_line(error)}",
                      expected=expected, details=details)
     if width != 1 or len(rows) != 1:
         shape = f"{len(rows)}{'+' if len(rows) == 2 else ''} rows of {width} columns"
@@ -65,20 +76,23 @@ def _bounds(low, high) -> str:
 
 
 def expectation_sql(expectation: Expectation, as_of: date) -> str:
-    """The SQL an expectation runs (the readable forms written out).
+    """The SQL an expectation runs (the readable forms written out). Raises UnsafeSQL when its
+    query is not one SELECT or a fragment not one expression: fragments go in as DuckDB's parser
+    writes them back, never as the text they came as.
 
     >>> from fabula.spec.expectations import Expectation
-    >>> e = Expectation(name="x", share={"table": "orders", "column": "status", "value": "done"}, between=[0, 1])
+    >>> e = Expectation(name="x", share={"table": "orders", "column": "status", "value": "done",
+    ...                                  "where": "amount > 10 -- big ones"}, between=[0, 1])
     >>> print(expectation_sql(e, date(2024, 12, 31)))
-    select avg(case when "status" in ('done') then 1.0 else 0.0 end) from "orders"
+    select avg(case when "status" in ('done') then 1.0 else 0.0 end) from "orders" where ((amount > 10))
     """
     if expectation.sql is not None:
-        return expectation.sql.strip().rstrip(";")
+        return parse_query(expectation.sql)
     if expectation.ratio is not None:
         ratio = expectation.ratio
         sides = []
         for side in (ratio.numerator, ratio.denominator):
-            sides.append(f"(select cast({side.value} as double) from {quote(ratio.side_table(side))}"
+            sides.append(f"(select cast({parse_expression(side.value)} as double) from {quote(ratio.side_table(side))}"
                          f"{_where(ratio.where, side.where)})")
         return f"select {sides[0]} / nullif({sides[1]}, 0)"
     if expectation.share is not None:
@@ -92,7 +106,7 @@ def expectation_sql(expectation: Expectation, as_of: date) -> str:
     time = quote(uplift.time)
     inside_days = f"greatest(0, date_diff('day', greatest(span.first, {start}), least(span.last, {end})) + 1)"
     return (f"with days as (select cast({time} as date) as day, count(*) as n from {quote(uplift.table)}"
-            f"{_where(f'{time} is not null', uplift.where)} group by 1), "
+            f"{_where(uplift.where, own=f'{time} is not null')} group by 1), "
             "span as (select min(day) as first, max(day) as last from days), "
             f"counts as (select coalesce(sum(n) filter (where day between {start} and {end}), 0) as inside, "
             f"coalesce(sum(n) filter (where day not between {start} and {end}), 0) as outside from days) "
@@ -101,8 +115,9 @@ def expectation_sql(expectation: Expectation, as_of: date) -> str:
             "from counts, span")
 
 
-def _where(*conditions: str | None) -> str:
-    given = [f"({condition})" for condition in conditions if condition]
+def _where(*conditions: str | None, own: str | None = None) -> str:
+    """A WHERE clause: fabula's `own` condition and the spec's, each parsed and written back by DuckDB."""
+    given = ([f"({own})"] if own else []) + [f"({parse_expression(condition)})" for condition in conditions if condition]
     return f" where {' and '.join(given)}" if given else ""
 
 
@@ -116,16 +131,14 @@ def _literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-# -- before generating: does every query run? ----------------------------------------------------
+# -- before generating: does every query bind? ----------------------------------------------------
 
 
 def check_queries(plan: Plan) -> list[Issue]:
-    """Issues for expectations DuckDB cannot run against the plan's tables (empty, same types)."""
+    """Issues for expectations DuckDB cannot bind against the plan's tables (empty, same types).
+
+    The queries are bound, never run, in the sandbox over in-memory tables: `fabula check`,
+    `plan` and `preview` execute no spec SQL and open no file for it."""
     if not plan.spec.expect:
         return []
     import duckdb
@@ -133,32 +146,67 @@ def check_queries(plan: Plan) -> list[Issue]:
     from fabula.spec.load import SourceMap
 
     where = plan.spec.where or SourceMap(None)
-    connection = duckdb.connect()
-    connection.execute("set enable_progress_bar = false")
+    connection = connect({table.name: _empty(table) for table in plan.tables})
     issues = []
     try:
-        for table in plan.tables:
-            empty = pa.schema([pa.field(field.name, field.type.value_type if pa.types.is_dictionary(field.type)
-                                        else field.type) for field in table.schema]).empty_table()
-            connection.register(f"_empty_{table.name}", empty)
-            connection.execute(f"create table {quote(table.name)} as select * from _empty_{table.name}")
-            connection.unregister(f"_empty_{table.name}")
         for index, expectation in enumerate(plan.spec.expect):
             path = ("expect", index, expectation.form)
             try:
-                cursor = connection.execute(expectation_sql(expectation, plan.as_of))
-                width = len(cursor.description or ())
-            except duckdb.Error as error:
-                issues.append(where.issue("bad-expectation", path, f"DuckDB cannot run it: {_first_line(error)}",
-                                          hint=_hint(expectation)))
+                columns = connection.sql(expectation_sql(expectation, plan.as_of)).types
+            except UnsafeSQL as refused:  # the spec's checks said where; a plan of an unchecked spec stops here
+                issues.append(where.issue("bad-sql", path, str(refused), hint=refused.hint))
                 continue
-            if width != 1:
-                issues.append(where.issue("bad-expectation", path, f"the query returns {width} columns; "
+            except duckdb.Error as error:
+                issues.append(where.issue("bad-expectation", path, f"DuckDB cannot run it: {first_line(error)}",
+                                          hint=_SANDBOX_HINT if isinstance(error, duckdb.PermissionException)
+                                          else _hint(expectation)))
+                continue
+            if len(columns) != 1:
+                issues.append(where.issue("bad-expectation", path, f"the query returns {len(columns)} columns; "
                                           "an expectation is one number", hint="select one aggregate, e.g. "
                                           "select avg(amount) from orders"))
+                continue
+            issues.extend(_conditions(connection, expectation, ("expect", index), where))
     finally:
         connection.close()
     return issues
+
+
+def _empty(table) -> pa.Table:
+    return pa.schema([pa.field(field.name, field.type.value_type if pa.types.is_dictionary(field.type)
+                               else field.type) for field in table.schema]).empty_table()
+
+
+def _conditions(connection, expectation: Expectation, path: tuple, where) -> list[Issue]:
+    """Each `where:` of a query that binds must be a condition, true or false: DuckDB would take
+    1 as true, and refuse 'yes' only once rows arrive."""
+    issues = []
+    for key, text, _ in sql_pieces(expectation):
+        if key[-1] != "where":
+            continue
+        try:
+            kind = str(connection.sql(f"select {parse_expression(text)} from {quote(_table_of(expectation, key))}")
+                       .types[0])
+        except Exception:  # noqa: BLE001 - the whole query bound; a side of it alone need not say more
+            continue
+        if kind not in ("BOOLEAN", '"NULL"'):
+            issues.append(where.issue("bad-expectation", (*path, *key), f"`where` is a condition, and this is "
+                                      f"{kind}, not true or false", value=text,
+                                      hint="compare something, e.g. status = 'completed' or amount > 100"))
+    return issues
+
+
+def _table_of(expectation: Expectation, key: tuple) -> str:
+    ratio = expectation.ratio
+    if ratio is None:
+        return (expectation.share or expectation.uplift).table
+    if key[1] in ("numerator", "denominator"):
+        return ratio.side_table(getattr(ratio, key[1]))
+    return ratio.table or ratio.numerator.table  # a shared `where` with no shared `table`: the numerator's
+
+
+_SANDBOX_HINT = "an expectation reads only the spec's tables, each a view named after it: files, URLs, " \
+                "databases and extensions are out of its reach (docs/validation.md)"
 
 
 def _hint(expectation: Expectation) -> str:

@@ -1,0 +1,238 @@
+"""User SQL, contained: the one place fabula opens DuckDB and reads the SQL a spec carries.
+
+A spec is untrusted input, and its `expect:` queries and `where:`/`value:` fragments are SQL.
+Two guards keep that SQL to reading the output's own rows:
+
+- **parsed before use** by DuckDB's own parser: a query must be one SELECT (or WITH … SELECT)
+  statement (`parse_query`); a fragment must be one expression and nothing else — no FROM, no
+  second statement, no alias — and is spliced into fabula's SQL as the parser writes it back
+  (`parse_expression`), never as the text it came as, so no quote or parenthesis in it can
+  close fabula's own;
+- **run in a locked-down connection** (`connect`, `open_folder`): in memory, external access
+  off (no file read or written, no ATTACH, no COPY or EXPORT, no network, no secrets), no
+  extension installed or loaded, no Python variables scanned, and the configuration locked so
+  no SET, RESET or PRAGMA undoes it. The output's tables are registered as Arrow datasets of
+  its own Parquet files (only files that really are inside the folder, not links out of it), so
+  DuckDB itself opens no file at all: the sandbox cannot be told to read or overwrite one, and
+  an error can only quote the output's own rows.
+
+The parser is the guard that gives a clear message at `fabula check`; the connection is the one
+that holds even if a query got past it (tests/security/test_sql_sandbox.py tries both).
+Imports nothing from fabula, so every layer may use it; duckdb and pyarrow are imported when used.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+# Set when the connection opens. `enable_external_access` and the lock follow once it is open
+# (DuckDB refuses external access off at open: it looks at its extension folder while starting).
+_SETTINGS = {
+    "autoinstall_known_extensions": False,   # a query naming httpfs must not fetch it
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "python_enable_replacements": False,     # `from secret` must not find a Python variable
+}
+
+QUERY_HINT = "write one SELECT (or WITH … SELECT) over the spec's tables, e.g. " \
+             "select avg(amount) from orders where status = 'completed'"
+FRAGMENT_HINT = "write one expression over the table's columns, e.g. status = 'completed' or avg(amount)"
+
+
+class UnsafeSQL(ValueError):
+    """SQL from a spec that is not what its key takes (one query, or one expression)."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.hint = hint
+
+
+def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None, threads: int | None = None):
+    """A DuckDB connection that can read only `views` (name → Arrow table or dataset).
+
+    `spill` is a private folder for DuckDB's temporary files (joins and sorts larger than
+    memory); DuckDB writes there itself, and no query can name it.
+
+    >>> import pyarrow as pa
+    >>> connection = connect({"t": pa.table({"x": [1, 2, 3]})})
+    >>> connection.execute("select sum(x) from t").fetchone()[0]
+    6
+    >>> try:
+    ...     connection.execute("select * from read_csv('/etc/passwd')")
+    ... except Exception as error:
+    ...     print(type(error).__name__)
+    PermissionException
+    """
+    import duckdb
+
+    config = dict(_SETTINGS)
+    if spill is not None:
+        config["temp_directory"] = spill
+    if threads is not None:
+        config["threads"] = threads
+    connection = duckdb.connect(":memory:", config=config)
+    try:
+        connection.execute("set enable_progress_bar = false")  # it would draw on the user's terminal
+        connection.execute("set enable_external_access = false")
+        for name, data in (views or {}).items():
+            connection.register(name, data)  # Arrow, scanned by pyarrow: DuckDB opens no file
+        connection.execute("set lock_configuration = true")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def open_folder(folder: str | Path, tables: Iterable[str], *, spill: str | None = None):
+    """`connect` with one view per table over its Parquet files in `folder` (`folder/<table>/*.parquet`).
+
+    A table with no files gets no view, so a query of it fails and names it."""
+    return connect(folder_views(folder, tables), spill=spill)
+
+
+def folder_views(folder: str | Path, tables: Iterable[str]) -> dict[str, Any]:
+    """table → a pyarrow dataset of its Parquet files, read with dictionaries decoded (as the
+    planned types are, so a query types the same here as when `fabula check` tried it)."""
+    import pyarrow.dataset as ds
+
+    root = Path(folder).resolve()
+    views = {}
+    for table in tables:
+        files = [str(path) for path in sorted((root / table).glob("*.parquet")) if _inside(path, root)]
+        if files:
+            views[table] = ds.dataset(files, format="parquet", schema=_plain_schema(files[0]))
+    return views
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """A regular file that is really in the folder: a link to /etc/passwd named part-0.parquet is not."""
+    resolved = path.resolve()
+    return resolved.is_file() and resolved.is_relative_to(root)
+
+
+def _plain_schema(file: str):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(file)
+    return pa.schema([field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
+                      for field in schema])
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+
+def parse_query(text: str) -> str:
+    """`text` as one SELECT statement (no trailing semicolon), or UnsafeSQL saying what it is.
+
+    >>> parse_query("select avg(amount) from orders;")
+    'select avg(amount) from orders'
+    >>> parse_query("select 1; copy orders to 'x.csv'")
+    Traceback (most recent call last):
+    ...
+    fabula.sandbox.UnsafeSQL: it holds 2 statements, and an expectation is one query
+    """
+    import duckdb
+
+    try:
+        statements = _parse_statements(text)
+    except duckdb.Error as error:
+        raise UnsafeSQL(f"DuckDB cannot parse it: {first_line(error).removeprefix('Parser Error: ')}",
+                        QUERY_HINT) from None
+    if len(statements) != 1:
+        raise UnsafeSQL(f"it holds {len(statements)} statements, and an expectation is one query", QUERY_HINT)
+    kind, query = statements[0]
+    if kind != "SELECT":
+        raise UnsafeSQL(f"it is not a SELECT but {'an' if kind[0] in 'AEIOU' else 'a'} {kind} statement, "
+                        "and an expectation may only read", QUERY_HINT)
+    return query.strip().rstrip(";").strip()
+
+
+def parse_expression(text: str) -> str:
+    """`text` as one SQL expression, written back by DuckDB's parser (comments dropped,
+    parentheses made explicit), or UnsafeSQL saying why not.
+
+    >>> parse_expression("status = 'completed' -- the usual case")
+    "(status = 'completed')"
+    >>> parse_expression("1=1) or (1=1")
+    Traceback (most recent call last):
+    ...
+    fabula.sandbox.UnsafeSQL: DuckDB cannot parse it as one expression: syntax error at or near ")"
+    """
+    tree = _serialized("SELECT " + text)
+    if tree.get("error"):
+        raise UnsafeSQL(f"DuckDB cannot parse it as one expression: {_parser_words(tree)}", FRAGMENT_HINT)
+    statements = tree["statements"]
+    problem = "it is several statements" if len(statements) != 1 else _not_one_expression(statements[0]["node"])
+    if problem:
+        raise UnsafeSQL(f"it is not one expression: {problem}", FRAGMENT_HINT)
+    written = _deserialized({"error": False, "statements": statements})
+    if not written.startswith("SELECT "):  # the parser's own rendering: cannot happen, but never splice a surprise
+        raise UnsafeSQL("DuckDB writes it back as something other than one expression", FRAGMENT_HINT)
+    return written[len("SELECT "):]
+
+
+def _not_one_expression(node: Mapping[str, Any]) -> str | None:
+    """Why the parsed `SELECT <text>` is more than `SELECT <one expression>`, or None."""
+    if node["type"] != "SELECT_NODE":
+        return "it combines queries (UNION, EXCEPT …)"
+    if len(node["select_list"]) != 1:
+        return f"it is a list of {len(node['select_list'])} expressions"
+    clauses = {"a FROM": node["from_table"]["type"] != "EMPTY", "a WHERE": node["where_clause"] is not None,
+               "a GROUP BY": bool(node["group_expressions"] or node["group_sets"]),
+               "a HAVING": node["having"] is not None, "a QUALIFY": node["qualify"] is not None,
+               "a SAMPLE": node["sample"] is not None, "a WITH": bool(node["cte_map"]["map"]),
+               "DISTINCT, ORDER BY or LIMIT": bool(node["modifiers"]),
+               "an alias": bool(node["select_list"][0].get("alias")),
+               "GROUP BY ALL": node["aggregate_handling"] != "STANDARD_HANDLING"}
+    found = [clause for clause, present in clauses.items() if present]
+    return f"it carries {', '.join(found)}" if found else None
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+# One connection, opened on first use, only ever asked to parse: the text is a bound parameter
+# of DuckDB's own parse functions, never run. A lock, because a connection serves one thread.
+_parser_lock = threading.Lock()
+_parser: Any = None
+
+
+def _parsing():
+    global _parser
+    if _parser is None:
+        _parser = connect(threads=1)  # parsing needs no worker threads
+    return _parser
+
+
+@lru_cache(maxsize=512)
+def _parse_statements(text: str) -> tuple[tuple[str, str], ...]:
+    with _parser_lock:
+        return tuple((statement.type.name, statement.query) for statement in _parsing().extract_statements(text))
+
+
+@lru_cache(maxsize=512)
+def _serialized_text(text: str) -> str:
+    with _parser_lock:
+        return _parsing().execute("select json_serialize_sql(?)", [text]).fetchone()[0]
+
+
+def _serialized(text: str) -> dict:
+    return json.loads(_serialized_text(text))
+
+
+def _deserialized(tree: dict) -> str:
+    with _parser_lock:
+        return _parsing().execute("select json_deserialize_sql(?::json)", [json.dumps(tree)]).fetchone()[0]
+
+
+def _parser_words(tree: Mapping[str, Any]) -> str:
+    message = str(tree.get("error_message") or tree.get("error_type") or "not valid SQL")
+    return message.splitlines()[0].removeprefix("Parser Error: ")
