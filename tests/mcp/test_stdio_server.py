@@ -112,7 +112,7 @@ def test_scenarios_plan_and_preview_of_a_builtin(tmp_path):
     rows = preview["tables"]["tickets"]["rows"]
     assert len(rows) == 3 and rows[0]["ticket_id"] == "TKT-000000"
     assert rows[0]["created_at"].startswith("2024-01-01T")  # timestamps as ISO text
-    assert unknown == {"ok": False, "error": "no table named 'nope'", "hint": unknown["hint"], "kind": "UsageError"}
+    assert unknown == {"ok": False, "error": "no table named 'nope'", "hint": unknown["hint"], "kind": "argument"}
 
 
 def test_generate_then_validate_inside_the_root_with_progress(tmp_path):
@@ -137,7 +137,7 @@ def test_generate_then_validate_inside_the_root_with_progress(tmp_path):
     assert generated["validation"]["verdict"] in ("pass", "warn")  # small tables may warn, never fail
     story = [check["name"] for check in generated["validation"]["checks"] if check["family"] == "story"]
     assert any("volume during auth_incident" in name for name in story)
-    assert again["ok"] is False and again["kind"] == "OutputError"  # mode defaults to error: nothing replaced
+    assert again["ok"] is False and again["kind"] == "output"  # mode defaults to error: nothing replaced
     assert validated["ok"] and validated["verdict"] == generated["validation"]["verdict"]
     assert validated["counts"] == generated["validation"]["counts"]
 

@@ -33,7 +33,10 @@ class Root:
         candidate = Path(path).expanduser()
         if not candidate.is_absolute():
             candidate = self.folder / candidate
-        resolved = candidate.resolve()  # follows every symlink that exists on the way
+        try:
+            resolved = candidate.resolve()  # follows every symlink that exists on the way
+        except (OSError, ValueError) as error:  # a NUL byte, a symlink loop
+            raise UsageError(f"{str(path)!r} is not a usable path ({error})", hint="e.g. out/shop") from None
         if not resolved.is_relative_to(self.folder):
             raise UsageError(f"{str(path)!r} is outside the folder this server may use ({self.folder})",
                               hint="give a path relative to the root, e.g. out/shop; start `fabula mcp --root DIR` "
@@ -62,7 +65,7 @@ class Root:
         if text.strip() in builtin_names():
             return text.strip()
         if "\n" in text or text.lstrip().startswith("{"):
-            return text
+            return text if "\n" in text else text + "\n"  # one line of JSON or flow YAML is text too
         if text.strip().endswith(SPEC_SUFFIXES) or "/" in text:
             path = self.inside(text.strip())
             if not path.is_file():

@@ -163,6 +163,11 @@ def _as_of(text: str | None) -> date | None:
         raise fabula.UsageError(f"as_of {text!r} is not a date", hint="write it as 2024-12-31") from None
 
 
+_ERROR_KINDS = {fabula.UsageError: "argument", fabula.OutputError: "output", fabula.ValidationFailed: "validation"}
+"""What went wrong, as a word an assistant can branch on: a bad argument, or an output folder
+that cannot be written or read as asked."""
+
+
 def _answer(run: Callable[[], Any]) -> dict[str, Any]:
     """What a tool returns: its result, or fabula's error as data (a bad spec lists its issues)."""
     try:
@@ -171,7 +176,7 @@ def _answer(run: Callable[[], Any]) -> dict[str, Any]:
         return adapter.spec_error_data(error)
     except FabulaError as error:
         return {"ok": False, "error": getattr(error, "message", None) or str(error),
-                "hint": getattr(error, "hint", None), "kind": type(error).__name__}
+                "hint": getattr(error, "hint", None), "kind": _ERROR_KINDS.get(type(error), "error")}
     return result if isinstance(result, dict) and "ok" in result else {"ok": True, "value": result}
 
 
