@@ -63,7 +63,9 @@ def test_lists_the_tools_and_the_column_reference(tmp_path):
     tools, resources, reference = session_with(tmp_path, body)
     assert TOOLS <= set(tools)
     assert all(tools[name].description for name in TOOLS)
-    assert "out" in tools["generate"].input_schema["required"]
+    generate = tools["generate"].input_schema
+    assert set(generate["required"]) == {"spec", "out"} and "ctx" not in generate["properties"]
+    assert all(tools[name].input_schema["properties"]["spec"]["description"] for name in ("check", "plan", "preview"))
     assert [str(resource.uri) for resource in resources] == ["fabula://reference/columns"]
     text = reference.contents[0].text
     assert "### `lognormal`" in text and "`sigma` (required)" in text and "### `reference`" in text

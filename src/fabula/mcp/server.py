@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Literal
+from typing import Annotated, Any, Awaitable, Callable, Literal
 
 import anyio
+from pydantic import Field
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 
@@ -39,7 +40,14 @@ generating, `preview` a few rows, `generate` into a folder, then read the `valid
 every column kind. Specs are given as YAML text, a built-in name, or a file under the root.
 """
 
-SPEC_ARG = "the spec: YAML text, a built-in name (see `scenarios`), or a .yaml file under the server's root"
+# argument descriptions, shown to the assistant in each tool's input schema
+Spec = Annotated[str, Field(description="the spec: YAML text, a built-in name (see `scenarios`), "
+                                        "or a .yaml file under the server's root")]
+Seed = Annotated[int | None, Field(description="override the spec's root seed")]
+Scale = Annotated[float, Field(description="multiply every table's rows (and timeline rates), e.g. 0.1 for a quick run")]
+AsOf = Annotated[str | None, Field(description="the date relative dates count from, e.g. 2024-12-31 "
+                                               "(default: the spec's, else today)")]
+Out = Annotated[str, Field(description="an output folder relative to the server's root, e.g. out/shop")]
 
 
 def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) -> MCPServer:
@@ -49,7 +57,7 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
 
     @server.tool(annotations=read_only)
-    def scenarios(name: str | None = None) -> dict[str, Any]:
+    def scenarios(name: Annotated[str | None, Field(description="a built-in's name, to return its YAML")] = None) -> dict[str, Any]:
         """List the built-in specs (name and description), or return one spec's YAML to copy and
         edit when `name` is given."""
         def run():
@@ -59,13 +67,13 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
         return _answer(run)
 
     @server.tool(annotations=read_only)
-    def check(spec: str) -> dict[str, Any]:
+    def check(spec: Spec) -> dict[str, Any]:
         """Check a spec without generating anything. Returns `ok` and, for a bad spec, every
         problem at once: `issues` with code, path (the YAML key), message, hint and line."""
         return _answer(lambda: adapter.check_summary(adapter.compile_plan(folder.spec_source(spec))))
 
     @server.tool(annotations=read_only)
-    def plan(spec: str, seed: int | None = None, scale: float = 1.0, as_of: str | None = None) -> dict[str, Any]:
+    def plan(spec: Spec, seed: Seed = None, scale: Scale = 1.0, as_of: AsOf = None) -> dict[str, Any]:
         """What a spec will generate, before anything is written: tables, row counts, every
         column's kind and parameters, timelines and events. `text` is the readable plan to show
         the user; `plan` is the same as data. Show it and ask before calling `generate`."""
@@ -75,8 +83,9 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
         return _answer(run)
 
     @server.tool(annotations=read_only)
-    def preview(spec: str, rows: int = 5, tables: list[str] | None = None, seed: int | None = None,
-                scale: float = 1.0, as_of: str | None = None) -> dict[str, Any]:
+    def preview(spec: Spec, rows: Annotated[int, Field(description=f"rows per table, 1 to {MAX_PREVIEW_ROWS}")] = 5,
+                tables: Annotated[list[str] | None, Field(description="only these tables")] = None,
+                seed: Seed = None, scale: Scale = 1.0, as_of: AsOf = None) -> dict[str, Any]:
         """The first rows of every table (or of `tables`) as JSON records, generated in memory:
         exactly what `generate` would write. Nothing is written."""
         def run():
@@ -89,8 +98,11 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True,
                                              open_world_hint=False))
-    async def generate(spec: str, out: str, ctx: Context, mode: Literal["error", "overwrite"] = "error",
-                       seed: int | None = None, scale: float = 1.0, as_of: str | None = None) -> dict[str, Any]:
+    async def generate(spec: Spec, out: Out, ctx: Context,
+                       mode: Annotated[Literal["error", "overwrite"], Field(
+                           description="error: refuse a folder that holds data; overwrite: replace a folder "
+                                       "fabula wrote")] = "error",
+                       seed: Seed = None, scale: Scale = 1.0, as_of: AsOf = None) -> dict[str, Any]:
         """Generate a spec as Parquet into the folder `out` (relative to the server's root; never
         outside it), with manifest.json, report.json and report.html, and check the data while it
         is written. `mode: overwrite` replaces a folder fabula wrote before. Returns the rows
@@ -105,10 +117,10 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
                     hint="lower `scale`, or start the server with a larger `fabula mcp --max-rows N`")
             return target, compiled
 
-        prepared = _answer(prepare)
-        if not prepared.get("ok", True):
-            return prepared
-        target, compiled = prepared["value"]
+        try:  # compiling a large plan takes a while: off the event loop, like the writing
+            target, compiled = await anyio.to_thread.run_sync(prepare)
+        except FabulaError as error:
+            return _failure(error)
         written = _Counter()
 
         def write():
@@ -122,7 +134,9 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
                                              open_world_hint=False))
-    def validate(out: str, all_checks: bool = False) -> dict[str, Any]:
+    def validate(out: Annotated[str, Field(description="a folder `generate` wrote, relative to the root")],
+                 all_checks: Annotated[bool, Field(description="return every check, not only the story, "
+                                                               "the declared ones and the problems")] = False) -> dict[str, Any]:
         """Re-check a folder written by `generate` (under the root) against the spec, seed and
         scale its manifest records; rewrites its report.json and report.html. Returns the
         verdict (pass, warn or fail), the counts, the story and declared checks and every check
@@ -168,16 +182,20 @@ _ERROR_KINDS = {fabula.UsageError: "argument", fabula.OutputError: "output", fab
 that cannot be written or read as asked."""
 
 
-def _answer(run: Callable[[], Any]) -> dict[str, Any]:
-    """What a tool returns: its result, or fabula's error as data (a bad spec lists its issues)."""
+def _answer(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What a tool returns: its result, or fabula's error as data."""
     try:
-        result = run()
-    except SpecError as error:
-        return adapter.spec_error_data(error)
+        return run()
     except FabulaError as error:
-        return {"ok": False, "error": getattr(error, "message", None) or str(error),
-                "hint": getattr(error, "hint", None), "kind": _ERROR_KINDS.get(type(error), "error")}
-    return result if isinstance(result, dict) and "ok" in result else {"ok": True, "value": result}
+        return _failure(error)
+
+
+def _failure(error: FabulaError) -> dict[str, Any]:
+    """A bad spec lists its issues; any other error of fabula's is a message and a hint."""
+    if isinstance(error, SpecError):
+        return adapter.spec_error_data(error)
+    return {"ok": False, "error": getattr(error, "message", None) or str(error),
+            "hint": getattr(error, "hint", None), "kind": _ERROR_KINDS.get(type(error), "error")}
 
 
 class _Counter:
