@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fabula
-from fabula.engine.block import generate_block, generate_columns
+from fabula.plan.blocks import generate_block, generate_columns
 from fabula.validate import Validation
 from fabula.validate.distributions import (
     beta_i,

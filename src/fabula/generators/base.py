@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.spec.columns import ColumnSpec
+from fabula.story import Story
 from fabula.streams import Purpose, rng_for
 
 GENERATORS: dict[str, type["Generator"]] = {}
@@ -93,8 +94,8 @@ class CompileEnv:
     """Types of other tables' compiled columns (parents' keys and values, children's values)."""
     references: Mapping[str, str] = field(default_factory=dict)
     """This table's reference columns → the table each points to."""
-    story: Any = None
-    """The resolved timelines and events (`fabula.story.Story`), for columns that use them."""
+    story: Story | None = None
+    """The resolved timelines and events, for columns that use them (None outside a plan)."""
 
 
 @dataclass(frozen=True)

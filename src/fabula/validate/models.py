@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext
+from fabula.plan.blocks import PlanReader
 from fabula.plan.model import Plan, TablePlan
 from fabula.spec.columns import ConditionalColumn
 from fabula.validate.distributions import cdf_and_mean, integer_uniform
@@ -212,7 +213,7 @@ def _pilot(plan: Plan, table: str, column: str, label: str, generator, outer, ar
     """A reference sample from the column's own generator (its own stream name, so never the
     data's own values), with the conditional column's modifiers applied as the data gets them."""
     context = BlockContext(seed=plan.seed, table=table, column=f"{column}#validate[{label}]", block=0,
-                           start=0, n=PILOT_ROWS, relations=plan.relations)
+                           start=0, n=PILOT_ROWS, relations=PlanReader(plan))
     drawn = generator.generate(context)
     values = as_numbers(drawn)[np.asarray(drawn.is_valid())] if drawn.null_count else as_numbers(drawn)
     if outer is not None:

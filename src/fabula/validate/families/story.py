@@ -124,9 +124,6 @@ def _fractional_days(times: pa.Array) -> np.ndarray:
 
 def statistics(plan) -> list:
     found = []
-    story = plan.story
-    if story is None:
-        return found
     for table in plan.tables:
         for column in table.outputs:
             generator = column.generator
