@@ -80,7 +80,7 @@ def child(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
     import fabula
-    from fabula.engine.block import generate_columns
+    from fabula.plan.blocks import generate_columns
     from fabula.engine.local import run_local
     from fabula.sinks import ParquetSink
     from fabula.validate import Validation

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
-from fabula.engine.block import generate_block, generate_columns
+from fabula.plan.blocks import generate_block, generate_columns
 from fabula.engine.local import Progress, run_local
 from fabula.errors import Issue, SpecError, ValidationFailed
 from fabula.plan import Plan, compile_plan as _compile

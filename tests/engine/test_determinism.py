@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import fabula
-from fabula.engine import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.plan import Layout
 from fabula.plan.compile import compile_plan as compile_with_options
 

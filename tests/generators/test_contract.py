@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fabula
-from fabula.engine.block import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.generators import GENERATORS, GenerationError
 from fabula.plan import Layout, Plan, compile_plan
 from fabula.spec import COLUMN_KINDS, build_spec, load_text

@@ -9,15 +9,10 @@ import numpy as np
 import pytest
 
 import fabula
-from fabula.engine.block import generate_block, generate_columns
+from fabula.plan.blocks import generate_block, generate_columns
 from fabula.validate import Validation
-from fabula.validate.distributions import (
-    beta_i,
-    cdf_and_mean,
-    gamma_p,
-    poisson_cdf,
-    zipf_cdf,
-)
+from fabula.generators.base import KINDS
+from fabula.generators.laws import beta_i, gamma_p, poisson_cdf, zipf_cdf
 from fabula.validate.statistics import Moments, merge
 from fabula.validate.tolerance import gap_tolerance
 
@@ -91,8 +86,9 @@ def test_a_constant_case_is_checked_as_a_constant(every_kind_report):
     ("zipf", {"a": 2.2}, lambda rng, n: rng.zipf(2.2, n)),
 ])
 def test_closed_forms_match_numpy(kind, parameters, draw):
-    spec = type("Spec", (), {"kind": kind, **parameters})()
-    cdf, discrete, _ = cdf_and_mean(spec)
+    registered = KINDS[kind]
+    law = registered.generator(spec=registered.spec(**parameters), arrow_type=None).law()
+    cdf, discrete = law.cdf, law.discrete
     values = draw(np.random.default_rng(7), 400_000)
     points = np.quantile(values, [0.1, 0.3, 0.5, 0.7, 0.9])
     if discrete:

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from fabula.engine.block import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.engine.manifest import build_manifest
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import PartWritten, Sink

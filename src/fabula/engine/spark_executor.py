@@ -25,7 +25,7 @@ import io
 import pickle
 import re
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -94,16 +94,12 @@ class Shipment:
 
 
 def _materialised_bytes(plan: Plan) -> int:
-    relations = plan.relations
-    return relations.memory_bytes() if relations is not None else 0
+    return plan.relations.memory_bytes()
 
 
 def _recomputing(plan: Plan) -> Plan:
     """The plan without its materialised parent columns (executors recompute them)."""
-    relations = plan.relations.without_materialised()
-    lean = replace(plan, relations=relations)
-    relations.plan = lean
-    return lean
+    return plan.without_materialised()
 
 
 @lru_cache(maxsize=1)
@@ -178,7 +174,7 @@ plan whose parent columns are recomputed should compute them once."""
 def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str], table: str,
                     block_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Every block named in the incoming batches, converted for Spark, in order."""
-    from fabula.engine.block import generate_block
+    from fabula.plan.blocks import generate_block
     from fabula.engine.spark_schema import for_spark, spark_arrow_schema
 
     check_versions(versions)

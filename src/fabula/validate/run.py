@@ -32,7 +32,7 @@ class Validation:
     """The statistics every family keeps for one plan, and the checks once the data is written.
 
     >>> import fabula, tempfile
-    >>> from fabula.engine.block import generate_columns
+    >>> from fabula.plan.blocks import generate_columns
     >>> from fabula.engine.local import run_local
     >>> from fabula.sinks import ParquetSink
     >>> plan = fabula.compile_plan("retail", scale=0.05)

@@ -36,8 +36,8 @@ class BlockView:
     aligned: bool = True
     generated: bool = False
     compute: "ComputeColumns | None" = None
-    """The engine's `generate_columns`, handed in by whoever streams the blocks (validation
-    sits below the engine and never imports it)."""
+    """Unused: the plan regenerates its own columns (`Plan.columns`). Kept until the callers
+    that still hand one in (`Validation(plan, compute=...)`) drop it."""
     _computed: dict[str, pa.Array | None] = field(default_factory=dict)
     _shared: dict[Any, Any] = field(default_factory=dict)
 
@@ -57,13 +57,13 @@ class BlockView:
         return self._shared[key]
 
     def _regenerate(self, name: str) -> pa.Array | None:
-        if self.compute is None or not self.aligned or name not in {c.name for c in self.table.columns}:
+        if not self.aligned or name not in {c.name for c in self.table.columns}:
             return None
-        return self.compute(self.plan, self.table, self.block, [name])[name]
+        return self.plan.columns(self.table, self.block, [name])[name]
 
 
 ComputeColumns = Callable[[Plan, TablePlan, int, Iterable[str]], dict[str, pa.Array]]
-"""`engine.block.generate_columns`: some columns of a block, hidden ones included."""
+"""`plan.blocks.generate_columns`'s shape (the old `compute=` hook; the plan answers now)."""
 
 
 class Statistic(Protocol):
