@@ -16,12 +16,13 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "fabula"
 
 LAYERS = {
     "errors": 0,
+    "sandbox": 0,  # the locked-down DuckDB: imports nothing of fabula, so the spec layer may parse SQL with it
     "spec": 1,
     "streams": 2, "providers": 2, "story": 2, "generators": 2,
     "plan": 3,
     "sinks": 4, "validate": 4,
     "engine": 5,
-    "cli": 6, "api": 6, "scenarios": 6, "__init__": 6, "__main__": 6,
+    "cli": 6, "mcp": 6, "api": 6, "scenarios": 6, "__init__": 6, "__main__": 6,
 }
 """Each top-level module or package of fabula and its layer (higher may import lower)."""
 
