@@ -21,13 +21,13 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from fabula.engine.manifest import build_manifest
+from fabula.manifest import build_manifest, file_sha256
 from fabula.engine.spark_executor import Shipment, VersionMismatchError, block_mapper
 from fabula.engine.spark_schema import spark_schema
 from fabula.errors import FabulaError, OutputError, UsageError
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import PartWritten
-from fabula.sinks.folder import MANIFEST, StagedFolder, check_target
+from fabula.sinks.folder import FolderTarget
 
 INSTALL_HINT = "pip install 'fabula[spark]'"
 TABLES_AT_ONCE = 4
@@ -110,9 +110,8 @@ def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", comp
 
 def write_frames(plan: Plan, frames: dict[str, Any], target: Path, *, mode: str, compression: str) -> dict[str, Any]:
     """Write prepared DataFrames (one per table) into a staged folder, then commit it."""
-    check_target(target, mode)
-    staged = StagedFolder(target)
-    root = staged.create()
+    staged = FolderTarget(target, mode)
+    root = staged.open()
     try:
         # a few tables at once: Spark runs their jobs side by side, so small tables fill idle cores
         with ThreadPoolExecutor(max_workers=min(TABLES_AT_ONCE, len(plan.tables)) or 1,
@@ -123,12 +122,11 @@ def write_frames(plan: Plan, frames: dict[str, Any], target: Path, *, mode: str,
         for write in writes:
             write.result()  # the first failure, in table order
         parts = [part for table in plan.tables for part in _adopt_spark_files(table, root / table.name)]
-        manifest = build_manifest(plan, parts, output_format="parquet")
-        _write_manifest(root, manifest)
-        staged.commit()
+        manifest = build_manifest(plan, parts, engine="spark", output_format="parquet")
+        staged.commit(manifest)
         return manifest
     except BaseException:
-        staged.discard()
+        staged.abort()
         raise
 
 
@@ -168,15 +166,9 @@ def _adopt_spark_files(table: TablePlan, folder: Path) -> list[PartWritten]:
         relative = f"{table.name}/part-{index:05d}.parquet"
         final = folder / f"part-{index:05d}.parquet"
         path.rename(final)
-        parts.append(PartWritten(table.name, index, relative, pq.read_metadata(final).num_rows, final.stat().st_size))
+        parts.append(PartWritten(table.name, index, relative, pq.read_metadata(final).num_rows,
+                                 final.stat().st_size, file_sha256(final)))
     return parts
-
-
-def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
-    import json
-
-    text = json.dumps(manifest, indent=2, sort_keys=False, default=str)
-    (root / MANIFEST).write_text(text + "\n", encoding="utf-8")
 
 
 def _local_path(out: str | Path) -> Path:
