@@ -159,15 +159,13 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
-        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression)
+        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression, validate_)
     elif show_progress:
         manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_)
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
                                    validate=validate_, strict=False)
-    report = None
-    if validate_:  # the Spark engine writes without the checks for now: re-read what it wrote
-        report = fabula.validate_output(out_dir, strict=False) if engine == "spark" else _written_report(out_dir)
+    report = _written_report(out_dir) if validate_ else None  # both engines check while they write
     elapsed = time.perf_counter() - started
     if not quiet:
         _print_summary(manifest, out_dir, elapsed)
@@ -201,7 +199,7 @@ def _gate(report, folder: Path, strict: bool) -> None:
                                report=str(folder / REPORT_HTML))
 
 
-def _generate_on_spark(plan_, out_dir, master, mode, compression):
+def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_):
     """A command-line user has no Spark session, so this one makes (and stops) its own."""
     from fabula.engine.spark import cli_session, write_spark
     from fabula.sinks.folder import check_target
@@ -209,7 +207,7 @@ def _generate_on_spark(plan_, out_dir, master, mode, compression):
     check_target(out_dir, mode)  # before Spark's start-up, not after (the run re-checks it under its lock)
     session, created = cli_session(master)
     try:
-        return write_spark(plan_, session, out_dir, mode=mode, compression=compression)
+        return write_spark(plan_, session, out_dir, mode=mode, compression=compression, validate=validate_)
     finally:
         if created:
             session.stop()

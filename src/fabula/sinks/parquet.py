@@ -3,6 +3,8 @@ atomically through the folder protocol (`fabula.sinks.folder`)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -34,15 +36,23 @@ class ParquetPartWriter:
     def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
         relative = f"{table.name}/part-{part:05d}.parquet"
         path = Path(self.root) / relative
+        # written under a name of its own, then renamed: a Spark task retried or run twice
+        # (speculation) never leaves half a file or two writers in one file
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         dictionary_columns = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
         rows = 0
         with write_errors(Path(self.target), f"writing {relative}"):
             path.parent.mkdir(exist_ok=True)
-            with pq.ParquetWriter(path, table.schema, compression=self.compression,
-                                  use_dictionary=dictionary_columns or False) as writer:
-                for group in row_groups:
-                    writer.write_table(group, row_group_size=max(len(group), 1))
-                    rows += len(group)
+            try:
+                with pq.ParquetWriter(temporary, table.schema, compression=self.compression,
+                                      use_dictionary=dictionary_columns or False) as writer:
+                    for group in row_groups:
+                        writer.write_table(group, row_group_size=max(len(group), 1))
+                        rows += len(group)
+                os.replace(temporary, path)
+            finally:
+                if temporary.exists():
+                    temporary.unlink()
             return PartWritten(table.name, part, relative, rows, path.stat().st_size, file_sha256(path))
 
 

@@ -43,10 +43,16 @@ class Accumulator:
 
     def observe(self, table: str, block: int, batch: pa.RecordBatch, *, aligned: bool = True,
                 generated: bool = False) -> None:
+        states = self.summarise(table, block, batch, aligned=aligned, generated=generated)  # outside the lock
+        self.add(table, block, len(batch), states)
+
+    def summarise(self, table: str, block: int, batch: pa.RecordBatch, *, aligned: bool = True,
+                  generated: bool = False) -> dict[str, Any]:
+        """One block's states, without merging them: small, picklable, mergeable later by `add`
+        (a Spark task summarises its blocks and returns this to the driver)."""
         view = BlockView(self.plan, self._tables[table], block, batch, aligned=aligned, generated=generated,
                          compute=self.compute)
-        states = summarise_block(self._by_table[table], view)  # the work, outside the lock
-        self.add(table, block, len(batch), states)
+        return summarise_block(self._by_table[table], view)
 
     def add(self, table: str, block: int, rows: int, states: dict[str, Any]) -> None:
         """A block's states, summarised anywhere (e.g. by another engine's task)."""
