@@ -329,6 +329,13 @@ def _file(raw: Any, *, report: bool = False) -> FileEntry:
                      rows=_count(raw.get("rows"), "rows", optional=True))
 
 
+def _spec_path(raw: Any) -> tuple[str | int, ...]:
+    if not isinstance(raw, list) or not raw or any(
+            not isinstance(key, (str, int)) or isinstance(key, bool) for key in raw):
+        raise TypeError("a spec_dates entry is not a path of names and positions")
+    return tuple(raw)
+
+
 def _from_dict(raw: dict[str, Any]) -> Manifest:
     tables = {}
     raw_tables = raw["tables"]
@@ -360,7 +367,7 @@ def _from_dict(raw: dict[str, Any]) -> Manifest:
         seed=seed, as_of=raw["as_of"], scale=scale, engine=engine,
         output_format=_text(raw["output_format"], "output_format"), layout=raw["layout"],
         versions=raw["versions"], tables=tables, spec=raw["spec"],
-        spec_dates=tuple(tuple(path) for path in raw.get("spec_dates", [])),
+        spec_dates=tuple(_spec_path(path) for path in raw["spec_dates"]),
         reports=tuple(_file(entry, report=True) for entry in raw["reports"]),
         recorded_digest=_text(raw["digest"], "digest"))
 
@@ -377,7 +384,7 @@ def plan_from_manifest(manifest: Manifest, folder: Path):
     try:
         spec = _with_dates(from_canonical(manifest.spec, column_types=manifest.column_types()),
                            manifest.spec_dates)
-    except (ValueError, TypeError, KeyError, SpecError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, SpecError) as error:
         raise OutputError(f"cannot rebuild the spec recorded in {Path(folder) / MANIFEST}: {error}",
                           hint=REGENERATE) from None
     layout = manifest.layout
@@ -411,11 +418,14 @@ def _set_date(node: Any, path: tuple) -> Any:
         return node
     key, rest = path[0], path[1:]
     if isinstance(node, BaseModel):
+        if not isinstance(key, str) or key not in type(node).model_fields:
+            raise KeyError(f"no {key!r} in the spec")
         return node.model_copy(update={key: _set_date(getattr(node, key), rest)})
     if isinstance(node, Mapping):
         return {**node, key: _set_date(node[key], rest)}
-    if isinstance(node, tuple):
-        return tuple(_set_date(item, rest) if index == key else item for index, item in enumerate(node))
-    if isinstance(node, list):
-        return [_set_date(item, rest) if index == key else item for index, item in enumerate(node)]
+    if isinstance(node, (tuple, list)):
+        if not isinstance(key, int) or not 0 <= key < len(node):
+            raise KeyError(f"no {key!r} in the spec")
+        items = [_set_date(item, rest) if index == key else item for index, item in enumerate(node)]
+        return tuple(items) if isinstance(node, tuple) else items
     raise KeyError(f"no {key!r} in the spec")

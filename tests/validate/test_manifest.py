@@ -289,3 +289,15 @@ def test_a_corrupt_data_page_is_one_clear_message(copy, capsys):
     assert code == 2, printed
     assert "cannot read" in printed and "damaged or was changed" in printed
     assert "Traceback" not in printed
+
+
+@pytest.mark.parametrize("paths", [[["tables", "t", "columns", "d", "nope"]], [["tables", 7]], [[True]], "x"])
+def test_a_bad_spec_dates_entry_is_one_clear_message(tmp_path, capsys, paths):
+    out = tmp_path / "out"
+    fabula.generate(CONSTANT_DATE, out, validate=False)
+    raw = json.loads((out / MANIFEST).read_text())
+    raw["spec_dates"] = paths
+    (out / MANIFEST).write_text(json.dumps(raw))
+    code, printed = run_cli(capsys, "validate", str(out))
+    assert code == 2 and "Traceback" not in printed
+    assert "cannot rebuild the spec recorded in" in printed or "a field is missing or malformed" in printed

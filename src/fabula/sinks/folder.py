@@ -222,7 +222,10 @@ def clean_leftovers(target: Path) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
         elif rest.startswith(OLD_INFIX) and _fabula_manifest(entry) is not None:
             if not os.path.lexists(target):
-                os.rename(entry, target)  # killed between its two renames: the previous output comes back
+                try:
+                    os.rename(entry, target)  # killed between its two renames: the previous output comes back
+                except OSError:
+                    pass  # left as it is: it holds a fabula output, and nothing is lost
             else:
                 shutil.rmtree(entry, ignore_errors=True)
 
