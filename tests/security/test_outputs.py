@@ -334,14 +334,29 @@ def test_a_full_disk_is_one_clear_error_and_leaves_nothing(tmp_path):
     assert not out.exists() and siblings(out) == []
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores permissions")
+def _unwritable_parent(tmp_path: Path) -> Path:
+    """A folder this process may not create files in: a read-only folder, or for root (whom
+    permissions do not stop) sysfs, which refuses everyone."""
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        parent = tmp_path / "locked"
+        parent.mkdir()
+        parent.chmod(0o500)
+        return parent
+    if Path("/sys").is_dir():
+        return Path("/sys")
+    pytest.skip("no folder that refuses root here")
+
+
 def test_permission_denied_is_one_clear_error(tmp_path, spec_file, capsys):
-    parent = tmp_path / "locked"
-    parent.mkdir()
-    parent.chmod(0o500)
+    parent = _unwritable_parent(tmp_path)
+    before = sorted(p.name for p in parent.iterdir())
     try:
-        code, printed = run_cli(capsys, "generate", str(spec_file), "--out", str(parent / "out"), "-q")
+        code, printed = run_cli(capsys, "generate", str(spec_file), "--out", str(parent / "fabula-out"), "-q")
     finally:
-        parent.chmod(0o700)
-    assert code == 1 and "permission denied" in printed and "Traceback" not in printed
-    assert list(parent.iterdir()) == []
+        if parent != Path("/sys"):
+            parent.chmod(0o700)
+    assert code == 1, printed
+    assert f"cannot write the output {parent / 'fabula-out'}: permission denied" in printed
+    assert "hint: check the folder's permissions, or choose another --out" in printed
+    assert "Traceback" not in printed
+    assert sorted(p.name for p in parent.iterdir()) == before
