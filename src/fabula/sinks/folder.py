@@ -143,17 +143,15 @@ class TargetLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        import fcntl
-
         while True:
             with write_errors(self.target, "creating its lock file"):
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock_exclusive(fd)
             except OSError as error:
                 holder = _read_holder(fd)
                 os.close(fd)
-                if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
                     raise OutputBusyError(
                         f"another fabula run ({holder}) is writing {self.target}; this run stopped before "
                         "writing anything", hint="wait for it to finish, or choose another --out") from None
@@ -181,6 +179,19 @@ class TargetLock:
             pass
         os.close(self._fd)
         self._fd = None
+
+
+def _lock_exclusive(fd: int) -> None:
+    """An exclusive, non-blocking lock on the open file, released when it is closed or the
+    process dies; OSError (EWOULDBLOCK, or EACCES on Windows) if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: lock the first byte instead
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _read_holder(fd: int) -> str:
