@@ -20,7 +20,7 @@ LAYERS = {
     "spec": 1,
     "streams": 2, "providers": 2, "story": 2, "generators": 2,
     "plan": 3,
-    "sinks": 4, "validate": 4,
+    "manifest": 4, "sinks": 4, "validate": 4,  # the manifest: written by sinks, read by validate
     "engine": 5,
     "cli": 6, "mcp": 6, "api": 6, "scenarios": 6, "__init__": 6, "__main__": 6,
 }

@@ -8,16 +8,17 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
-from fabula.plan.blocks import generate_block, generate_columns
+from fabula.plan.blocks import generate_block
 from fabula.engine.local import Progress, run_local
 from fabula.errors import Issue, SpecError, ValidationFailed
+from fabula.manifest import Manifest, read_manifest
 from fabula.plan import Plan, compile_plan as _compile
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.sinks.parquet import ParquetSink
 from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
 from fabula.spec.checks import check_dataset
 from fabula.spec.load import SourceMap, parse_column
-from fabula.validate import REPORT_HTML, Report, Validation, check_queries, read_manifest, validate_folder
+from fabula.validate import REPORT_HTML, Report, Validation, check_queries, validate_folder
 
 SpecSource = DatasetSpec | Mapping[str, Any] | str | Path
 
@@ -106,22 +107,26 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
 def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
              compression: str = "snappy", workers: int | None = None,
              progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
-             **plan_options: Any) -> dict[str, Any]:
+             **plan_options: Any) -> Manifest:
     """Write every table as Parquet under `out` with a manifest; return the manifest.
 
     Nothing appears at `out` unless the whole run succeeds. With `validate` (the default) the
     data is checked as it is generated and `report.json` / `report.html` are written beside it
     (docs/validation.md); with `strict` (default: the spec's `validation: {strict: ...}`) a
     failed check raises ValidationFailed, after the output and its report are in place.
+
+    `out` is replaced only when it is absent, empty, or (with `mode="overwrite"`) an output
+    fabula wrote; a run locks it, so a second run to the same `out` fails at once
+    (docs/how-it-works.md#output-layout).
     """
+    sink = ParquetSink(out, mode=mode, compression=compression)  # refuses `.`, `/`, home… before any work
     plan = compile_plan(source, **plan_options)
-    sink = ParquetSink(out, mode=mode, compression=compression)
     if not validate:
         return run_local(plan, sink, workers=workers, progress=progress)
-    validation = Validation(plan, compute=generate_columns)
+    validation = Validation(plan)
     manifest = run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe,
-                         before_commit=validation.finish)
-    _fail_if_strict(validation.report, Path(out), plan.spec.validation.strict if strict is None else strict)
+                         reports=validation.finish)
+    _fail_if_strict(validation.report, sink.target, plan.spec.validation.strict if strict is None else strict)
     return manifest
 
 
@@ -133,9 +138,9 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
     With `strict` (default: the recorded spec's `validation: {strict: ...}`) a failed check
     raises ValidationFailed.
     """
-    report = validate_folder(out, compute=generate_columns, workers=workers)
+    report = validate_folder(out, workers=workers)
     if strict is None:
-        strict = bool(read_manifest(Path(out))["spec"].get("validation", {}).get("strict", False))
+        strict = read_manifest(Path(out)).strict
     _fail_if_strict(report, Path(out), strict)
     return report
 

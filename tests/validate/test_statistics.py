@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fabula
-from fabula.plan.blocks import generate_block, generate_columns
+from fabula.plan.blocks import generate_block
 from fabula.validate import Validation
 from fabula.generators.base import KINDS
 from fabula.generators.laws import beta_i, gamma_p, poisson_cdf, zipf_cdf
@@ -118,7 +118,7 @@ def test_blocks_in_any_order_give_the_same_states():
     plan = fabula.compile_plan(EVERY_KIND, scale=1.0)
     table = plan.table("t")
     blocks = [(block, generate_block(plan, table, block)) for block in range(table.n_blocks)]
-    in_order, reversed_ = Validation(plan, compute=generate_columns), Validation(plan, compute=generate_columns)
+    in_order, reversed_ = Validation(plan), Validation(plan)
     for block, batch in blocks:
         in_order.observe("t", block, batch)
     for block, batch in reversed(blocks):
@@ -151,9 +151,9 @@ def test_every_statistic_reads_every_block_of_a_clean_run(tmp_path):
     from validate.shop import SHOP
 
     plan = fabula.compile_plan(yaml.safe_load(SHOP), scale=0.5)
-    generated = Validation(plan, compute=generate_columns)
+    generated = Validation(plan)
     run_local(plan, ParquetSink(tmp_path / "out"), observe=generated.observe)
-    reread = Validation(plan, compute=generate_columns)
+    reread = Validation(plan)
     _stream(tmp_path / "out", read_manifest(tmp_path / "out"), plan, reread.accumulator, 2)
     for validation in (generated, reread):
         states = validation.accumulator.states()

@@ -17,7 +17,10 @@ import fabula
 from fabula.errors import FabulaError, ValidationFailed
 from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
-from fabula.validate import REPORT_HTML, REPORT_JSON, Report, read_manifest
+from fabula.manifest import read_manifest
+from fabula.sinks import COMPRESSIONS, MODES
+from fabula.sinks.folder import check_path
+from fabula.validate import REPORT_HTML, REPORT_JSON, Report
 from fabula.validate.terminal import summary as validation_summary
 
 out = Console()
@@ -129,9 +132,9 @@ def _preview_grid(title: str, table) -> Table:
               help="folder to write (one sub-folder per table, plus manifest.json)")
 @plan_options
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
-@click.option("--mode", type=click.Choice(["error", "overwrite"]), default="error", show_default=True,
+@click.option("--mode", type=click.Choice(MODES), default="error", show_default=True,
               help="what to do if --out already holds data")
-@click.option("--compression", type=click.Choice(["snappy", "zstd", "gzip", "lz4", "none"]),
+@click.option("--compression", type=click.Choice(COMPRESSIONS),
               default="snappy", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
@@ -151,19 +154,18 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
     if engine == "spark" and workers is not None:
         raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
                                  "the parallelism, e.g. --master local[4]", param_hint="--workers")
+    check_path(out_dir)  # `.`, `/`, home… refused before any work
     plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
-        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression)
+        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression, validate_)
     elif show_progress:
         manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_)
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
                                    validate=validate_, strict=False)
-    report = None
-    if validate_:  # the Spark engine writes without the checks for now: re-read what it wrote
-        report = fabula.validate_output(out_dir, strict=False) if engine == "spark" else _written_report(out_dir)
+    report = _written_report(out_dir) if validate_ else None  # both engines check while they write
     elapsed = time.perf_counter() - started
     if not quiet:
         _print_summary(manifest, out_dir, elapsed)
@@ -183,8 +185,7 @@ def validate(folder, strict, workers, quiet):
     report = fabula.validate_output(folder, strict=False, workers=workers)
     if not quiet:
         out.print(validation_summary(report, str(folder / REPORT_HTML)))
-    recorded = read_manifest(folder)["spec"].get("validation", {}).get("strict", False)
-    _gate(report, folder, strict or bool(recorded))
+    _gate(report, folder, strict or read_manifest(folder).strict)
 
 
 def _written_report(out_dir: Path) -> Report:
@@ -198,15 +199,15 @@ def _gate(report, folder: Path, strict: bool) -> None:
                                report=str(folder / REPORT_HTML))
 
 
-def _generate_on_spark(plan_, out_dir, master, mode, compression):
+def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_):
     """A command-line user has no Spark session, so this one makes (and stops) its own."""
     from fabula.engine.spark import cli_session, write_spark
     from fabula.sinks.folder import check_target
 
-    check_target(out_dir, mode)  # before Spark's start-up, not after
+    check_target(out_dir, mode)  # before Spark's start-up, not after (the run re-checks it under its lock)
     session, created = cli_session(master)
     try:
-        return write_spark(plan_, session, out_dir, mode=mode, compression=compression)
+        return write_spark(plan_, session, out_dir, mode=mode, compression=compression, validate=validate_)
     finally:
         if created:
             session.stop()
@@ -223,16 +224,16 @@ def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate
 
 
 def _print_summary(manifest, out_dir, elapsed):
-    grid = Table(title=f"{manifest['dataset']} → {out_dir}", title_justify="left", title_style="bold")
+    grid = Table(title=f"{manifest.dataset} → {out_dir}", title_justify="left", title_style="bold")
     for heading, justify in (("table", "left"), ("rows", "right"), ("files", "right"), ("size", "right")):
         grid.add_column(heading, justify=justify)
     total = 0
-    for name, table in manifest["tables"].items():
-        total += table["rows"]
-        grid.add_row(name, f"{table['rows']:,}", str(len(table["files"])), _size(table["bytes"]))
+    for name, table in manifest.tables.items():
+        total += table.rows
+        grid.add_row(name, f"{table.rows:,}", str(len(table.files)), _size(table.bytes))
     out.print(grid)
     rate = f", {total / elapsed:,.0f} rows/s" if elapsed > 0 else ""
-    out.print(f"{total:,} rows in {elapsed:.2f}s{rate}; seed {manifest['seed']}, as_of {manifest['as_of']}")
+    out.print(f"{total:,} rows in {elapsed:.2f}s{rate}; seed {manifest.seed}, as_of {manifest.as_of}")
 
 
 def _size(count: int) -> str:

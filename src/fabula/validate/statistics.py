@@ -12,7 +12,7 @@ function of the block, callable wherever the block is (a local thread, a Spark t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -35,9 +35,6 @@ class BlockView:
     batch: pa.RecordBatch
     aligned: bool = True
     generated: bool = False
-    compute: "ComputeColumns | None" = None
-    """Unused: the plan regenerates its own columns (`Plan.columns`). Kept until the callers
-    that still hand one in (`Validation(plan, compute=...)`) drop it."""
     _computed: dict[str, pa.Array | None] = field(default_factory=dict)
     _shared: dict[Any, Any] = field(default_factory=dict)
 
@@ -60,10 +57,6 @@ class BlockView:
         if not self.aligned or name not in {c.name for c in self.table.columns}:
             return None
         return self.plan.columns(self.table, self.block, [name])[name]
-
-
-ComputeColumns = Callable[[Plan, TablePlan, int, Iterable[str]], dict[str, pa.Array]]
-"""`plan.blocks.generate_columns`'s shape (the old `compute=` hook; the plan answers now)."""
 
 
 class Statistic(Protocol):
