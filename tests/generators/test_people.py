@@ -42,9 +42,9 @@ PERSON = {part: {"kind": "person", "part": part, "locale": "de_DE"}
 
 def logins(first: str, last: str) -> set[str]:
     """Every shape a username (before its digits) may take for a first and last name in ASCII."""
-    f, l_ = first[0], last[0]
+    f = first[0]
     return {f"{first}.{last}", f"{first}{last}", f"{first}_{last}", f"{f}{last}", f"{last}.{first}",
-            f"{f}.{last}", f"{last}{f}", first, f"{first}{l_}"}
+            f"{f}.{last}", f"{last}{f}"}
 
 
 # -- distinct values grow with the rows -----------------------------------------------------------

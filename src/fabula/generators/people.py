@@ -75,7 +75,8 @@ class Person:
 
 USERNAME_STYLES = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15, "first.lastNN": 15,
                    "firstlastNN": 10, "last.first": 5, "f.lastNN": 5, "lastfNN": 5}
-WORK_STYLES = {"first.last": 65, "flast": 20, "first": 5, "firstl": 5, "first_last": 5}
+WORK_STYLES = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
+"""Work addresses always spell the last name, so colleagues and the records check can find them."""
 
 
 @generator("person")
@@ -145,13 +146,12 @@ class PersonGenerator(Generator):
 
     def _login(self, ctx: BlockContext, person: Person, styles: dict[str, float]) -> pa.Array:
         first, last = self._given(person, ascii=True), self._family(person, ascii=True)
-        f, l_ = pc.utf8_slice_codeunits(first, 0, 1), pc.utf8_slice_codeunits(last, 0, 1)
+        f = pc.utf8_slice_codeunits(first, 0, 1)
         digits = _digits(self._uniform(ctx, "digits"))
         shapes = {
             "first.last": (first, ".", last), "firstlast": (first, last), "first_last": (first, "_", last),
             "flast": (f, last), "first.lastNN": (first, ".", last, digits), "firstlastNN": (first, last, digits),
             "last.first": (last, ".", first), "f.lastNN": (f, ".", last, digits), "lastfNN": (last, f, digits),
-            "first": (first,), "firstl": (first, l_),
         }
         names = list(styles)
         weights = np.array([styles[name] for name in names], dtype=np.float64)
