@@ -58,7 +58,7 @@ def _choose(mask: np.ndarray, if_true: pa.Array, if_false: pa.Array) -> pa.Array
 
 def _digits(uniform: np.ndarray) -> pa.Array:
     """1 to 99, as people append to a taken login."""
-    return pa.array((1 + pick(uniform, 99)).astype(str).tolist(), type=pa.string())
+    return pc.cast(pa.array(1 + pick(uniform, 99)), pa.string())
 
 
 # -- people --------------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ class AddressGenerator(Generator):
     def _number(self, ctx: BlockContext) -> pa.Array:
         # house numbers are mostly small: log-uniform from 1 to 999
         numbers = np.exp(self._uniform(ctx, "number") * np.log(1000.0)).astype(np.int64)
-        return pa.array(np.clip(numbers, 1, 999).astype(str).tolist(), type=pa.string())
+        return pc.cast(pa.array(np.clip(numbers, 1, 999)), pa.string())
 
     def _street(self, ctx: BlockContext) -> pa.Array:
         parts = self.parts
