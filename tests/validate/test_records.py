@@ -80,3 +80,29 @@ def test_listed_placeholder_domains_are_allowed(tmp_path):
     assert found["contacts.email has no placeholder domains"] == ("pass", 0)
     emails = pq.read_table(tmp_path / "out" / "contacts").column("email")
     assert pc.all(pc.ends_with(emails, "@example.com")).as_py()
+
+
+ADDRESS = {"street": {"kind": "address", "part": "street"}, "city": {"kind": "address", "part": "city"},
+           "state": {"kind": "address", "part": "state", "nulls": 0.1},
+           "postcode": {"kind": "address", "part": "postcode"}}
+
+
+def test_an_address_records_parts_are_one_place(tmp_path):
+    fabula.generate(spec(ADDRESS), tmp_path / "out")
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found == {"contacts: city, postcode, state are one place": ("pass", 0)}
+
+
+def test_a_postcode_moved_to_another_state_fails(tmp_path):
+    fabula.generate(spec(ADDRESS), tmp_path / "out")
+    (part,) = sorted((tmp_path / "out" / "contacts").glob("*.parquet"))
+    table = pq.read_table(part)
+    postcodes = table.column("postcode").to_pylist()
+    states = table.column("state").to_pylist()
+    alaska = next(i for i, state in enumerate(states) if state == "Alaska")
+    florida = [i for i, state in enumerate(states) if state == "Florida"][:4]
+    for i in florida:
+        postcodes[i] = postcodes[alaska]  # an Alaskan ZIP code in Florida
+    pq.write_table(table.set_column(table.schema.get_field_index("postcode"), "postcode", pa.array(postcodes)), part)
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found["contacts: city, postcode, state are one place"] == ("fail", 4)

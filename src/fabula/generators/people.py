@@ -286,9 +286,11 @@ class AddressGenerator(Generator):
         return _take(values, pick(self._uniform(ctx, "place"), places.num_rows))
 
     def _number(self, ctx: BlockContext) -> pa.Array:
-        # house numbers are mostly small: log-uniform from 1 to 999
-        numbers = np.exp(self._uniform(ctx, "number") * np.log(1000.0)).astype(np.int64)
-        return pc.cast(pa.array(np.clip(numbers, 1, 999)), pa.string())
+        # small house numbers are commoner (density falling as 1/sqrt): up to 9,999 in English-
+        # speaking countries, which number by block, up to 299 elsewhere
+        highest = 9_999 if self.parts.english else 299
+        numbers = 1 + (self._uniform(ctx, "number") ** 2 * highest).astype(np.int64)
+        return pc.cast(pa.array(np.clip(numbers, 1, highest)), pa.string())
 
     def _street(self, ctx: BlockContext) -> pa.Array:
         parts = self.parts

@@ -18,8 +18,10 @@ import pyarrow as pa
 from fabula.providers.names import country_of
 from fabula.providers.records import build_records
 
-PLACES = 20_000
-STREETS = 20_000
+PLACES = 5_000
+STREETS = 5_000
+"""Enough for variety (a street address is one of 5,000 names × house numbers); Faker takes
+about a millisecond per value, so a locale's first build takes seconds, once."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Records: the columns of one person or company agree with each other on every row.
 
+For each `address` record with two or more of city, postcode, state and country, every row's
+parts must be one place of the locale (in en_US that also puts the ZIP code in its state).
 For each `person` record with a `last_name` (or `name`) column, every `email` and `username`
 column of the record must spell the last name in ASCII in its login ("Gröttner" →
 `…groettner…@…`); for each `company` record with a `name`, every `domain`, `email` and
@@ -21,7 +23,7 @@ import pyarrow.compute as pc
 
 from fabula.providers.ascii import to_ascii
 from fabula.spec.columns import column_branches
-from fabula.spec.people import CompanyColumn, PersonColumn
+from fabula.spec.people import AddressColumn, CompanyColumn, PersonColumn
 from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, Check
 from fabula.validate.statistics import Examples, Unreadable
@@ -91,6 +93,46 @@ class Agreement:
         return np.asarray(derived.to_numpy(zero_copy_only=False), dtype=str)
 
 
+PLACE_PARTS = ("city", "postcode", "state", "country")
+_SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class PlaceAgreement:
+    """The place columns of one address record against the locale's places."""
+
+    table: str
+    record: str
+    locale: str
+    columns: tuple[tuple[str, str], ...]
+    """(part, column) for each place part the record shows."""
+
+    @property
+    def key(self) -> str:
+        return f"{FAMILY}:{self.table}.{self.record}~places"
+
+    def observe(self, view) -> dict:
+        arrays = [_plain(view.batch.column(column)) for _, column in self.columns]
+        valid = arrays[0].is_valid()
+        for array in arrays[1:]:
+            valid = pc.and_(valid, array.is_valid())
+        rows = pc.binary_join_element_wise(*[array.filter(valid) for array in arrays], _SEPARATOR)
+        known = pc.is_in(rows, value_set=self._places())
+        wrong = pc.invert(known)
+        state = {"rows": len(rows), "wrong": int(pc.sum(wrong).as_py() or 0)}
+        if state["wrong"]:
+            shown = [text.replace(_SEPARATOR, ", ") for text in rows.filter(wrong).to_pylist()[:3]]
+            state["examples"] = Examples(tuple(shown), 3)
+        return state
+
+    def _places(self) -> pa.Array:
+        from fabula.providers.addresses import address_parts
+
+        places = address_parts(self.locale).places
+        parts = [places.column(part).cast(pa.string()).fill_null("") for part, _ in self.columns]
+        return pc.unique(pc.binary_join_element_wise(*parts, _SEPARATOR))
+
+
 def _matched(values: pa.Array, pattern: str) -> pa.Array:
     """The group `v` of a regex in each value ("" where it does not match)."""
     return pc.struct_field(pc.extract_regex(values, pattern), [0]).fill_null("")
@@ -102,10 +144,10 @@ def _plain(array) -> pa.Array:
     return array.dictionary_decode() if isinstance(array, pa.DictionaryArray) else array
 
 
-def _record_column(column) -> PersonColumn | CompanyColumn | None:
+def _record_column(column, kinds=(PersonColumn, CompanyColumn)):
     """The column's record spec, when every case of it shows the same part of the same record."""
     branches = [spec for _, spec in column_branches(column)]
-    if not branches or not all(isinstance(b, (PersonColumn, CompanyColumn)) for b in branches):
+    if not branches or not all(isinstance(b, kinds) for b in branches):
         return None
     first = branches[0]
     if any((b.kind, b.record_name, b.part) != (first.kind, first.record_name, first.part) for b in branches):
@@ -113,7 +155,29 @@ def _record_column(column) -> PersonColumn | CompanyColumn | None:
     return first
 
 
-def statistics(plan) -> list[Agreement]:
+def statistics(plan) -> list[Agreement | PlaceAgreement]:
+    return [*_agreements(plan), *_places(plan)]
+
+
+def _places(plan) -> list[PlaceAgreement]:
+    found = []
+    for table in plan.tables:
+        spec = plan.spec.tables.get(table.name)
+        if spec is None:
+            continue
+        records: dict[str, dict[str, tuple[str, AddressColumn]]] = {}
+        for name, column in spec.columns.items():
+            record = _record_column(column, AddressColumn)
+            if record is not None and record.part in PLACE_PARTS:
+                records.setdefault(record.record_name, {}).setdefault(record.part, (name, record))
+        for record, parts in records.items():
+            if len(parts) >= 2:
+                shown = tuple((part, parts[part][0]) for part in PLACE_PARTS if part in parts)
+                found.append(PlaceAgreement(table.name, record, parts[shown[0][0]][1].locale, shown))
+    return found
+
+
+def _agreements(plan) -> list[Agreement]:
     found = []
     for table in plan.tables:
         spec = plan.spec.tables.get(table.name)
@@ -144,6 +208,35 @@ def statistics(plan) -> list[Agreement]:
 
 
 def checks(evidence: Evidence) -> list[Check]:
+    return [*_agreement_checks(evidence), *_place_checks(evidence)]
+
+
+def _place_checks(evidence: Evidence) -> list[Check]:
+    found: list[Check] = []
+    for statistic in evidence.of_type(PlaceAgreement):
+        state = evidence.state(statistic)
+        names = ", ".join(column for _, column in statistic.columns)
+        title = f"{statistic.table}: {names} are one place"
+        where = {"table": statistic.table, "column": statistic.columns[0][1]}
+        if isinstance(state, Unreadable):
+            found.append(Check(FAMILY, title, FAIL, f"could not check: {state.reason}", **where))
+            continue
+        if state is None or not state["rows"]:
+            continue
+        rows, wrong = state["rows"], state["wrong"]
+        if wrong:
+            examples = "; ".join(state["examples"].values) if "examples" in state else ""
+            found.append(Check(FAMILY, title, FAIL,
+                               f"{wrong:,} of {rows:,} rows are no place of {statistic.locale} (e.g. {examples}); "
+                               f"give every column of the `{statistic.record}` record the same locale",
+                               expected=0, observed=wrong, **where))
+        else:
+            found.append(Check(FAMILY, title, PASS, f"all {rows:,} rows are places of {statistic.locale}",
+                               expected=0, observed=0, **where))
+    return found
+
+
+def _agreement_checks(evidence: Evidence) -> list[Check]:
     found: list[Check] = []
     for statistic in evidence.of_type(Agreement):
         state = evidence.state(statistic)
