@@ -56,6 +56,22 @@ def _choose(mask: np.ndarray, if_true: pa.Array, if_false: pa.Array) -> pa.Array
     return pc.if_else(pa.array(mask), if_true, if_false)
 
 
+def weighted(weights: dict[str, float], uniform: np.ndarray) -> np.ndarray:
+    """The position of the chosen key for each uniform number, by inverse CDF of the weights."""
+    cumulative = np.cumsum(np.array(list(weights.values()), dtype=np.float64))
+    return np.minimum(np.searchsorted(cumulative / cumulative[-1], uniform, side="right"), len(weights) - 1)
+
+
+def by_choice(chosen: np.ndarray, shapes: list[tuple]) -> pa.Array:
+    """Row i joined from the parts of shape chosen[i] (every shape is joined whole, then picked)."""
+    result = _join(*shapes[0])
+    for index in range(1, len(shapes)):
+        mask = chosen == index
+        if mask.any():
+            result = _choose(mask, _join(*shapes[index]), result)
+    return result
+
+
 def _digits(uniform: np.ndarray) -> pa.Array:
     """1 to 99, as people append to a taken login."""
     return pc.cast(pa.array(1 + pick(uniform, 99)), pa.string())
@@ -70,6 +86,7 @@ class Person:
 
     female: np.ndarray
     first: np.ndarray
+    """Index into the female or the male list, by `female`."""
     last: np.ndarray
 
 
@@ -101,15 +118,17 @@ class PersonGenerator(Generator):
 
     def _person(self, ctx: BlockContext) -> Person:
         female = self._uniform(ctx, "gender") < 0.5
-        given = self._uniform(ctx, "first")
-        first = np.where(female, pick(given, len(self.parts.female)), pick(given, len(self.parts.male)))
-        return Person(female=female, first=first, last=pick(self._uniform(ctx, "last"), len(self.parts.last)))
+        return Person(female=female, first=self._given_index(female, self._uniform(ctx, "first")),
+                      last=pick(self._uniform(ctx, "last"), len(self.parts.last)))
 
-    def _given(self, person: Person, ascii: bool = False) -> pa.Array:
-        female, male = self.parts.female, self.parts.male
-        pool_f, pool_m = (female.ascii, male.ascii) if ascii else (female.values, male.values)
-        return _choose(person.female, _take(pool_f, np.where(person.female, person.first, 0)),
-                       _take(pool_m, np.where(person.female, 0, person.first)))
+    def _given(self, female: np.ndarray, index: np.ndarray, ascii: bool = False) -> pa.Array:
+        """Given names: row i from the female list if female[i], else the male list."""
+        women, men = self.parts.female, self.parts.male
+        pool_f, pool_m = (women.ascii, men.ascii) if ascii else (women.values, men.values)
+        return _choose(female, _take(pool_f, np.where(female, index, 0)), _take(pool_m, np.where(female, 0, index)))
+
+    def _given_index(self, female: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        return np.where(female, pick(uniform, len(self.parts.female)), pick(uniform, len(self.parts.male)))
 
     def _family(self, person: Person, ascii: bool = False) -> pa.Array:
         last = self.parts.last
@@ -122,9 +141,9 @@ class PersonGenerator(Generator):
             return pa.DictionaryArray.from_arrays(pa.array(np.where(person.female, 0, 1), type=pa.int32()),
                                                   pa.array(["female", "male"]))
         if part == "first_name":
-            return self._given(person).dictionary_encode().cast(DICTIONARY_STRING)
+            return self._given(person.female, person.first).dictionary_encode()
         if part == "last_name":
-            return self._family(person).dictionary_encode().cast(DICTIONARY_STRING)
+            return self._family(person).dictionary_encode()
         if part == "name":
             return self._full_name(ctx, person)
         if part == "username":
@@ -133,19 +152,16 @@ class PersonGenerator(Generator):
 
     def _full_name(self, ctx: BlockContext, person: Person) -> pa.Array:
         has_middle = self._uniform(ctx, "has_middle") < self.spec.middle
-        middle_index = Person(female=person.female, first=np.where(
-            person.female, pick(self._uniform(ctx, "middle"), len(self.parts.female)),
-            pick(self._uniform(ctx, "middle"), len(self.parts.male))), last=person.last)
-        middle = self._given(middle_index)
+        middle = self._given(person.female, self._given_index(person.female, self._uniform(ctx, "middle")))
         if self.parts.english:
             middle = _join(pc.utf8_slice_codeunits(middle, 0, 1), ". ")
         else:
             middle = _join(middle, " ")
         middle = pc.if_else(pa.array(has_middle), middle, pa.scalar(None, pa.string()))
-        return _join(self._given(person), " ", middle, self._family(person))
+        return _join(self._given(person.female, person.first), " ", middle, self._family(person))
 
     def _login(self, ctx: BlockContext, person: Person, styles: dict[str, float]) -> pa.Array:
-        first, last = self._given(person, ascii=True), self._family(person, ascii=True)
+        first, last = self._given(person.female, person.first, ascii=True), self._family(person, ascii=True)
         f = pc.utf8_slice_codeunits(first, 0, 1)
         digits = _digits(self._uniform(ctx, "digits"))
         shapes = {
@@ -153,16 +169,8 @@ class PersonGenerator(Generator):
             "flast": (f, last), "first.lastNN": (first, ".", last, digits), "firstlastNN": (first, last, digits),
             "last.first": (last, ".", first), "f.lastNN": (f, ".", last, digits), "lastfNN": (last, f, digits),
         }
-        names = list(styles)
-        weights = np.array([styles[name] for name in names], dtype=np.float64)
-        chosen = np.minimum(np.searchsorted(np.cumsum(weights) / weights.sum(),
-                                            self._uniform(ctx, "username_style"), side="right"), len(names) - 1)
-        result = _join(*shapes[names[0]])
-        for index in range(1, len(names)):
-            mask = chosen == index
-            if mask.any():
-                result = _choose(mask, _join(*shapes[names[index]]), result)
-        return result
+        chosen = weighted(styles, self._uniform(ctx, "username_style"))
+        return by_choice(chosen, [shapes[name] for name in styles])
 
     def _email(self, ctx: BlockContext, person: Person) -> pa.Array:
         domains = self.spec.domains
@@ -203,9 +211,7 @@ class CompanyGenerator(Generator):
         return record_uniform(ctx, "company", self.spec.record_name, purpose)
 
     def _styles(self, ctx: BlockContext) -> np.ndarray:
-        weights = np.array(list(COMPANY_STYLES.values()), dtype=np.float64)
-        return np.minimum(np.searchsorted(np.cumsum(weights) / weights.sum(), self._uniform(ctx, "style"),
-                                          side="right"), len(weights) - 1)
+        return weighted(COMPANY_STYLES, self._uniform(ctx, "style"))
 
     def _lasts(self, ctx: BlockContext, ascii: bool) -> list[pa.Array]:
         last = self.parts.last
@@ -220,7 +226,7 @@ class CompanyGenerator(Generator):
         word = _take(parts.words.values, pick(self._uniform(ctx, "word"), len(parts.words)))
         shapes = [(one, " ", suffix), (one, " ", word, " ", suffix), (one, " & ", two),
                   (one, ", ", two, f" {parts.conjunction} ", three)]
-        return self._by_style(style, shapes)
+        return by_choice(style, shapes)
 
     def domains(self, ctx: BlockContext) -> pa.Array:
         parts = self.parts
@@ -229,16 +235,7 @@ class CompanyGenerator(Generator):
         word = _take(parts.words.ascii, pick(self._uniform(ctx, "word"), len(parts.words)))
         tld = _take(parts.tlds.values, parts.tlds.pick(self._uniform(ctx, "tld")))
         shapes = [(one, ".", tld), (one, word, ".", tld), (one, "-", two, ".", tld), (one, two, ".", tld)]
-        return self._by_style(style, shapes)
-
-    @staticmethod
-    def _by_style(style: np.ndarray, shapes: list[tuple]) -> pa.Array:
-        result = _join(*shapes[0])
-        for index in range(1, len(shapes)):
-            mask = style == index
-            if mask.any():
-                result = _choose(mask, _join(*shapes[index]), result)
-        return result
+        return by_choice(style, shapes)
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         part = self.spec.part
