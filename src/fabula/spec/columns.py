@@ -493,3 +493,7 @@ AnyColumn = ColumnSpec | ConditionalColumn
 
 MODIFIERS = ("nulls", "round", "clip", "unique", "description")
 CONDITIONAL_KEYS = ("by", "bins", "cases", "default")
+
+
+# Record kinds (person, company, address) live in their own module; importing it registers them.
+from fabula.spec import people as _people  # noqa: E402,F401
