@@ -106,6 +106,7 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
 def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
              compression: str = "snappy", workers: int | None = None,
              progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
+             profile: str | None = None, uploaded: Progress | None = None,
              **plan_options: Any) -> dict[str, Any]:
     """Write every table as Parquet under `out` with a manifest; return the manifest.
 
@@ -113,9 +114,13 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
     data is checked as it is generated and `report.json` / `report.html` are written beside it
     (docs/validation.md); with `strict` (default: the spec's `validation: {strict: ...}`) a
     failed check raises ValidationFailed, after the output and its report are in place.
+
+    `out` may be a Unity Catalog Volume, `dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>`
+    (docs/databricks.md): `profile` picks a ~/.databrickscfg profile, `uploaded` is called
+    with the bytes of each file uploaded.
     """
     plan = compile_plan(source, **plan_options)
-    sink = ParquetSink(out, mode=mode, compression=compression)
+    sink = _sink(out, mode=mode, compression=compression, profile=profile, uploaded=uploaded)
     if not validate:
         return run_local(plan, sink, workers=workers, progress=progress)
     validation = Validation(plan, compute=generate_columns)
@@ -125,14 +130,36 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
     return manifest
 
 
-def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None) -> Report:
+def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, uploaded: Progress | None):
+    """A local folder, or a Unity Catalog Volume reached through the Files API."""
+    from fabula.databricks.paths import volume_target
+
+    target = volume_target(out)
+    if target is None:
+        return ParquetSink(out, mode=mode, compression=compression)
+    from fabula.databricks.sink import VolumeSink
+
+    return VolumeSink(target, mode=mode, compression=compression, profile=profile, uploaded=uploaded)
+
+
+def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None,
+                    profile: str | None = None) -> Report:
     """`fabula validate DIR`: re-check an output folder (also one copied from elsewhere) against
     the spec, seed and scale its manifest records, rewrite its report.json / report.html, and
     return the report.
 
     With `strict` (default: the recorded spec's `validation: {strict: ...}`) a failed check
-    raises ValidationFailed.
+    raises ValidationFailed. A Volume (`dbfs:/Volumes/...`) is read back through the Files API
+    and its reports are put back there.
     """
+    from fabula.databricks.paths import volume_target
+
+    target = volume_target(out)
+    if target is not None:
+        from fabula.databricks.validate import validate_volume
+
+        check = lambda folder: validate_output(folder, strict=strict, workers=workers)  # noqa: E731
+        return validate_volume(target, check, profile=profile)
     report = validate_folder(out, compute=generate_columns, workers=workers)
     if strict is None:
         strict = bool(read_manifest(Path(out))["spec"].get("validation", {}).get("strict", False))

@@ -141,11 +141,25 @@ def _preview_grid(title: str, table) -> Table:
 @click.option("--validate/--no-validate", "validate_", default=True, show_default=True,
               help="check the data against the spec while it is written (report.json, report.html)")
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
+@click.option("--profile", help="with --out dbfs:/Volumes/...: the ~/.databrickscfg profile to use "
+                                "[default: DATABRICKS_* variables, else the DEFAULT profile]")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict):
-    """Generate SPEC as Parquet into --out, then print a summary and the validation report."""
+             strict, profile):
+    """Generate SPEC as Parquet into --out, then print a summary and the validation report.
+
+    --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
+    (pip install 'fabula[databricks]'; see docs/databricks.md)."""
     if strict and not validate_:
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
+    from fabula.databricks.paths import volume_target
+
+    if volume_target(out_dir) is not None:
+        return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
+                                   workers=workers, mode=mode, compression=compression, quiet=quiet,
+                                   engine=engine, validate_=validate_, strict=strict, profile=profile)
+    if profile is not None:
+        raise click.BadParameter("--profile applies only to a Databricks --out (dbfs:/Volumes/...)",
+                                 param_hint="--profile")
     if engine == "local" and master is not None:
         raise click.BadParameter("--master applies only with --engine spark", param_hint="--master")
     if engine == "spark" and workers is not None:
@@ -177,14 +191,69 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
-def validate(folder, strict, workers, quiet):
+@click.option("--profile", help="with DIR dbfs:/Volumes/...: the ~/.databrickscfg profile to use")
+def validate(folder, strict, workers, quiet, profile):
     """Re-check DIR, written by `fabula generate`, against the spec, seed and scale its manifest
-    records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails."""
+    records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails.
+    DIR may be a Volume, dbfs:/Volumes/..., read back through the Files API."""
+    from fabula.databricks.paths import volume_target
+
+    if volume_target(folder) is not None:
+        return _validate_volume(volume_target(folder), strict=strict, workers=workers, quiet=quiet, profile=profile)
     report = fabula.validate_output(folder, strict=False, workers=workers)
     if not quiet:
         out.print(validation_summary(report, str(folder / REPORT_HTML)))
     recorded = read_manifest(folder)["spec"].get("validation", {}).get("strict", False)
     _gate(report, folder, strict or bool(recorded))
+
+
+def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, compression, quiet, engine,
+                        validate_, strict, profile):
+    """Generate locally (streaming) and upload each file to the Volume as it is written."""
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TransferSpeedColumn
+
+    from fabula.databricks.sink import VolumeSink
+    from fabula.engine.block import generate_columns
+    from fabula.engine.local import run_local
+    from fabula.validate import Validation
+
+    if engine != "local":
+        raise click.BadParameter("a Volume --out is written by the local engine; with Spark on Databricks, "
+                                 "write to the Volume's path from the cluster", param_hint="--engine")
+    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    validation = Validation(plan_, compute=generate_columns) if validate_ else None
+    started = time.perf_counter()
+    bars = Progress("[bold]{task.description}", BarColumn(), MofNCompleteColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), console=out, transient=True, disable=quiet or not out.is_terminal)
+    with bars:
+        rows = bars.add_task("generating", total=plan_.total_rows)
+        sent = bars.add_task("uploading", total=None)
+        sink = VolumeSink(target, mode=mode, compression=compression, profile=profile,
+                          uploaded=lambda size: bars.advance(sent, size))
+        manifest = run_local(plan_, sink, workers=workers, progress=lambda count: bars.advance(rows, count),
+                             observe=validation.observe if validation else None,
+                             before_commit=validation.finish if validation else None)
+    report = validation.report if validation else None
+    if not quiet:
+        for created in sink.created:
+            out.print(f"created {created}")
+        _print_summary(manifest, target, time.perf_counter() - started)
+        if report is not None:
+            out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
+    _gate(report, Path(str(target)), strict or plan_.spec.validation.strict)
+
+
+def _validate_volume(target, *, strict, workers, quiet, profile):
+    from fabula.databricks.validate import validate_volume
+
+    def check(folder: Path):
+        recorded = read_manifest(folder)["spec"].get("validation", {}).get("strict", False)
+        return fabula.validate_output(folder, strict=False, workers=workers), bool(recorded)
+
+    report, recorded = validate_volume(target, check, profile=profile)
+    if not quiet:
+        out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
+    _gate(report, Path(str(target)), strict or recorded)
 
 
 def _written_report(out_dir: Path) -> Report:
