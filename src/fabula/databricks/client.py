@@ -19,8 +19,9 @@ from fabula.errors import OutputError
 INSTALL_HINT = "pip install 'fabula[databricks]'"
 
 # The SDK retries connection errors for 5 minutes by default: a mistyped host would hang the
-# command that long. Unless the user set their own budget, give up sooner.
-DEFAULT_RETRY_SECONDS = 60
+# command that long. fabula gives up sooner; FABULA_DATABRICKS_RETRY_SECONDS sets the budget.
+DEFAULT_RETRY_SECONDS = 30
+RETRY_VARIABLE = "FABULA_DATABRICKS_RETRY_SECONDS"
 
 
 class WorkspaceError(OutputError):
@@ -46,8 +47,11 @@ def workspace_client(profile: str | None = None):
     options: dict[str, Any] = {}
     if profile:
         options["profile"] = profile
-    if "DATABRICKS_RETRY_TIMEOUT_SECONDS" not in os.environ:
-        options["retry_timeout_seconds"] = DEFAULT_RETRY_SECONDS
+    try:
+        options["retry_timeout_seconds"] = max(1, int(os.environ.get(RETRY_VARIABLE, DEFAULT_RETRY_SECONDS)))
+    except ValueError:
+        raise WorkspaceError(f"{RETRY_VARIABLE} must be a whole number of seconds",
+                             hint=f"e.g. {RETRY_VARIABLE}=60") from None
     try:
         return sdk.WorkspaceClient(config=sdk.core.Config(**options))
     except ValueError as error:  # the SDK's "cannot configure default credentials" and friends
