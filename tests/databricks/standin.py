@@ -336,8 +336,8 @@ def _unity_catalog(ws: Workspace, method: str, rest: str, body: dict):
 
 # -- Statement Execution ----------------------------------------------------------------------------
 
-_CREATE = re.compile(r"CREATE (?:OR REPLACE )?TABLE\s+(`?[\w.`]+`?)\s*(?:\((?P<columns>.*?)\)\s*)?"
-                     r"(?:USING DELTA\s*)?(?:COMMENT\s+'(?P<comment>(?:[^'\\]|\\.)*)')?", re.S | re.I)
+_CREATE = re.compile(r"CREATE (?:OR REPLACE )?TABLE\s+(`?[\w.`]+`?)\s*\((?P<columns>.*)\)\s*USING DELTA\s*"
+                     r"(?:COMMENT\s+'(?P<comment>(?:[^'\\]|\\.)*)')?\s*$", re.S | re.I)
 _COLUMN = re.compile(r"`(?P<name>[^`]+)`\s+(?P<type>[\w<>,: ]+?)(?:\s+COMMENT\s+'(?P<comment>(?:[^'\\]|\\.)*)')?\s*(?:,|$)",
                      re.S)
 
@@ -373,7 +373,9 @@ def _execute(ws: Workspace, sql: str) -> None:
     catalog, schema, _ = full.split(".")
     if f"{catalog}.{schema}" not in ws.schemas:
         raise ApiError(404, "SCHEMA_NOT_FOUND", f"[SCHEMA_NOT_FOUND] The schema `{catalog}`.`{schema}` cannot be found.")
-    _need(ws, "CREATE TABLE", f"Schema '{catalog}.{schema}'")
+    if "CREATE TABLE" in ws.denied:  # a warehouse reports grants as a failed statement, not a 403
+        raise ApiError(400, "BAD_REQUEST", "[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not "
+                                           f"have CREATE TABLE on Schema '{catalog}.{schema}'.")
     columns = [{"name": column["name"], "type_text": column["type"].strip(),
                 **({"comment": column["comment"].replace("\\'", "'")} if column["comment"] else {})}
                for column in _COLUMN.finditer(match.group("columns") or "")]

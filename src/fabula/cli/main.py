@@ -143,8 +143,12 @@ def _preview_grid(title: str, table) -> Table:
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
 @click.option("--profile", help="with --out dbfs:/Volumes/...: the ~/.databrickscfg profile to use "
                                 "[default: DATABRICKS_* variables, else the DEFAULT profile]")
+@click.option("--tables", "tables", is_flag=True, help="with --out dbfs:/Volumes/...: also register each table as a "
+              "Delta table in the volume's catalog.schema, with the spec's descriptions as comments")
+@click.option("--warehouse", metavar="ID", help="with --tables: the SQL warehouse that runs the statements "
+                                                "[default: DATABRICKS_WAREHOUSE_ID]")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict, profile):
+             strict, profile, tables, warehouse):
     """Generate SPEC as Parquet into --out, then print a summary and the validation report.
 
     --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
@@ -156,10 +160,12 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
     if volume_target(out_dir) is not None:
         return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
                                    workers=workers, mode=mode, compression=compression, quiet=quiet,
-                                   engine=engine, validate_=validate_, strict=strict, profile=profile)
-    if profile is not None:
-        raise click.BadParameter("--profile applies only to a Databricks --out (dbfs:/Volumes/...)",
-                                 param_hint="--profile")
+                                   engine=engine, validate_=validate_, strict=strict, profile=profile,
+                                   tables=tables, warehouse=warehouse)
+    for given, name in ((profile, "--profile"), (tables or None, "--tables"), (warehouse, "--warehouse")):
+        if given is not None:
+            raise click.BadParameter(f"{name} applies only to a Databricks --out (dbfs:/Volumes/...)",
+                                     param_hint=name)
     if engine == "local" and master is not None:
         raise click.BadParameter("--master applies only with --engine spark", param_hint="--master")
     if engine == "spark" and workers is not None:
@@ -208,7 +214,7 @@ def validate(folder, strict, workers, quiet, profile):
 
 
 def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, compression, quiet, engine,
-                        validate_, strict, profile):
+                        validate_, strict, profile, tables, warehouse):
     """Generate locally (streaming) and upload each file to the Volume as it is written."""
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TransferSpeedColumn
 
@@ -220,7 +226,20 @@ def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, comp
     if engine != "local":
         raise click.BadParameter("a Volume --out is written by the local engine; with Spark on Databricks, "
                                  "write to the Volume's path from the cluster", param_hint="--engine")
+    from fabula.databricks.client import workspace_client
+    from fabula.databricks.tables import check_tables_free, register_tables
+
+    if warehouse is not None and not tables:
+        raise click.BadParameter("--warehouse is for --tables", param_hint="--warehouse")
     plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    client = workspace_client(profile)
+    if tables:
+        warehouse = warehouse or client.config.warehouse_id
+        if not warehouse:
+            raise click.BadParameter("--tables runs its statements on a SQL warehouse: give its id",
+                                     param_hint="--warehouse")
+        if mode == "error":
+            check_tables_free(client, plan_, target)
     validation = Validation(plan_, compute=generate_columns) if validate_ else None
     started = time.perf_counter()
     bars = Progress("[bold]{task.description}", BarColumn(), MofNCompleteColumn(), DownloadColumn(),
@@ -228,15 +247,19 @@ def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, comp
     with bars:
         rows = bars.add_task("generating", total=plan_.total_rows)
         sent = bars.add_task("uploading", total=None)
-        sink = VolumeSink(target, mode=mode, compression=compression, profile=profile,
+        sink = VolumeSink(target, mode=mode, compression=compression, client=client,
                           uploaded=lambda size: bars.advance(sent, size))
         manifest = run_local(plan_, sink, workers=workers, progress=lambda count: bars.advance(rows, count),
                              observe=validation.observe if validation else None,
                              before_commit=validation.finish if validation else None)
     report = validation.report if validation else None
+    registered = register_tables(client, plan_, target, warehouse=warehouse, replace=mode == "overwrite") \
+        if tables else []
     if not quiet:
         for created in sink.created:
             out.print(f"created {created}")
+        for name in registered:
+            out.print(f"registered the Delta table {name}")
         _print_summary(manifest, target, time.perf_counter() - started)
         if report is not None:
             out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
