@@ -61,3 +61,19 @@ def test_tables_need_a_warehouse(standin, tmp_path):
     result = run_cli("generate", spec_file(tmp_path), "--out", OUT, "--tables")
     assert result.returncode == 2 and "--warehouse" in result.stderr
     assert json.dumps(standin.workspace.statements) == "[]"
+
+
+def test_the_docs_example_carries_its_descriptions():
+    from pathlib import Path
+
+    import fabula
+    from fabula.databricks.paths import VolumePath
+    from fabula.databricks.tables import table_statements
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "databricks.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    plan = fabula.compile_plan(example)
+    create, copy = table_statements(plan, VolumePath.parse("dbfs:/Volumes/main/crm/raw/crm"), replace=False)["customers"]
+    assert create == ("CREATE TABLE `main`.`crm`.`customers` (`customer_id` STRING COMMENT 'the customer\\'s key') "
+                      "USING DELTA COMMENT 'one row per customer'")
+    assert copy.startswith("COPY INTO `main`.`crm`.`customers` FROM '/Volumes/main/crm/raw/crm/customers'")
