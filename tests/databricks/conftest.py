@@ -11,9 +11,21 @@ import pytest
 
 pytest.importorskip("databricks.sdk")
 
-# `tests/` is on the path, but `databricks` is the SDK's package: import the stand-in by its folder
-sys.path.insert(0, str(Path(__file__).parent))
-from standin import TOKEN, StandIn  # noqa: E402
+
+def _load_standin():
+    """`tests/` is on the path, but `databricks` is the SDK's package, so the stand-in is loaded
+    from its file under a name of its own (tests import it as `databricks_standin`)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("databricks_standin", Path(__file__).parent / "standin.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["databricks_standin"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_standin = sys.modules.get("databricks_standin") or _load_standin()
+TOKEN, StandIn = _standin.TOKEN, _standin.StandIn
 
 
 @pytest.fixture
@@ -38,7 +50,12 @@ def client(standin):
     return WorkspaceClient(host=standin.host, token=TOKEN)
 
 
-def run_cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess:
+@pytest.fixture
+def run_cli(standin):
+    return _run_cli
+
+
+def _run_cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess:
     """The CLI as a user runs it, with the environment the fixture set (and another token if given)."""
     env = dict(os.environ)
     if token is not None:

@@ -11,6 +11,10 @@ It speaks the documented REST paths exactly as `databricks-sdk` calls them:
 - Statement Execution:  POST /api/2.0/sql/statements, GET /api/2.0/sql/statements/{id}
                         (CREATE TABLE / COMMENT statements are recorded and registered as tables;
                         the data itself is not converted to Delta)
+- Command Execution 1.2: POST /api/1.2/contexts/create|destroy, GET /api/1.2/contexts/status,
+                        POST /api/1.2/commands/execute|cancel, GET /api/1.2/commands/status;
+                        each context is a local Python process whose globals persist between
+                        commands (`evict()` kills them all, as a cluster restart does)
 
 Errors come back as the workspace sends them: `{"error_code": ..., "message": ...}` with the
 HTTP status the SDK maps to its exception classes (401, 403, 404, 409). A wrong bearer token
@@ -28,6 +32,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -60,6 +67,7 @@ class Workspace:
     denied: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
     uploads_left: int | None = None
+    clusters: "Clusters" = field(default_factory=lambda: Clusters({"0101-standin"}))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- set-up helpers for tests --------------------------------------------------------------
@@ -180,6 +188,8 @@ def _route(ws: Workspace, method: str, path: str, query: dict, body: bytes):
         return _directories(ws, method, path[len("/api/2.0/fs/directories"):].rstrip("/"), query)
     if path.startswith("/api/2.1/unity-catalog/"):
         return _unity_catalog(ws, method, path[len("/api/2.1/unity-catalog/"):], json.loads(body or b"{}"))
+    if path.startswith("/api/1.2/"):
+        return ws.clusters.handle(method, path[len("/api/1.2/"):], query, json.loads(body or b"{}"))
     if path.startswith("/api/2.0/sql/statements"):
         return _statements(ws, method, path[len("/api/2.0/sql/statements"):].strip("/"), json.loads(body or b"{}"))
     raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
@@ -386,6 +396,124 @@ def _execute(ws: Workspace, sql: str) -> None:
     ws.tables[full] = info
 
 
+# -- Command Execution API 1.2 -------------------------------------------------------------------------
+
+# A context: a Python process that execs each command in one globals dict and answers with the
+# command's printed output, or the traceback, as one JSON line (what a cluster's REPL returns).
+_REPL = r"""
+import contextlib, io, json, sys, traceback
+scope = {"__name__": "__main__"}
+real = sys.stdout
+for line in sys.stdin:
+    code = json.loads(line)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, "<command>", "exec"), scope)
+        answer = {"resultType": "text", "data": printed.getvalue()}
+    except BaseException:
+        text = traceback.format_exc()
+        answer = {"resultType": "error", "summary": text.strip().splitlines()[-1],
+                  "cause": "\x1b[0;31m---------------------------------------------------------------------------\x1b[0m\n" + text}
+    real.write(json.dumps(answer) + "\n")
+    real.flush()
+"""
+
+
+class Clusters:
+    """Clusters by id, their execution contexts (processes) and their commands."""
+
+    def __init__(self, ids: set[str]):
+        self.ids = ids
+        self.contexts: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, dict] = {}
+        self.created = 0
+        self.lock = threading.Lock()
+        self.running = threading.Lock()
+
+    def evict(self) -> None:
+        """What a cluster restart does: every context is gone."""
+        with self.lock:
+            for process in self.contexts.values():
+                process.kill()
+                process.wait()
+            self.contexts.clear()
+
+    def close(self) -> None:
+        self.evict()
+
+    def handle(self, method: str, rest: str, query: dict, body: dict):
+        cluster = body.get("clusterId") or query.get("clusterId")
+        if cluster not in self.ids:
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Cluster {cluster} does not exist")
+        if (method, rest) == ("POST", "contexts/create"):
+            process = subprocess.Popen([sys.executable, "-u", "-c", _REPL], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, text=True)
+            context = uuid.uuid4().hex
+            with self.lock:
+                self.contexts[context] = process
+                self.created += 1
+            return 200, {"id": context}, {}
+        context = body.get("contextId") or query.get("contextId")
+        if (method, rest) == ("GET", "contexts/status"):
+            process = self.contexts.get(context)
+            if process is None or process.poll() is not None:
+                raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"ContextId {context} does not exist")
+            return 200, {"id": context, "status": "Running"}, {}
+        if (method, rest) == ("POST", "contexts/destroy"):
+            with self.lock:
+                process = self.contexts.pop(context, None)
+            if process is not None:
+                process.kill()
+                process.wait()
+            return 200, {}, {}
+        if (method, rest) == ("POST", "commands/execute"):
+            process = self.contexts.get(context)
+            if process is None or process.poll() is not None:
+                raise ApiError(400, "INVALID_PARAMETER_VALUE", f"ContextId {context} does not exist")
+            command = {"id": uuid.uuid4().hex, "status": "Running", "context": context}
+            self.commands[command["id"]] = command
+            threading.Thread(target=self._run, args=(command, process, body["command"]), daemon=True).start()
+            return 200, {"id": command["id"]}, {}
+        if (method, rest) == ("GET", "commands/status"):
+            command = self.commands.get(query.get("commandId"))
+            if command is None:
+                raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", "Command does not exist")
+            answer = {"id": command["id"], "status": command["status"]}
+            if "results" in command:
+                answer["results"] = command["results"]
+            return 200, answer, {}
+        if (method, rest) == ("POST", "commands/cancel"):
+            command = self.commands.get(body.get("commandId"))
+            if command is not None and command["status"] == "Running":
+                command["status"] = "Cancelled"
+                process = self.contexts.get(command["context"])
+                if process is not None:
+                    process.send_signal(signal.SIGINT)  # a KeyboardInterrupt in the command, as a cluster does
+            return 200, {}, {}
+        raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} /api/1.2/{rest}'")
+
+    def _run(self, command: dict, process: subprocess.Popen, code: str) -> None:
+        with self.running:  # one command at a time, like a cluster's REPL
+            try:
+                process.stdin.write(json.dumps(code) + "\n")
+                process.stdin.flush()
+                line = process.stdout.readline()
+            except OSError:
+                line = ""
+        if command["status"] == "Cancelled":
+            return
+        if not line:
+            command["status"], command["results"] = "Error", {"resultType": "error", "summary": "the context died",
+                                                             "cause": "the context died"}
+            return
+        results = json.loads(line)
+        if len(results.get("data") or "") > 50_000:  # the API caps results
+            results["data"] = results["data"][:50_000]
+            results["truncated"] = True
+        command["results"], command["status"] = results, "Finished"
+
+
 # -- the server -------------------------------------------------------------------------------------------
 
 
@@ -407,6 +535,7 @@ class StandIn:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.workspace.clusters.close()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import yaml
-from conftest import run_cli
 
 SPEC = {
     "name": "described", "seed": 1, "as_of": "2024-06-30", "description": "Customers, described",
@@ -23,7 +22,7 @@ def spec_file(tmp_path):
     return str(path)
 
 
-def test_tables_are_registered_with_comments(standin, tmp_path):
+def test_tables_are_registered_with_comments(standin, tmp_path, run_cli):
     result = run_cli("generate", spec_file(tmp_path), "--out", OUT, "--tables", "--warehouse", "wh-1")
     assert result.returncode == 0, result.stderr
     assert "registered the Delta table main.demo.customers" in result.stdout
@@ -39,7 +38,7 @@ def test_tables_are_registered_with_comments(standin, tmp_path):
     assert all(record["warehouse_id"] == "wh-1" for record in standin.workspace.statements)
 
 
-def test_an_existing_table_is_refused_before_any_work_unless_overwrite(standin, tmp_path):
+def test_an_existing_table_is_refused_before_any_work_unless_overwrite(standin, tmp_path, run_cli):
     assert run_cli("generate", spec_file(tmp_path), "--out", OUT, "--tables", "--warehouse", "w").returncode == 0
     again = run_cli("generate", spec_file(tmp_path), "--out", OUT + "2", "--tables", "--warehouse", "w")
     assert again.returncode == 1 and "the table main.demo.customers already exists" in again.stderr
@@ -50,14 +49,14 @@ def test_an_existing_table_is_refused_before_any_work_unless_overwrite(standin, 
     assert standin.workspace.statements[-2]["statement"].startswith("CREATE OR REPLACE TABLE")
 
 
-def test_a_missing_create_table_privilege_is_named(standin, tmp_path):
+def test_a_missing_create_table_privilege_is_named(standin, tmp_path, run_cli):
     standin.workspace.deny("CREATE TABLE")
     result = run_cli("generate", spec_file(tmp_path), "--out", OUT, "--tables", "--warehouse", "w")
     assert result.returncode == 1
     assert "grant you the CREATE TABLE privilege on schema main.demo" in result.stderr
 
 
-def test_tables_need_a_warehouse(standin, tmp_path):
+def test_tables_need_a_warehouse(standin, tmp_path, run_cli):
     result = run_cli("generate", spec_file(tmp_path), "--out", OUT, "--tables")
     assert result.returncode == 2 and "--warehouse" in result.stderr
     assert json.dumps(standin.workspace.statements) == "[]"

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli
-from standin import TOKEN
+from databricks_standin import TOKEN
 
 import fabula
 from fabula.databricks import volume_target
@@ -75,7 +74,7 @@ def test_a_missing_privilege_is_named_and_nothing_is_written(standin, privilege)
     assert not standin.workspace.files
 
 
-def test_a_wrong_token_exits_1_with_a_clear_message_and_no_manifest(standin, tmp_path):
+def test_a_wrong_token_exits_1_with_a_clear_message_and_no_manifest(standin, tmp_path, run_cli):
     standin.workspace.add_volume("main", "demo", "raw")
     result = run_cli("generate", "retail", "--out", OUT, token="dapi-wrong-token")
     assert result.returncode == 1
@@ -94,7 +93,7 @@ def test_an_unreachable_host_is_one_clear_message(standin, monkeypatch):
     assert "cannot reach the Databricks workspace at http://127.0.0.1:9" in str(caught.value)
 
 
-def test_the_cli_delivers_validates_and_never_shows_the_token(standin):
+def test_the_cli_delivers_validates_and_never_shows_the_token(standin, run_cli):
     result = run_cli("generate", "saas_support", "--scale", "0.2", "--out", "dbfs:/Volumes/main/demo/raw/saas")
     assert result.returncode == 0, result.stderr
     assert "created schema main.demo" in result.stdout and "created volume main.demo.raw" in result.stdout
@@ -165,7 +164,7 @@ def test_validate_reads_the_volume_back_and_puts_the_reports_there(standin):
     assert "report.html" in standin.workspace.listing(FOLDER)
 
 
-def test_validate_of_a_folder_without_manifest_says_so(standin):
+def test_validate_of_a_folder_without_manifest_says_so(standin, run_cli):
     standin.workspace.add_volume("main", "demo", "raw")
     result = run_cli("validate", OUT)
     assert result.returncode == 1 and "has no manifest.json" in result.stderr

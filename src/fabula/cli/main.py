@@ -147,8 +147,12 @@ def _preview_grid(title: str, table) -> Table:
               "Delta table in the volume's catalog.schema, with the spec's descriptions as comments")
 @click.option("--warehouse", metavar="ID", help="with --tables: the SQL warehouse that runs the statements "
                                                 "[default: DATABRICKS_WAREHOUSE_ID]")
+@click.option("--on-cluster", "cluster", metavar="ID", help="run the whole job on this Databricks cluster, in an "
+              "execution context reused between runs; --out is a path the cluster sees (e.g. /Volumes/...)")
+@click.option("--close-context", is_flag=True, help="with --on-cluster: destroy the cached execution context "
+                                                    "after the run")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict, profile, tables, warehouse):
+             strict, profile, tables, warehouse, cluster, close_context):
     """Generate SPEC as Parquet into --out, then print a summary and the validation report.
 
     --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
@@ -157,6 +161,11 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
     from fabula.databricks.paths import volume_target
 
+    if cluster is not None:
+        return _generate_on_cluster(spec, out_dir, cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
+                                    validate_=validate_, profile=profile, close_context=close_context)
+    if close_context:
+        raise click.BadParameter("--close-context goes with --on-cluster", param_hint="--close-context")
     if volume_target(out_dir) is not None:
         return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
                                    workers=workers, mode=mode, compression=compression, quiet=quiet,
@@ -264,6 +273,24 @@ def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, comp
         if report is not None:
             out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
     _gate(report, Path(str(target)), strict or plan_.spec.validation.strict)
+
+
+def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, validate_, profile, close_context):
+    """The job runs on the cluster; this prints the one line of JSON it sends back."""
+    from fabula.databricks.client import workspace_client
+    from fabula.databricks.remote import ClusterSession, generate_on_cluster
+
+    fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)  # a bad spec fails here, not remotely
+    path = Path(spec)
+    text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
+    session = ClusterSession(workspace_client(profile), cluster)
+    try:
+        summary = generate_on_cluster(session, text, str(out_dir), mode=mode, validate=validate_,
+                                      plan_options={"seed": seed, "scale": scale, "as_of": as_of})
+    finally:
+        if close_context:
+            session.close()
+    click.echo(json.dumps(summary))
 
 
 def _validate_volume(target, *, strict, workers, quiet, profile):

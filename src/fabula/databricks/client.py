@@ -63,11 +63,11 @@ def workspace_client(profile: str | None = None):
 
 def _quiet_sdk_logs() -> None:
     """The SDK logs a warning when a host has no metadata endpoint; with no logging configured
-    Python would print it. fabula reports problems itself."""
+    Python would print it to stderr. fabula reports problems itself. An application that set
+    up logging keeps the SDK's records."""
     logger = logging.getLogger("databricks.sdk")
-    if not logger.handlers:
+    if not logging.getLogger().handlers and not logger.handlers:
         logger.addHandler(logging.NullHandler())
-        logger.propagate = False
 
 
 def _clean(message: str) -> str:
