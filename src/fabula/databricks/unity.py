@@ -8,20 +8,21 @@ from fabula.databricks.paths import VolumePath
 
 
 def ensure_volume(client, target: VolumePath, *, comment: str | None = None) -> list[str]:
-    """Check the catalog; create the schema and volume if absent. Returns what was created
+    """Create the schema (in an existing catalog) and the volume if absent. Returns what was created
     (e.g. ['schema main.demo', 'volume main.demo.raw']) so the CLI can say so."""
     errors = require_sdk().errors
     host = client.config.host
     created: list[str] = []
-    with translated(f"looking up the catalog {target.catalog}", privilege="USE CATALOG", on=f"catalog {target.catalog}",
-                    host=host,
-                    not_found=f"the catalog {target.catalog} does not exist, and fabula never creates a catalog"):
-        client.catalogs.get(target.catalog)
+    # The schema first: when it exists, so does the catalog, and nothing else needs asking.
     try:
-        with translated(f"looking up the schema {target.schema_name}", privilege="USE SCHEMA",
-                        on=f"schema {target.schema_name}", host=host):
+        with translated(f"looking up the schema {target.schema_name}", privilege="USE CATALOG",
+                        on=f"catalog {target.catalog} (and USE SCHEMA on schema {target.schema_name})", host=host):
             client.schemas.get(target.schema_name)
     except errors.NotFound:
+        with translated(f"looking up the catalog {target.catalog}", privilege="USE CATALOG",
+                        on=f"catalog {target.catalog}", host=host,
+                        not_found=f"the catalog {target.catalog} does not exist, and fabula never creates a catalog"):
+            client.catalogs.get(target.catalog)
         with translated(f"creating the schema {target.schema_name}", privilege="CREATE SCHEMA",
                         on=f"catalog {target.catalog}", host=host):
             _create_ignoring_race(errors, lambda: client.schemas.create(
