@@ -158,8 +158,13 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
     if target is not None:
         from fabula.databricks.validate import validate_volume
 
-        check = lambda folder: validate_output(folder, strict=strict, workers=workers)  # noqa: E731
-        return validate_volume(target, check, profile=profile)
+        def check(folder: Path) -> tuple[Report, bool]:
+            recorded = bool(read_manifest(folder)["spec"].get("validation", {}).get("strict", False))
+            return validate_output(folder, strict=False, workers=workers), recorded
+
+        report, recorded = validate_volume(target, check, profile=profile)  # reports are back in the volume
+        _fail_if_strict(report, Path(str(target)), recorded if strict is None else strict)
+        return report
     report = validate_folder(out, compute=generate_columns, workers=workers)
     if strict is None:
         strict = bool(read_manifest(Path(out))["spec"].get("validation", {}).get("strict", False))
