@@ -70,8 +70,8 @@ def volume_target(out: "str | Path") -> VolumePath | None:
     """The Volume `out` names, or None when it is a local folder.
 
     `dbfs:/Volumes/...` is always a Volume. A plain `/Volumes/...` is one only when this machine
-    has no such volume mounted: on Databricks compute the volume is a local (FUSE) path and is
-    written directly, like any folder.
+    has no `/Volumes` folder: on Databricks compute volumes are a local (FUSE) path and are
+    written directly, like any folder (and on macOS `/Volumes` holds mounted disks).
 
     >>> volume_target("out/retail") is None
     True
@@ -81,8 +81,6 @@ def volume_target(out: "str | Path") -> VolumePath | None:
     text = str(out)
     if text.startswith("dbfs:"):
         return VolumePath.parse(text)
-    if text.startswith("/Volumes/"):
-        target = VolumePath.parse(text)
-        if not Path(target.volume_root).is_dir():
-            return target
+    if text.startswith("/Volumes/") and not Path("/Volumes").exists():
+        return VolumePath.parse(text)
     return None
