@@ -107,6 +107,7 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
 def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
              compression: str = "snappy", workers: int | None = None,
              progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
+             profile: str | None = None, uploaded: Progress | None = None,
              **plan_options: Any) -> Manifest:
     """Write every table as Parquet under `out` with a manifest; return the manifest.
 
@@ -118,26 +119,56 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
     `out` is replaced only when it is absent, empty, or (with `mode="overwrite"`) an output
     fabula wrote; a run locks it, so a second run to the same `out` fails at once
     (docs/how-it-works.md#output-layout).
+
+    `out` may be a Unity Catalog Volume, `dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>`
+    (docs/databricks.md): `profile` picks a ~/.databrickscfg profile, `uploaded` is called
+    with the bytes of each file uploaded.
     """
-    sink = ParquetSink(out, mode=mode, compression=compression)  # refuses `.`, `/`, home… before any work
+    sink = _sink(out, mode=mode, compression=compression, profile=profile, uploaded=uploaded)  # refuses `.`, `/`, home…
     plan = compile_plan(source, **plan_options)
     if not validate:
         return run_local(plan, sink, workers=workers, progress=progress)
     validation = Validation(plan)
     manifest = run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe,
                          reports=validation.finish)
-    _fail_if_strict(validation.report, sink.target, plan.spec.validation.strict if strict is None else strict)
+    _fail_if_strict(validation.report, Path(str(sink.target)), plan.spec.validation.strict if strict is None else strict)
     return manifest
 
 
-def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None) -> Report:
+def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, uploaded: Progress | None):
+    """A local folder, or a Unity Catalog Volume reached through the Files API."""
+    from fabula.databricks.paths import volume_target
+
+    target = volume_target(out)
+    if target is None:
+        return ParquetSink(out, mode=mode, compression=compression)
+    from fabula.databricks.sink import VolumeSink
+
+    return VolumeSink(target, mode=mode, compression=compression, profile=profile, uploaded=uploaded)
+
+
+def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None,
+                    profile: str | None = None) -> Report:
     """`fabula validate DIR`: re-check an output folder (also one copied from elsewhere) against
     the spec, seed and scale its manifest records, rewrite its report.json / report.html, and
     return the report.
 
     With `strict` (default: the recorded spec's `validation: {strict: ...}`) a failed check
-    raises ValidationFailed.
+    raises ValidationFailed. A Volume (`dbfs:/Volumes/...`) is read back through the Files API
+    and its reports are put back there.
     """
+    from fabula.databricks.paths import volume_target
+
+    target = volume_target(out)
+    if target is not None:
+        from fabula.databricks.validate import validate_volume
+
+        def check(folder: Path) -> tuple[Report, bool]:
+            return validate_output(folder, strict=False, workers=workers), read_manifest(folder).strict
+
+        report, recorded = validate_volume(target, check, profile=profile)  # reports are back in the volume
+        _fail_if_strict(report, Path(str(target)), recorded if strict is None else strict)
+        return report
     report = validate_folder(out, workers=workers)
     if strict is None:
         strict = read_manifest(Path(out)).strict

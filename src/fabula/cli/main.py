@@ -144,11 +144,40 @@ def _preview_grid(title: str, table) -> Table:
 @click.option("--validate/--no-validate", "validate_", default=True, show_default=True,
               help="check the data against the spec while it is written (report.json, report.html)")
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
+@click.option("--profile", help="with --out dbfs:/Volumes/...: the ~/.databrickscfg profile to use "
+                                "[default: DATABRICKS_* variables, else the DEFAULT profile]")
+@click.option("--tables", "tables", is_flag=True, help="with --out dbfs:/Volumes/...: also register each table as a "
+              "Delta table in the volume's catalog.schema, with the spec's descriptions as comments")
+@click.option("--warehouse", metavar="ID", help="with --tables: the SQL warehouse that runs the statements "
+                                                "[default: DATABRICKS_WAREHOUSE_ID]")
+@click.option("--on-cluster", "cluster", metavar="ID", help="run the whole job on this Databricks cluster, in an "
+              "execution context reused between runs; --out is a path the cluster sees (e.g. /Volumes/...)")
+@click.option("--close-context", is_flag=True, help="with --on-cluster: destroy the cached execution context "
+                                                    "after the run")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict):
-    """Generate SPEC as Parquet into --out, then print a summary and the validation report."""
+             strict, profile, tables, warehouse, cluster, close_context):
+    """Generate SPEC as Parquet into --out, then print a summary and the validation report.
+
+    --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
+    (pip install 'fabula[databricks]'; see docs/databricks.md)."""
     if strict and not validate_:
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
+    from fabula.databricks.paths import volume_target
+
+    if cluster is not None:
+        return _generate_on_cluster(spec, out_dir, cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
+                                    validate_=validate_, profile=profile, close_context=close_context)
+    if close_context:
+        raise click.BadParameter("--close-context goes with --on-cluster", param_hint="--close-context")
+    if volume_target(out_dir) is not None:
+        return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
+                                   workers=workers, mode=mode, compression=compression, quiet=quiet,
+                                   engine=engine, validate_=validate_, strict=strict, profile=profile,
+                                   tables=tables, warehouse=warehouse)
+    for given, name in ((profile, "--profile"), (tables or None, "--tables"), (warehouse, "--warehouse")):
+        if given is not None:
+            raise click.BadParameter(f"{name} applies only to a Databricks --out (dbfs:/Volumes/...)",
+                                     param_hint=name)
     if engine == "local" and master is not None:
         raise click.BadParameter("--master applies only with --engine spark", param_hint="--master")
     if engine == "spark" and workers is not None:
@@ -179,13 +208,101 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
-def validate(folder, strict, workers, quiet):
+@click.option("--profile", help="with DIR dbfs:/Volumes/...: the ~/.databrickscfg profile to use")
+def validate(folder, strict, workers, quiet, profile):
     """Re-check DIR, written by `fabula generate`, against the spec, seed and scale its manifest
-    records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails."""
+    records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails.
+    DIR may be a Volume, dbfs:/Volumes/..., read back through the Files API."""
+    from fabula.databricks.paths import volume_target
+
+    if volume_target(folder) is not None:
+        return _validate_volume(volume_target(folder), strict=strict, workers=workers, quiet=quiet, profile=profile)
     report = fabula.validate_output(folder, strict=False, workers=workers)
     if not quiet:
         out.print(validation_summary(report, str(folder / REPORT_HTML)))
     _gate(report, folder, strict or read_manifest(folder).strict)
+
+
+def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, compression, quiet, engine,
+                        validate_, strict, profile, tables, warehouse):
+    """Generate locally (streaming) and upload each file to the Volume as it is written."""
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TransferSpeedColumn
+
+    from fabula.databricks.sink import VolumeSink
+    from fabula.engine.local import run_local
+    from fabula.validate import Validation
+
+    if engine != "local":
+        raise click.BadParameter("a Volume --out is written by the local engine; with Spark on Databricks, "
+                                 "write to the Volume's path from the cluster", param_hint="--engine")
+    from fabula.databricks.client import workspace_client
+    from fabula.databricks.tables import check_tables_free, register_tables
+
+    if warehouse is not None and not tables:
+        raise click.BadParameter("--warehouse is for --tables", param_hint="--warehouse")
+    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    client = workspace_client(profile)
+    if tables:
+        warehouse = warehouse or client.config.warehouse_id
+        if not warehouse:
+            raise click.BadParameter("--tables runs its statements on a SQL warehouse: give its id",
+                                     param_hint="--warehouse")
+        if mode == "error":
+            check_tables_free(client, plan_, target)
+    validation = Validation(plan_) if validate_ else None
+    started = time.perf_counter()
+    bars = Progress("[bold]{task.description}", BarColumn(), MofNCompleteColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), console=out, transient=True, disable=quiet or not out.is_terminal)
+    with bars:
+        rows = bars.add_task("generating", total=plan_.total_rows)
+        sent = bars.add_task("uploading", total=None)
+        sink = VolumeSink(target, mode=mode, compression=compression, client=client,
+                          uploaded=lambda size: bars.advance(sent, size))
+        manifest = run_local(plan_, sink, workers=workers, progress=lambda count: bars.advance(rows, count),
+                             observe=validation.observe if validation else None,
+                             reports=validation.finish if validation else None)
+    report = validation.report if validation else None
+    registered = register_tables(client, plan_, target, warehouse=warehouse, replace=mode == "overwrite") \
+        if tables else []
+    if not quiet:
+        for created in sink.created:
+            out.print(f"created {created}")
+        for name in registered:
+            out.print(f"registered the Delta table {name}")
+        _print_summary(manifest, target, time.perf_counter() - started)
+        if report is not None:
+            out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
+    _gate(report, Path(str(target)), strict or plan_.spec.validation.strict)
+
+
+def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, validate_, profile, close_context):
+    """The job runs on the cluster; this prints the one line of JSON it sends back."""
+    from fabula.databricks.client import workspace_client
+    from fabula.databricks.remote import ClusterSession, generate_on_cluster
+
+    fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)  # a bad spec fails here, not remotely
+    path = Path(spec)
+    text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
+    session = ClusterSession(workspace_client(profile), cluster)
+    try:
+        summary = generate_on_cluster(session, text, str(out_dir), mode=mode, validate=validate_,
+                                      plan_options={"seed": seed, "scale": scale, "as_of": as_of})
+    finally:
+        if close_context:
+            session.close()
+    click.echo(json.dumps(summary))
+
+
+def _validate_volume(target, *, strict, workers, quiet, profile):
+    from fabula.databricks.validate import validate_volume
+
+    def check(folder: Path):
+        return fabula.validate_output(folder, strict=False, workers=workers), read_manifest(folder).strict
+
+    report, recorded = validate_volume(target, check, profile=profile)
+    if not quiet:
+        out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
+    _gate(report, Path(str(target)), strict or recorded)
 
 
 def _written_report(out_dir: Path) -> Report:
