@@ -73,11 +73,13 @@ def _checked(spec: DatasetSpec) -> DatasetSpec:
 
 
 def compile_plan(source: SpecSource | Plan, *, seed: int | None = None, scale: float = 1.0,
-                 as_of: date | None = None) -> Plan:
-    """The plan for a spec (see `Plan`); a Plan passes through unchanged."""
+                 as_of: date | None = None, allow_large: bool = False) -> Plan:
+    """The plan for a spec (see `Plan`); a Plan passes through unchanged.
+
+    A plan beyond 10^12 rows or about 1 TB is refused unless `allow_large` (docs/security.md)."""
     if isinstance(source, Plan):
         return source
-    plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of)
+    plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
     issues = check_queries(plan)  # `expect:` SQL against the planned columns, before any work
     if issues:
         raise SpecError(issues)
