@@ -16,7 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 import fabula
-from fabula.errors import FabulaError, UsageError, ValidationFailed
+from fabula.errors import DataError, FabulaError, UsageError, ValidationFailed
+from fabula.generators.base import GenerationError
+from fabula.spec.expressions import ExpressionError
 from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.validate import REPORT_HTML, REPORT_JSON, Report, read_manifest
@@ -161,7 +163,8 @@ def preview(spec, rows, only, seed, scale, as_of):
 def _print_warnings(plan_) -> None:
     """Things in the spec that cannot have an effect (an event outside its timeline...): worth
     saying, not worth refusing the spec for."""
-    for warning in getattr(plan_, "warnings", ()):
+    where = getattr(plan_.spec, "where", None)
+    for warning in getattr(where, "warnings", ()):
         err.print(f"warning: {warning.render()}", markup=False, highlight=False, soft_wrap=True)
 
 
@@ -345,6 +348,14 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         sys.exit(130)
+    except GenerationError as error:
+        _debug_traceback(debug)
+        cause = _spec_cause(error)
+        if cause is None:
+            _fail(1, f"internal error: {_first_line(error)}",
+                  "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
+        _fail(2, f"cannot generate the data: {_first_line(error)}",
+              getattr(cause, "hint", None) or "change the spec so this column stays within its limits")
     except MemoryError:
         _debug_traceback(debug)
         _fail(1, "out of memory", "generate fewer rows at once (a smaller --scale), or fewer --workers")
@@ -358,6 +369,18 @@ def main(argv: list[str] | None = None) -> None:
         _debug_traceback(debug)
         _fail(1, f"internal error: {type(error).__name__}: {_first_line(error)}",
               "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
+
+
+def _spec_cause(error: BaseException) -> BaseException | None:
+    """The spec's own problem behind a generation failure (an expression that fails on the data,
+    a value past its limits), or None when the failure is fabula's."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, (ExpressionError, DataError)):
+            return error
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
 
 
 def _wants_debug(args: list[str]) -> bool:

@@ -49,7 +49,7 @@ def _timeline_rows(spec, timeline_name: str, table: str, as_of: date) -> float:
         days = (resolve_bound(timeline.end, as_of) - resolve_bound(timeline.start, as_of)).days + 1
     except ValueError:
         return 0.0  # reported by the checks
-    surge = max([1.0, *(float(event.volume.get(table, 1.0)) for event in spec.events.values())])
+    surge = max([1.0, *(float(getattr(event.volume.get(table), "factor", 1.0)) for event in spec.events.values())])
     return timeline.rate * max(days, 0) * surge
 
 

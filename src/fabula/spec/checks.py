@@ -84,7 +84,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                     hint="one of them must be drawn without reading the others",
                 ))
     issues.extend(check_relations(spec, source))
-    issues.extend(check_story(spec, source))
+    issues.extend(check_story(spec, source, broken=broken))
     issues.extend(check_expectations(spec, source))
     return issues
 
@@ -233,7 +233,11 @@ def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
 def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issue]:
     if not isinstance(column, (DateColumn, TimestampColumn)) or column.timeline is not None:
         return
-    start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
+    try:
+        start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
+    except ValueError as error:
+        yield source.issue("bad-value", path, str(error), hint="dates run from 0001-01-01 to 9999-12-31")
+        return
     if start > end:
         relative = any(isinstance(bound, str) for bound in (column.start, column.end))
         def shown(bound, day):  # a relative bound also shows the date it means

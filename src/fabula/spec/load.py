@@ -49,6 +49,7 @@ class SourceMap:
         self.lines = dict(lines or {})
         self.pending: list[Issue] = []  # found while reading (duplicate keys), reported with the rest
         self.unreadable: set[str] = set()  # paths of values YAML could not turn into Python values
+        self.warnings: list[Issue] = []  # things that cannot have an effect: said, not refused
 
     def line(self, path: Path_) -> int | None:
         for end in range(len(path), -1, -1):

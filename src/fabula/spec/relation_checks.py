@@ -157,6 +157,10 @@ def _check_read_through(spec, table_name: str, ref: str, path, source) -> Iterat
 
 
 def _check_per_parent(spec, name: str, rows: PerParent, path, source) -> Iterator[Issue]:
+    if rows.per == name:
+        yield source.issue("cycle", (*path, "per"), f"`{name}` cannot be sized per its own rows",
+                           hint="name the parent table whose rows each get `count` rows of this one")
+        return
     parent = spec.tables.get(rows.per)
     if parent is None:
         yield source.issue("unknown-table", (*path, "per"), f"no table named `{rows.per}`",
