@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 import fabula
-from fabula.errors import DataError, FabulaError, UsageError, ValidationFailed
+from fabula.errors import DataError, FabulaError, SpecError, UsageError, ValidationFailed
 from fabula.generators.base import GenerationError
 from fabula.spec.expressions import ExpressionError
 from fabula.plan.explain import render
@@ -76,10 +76,37 @@ def spec_source(value: str):
 
 
 def compile_for_cli(spec, **options):
-    """compile_plan with the global --allow-large flag applied."""
+    """compile_plan with the global --allow-large flag applied; a refused spec reports its
+    independent problems from every stage at once (see `_with_later_issues`)."""
     ctx = click.get_current_context()
     allow_large = bool((ctx.find_root().obj or {}).get("allow_large")) or options.pop("allow_large", False)
-    return fabula.compile_plan(spec_source(spec), allow_large=allow_large, **options)
+    try:
+        return fabula.compile_plan(spec_source(spec), allow_large=allow_large, **options)
+    except SpecError as error:
+        raise _with_later_issues(error, allow_large=allow_large, **options) from None
+
+
+def _with_later_issues(error: SpecError, **options) -> SpecError:
+    """Problems the loader finds stop the spec before it is compiled, which would hide problems
+    only compiling finds (an expression's types, an overflow it proves). Compile the part of the
+    spec no issue touches, and add what that finds: one `check` then shows every independent
+    problem, and nothing that is only a consequence of another."""
+    partial = getattr(error, "partial", None)
+    if partial is None:
+        return error
+    from fabula.plan.compile import compile_plan as compile_spec
+
+    try:
+        compile_spec(partial, **options)
+    except SpecError as later:
+        seen = {(issue.code, issue.path) for issue in error.issues}
+        extra = [issue for issue in later.issues if (issue.code, issue.path) not in seen]
+        if extra:
+            issues = sorted([*error.issues, *extra], key=lambda issue: issue.line if issue.line is not None else 0)
+            return SpecError(issues)
+    except Exception:  # noqa: BLE001 - a second look must never hide the first answer
+        pass
+    return error
 
 
 def plan_options(command):

@@ -288,7 +288,9 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     if source.unreadable:  # the value's own issue says why; "should be a date" would repeat it
         issues = [issue for issue in issues if issue.path not in source.unreadable or issue in source.pending]
     if issues:  # in the file's order, as a reader goes through it (stable: a dict keeps its order)
-        raise SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
+        error = SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
+        error.partial = _untouched_part(checked, issues, source)
+        raise error
     spec._source = data  # private: remembered for the manifest, not part of the value
     spec._where = source
     return spec
@@ -870,6 +872,62 @@ def decode_spec(data: bytes, *, file: str | None = None) -> str:
         byte = data[error.start]
         raise refuse(f"the file is not UTF-8 text: byte 0x{byte:02x} on line {line} cannot be read",
                      "save it as UTF-8; it may be Latin-1 or Windows-1252", line=line) from None
+
+
+def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -> DatasetSpec | None:
+    """The part of a refused spec that no issue touches, with everything that reads a touched
+    column or table left out too, so that compiling it finds the remaining, independent problems
+    (an expression's types, a uniqueness that cannot hold) without knock-on errors. None when an
+    issue is outside the tables (timelines, events, expectations): then the rest waits."""
+    touched_columns: set[tuple[str, str]] = set()
+    touched_tables: set[str] = set()
+    for issue in issues:
+        parts = issue.path.split(".") if issue.path else []
+        if not parts or parts[0] in ("name", "seed", "description", "as_of"):
+            continue
+        if parts[0] != "tables" or len(parts) < 2:
+            return None
+        if len(parts) >= 4 and parts[2] == "columns":
+            touched_columns.add((parts[1], parts[3]))
+        else:
+            touched_tables.add(parts[1])
+    from fabula.spec.relation_checks import table_dependencies
+    from fabula.spec.relations import AggregateColumn
+
+    tables = dict(spec.tables)
+    changed = True
+    while changed:  # drop what reads anything dropped, until nothing more goes
+        changed = False
+        needs = table_dependencies(DatasetSpec.model_construct(tables=tables))
+        for name in list(tables):
+            if name in touched_tables or any(parent not in tables or parent in touched_tables for parent in needs[name]):
+                tables.pop(name)
+                touched_tables.add(name)
+                changed = True
+                continue
+            columns = dict(tables[name].columns)
+            for column_name, column in list(columns.items()):
+                reads = {ref.split(".", 1)[0] for ref in column.depends_on()}
+                child = column.child[0] if isinstance(column, AggregateColumn) else None
+                if (name, column_name) in touched_columns or any(ref not in columns for ref in reads) \
+                        or (child is not None and child not in tables):
+                    columns.pop(column_name)
+                    touched_columns.add((name, column_name))
+                    changed = True
+            if not columns:
+                tables.pop(name)
+                touched_tables.add(name)
+            elif len(columns) != len(tables[name].columns):
+                tables[name] = tables[name].model_copy(update={"columns": columns})
+    if not tables:
+        return None
+    partial = DatasetSpec.model_construct(
+        name=getattr(spec, "name", None) or "partial", seed=getattr(spec, "seed", 0) or 0,
+        as_of=getattr(spec, "as_of", None), description=None, events_table=None, expect=(),
+        timelines=getattr(spec, "timelines", {}) or {}, events=getattr(spec, "events", {}) or {},
+        validation=ValidationSettings(), tables=tables)
+    partial._where = source
+    return partial
 
 
 def _broken_columns(issues: list[Issue]) -> set[tuple[str, str]]:
