@@ -629,6 +629,12 @@ def _validate(model: type[BaseModel], raw: Mapping[str, Any], path: Path_, sourc
     except ValidationError as error:
         issues.extend(_from_pydantic(error, path, source, model, what))
         return None
+    except (TypeError, AttributeError, KeyError, OverflowError) as error:
+        # a validator met a value of a type it never expected (a mapping where a list of plain
+        # values belongs): still one issue at this path, never a traceback
+        issues.append(source.issue("wrong-type", path, f"{what} has a value of the wrong type ({error})",
+                                   hint="lists hold plain values (text, numbers, dates); check the nesting"))
+        return None
 
 
 def _from_pydantic(error: ValidationError, path: Path_, source: SourceMap,
