@@ -427,3 +427,59 @@ def test_cli_check_many_problems(tmp_path, capsys):
     for _, path, line in MANY_EXPECTED:
         assert f"{file}:{line}  {path}  " in stderr
     assert stderr.count("hint: ") == len(MANY_EXPECTED)
+
+
+# -- no knock-on errors from a broken table or key ---------------------------------------------------
+
+KNOCK_ON = """\
+name: d
+seed: 1
+tables:
+  {customers}
+  orders:
+    rows: {{per: customers, count: 2}}
+    columns:
+      customer_id: {{kind: reference, to: customers.customer_id}}
+      tier: {{kind: lookup, from: customer_id.tier}}
+      amount: {{kind: lognormal, mean: 1, sigma: 1, by: customer_id.tier, cases: {{a: {{}}}}}}
+"""
+
+
+@pytest.mark.parametrize("customers, expected", [
+    ("customers: 5", ("wrong-type", "tables.customers")),
+    ("customers: {rows: 10, columns: 7}", ("wrong-type", "tables.customers.columns")),
+    ("customers: {rows: 10, columns: {customer_id: {kind: idd}, tier: {kind: categorical, values: [a]}}}",
+     ("unknown-kind", "tables.customers.columns.customer_id.kind")),
+], ids=["table-not-a-mapping", "columns-not-a-mapping", "broken-key"])
+def test_relations_into_a_broken_table_add_no_noise(customers, expected, tmp_path, capsys):
+    """Only the broken part is reported: not "no table named", "has no column" for what points
+    into it, nor a cycle found while compiling the rest."""
+    text = KNOCK_ON.format(customers=customers)
+    assert [(issue.code, issue.path) for issue in issues_of(text)] == [expected]
+    file = tmp_path / "spec.yaml"
+    file.write_text(text, encoding="utf-8")
+    code, _, stderr = _main(["check", str(file)], capsys)
+    assert code == 2 and "the spec has 1 problem:" in stderr, stderr
+
+
+def test_check_reports_problems_of_every_stage_at_once(tmp_path, capsys):
+    """A problem only compiling finds (an overflow the literals prove) is reported together with
+    the loader's, in one run."""
+    file = tmp_path / "spec.yaml"
+    file.write_text("""\
+name: d
+seed: 1
+tables:
+  t:
+    rows: 10
+    columns:
+      a: {kind: id, format: "{:999999999d}"}
+      b: {kind: sequence}
+      c: {kind: expression, expr: "10**10**10"}
+      d: {kind: expression, expr: "a + 1"}
+""", encoding="utf-8")
+    code, _, stderr = _main(["check", str(file)], capsys)
+    assert code == 2
+    assert "the spec has 2 problems:" in stderr, stderr
+    assert "zero-padded to 999,999,999 digits" in stderr and "`**` overflows 64-bit integers" in stderr
+    assert "columns.d" not in stderr, "d reads the broken column: not a problem of its own"

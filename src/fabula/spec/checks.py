@@ -37,7 +37,10 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple[str, str]]) -> list[Issue]:
+def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple[str, str]],
+                  broken_tables: set[str] = frozenset()) -> list[Issue]:
+    """Checks across columns and tables. `broken` columns and `broken_tables` failed to parse and
+    have their own issues: what refers to them is not also told they do not exist."""
     issues: list[Issue] = []
     as_of = spec.as_of or date.today()  # only to compare bounds; the plan pins as_of for real
     issues.extend(check_size(spec, source))
@@ -83,7 +86,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                     f"columns depend on each other in a cycle: {' -> '.join(cycle)}",
                     hint="one of them must be drawn without reading the others",
                 ))
-    issues.extend(check_relations(spec, source))
+    issues.extend(check_relations(spec, source, broken=broken, broken_tables=broken_tables))
     issues.extend(check_story(spec, source, broken=broken))
     issues.extend(check_expectations(spec, source))
     return issues

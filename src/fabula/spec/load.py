@@ -284,7 +284,7 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     as_of = header_model.as_of if header_model is not None else data.get("as_of")
     checked = spec or DatasetSpec.model_construct(  # a broken header must not hide column problems
         as_of=as_of if isinstance(as_of, date) else None, tables=tables, **story)
-    issues.extend(check_dataset(checked, source=source, broken=broken))
+    issues.extend(check_dataset(checked, source=source, broken=broken, broken_tables=_broken_tables(issues)))
     if source.unreadable:  # the value's own issue says why; "should be a date" would repeat it
         issues = [issue for issue in issues if issue.path not in source.unreadable or issue in source.pending]
     if issues:  # in the file's order, as a reader goes through it (stable: a dict keeps its order)
@@ -897,16 +897,18 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
             touched_columns.add((parts[1], parts[3]))
         else:
             touched_tables.add(parts[1])
-    from fabula.spec.relation_checks import table_dependencies
-    from fabula.spec.relations import AggregateColumn
+    from fabula.spec.relations import AggregateColumn, ReferenceColumn
+
+    def parents(table) -> set[str]:  # as written, whether or not those tables exist
+        found = {table.rows.per} if isinstance(getattr(table, "rows", None), PerParent) else set()
+        return found | {column.parent[0] for column in table.columns.values() if isinstance(column, ReferenceColumn)}
 
     tables = dict(spec.tables)
     changed = True
     while changed:  # drop what reads anything dropped, until nothing more goes
         changed = False
-        needs = table_dependencies(DatasetSpec.model_construct(tables=tables))
         for name in list(tables):
-            if name in touched_tables or any(parent not in tables or parent in touched_tables for parent in needs[name]):
+            if name in touched_tables or any(parent != name and parent not in tables for parent in parents(tables[name])):
                 tables.pop(name)
                 touched_tables.add(name)
                 changed = True
@@ -914,9 +916,13 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
             columns = dict(tables[name].columns)
             for column_name, column in list(columns.items()):
                 reads = {ref.split(".", 1)[0] for ref in column.depends_on()}
-                child = column.child[0] if isinstance(column, AggregateColumn) else None
+                child = column.child if isinstance(column, AggregateColumn) else None
+                target = column.parent if isinstance(column, ReferenceColumn) else None
                 if (name, column_name) in touched_columns or any(ref not in columns for ref in reads) \
-                        or (child is not None and child not in tables):
+                        or (child is not None and (child[0] not in tables or child[1] is not None
+                                                   and child[1] not in tables[child[0]].columns)) \
+                        or (target is not None and (target[0] not in tables
+                                                    or target[1] not in tables[target[0]].columns)):
                     columns.pop(column_name)
                     touched_columns.add((name, column_name))
                     changed = True
@@ -934,6 +940,17 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
         validation=ValidationSettings(), tables=tables)
     partial._where = source
     return partial
+
+
+def _broken_tables(issues: list[Issue]) -> set[str]:
+    """Tables whose columns are unknown (the table, or its `columns`, failed to parse): what
+    refers to them is not told they or their columns do not exist."""
+    found = set()
+    for issue in issues:
+        parts = issue.path.split(".")
+        if parts[0] == "tables" and (len(parts) == 2 or (len(parts) == 3 and parts[2] == "columns")):
+            found.add(parts[1])
+    return found
 
 
 def _broken_columns(issues: list[Issue]) -> set[tuple[str, str]]:
