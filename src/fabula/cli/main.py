@@ -405,6 +405,10 @@ def _spec_cause(error: BaseException) -> BaseException | None:
     while error is not None and seen < 20:
         if isinstance(error, (ExpressionError, DataError)):
             return error
+        if isinstance(error, (ValueError, OverflowError, FloatingPointError)) and not isinstance(error, GenerationError):
+            # numpy refusing a column's parameters (poisson lam 1e300, integers beyond int64)
+            return DataError(str(error), hint="check the column's parameters: very large or small numbers "
+                                              "cannot be drawn")
         error = error.__cause__ or error.__context__
         seen += 1
     return None

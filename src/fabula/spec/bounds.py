@@ -66,8 +66,9 @@ MAX_ID_WIDTH = 64
 MAX_CATEGORIES = 100_000
 """Distinct values of one categorical column."""
 
-MAX_POOL_TOTAL = 2_000_000
-"""Faker values drawn to build pools, over all columns of a spec (building one takes ~50 µs)."""
+MAX_POOL_TOTAL = 1_000_000
+"""Faker values drawn to build pools, over all columns of a spec (each takes tens of µs, so this
+is a minute of Faker at most)."""
 
 MAX_FAKER_SIZE_ARG = 10_000
 """Faker arguments that set a size (max_chars, nb_words, length, digits, ...) stay below this."""
