@@ -80,7 +80,7 @@ MAX_EXPRESSION_CHARS = 10_000
 # default, whole CSV/JSON/XML documents): a pool of them is memory, not a column of data.
 BLOCKED_PROVIDERS = frozenset({
     "binary", "zip", "tar", "image", "json", "json_bytes", "xml", "csv", "tsv", "psv", "dsv",
-    "fixed_width", "pystruct", "enum",
+    "fixed_width", "pystruct", "enum", "time_series",
 })
 
 # Faker argument names that set how big each value is.
@@ -254,6 +254,30 @@ def check_faker_arguments(column, path, source) -> Iterator[Issue]:
         if expected is not None and value is not None and not _same_family(value, expected):
             yield source.issue("wrong-type", where, f"`{name}` should be {_type_word(expected)}",
                                value=_short(value), hint=f"Faker's default is {expected!r}")
+            return
+    if column.args and parameters is not None and all(name in parameters for name in column.args):
+        problem = _trial_call(column.locale, column.provider, tuple(sorted(column.args.items(), key=repr)))
+        if problem:
+            yield source.issue("bad-value", (*path, "args"),
+                               f"Faker's `{column.provider}` fails with these arguments: {problem}",
+                               hint="check the values against Faker's documentation of the provider")
+
+
+@lru_cache(maxsize=256)
+def _trial_call(locale: str, provider: str, args: tuple) -> str | None:
+    """One call of the provider with the spec's arguments, to turn Faker's own refusal (a date
+    out of range, an empty range) into an issue now rather than a failure while compiling.
+    Sizes are bounded above, so one call is quick; the value is thrown away."""
+    try:
+        from faker import Faker
+
+        faker = Faker(locale)
+        faker.seed_instance(0)
+        getattr(faker, provider)(**dict(args))
+    except Exception as error:  # noqa: BLE001 - third-party code: any failure is the arguments'
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return text[:200]
+    return None
 
 
 def _same_family(value: Any, default: Any) -> bool:
