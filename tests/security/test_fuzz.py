@@ -3,7 +3,8 @@ duplicated entries), `check` and `preview` answer with exit code 0 or 2 and a me
 traceback, an internal error, or a file written outside their temporary folder.
 
 In-process through click's CliRunner (a subprocess per example would take minutes), calling the
-same `main` a user's `fabula` runs, so its error handling is what is tested.
+same `main` a user's `fabula` runs, so its error handling is what is tested. The working folder
+is the repository's; nothing may appear there or beside the spec.
 """
 
 from __future__ import annotations
@@ -119,25 +120,24 @@ def test_check_and_preview_never_crash(tmp_path_factory, case):
     text = _dump(data)
     repository_before = _tree(ROOT)
     runner = CliRunner()
-    folder = tmp_path_factory.mktemp("fuzz")
-    with runner.isolated_filesystem(temp_dir=folder) as here:
-        Path(here, "spec.yaml").write_text(text, encoding="utf-8")
-        for args in (["check", "spec.yaml"], ["preview", "spec.yaml", "--rows", "2", "--scale", "0.01"]):
-            result = runner.invoke(fabula_command, args, catch_exceptions=False)
-            shown = result.output + (result.stderr if result.stderr_bytes is not None else "")
-            assert result.exit_code in (0, 2), f"{name} → exit {result.exit_code}:\n{shown}\n--- spec ---\n{text}"
-            assert "Traceback" not in shown and "internal error" not in shown, f"{shown}\n--- spec ---\n{text}"
-            if result.exit_code != 0:
-                break
-        assert sorted(os.listdir(here)) == ["spec.yaml"], "check and preview write nothing"
+    here = tmp_path_factory.mktemp("fuzz")
+    spec = here / "spec.yaml"
+    spec.write_text(text, encoding="utf-8")
+    for args in (["check", str(spec)], ["preview", str(spec), "--rows", "2", "--scale", "0.01"]):
+        result = runner.invoke(fabula_command, args, catch_exceptions=False)
+        shown = result.output + (result.stderr if result.stderr_bytes is not None else "")
+        assert result.exit_code in (0, 2), f"{name} → exit {result.exit_code}:\n{shown}\n--- spec ---\n{text}"
+        assert "Traceback" not in shown and "internal error" not in shown, f"{shown}\n--- spec ---\n{text}"
+        if result.exit_code != 0:
+            break
+    assert sorted(os.listdir(here)) == ["spec.yaml"], "check and preview write nothing"
     assert _tree(ROOT) == repository_before
 
 
 @pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_the_unmutated_builtins_pass(name, tmp_path):
     """The fuzz starts from specs that work: a failure above is the mutation's doing."""
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        Path("spec.yaml").write_text(builtin_text(name), encoding="utf-8")
-        result = runner.invoke(fabula_command, ["check", "spec.yaml"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(builtin_text(name), encoding="utf-8")
+    result = CliRunner().invoke(fabula_command, ["check", str(spec)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
