@@ -392,6 +392,12 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as error:
         _debug_traceback(debug)
         _fail(1, _os_message(error), _os_hint(error))
+    except ImportError as error:  # an optional package that is not installed
+        _debug_traceback(debug)
+        package = (error.name or "a package").split(".")[0]
+        _fail(1, f"{package} is not installed: {_first_line(error)}",
+              f"install it into this environment, e.g. pip install {package}"
+              + (" (or pip install 'fabula[spark]')" if package in ("pyspark", "py4j") else ""))
     except Exception as error:  # noqa: BLE001 - the safety net: never a bare traceback
         _debug_traceback(debug)
         _fail(1, f"internal error: {type(error).__name__}: {_first_line(error)}",
