@@ -19,7 +19,7 @@ def test_the_security_doc_states_every_limit():
     text = SECURITY_DOC.read_text(encoding="utf-8")
     for number in (bounds.MAX_SPEC_BYTES, bounds.MAX_YAML_NODES, bounds.MAX_YAML_ALIASES, bounds.MAX_TABLES,
                    bounds.MAX_COLUMNS, bounds.MAX_TEXT_CHARS, bounds.MAX_CATEGORIES, bounds.MAX_POOL_TOTAL,
-                   bounds.MAX_FAKER_SIZE_ARG, bounds.MAX_EXPRESSION_CHARS):
+                   bounds.MAX_FAKER_SIZE_ARG, bounds.MAX_EXPRESSION_CHARS, bounds.MAX_POOL_CHARS):
         assert f"{number:,}" in text, f"docs/security.md does not state {number:,}"
     for number in (bounds.MAX_YAML_DEPTH, bounds.MAX_ID_WIDTH, bounds.MAX_NAME_LENGTH):
         assert f" {number} " in text, f"docs/security.md does not state {number}"

@@ -73,6 +73,9 @@ is a minute of Faker at most)."""
 MAX_FAKER_SIZE_ARG = 10_000
 """Faker arguments that set a size (max_chars, nb_words, length, digits, ...) stay below this."""
 
+MAX_POOL_CHARS = 100_000_000
+"""Characters in one Faker pool (a sample value's length × `pool`), so a pool stays ~100 MB."""
+
 MAX_EXPRESSION_CHARS = 10_000
 """Characters in one expression or template."""
 
@@ -224,13 +227,31 @@ def _short(value: Any) -> Any:
 
 def check_faker_arguments(column, path, source) -> Iterator[Issue]:
     """Providers that build blobs are refused; `args` must name the provider's parameters, with
-    values of the right type, and sizes within MAX_FAKER_SIZE_ARG."""
+    values of the right type, and sizes within MAX_FAKER_SIZE_ARG. Only then is the provider
+    tried once with them (never with an unchecked size: that call is what the limits protect)."""
     if column.provider in BLOCKED_PROVIDERS:
         yield source.issue("bad-value", (*path, "provider"),
                            f"the Faker provider `{column.provider}` builds documents, lists or binary blobs, "
                            "not column values", hint="pick a provider of single values: name, city, company, sentence")
         return
     parameters = _provider_parameters(column.locale, column.provider)
+    problems = list(_argument_problems(column, path, source, parameters))
+    yield from problems
+    if column.args and parameters is not None and not problems:
+        problem, length = _trial_call(column.locale, column.provider, tuple(sorted(column.args.items(), key=repr)))
+        if problem:
+            yield source.issue("bad-value", (*path, "args"),
+                               f"Faker's `{column.provider}` fails with these arguments: {problem}",
+                               hint="check the values against Faker's documentation of the provider")
+        elif length > MAX_TEXT_CHARS or length * column.pool > MAX_POOL_CHARS:
+            yield source.issue("too-large", (*path, "args"),
+                               f"with these arguments `{column.provider}` makes values of about {length:,} characters; "
+                               f"a pool of {column.pool:,} would hold about {length * column.pool:,} "
+                               f"(limits: {MAX_TEXT_CHARS:,} per value, {MAX_POOL_CHARS:,} per pool)",
+                               hint="ask for shorter values, or a smaller `pool`")
+
+
+def _argument_problems(column, path, source, parameters) -> Iterator[Issue]:
     for name, value in column.args.items():
         where = (*path, "args", name)
         if parameters is not None and name not in parameters:
@@ -254,17 +275,10 @@ def check_faker_arguments(column, path, source) -> Iterator[Issue]:
         if expected is not None and value is not None and not _same_family(value, expected):
             yield source.issue("wrong-type", where, f"`{name}` should be {_type_word(expected)}",
                                value=_short(value), hint=f"Faker's default is {expected!r}")
-            return
-    if column.args and parameters is not None and all(name in parameters for name in column.args):
-        problem = _trial_call(column.locale, column.provider, tuple(sorted(column.args.items(), key=repr)))
-        if problem:
-            yield source.issue("bad-value", (*path, "args"),
-                               f"Faker's `{column.provider}` fails with these arguments: {problem}",
-                               hint="check the values against Faker's documentation of the provider")
 
 
 @lru_cache(maxsize=256)
-def _trial_call(locale: str, provider: str, args: tuple) -> str | None:
+def _trial_call(locale: str, provider: str, args: tuple) -> tuple[str | None, int]:
     """One call of the provider with the spec's arguments, to turn Faker's own refusal (a date
     out of range, an empty range) into an issue now rather than a failure while compiling.
     Sizes are bounded above, so one call is quick; the value is thrown away."""
@@ -273,11 +287,11 @@ def _trial_call(locale: str, provider: str, args: tuple) -> str | None:
 
         faker = Faker(locale)
         faker.seed_instance(0)
-        getattr(faker, provider)(**dict(args))
+        value = getattr(faker, provider)(**dict(args))
     except Exception as error:  # noqa: BLE001 - third-party code: any failure is the arguments'
         text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return text[:200]
-    return None
+        return text[:200], 0
+    return None, len(value) if isinstance(value, (str, bytes, list, tuple, dict)) else len(str(value))
 
 
 def _same_family(value: Any, default: Any) -> bool:
