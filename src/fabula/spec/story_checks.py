@@ -33,6 +33,9 @@ def check_story(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = f
             issues.extend(_check_holidays(timeline.holidays, ("timelines", name, "holidays"), source))
     for name, event in spec.events.items():
         issues.extend(_check_window(event, ("events", name), as_of, source))
+        issues.extend(_check_days(event, ("events", name), ("ramp_up", "decay"), source))
+        for table, effect in event.volume.items():
+            issues.extend(_check_days(effect, ("events", name, "volume", table), ("delay", "lasting"), source))
         for table, _ in event.volume.items():
             found = list(_check_volume_table(spec, table, ("events", name, "volume", table), source))
             # an unknown table is an error; a table off every timeline is only a volume with no effect
@@ -111,9 +114,19 @@ def _check_volume_table(spec, table_name: str, path, source) -> Iterator[Issue]:
             hint="size it with rows: {timeline: <name>}, or draw one of its timestamps with timeline: <name>")
 
 
+def _check_days(model, path, keys, source) -> Iterator[Issue]:
+    """Ramps, delays and durations in days: at most a century, like a timeline's window."""
+    for key in keys:
+        days = getattr(model, key, None)
+        if isinstance(days, int) and days > MAX_TIMELINE_DAYS:
+            yield source.issue("too-large", (*path, key), f"{days:,} days is more than {MAX_TIMELINE_DAYS:,} (a century)",
+                               value=days, hint="use a shorter span")
+
+
 def _check_overrides(spec, table, column, path, source, *, broken=frozenset()) -> Iterator[Issue]:
     for override in column.during:
         entry = (*path, "during", override.event)
+        yield from _check_days(override, entry, ("delay", "lasting"), source)
         if override.event not in spec.events:
             yield _unknown("event", override.event, entry, spec.events, source)
         if column.unique:
