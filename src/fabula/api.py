@@ -74,11 +74,13 @@ def _checked(spec: DatasetSpec) -> DatasetSpec:
 
 
 def compile_plan(source: SpecSource | Plan, *, seed: int | None = None, scale: float = 1.0,
-                 as_of: date | None = None) -> Plan:
-    """The plan for a spec (see `Plan`); a Plan passes through unchanged."""
+                 as_of: date | None = None, allow_large: bool = False) -> Plan:
+    """The plan for a spec (see `Plan`); a Plan passes through unchanged.
+
+    A plan beyond 10^12 rows or about 1 TB is refused unless `allow_large` (docs/security.md)."""
     if isinstance(source, Plan):
         return source
-    plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of)
+    plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
     issues = check_queries(plan)  # `expect:` SQL against the planned columns, before any work
     if issues:
         raise SpecError(issues)
@@ -148,7 +150,7 @@ def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, 
 
 
 def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None,
-                    profile: str | None = None) -> Report:
+                    profile: str | None = None, allow_large: bool = False) -> Report:
     """`fabula validate DIR`: re-check an output folder (also one copied from elsewhere) against
     the spec, seed and scale its manifest records, rewrite its report.json / report.html, and
     return the report.
@@ -164,12 +166,13 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
         from fabula.databricks.validate import validate_volume
 
         def check(folder: Path) -> tuple[Report, bool]:
-            return validate_output(folder, strict=False, workers=workers), read_manifest(folder).strict
+            return (validate_output(folder, strict=False, workers=workers, allow_large=allow_large),
+                    read_manifest(folder).strict)
 
         report, recorded = validate_volume(target, check, profile=profile)  # reports are back in the volume
         _fail_if_strict(report, Path(str(target)), recorded if strict is None else strict)
         return report
-    report = validate_folder(out, workers=workers)
+    report = validate_folder(out, workers=workers, allow_large=allow_large)
     if strict is None:
         strict = read_manifest(Path(out)).strict
     _fail_if_strict(report, Path(out), strict)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -14,7 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 import fabula
-from fabula.errors import FabulaError, ValidationFailed
+from fabula.errors import DataError, FabulaError, SpecError, UsageError, ValidationFailed
+from fabula.generators.base import GenerationError
+from fabula.spec.expressions import ExpressionError
 from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.manifest import read_manifest
@@ -41,11 +45,82 @@ class AsOfDate(click.ParamType):
             self.fail(f"{value!r} is not a date; write it as 2024-12-31", param, ctx)
 
 
+class Scale(click.ParamType):
+    """A positive, finite multiplier of at most MAX_SCALE (row counts stay within 64 bits)."""
+
+    name = "X"
+
+    def convert(self, value, param, ctx):
+        from fabula.spec.bounds import MAX_SCALE
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (number > 0 and number <= MAX_SCALE):  # also refuses nan and inf
+            self.fail(f"{value} is not between 0 (excluded) and {MAX_SCALE:g}", param, ctx)
+        return number
+
+
+def spec_source(value: str):
+    """SPEC as given: a built-in name, or a path handed to the loader as a Path (so a name such
+    as `shop` that is a file is read as the file, and an odd path is a usage error, not a crash)."""
+    if value in builtin_names():
+        return value
+    try:
+        exists = os.path.lexists(value)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"SPEC {value[:60]!r} is not a usable path: {error}",
+                         hint="give the path of a YAML spec, or a built-in name (see `fabula scenarios`)")
+    if len(value) > 4096:
+        raise UsageError("SPEC is longer than 4,096 characters",
+                         hint="give the path of a YAML spec, or a built-in name (see `fabula scenarios`)")
+    return Path(value) if exists else value
+
+
+def _allow_large() -> bool:
+    """The global `fabula --allow-large` flag."""
+    return bool((click.get_current_context().find_root().obj or {}).get("allow_large"))
+
+
+def compile_for_cli(spec, **options):
+    """compile_plan with the global --allow-large flag applied; a refused spec reports its
+    independent problems from every stage at once (see `_with_later_issues`)."""
+    allow_large = _allow_large() or options.pop("allow_large", False)
+    try:
+        return fabula.compile_plan(spec_source(spec), allow_large=allow_large, **options)
+    except SpecError as error:
+        raise _with_later_issues(error, allow_large=allow_large, **options) from None
+
+
+def _with_later_issues(error: SpecError, **options) -> SpecError:
+    """Problems the loader finds stop the spec before it is compiled, which would hide problems
+    only compiling finds (an expression's types, an overflow it proves). Compile the part of the
+    spec no issue touches, and add what that finds: one `check` then shows every independent
+    problem, and nothing that is only a consequence of another."""
+    partial = getattr(error, "partial", None)
+    if partial is None:
+        return error
+    from fabula.plan.compile import compile_plan as compile_spec
+
+    try:
+        compile_spec(partial, **options)
+    except SpecError as later:
+        seen = {(issue.code, issue.path) for issue in error.issues}
+        extra = [issue for issue in later.issues if (issue.code, issue.path) not in seen]
+        if extra:
+            issues = sorted([*error.issues, *extra], key=lambda issue: issue.line if issue.line is not None else 0)
+            return SpecError(issues)
+    except Exception:  # noqa: BLE001 - a second look must never hide the first answer
+        pass
+    return error
+
+
 def plan_options(command):
     """--seed, --scale and --as-of, shared by every command that compiles a plan."""
     command = click.option("--as-of", "as_of", type=AsOfDate(),
                            help="what relative dates count from (default: the spec's, else today)")(command)
-    command = click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+    command = click.option("--scale", type=Scale(), default=1.0, show_default=True,
                            help="multiply every table's row count")(command)
     command = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
                            help="override the spec's root seed")(command)
@@ -54,7 +129,11 @@ def plan_options(command):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(fabula.__version__, prog_name="fabula")
-def cli():
+@click.option("--debug", is_flag=True, help="show a Python traceback when something fails (for bug reports)")
+@click.option("--allow-large", is_flag=True,
+              help="allow plans beyond 10^12 rows or about 1 TB of data (refused by default, see docs/security.md)")
+@click.pass_context
+def cli(ctx, debug, allow_large):
     """fabula: story-driven synthetic data for lakehouses.
 
     \b
@@ -66,14 +145,19 @@ def cli():
       fabula validate DIR               re-check a folder written earlier (or copied)
     \b
     Try it with the built-in spec:  fabula generate retail --out out/retail
+    \b
+    Exit codes: 0 ok, 1 environment (disk, permissions, a missing package), 2 bad spec or
+    usage, 3 failed checks with --strict. `fabula --debug ...` shows a traceback.
     """
+    ctx.obj = {"debug": debug, "allow_large": allow_large}
 
 
 @cli.command()
 @click.argument("spec", metavar="SPEC")
 def check(spec):
     """Validate SPEC without generating anything. Exit code 2 if it has problems."""
-    loaded = fabula.compile_plan(spec, scale=1.0)
+    loaded = compile_for_cli(spec, scale=1.0)
+    _print_warnings(loaded)
     columns = sum(len(table.columns) for table in loaded.tables)
     out.print(f"[green]ok[/]  {loaded.name}: {len(loaded.tables)} tables, {columns} columns, "
               f"{loaded.total_rows:,} rows")
@@ -84,7 +168,9 @@ def check(spec):
 @plan_options
 def plan(spec, seed, scale, as_of):
     """Show what SPEC will generate: tables, rows, columns, parameters and rules."""
-    out.print(render(fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)))
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
+    _print_warnings(plan_)
+    out.print(render(plan_))
 
 
 @cli.command()
@@ -95,7 +181,8 @@ def plan(spec, seed, scale, as_of):
 @plan_options
 def preview(spec, rows, only, seed, scale, as_of):
     """Show the first rows of every table of SPEC, without writing anything."""
-    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
+    _print_warnings(plan_)
     names = [table.name for table in plan_.tables]
     unknown = [name for name in only if name not in names]
     if unknown:
@@ -105,6 +192,14 @@ def preview(spec, rows, only, seed, scale, as_of):
         if only and name not in only:
             continue
         out.print(_preview_grid(f"{name} ({plan_.table(name).rows:,} rows)", table))
+
+
+def _print_warnings(plan_) -> None:
+    """Things in the spec that cannot have an effect (an event outside its timeline...): worth
+    saying, not worth refusing the spec for."""
+    where = getattr(plan_.spec, "where", None)
+    for warning in getattr(where, "warnings", ()):
+        err.print(f"warning: {warning.render()}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _preview_grid(title: str, table) -> Table:
@@ -184,7 +279,9 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
         raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
                                  "the parallelism, e.g. --master local[4]", param_hint="--workers")
     check_path(out_dir)  # `.`, `/`, home… refused before any work
-    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
+    if not quiet:
+        _print_warnings(plan_)
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
@@ -217,7 +314,7 @@ def validate(folder, strict, workers, quiet, profile):
 
     if volume_target(folder) is not None:
         return _validate_volume(volume_target(folder), strict=strict, workers=workers, quiet=quiet, profile=profile)
-    report = fabula.validate_output(folder, strict=False, workers=workers)
+    report = fabula.validate_output(folder, strict=False, workers=workers, allow_large=_allow_large())
     if not quiet:
         out.print(validation_summary(report, str(folder / REPORT_HTML)))
     _gate(report, folder, strict or read_manifest(folder).strict)
@@ -240,7 +337,7 @@ def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, comp
 
     if warehouse is not None and not tables:
         raise click.BadParameter("--warehouse is for --tables", param_hint="--warehouse")
-    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
     client = workspace_client(profile)
     if tables:
         warehouse = warehouse or client.config.warehouse_id
@@ -280,7 +377,7 @@ def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, va
     from fabula.databricks.client import workspace_client
     from fabula.databricks.remote import ClusterSession, generate_on_cluster
 
-    fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)  # a bad spec fails here, not remotely
+    compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)  # a bad spec fails here, not remotely
     path = Path(spec)
     text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
     session = ClusterSession(workspace_client(profile), cluster)
@@ -297,7 +394,8 @@ def _validate_volume(target, *, strict, workers, quiet, profile):
     from fabula.databricks.validate import validate_volume
 
     def check(folder: Path):
-        return fabula.validate_output(folder, strict=False, workers=workers), read_manifest(folder).strict
+        return (fabula.validate_output(folder, strict=False, workers=workers, allow_large=_allow_large()),
+                read_manifest(folder).strict)
 
     report, recorded = validate_volume(target, check, profile=profile)
     if not quiet:
@@ -391,17 +489,118 @@ def mcp(root, max_rows):
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The `fabula` command: every failure ends as one readable message and an exit code
+    (2: bad spec or usage, 1: the environment, 3: failed checks with --strict); a traceback only
+    with `fabula --debug ...`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _wants_debug(args)
     try:
-        cli.main(args=argv, prog_name="fabula", standalone_mode=False)
+        cli.main(args=args, prog_name="fabula", standalone_mode=False)
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)
+    except click.exceptions.Exit as done:  # --help, --version
+        sys.exit(done.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
     except FabulaError as error:
+        _debug_traceback(debug)
         err.print(str(error), markup=False, highlight=False, soft_wrap=True)  # one issue per line, never wrapped
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         sys.exit(130)
+    except GenerationError as error:
+        _debug_traceback(debug)
+        cause = _spec_cause(error)
+        if cause is None:
+            _fail(1, f"internal error: {_first_line(error)}",
+                  "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
+        _fail(2, f"cannot generate the data: {_first_line(error)}",
+              getattr(cause, "hint", None) or "change the spec so this column stays within its limits")
+    except MemoryError:
+        _debug_traceback(debug)
+        _fail(1, "out of memory", "generate fewer rows at once (a smaller --scale), or fewer --workers")
+    except RecursionError:
+        _debug_traceback(debug)
+        _fail(2, "the spec is nested too deeply to process", "write it with less nesting")
+    except OSError as error:
+        _debug_traceback(debug)
+        _fail(1, _os_message(error), _os_hint(error))
+    except ImportError as error:  # an optional package that is not installed
+        _debug_traceback(debug)
+        package = (error.name or "a package").split(".")[0]
+        _fail(1, f"{package} is not installed: {_first_line(error)}",
+              f"install it into this environment, e.g. pip install {package}"
+              + (" (or pip install 'fabula[spark]')" if package in ("pyspark", "py4j") else ""))
+    except Exception as error:  # noqa: BLE001 - the safety net: never a bare traceback
+        _debug_traceback(debug)
+        _fail(1, f"internal error: {type(error).__name__}: {_first_line(error)}",
+              "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
+
+
+def _spec_cause(error: BaseException) -> BaseException | None:
+    """The spec's own problem behind a generation failure (an expression that fails on the data,
+    a value past its limits), or None when the failure is fabula's."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, (ExpressionError, DataError)):
+            return error
+        if isinstance(error, (ValueError, OverflowError, FloatingPointError)) and not isinstance(error, GenerationError):
+            # numpy refusing a column's parameters (poisson lam 1e300, integers beyond int64)
+            return DataError(str(error), hint="check the column's parameters: very large or small numbers "
+                                              "cannot be drawn")
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
+
+
+def _wants_debug(args: list[str]) -> bool:
+    """--debug before the command; also FABULA_DEBUG=1, for when the flag cannot be passed."""
+    for arg in args:
+        if arg == "--debug":
+            return True
+        if not arg.startswith("-"):
+            break
+    return os.environ.get("FABULA_DEBUG", "") not in ("", "0")
+
+
+def _debug_traceback(debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+
+
+def _fail(code: int, message: str, hint: str | None) -> None:
+    err.print(f"error: {message}" + (f"\n    hint: {hint}" if hint else ""), markup=False, highlight=False,
+              soft_wrap=True)
+    sys.exit(code)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else "(no message)"
+
+
+def _os_message(error: OSError) -> str:
+    where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+    return f"{error.strerror or _first_line(error)}{where}"
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space, or write to another --out",
+    errno.EDQUOT: "the disk quota is used up: free some space, or write to another --out",
+    errno.EACCES: "fabula has no permission there: choose another --out, or fix the folder's permissions",
+    errno.EPERM: "fabula has no permission there: choose another --out, or fix the folder's permissions",
+    errno.EROFS: "the file system is read-only: write to another --out",
+    errno.ENAMETOOLONG: "use a shorter path",
+    errno.ENOENT: "check the path",
+    errno.EMFILE: "too many open files: lower --workers, or raise the limit (ulimit -n)",
+}
+
+
+def _os_hint(error: OSError) -> str:
+    return _OS_HINTS.get(error.errno, "check the path, free disk space and permissions; "
+                                      "rerun with `fabula --debug ...` for details")
