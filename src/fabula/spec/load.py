@@ -278,7 +278,10 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     spec = None
     if header_model is not None and raw_tables is not None:
         try:
-            spec = DatasetSpec(**header_model.model_dump(exclude_unset=True), **checks, **story, tables=tables)
+            # where it came from is given while it is built (for the manifest and later issues), never assigned after
+            spec = DatasetSpec.model_validate(
+                {**header_model.model_dump(exclude_unset=True), **checks, **story, "tables": tables},
+                context={"source": data, "where": source})
         except ValidationError as error:  # only reachable through odd header values
             issues.extend(_from_pydantic(error, (), source, DatasetSpec, "the dataset"))
     as_of = header_model.as_of if header_model is not None else data.get("as_of")
@@ -291,8 +294,6 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
         error = SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
         error.partial = _untouched_part(checked, issues, source)
         raise error
-    spec._source = data  # private: remembered for the manifest, not part of the value
-    spec._where = source
     return spec
 
 
@@ -937,8 +938,7 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
         name=getattr(spec, "name", None) or "partial", seed=getattr(spec, "seed", 0) or 0,
         as_of=getattr(spec, "as_of", None), description=None, events_table=None, expect=(),
         timelines=getattr(spec, "timelines", {}) or {}, events=getattr(spec, "events", {}) or {},
-        validation=ValidationSettings(), tables=tables)
-    partial._where = source
+        validation=ValidationSettings(), tables=tables, _where=source)
     return partial
 
 
