@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fabula.generators.digits import parse_ids
 from fabula.spec.columns import IdColumn, SequenceColumn
 
 
@@ -47,6 +48,11 @@ def _id_positions(values: pa.Array, key: IdColumn, rows: int) -> tuple[np.ndarra
     if not len(values):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     text = values.cast(pa.string())
+    parsed = parse_ids(text, prefix, width, suffix)  # digit arithmetic over the buffers, when every value is framed
+    if parsed is not None:
+        numbers, canonical = parsed
+        position = numbers - key.start
+        return position, canonical & (position >= 0) & (position < rows)
     framed = np.ones(len(text), dtype=bool)
     if prefix:
         framed &= pc.starts_with(text, prefix).to_numpy(zero_copy_only=False)
