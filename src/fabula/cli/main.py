@@ -10,15 +10,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 import fabula
 from fabula.errors import FabulaError, ValidationFailed
-from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
-from fabula.validate import REPORT_HTML, REPORT_JSON, Report, read_manifest
-from fabula.validate.terminal import summary as validation_summary
+
+# Everything that pulls NumPy, Arrow or the validation in is imported inside the command that
+# needs it, so `fabula --help` and a mistyped option answer at once.
+REPORT_JSON, REPORT_HTML = "report.json", "report.html"  # as fabula.validate.report names them
 
 out = Console()
 err = Console(stderr=True)
@@ -81,6 +80,8 @@ def check(spec):
 @plan_options
 def plan(spec, seed, scale, as_of):
     """Show what SPEC will generate: tables, rows, columns, parameters and rules."""
+    from fabula.plan.explain import render
+
     out.print(render(fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)))
 
 
@@ -104,8 +105,11 @@ def preview(spec, rows, only, seed, scale, as_of):
         out.print(_preview_grid(f"{name} ({plan_.table(name).rows:,} rows)", table))
 
 
-def _preview_grid(title: str, table) -> Table:
+def _preview_grid(title: str, table):
     """Rows as rows when they fit the terminal; otherwise one line per column (wide tables)."""
+    from rich.table import Table
+    from rich.text import Text
+
     cells = [[Text("∅", style="dim") if value is None else Text(str(value)) for value in row.values()]
              for row in table.to_pylist()]
     grid = Table(title=title, title_justify="left", title_style="bold")
@@ -161,6 +165,8 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
                                    validate=validate_, strict=False)
+    from fabula.validate.terminal import summary as validation_summary
+
     report = None
     if validate_:  # the Spark engine writes without the checks for now: re-read what it wrote
         report = fabula.validate_output(out_dir, strict=False) if engine == "spark" else _written_report(out_dir)
@@ -180,6 +186,9 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
 def validate(folder, strict, workers, quiet):
     """Re-check DIR, written by `fabula generate`, against the spec, seed and scale its manifest
     records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails."""
+    from fabula.validate import read_manifest
+    from fabula.validate.terminal import summary as validation_summary
+
     report = fabula.validate_output(folder, strict=False, workers=workers)
     if not quiet:
         out.print(validation_summary(report, str(folder / REPORT_HTML)))
@@ -187,7 +196,9 @@ def validate(folder, strict, workers, quiet):
     _gate(report, folder, strict or bool(recorded))
 
 
-def _written_report(out_dir: Path) -> Report:
+def _written_report(out_dir: Path):
+    from fabula.validate import Report
+
     return Report.from_dict(json.loads((out_dir / REPORT_JSON).read_text(encoding="utf-8")))
 
 
@@ -223,6 +234,8 @@ def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate
 
 
 def _print_summary(manifest, out_dir, elapsed):
+    from rich.table import Table
+
     grid = Table(title=f"{manifest['dataset']} → {out_dir}", title_justify="left", title_style="bold")
     for heading, justify in (("table", "left"), ("rows", "right"), ("files", "right"), ("size", "right")):
         grid.add_column(heading, justify=justify)
