@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -13,6 +14,7 @@ from fabula.errors import UsageError
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import PartWritten
 from fabula.sinks.folder import MANIFEST, StagedFolder, check_target
+from fabula.sinks.parquet_options import writer_options
 
 COMPRESSIONS = ("snappy", "zstd", "gzip", "lz4", "none")
 
@@ -20,8 +22,8 @@ COMPRESSIONS = ("snappy", "zstd", "gzip", "lz4", "none")
 class ParquetSink:
     """Writes `DIR/<table>/part-00000.parquet`… and `DIR/manifest.json`.
 
-    Low-cardinality strings arrive dictionary-encoded and stay so; other columns are written
-    plain, which is faster than letting the writer try a dictionary on every column."""
+    Low-cardinality strings arrive dictionary-encoded and stay so; dates and integers with few
+    values are dictionary-encoded too, other columns written plain (`parquet_options.py`)."""
 
     def __init__(self, out: str | Path, *, mode: str = "error", compression: str = "snappy"):
         if compression not in COMPRESSIONS:
@@ -47,11 +49,12 @@ class ParquetSink:
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
         relative = f"{table.name}/part-{part:05d}.parquet"
         path = self._staged.path / relative
-        dictionary_columns = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+        groups = iter(row_groups)
+        first = next(groups, None)  # per-column settings look at the first row group's values
         rows = 0
         with pq.ParquetWriter(path, table.schema, compression=self.compression,
-                              use_dictionary=dictionary_columns or False) as writer:
-            for group in row_groups:
+                              **writer_options(table.schema, first)) as writer:
+            for group in itertools.chain([first] if first is not None else [], groups):
                 writer.write_table(group, row_group_size=max(len(group), 1))
                 rows += len(group)
         return PartWritten(table.name, part, relative, rows, path.stat().st_size)
