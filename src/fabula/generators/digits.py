@@ -48,7 +48,10 @@ def format_ids(numbers: np.ndarray, prefix: str, width: int, suffix: str) -> pa.
         return None
     if shortest == longest:  # the usual case: every id has the same length
         return _fixed(numbers, head, longest, tail, largest)
-    return _varying(numbers, np.maximum(digit_counts(numbers), width), head, tail)
+    digits = np.full(n, shortest, dtype=np.int32)
+    for length in range(shortest, longest):  # one comparison per power of ten crossed
+        digits += numbers >= 10**length
+    return _varying(numbers, digits, head, tail)
 
 
 def _fixed(numbers: np.ndarray, head: bytes, width: int, tail: bytes, largest: int) -> pa.Array:
@@ -87,8 +90,9 @@ def _varying(numbers: np.ndarray, digits: np.ndarray, head: bytes, tail: bytes) 
         text[:, position] = rest - quotient * ten + zero
         rest = quotient
     skip = (longest - digits).astype(np.int32)  # padding columns each row drops
-    column = np.arange(size, dtype=np.int32)[None, :]
-    keep = (column < len(head)) | (column >= len(head) + skip[:, None])
+    keep = np.ones((n, size), dtype=bool)
+    for column in range(int(skip.max())):  # only the first few digit columns can be padding
+        keep[:, len(head) + column] = skip <= column
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(size - skip, out=offsets[1:])
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text[keep]))
@@ -117,6 +121,8 @@ def parse_ids(values: pa.Array, prefix: str, width: int, suffix: str) -> tuple[n
     low, high = int(digits.min()), int(digits.max())
     if low < 1 or high > 18:
         return None
+    if low == high:  # one length: the values are the rows of a byte matrix, no gathers
+        return _parse_fixed(data[offsets[0]: offsets[-1]].reshape(len(values), -1), head, low, tail, width)
     for index, byte in enumerate(head):
         if not (data[starts + index] == byte).all():
             return None
@@ -127,18 +133,34 @@ def parse_ids(values: pa.Array, prefix: str, width: int, suffix: str) -> tuple[n
     numbers = np.zeros(len(values), dtype=np.int64)
     scale = 1
     for place in range(high):
-        if place < low:
-            digit = data[last - place].astype(np.int64) - _ZERO
-            if ((digit < 0) | (digit > 9)).any():
-                return None
-            numbers += digit * scale
+        rows = None if place < low else np.flatnonzero(digits > place)
+        # bytes minus '0' in uint8: anything that is not a digit wraps to more than 9
+        digit = data[last - place if rows is None else last[rows] - place] - np.uint8(_ZERO)
+        if (digit > 9).any():
+            return None
+        if rows is None:
+            numbers += digit * np.int64(scale)
         else:
-            rows = np.flatnonzero(digits > place)
-            digit = data[last[rows] - place].astype(np.int64) - _ZERO
-            if ((digit < 0) | (digit > 9)).any():
-                return None
-            numbers[rows] += digit * scale
+            numbers[rows] += digit * np.int64(scale)
         scale *= 10
     leading = data[starts + len(head)]  # the first digit: zero only as padding up to the width
     canonical = (digits == width) | ((digits > width) & ((leading != _ZERO) | (digits == 1)))
+    return numbers, canonical
+
+
+def _parse_fixed(text: np.ndarray, head: bytes, digits: int, tail: bytes, width: int):
+    if head and not (text[:, : len(head)] == np.frombuffer(head, dtype=np.uint8)).all():
+        return None
+    if tail and not (text[:, len(head) + digits:] == np.frombuffer(tail, dtype=np.uint8)).all():
+        return None
+    numbers = np.zeros(len(text), dtype=np.int64)
+    for column in range(len(head), len(head) + digits):
+        digit = text[:, column] - np.uint8(_ZERO)
+        if (digit > 9).any():
+            return None
+        numbers *= 10
+        numbers += digit
+    if digits == width:
+        return numbers, np.ones(len(text), dtype=bool)
+    canonical = (text[:, len(head)] != _ZERO) | (digits == 1) if digits > width else np.zeros(len(text), dtype=bool)
     return numbers, canonical
