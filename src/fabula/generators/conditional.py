@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator
+from fabula.generators.draws import inverse_cdf
 from fabula.generators.scatter import scatter_codes, scatter_numbers
 
 
@@ -90,8 +91,8 @@ def bin_masks(by: pa.Array, bins: tuple[float, ...], keys: list[Any]) -> list[np
     values = by.to_numpy(zero_copy_only=False).astype(np.float64)
     if by.null_count:
         values[~np.asarray(by.is_valid())] = np.nan
-    position = np.searchsorted(np.asarray(bins, dtype=np.float64), values, side="right")
-    position[np.isnan(values)] = -1
+    position = inverse_cdf(np.asarray(bins, dtype=np.float64), values)
+    position[np.isnan(values)] = -1  # (a NaN counts no edge below it: 0, and is then marked here)
     return [position == (labels.index(str(key)) if str(key) in labels else -2) for key in keys]
 
 
