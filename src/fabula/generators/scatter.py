@@ -58,7 +58,7 @@ def scatter_numbers(parts: list[tuple[np.ndarray, pa.Array]], n: int, arrow_type
     """Numeric, date or timestamp cases as one array of `arrow_type` (None: a case is not one)."""
     storage = {32: pa.int32(), 64: pa.int64()}[arrow_type.bit_width] \
         if pa.types.is_date32(arrow_type) or pa.types.is_timestamp(arrow_type) else arrow_type
-    values = np.zeros(n, dtype=storage.to_pandas_dtype())
+    values = np.zeros(n, dtype=pa.array([], type=storage).to_numpy().dtype)  # (to_pandas_dtype imports pandas)
     valid = np.zeros(n, dtype=bool)
     for indices, part in parts:
         if isinstance(part, pa.DictionaryArray):
