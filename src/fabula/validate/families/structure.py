@@ -10,11 +10,13 @@ keys are functions of the row number:
   construction, so this costs nothing then; `fabula validate` compares every key it reads;
 - a reference to an id or sequence key is turned back into a row number (parse, range check,
   format again); with the parent's keys intact, a value that does not round-trip is an orphan;
-- a time that follows another column of its own row is compared row by row;
+- a time that follows another column of its own row is compared row by row; one that follows
+  its parent's (`after: customer_id.created_at`) is compared with the plan's value at the parent
+  row its reference names, which holds while the parent's keys and that column are as planned;
 - a count or sum of children is fingerprinted on both sides (see `aggregates.py`).
 
 What needs several tables at once — duplicates among values that are not keys (`unique:`), a
-time that follows a parent's column, aggregates against their children, and any check whose
+time that follows a parent's column changed since, aggregates against their children, and any check whose
 streaming shortcut did not hold (tampered keys, a copied folder with other rows) — runs as SQL
 in DuckDB over the written files: hash joins and aggregates that spill to disk, so no table has
 to fit in memory (see `evidence.py`).
