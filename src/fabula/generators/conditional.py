@@ -92,7 +92,7 @@ def bin_masks(by: pa.Array, bins: tuple[float, ...], keys: list[Any]) -> list[np
     if by.null_count:
         values[~np.asarray(by.is_valid())] = np.nan
     position = inverse_cdf(np.asarray(bins, dtype=np.float64), values)
-    position[np.isnan(values)] = -1  # (a NaN counts no edge below it: 0, and is then marked here)
+    position[np.isnan(values)] = -1
     return [position == (labels.index(str(key)) if str(key) in labels else -2) for key in keys]
 
 

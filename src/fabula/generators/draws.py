@@ -24,4 +24,6 @@ def inverse_cdf(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     counts = np.zeros(len(u), dtype=np.int64)
     for edge in cumulative.tolist():
         counts += u >= edge
+    if u.dtype.kind == "f":
+        counts[np.isnan(u)] = len(cumulative)  # searchsorted sorts NaN after everything
     return counts
