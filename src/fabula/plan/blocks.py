@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
@@ -35,7 +36,7 @@ def generate_block(plan: Plan, table: TablePlan, block: int) -> pa.RecordBatch:
     outputs = table.outputs
     computed = generate_columns(plan, table, block, [column.name for column in outputs])
     if getattr(_recent, "keep", False):  # only in threads whose blocks validation reads
-        _recent.block = (plan, table.name, block, computed)
+        _recent.block = (weakref.ref(plan), table.name, block, computed)  # never keeps a plan alive
     return pa.RecordBatch.from_arrays([computed[column.name] for column in outputs], schema=table.schema)
 
 
@@ -50,7 +51,7 @@ def take_recent_columns(plan: Plan, table: str, block: int) -> dict[str, pa.Arra
     thread finds nothing: it asks this thread to keep its blocks from then on."""
     _recent.keep = True
     recent = getattr(_recent, "block", None)
-    if recent is None or recent[0] is not plan or recent[1:3] != (table, block):
+    if recent is None or recent[0]() is not plan or recent[1:3] != (table, block):
         return None
     _recent.block = None
     return recent[3]
