@@ -65,8 +65,11 @@ RUN_FOLDER = "story-run"
 REPORT_MARK = "STORY_REPORT "
 
 VARIANTS = ("fabula-local", "fabula-spark", "pyspark-plain", "naive")
+EXTRA_VARIANTS = ("fabula-novalidate", "handwritten")  # for bench/speed.py; not in story.py's default run
 SPARK_VARIANTS = {"fabula-spark", "pyspark-plain"}
-FABULA_VARIANTS = {"fabula-local", "fabula-spark"}
+FABULA_VARIANTS = {"fabula-local", "fabula-spark", "fabula-novalidate"}
+HANDWRITTEN = Path(os.environ.get("FABULA_HANDWRITTEN", "/work/shared/bench/handwritten_saas.py"))
+"""The hand-written numpy + polars script of issue 16 (override with FABULA_HANDWRITTEN)."""
 REFERENCE = "fabula-local"
 SAMPLE_SECONDS = 0.1
 
@@ -94,8 +97,36 @@ def run_fabula_local(args: argparse.Namespace, out: Path) -> dict:
 
     t0 = time.perf_counter()
     plan = fabula.compile_plan(args.spec, scale=args.scale)
-    fabula.generate(plan, out, workers=args.workers, mode="overwrite")
+    fabula.generate(plan, out, workers=args.workers, mode="overwrite", validate=args.variant != "fabula-novalidate")
     return {"seconds": time.perf_counter() - t0}
+
+
+def run_handwritten(args: argparse.Namespace, out: Path) -> dict:
+    """The hand-written script, run in this process after its imports (as the others are)."""
+    import contextlib
+    import io
+    import runpy
+
+    import faker  # noqa: F401
+    import numpy  # noqa: F401
+    import polars  # noqa: F401
+
+    argv, captured = sys.argv, io.StringIO()
+    sys.argv = [str(HANDWRITTEN), "--scale", f"{args.scale:g}", "--out", str(out)]
+    try:
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(captured):
+            runpy.run_path(str(HANDWRITTEN), run_name="__main__")
+        seconds = time.perf_counter() - t0
+    finally:
+        sys.argv = argv
+    result = next((json.loads(line[len("RESULT "):]) for line in captured.getvalue().splitlines()
+                   if line.startswith("RESULT ")), {})
+    timings = result.get("t", {})
+    # its own split: the Faker pool build, and generation + writing without it
+    return {"seconds": seconds, "faker_pool_seconds": timings.get("faker_pool"),
+            "gen_write_seconds": (timings["gen_total"] + timings["write_total"] - timings["faker_pool"])
+            if {"gen_total", "write_total", "faker_pool"} <= set(timings) else None}
 
 
 def run_spark(args: argparse.Namespace, job) -> dict:
@@ -132,8 +163,8 @@ def run_fabula_spark(args: argparse.Namespace, out: Path) -> dict:
     return run_spark(args, job)
 
 
-RUNNERS = {"naive": run_naive, "fabula-local": run_fabula_local,
-           "pyspark-plain": run_pyspark_plain, "fabula-spark": run_fabula_spark}
+RUNNERS = {"naive": run_naive, "fabula-local": run_fabula_local, "fabula-novalidate": run_fabula_local,
+           "pyspark-plain": run_pyspark_plain, "fabula-spark": run_fabula_spark, "handwritten": run_handwritten}
 
 
 def child(args: argparse.Namespace) -> int:
@@ -187,9 +218,11 @@ def rss_mb(pids) -> float:
     return total / 2**20
 
 
-def child_env(variant: str, run_dir: Path) -> dict[str, str]:
+def child_env(variant: str, run_dir: Path, warm_cache: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    if variant in FABULA_VARIANTS:
+    if variant in FABULA_VARIANTS and warm_cache is not None:
+        env["FABULA_CACHE_DIR"] = str(warm_cache)  # a pool cache filled before: what a second run sees
+    elif variant in FABULA_VARIANTS:
         cache = run_dir / "empty-faker-cache"
         remove(cache)
         env["FABULA_CACHE_DIR"] = str(cache)  # cold pool cache: the pool build is counted
@@ -228,12 +261,15 @@ def measure(variant: str, scale: float, args: argparse.Namespace, run_dir: Path)
                "--run-out", str(out), "--spec", args.spec, "--workers", str(args.workers),
                "--master", args.master]
     load = os.getloadavg()[0]  # other work on the machine skews wall time: shown with the result
-    code, output, peak, cpu = run_child(command, child_env(variant, run_dir), 2 * args.max_seconds)
+    started = time.monotonic()
+    code, output, peak, cpu = run_child(command, child_env(variant, run_dir, getattr(args, "warm_cache", None)),
+                                        2 * args.max_seconds)
+    process_seconds = time.monotonic() - started
     lines = [line for line in output.splitlines() if line.startswith(REPORT_MARK)]
     if code != 0 or not lines:
         raise ChildFailed(f"exit {code}:\n" + "\n".join(output.splitlines()[-25:]))
     report = json.loads(lines[-1][len(REPORT_MARK):])
-    report.update(variant=variant, scale=scale, load=load, path=out, cpu_seconds=cpu,
+    report.update(variant=variant, scale=scale, load=load, path=out, cpu_seconds=cpu, process_seconds=process_seconds,
                   peak_rss_mb=max(peak, report["self_peak_rss_mb"]), rows=parquet_rows(out))
     return report
 
@@ -463,7 +499,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--master", default="local[2]", help="Spark master for the Spark variants (default local[2])")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write (default bench/out/)")
     parser.add_argument("--keep", action="store_true", help="keep the Parquet outputs")
-    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--variant", choices=VARIANTS + EXTRA_VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--run-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -131,3 +131,22 @@ def test_scenarios_lists_and_prints_builtins():
     assert "retail" in listed.output.split()
     printed = invoke("scenarios", "retail")
     assert yaml.safe_load(printed.output)["name"] == "retail"
+
+
+def test_help_imports_no_numpy_arrow_or_validation():
+    """`fabula --help` answers at once: the CLI imports the heavy layers inside its commands."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from fabula.cli.main import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'pyarrow', 'pydantic', 'duckdb', 'fabula.validate') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_cli_names_the_reports_as_validation_does():
+    from fabula.cli import main as cli_module
+    from fabula.validate import report
+
+    assert (cli_module.REPORT_JSON, cli_module.REPORT_HTML) == (report.REPORT_JSON, report.REPORT_HTML)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+import pyarrow.parquet as pq
 import pytest
 from validate.shop import rewrite, with_values
 
@@ -163,6 +164,35 @@ def test_a_child_before_its_parent(shop_copy, capsys):
     before = check(report, "orders.first_seen never before customer_id.signup")
     assert before["verdict"] == "fail" and before["observed"] == 4
     assert "4 rows are before its customers row's signup" in before["message"]
+
+
+def test_a_parent_moved_after_its_children(shop_copy, capsys):
+    # the child rows are untouched: only the parent's own time changed, so the count made while
+    # streaming (parent times read from the plan) no longer holds and the tables are joined
+    rewrite(shop_copy, "customers", lambda rows: with_values(
+        rows, "signup", lambda values: [date(2030, 1, 1) if index < 3 else value
+                                        for index, value in enumerate(values)]))
+    orders = pq.read_table(next((shop_copy / "orders").glob("part-*.parquet")), columns=["customer_id"])
+    children = sum(1 for key in orders.column("customer_id").to_pylist() if key in ("C-000000", "C-000001", "C-000002"))
+    code, _, report = run_validate(shop_copy, capsys)
+    assert code == 3
+    before = check(report, "orders.first_seen never before customer_id.signup")
+    assert before["verdict"] == "fail" and before["observed"] == children > 0
+
+
+def test_streamed_and_joined_parent_order_agree(shop_copy, capsys):
+    """The streaming count of children before their parent equals DuckDB's join, row for row."""
+    import duckdb
+
+    rewrite(shop_copy, "orders", lambda rows: with_values(
+        rows, "first_seen", lambda values: [date(2022, 1, 1) if index % 7 == 0 else value
+                                            for index, value in enumerate(values)]))
+    _, _, report = run_validate(shop_copy, capsys)
+    joined = duckdb.sql(
+        f"select count(*) from read_parquet('{shop_copy}/orders/*.parquet') o "
+        f"join read_parquet('{shop_copy}/customers/*.parquet') c on c.customer_id = o.customer_id "
+        f"where o.first_seen < c.signup").fetchall()[0][0]
+    assert check(report, "orders.first_seen never before customer_id.signup")["observed"] == joined > 0
 
 
 def test_without_strict_a_failure_still_exits_0(shop_copy, capsys):

@@ -12,20 +12,15 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 import fabula
 from fabula.errors import DataError, FabulaError, SpecError, UsageError, ValidationFailed
-from fabula.generators.base import GenerationError
-from fabula.spec.expressions import ExpressionError
-from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
-from fabula.manifest import read_manifest
-from fabula.sinks import COMPRESSIONS, MODES
-from fabula.sinks.folder import check_path
-from fabula.validate import REPORT_HTML, REPORT_JSON, Report
-from fabula.validate.terminal import summary as validation_summary
+from fabula.sinks.choices import COMPRESSIONS, MODES
+
+# Everything that pulls NumPy, Arrow or the validation in is imported inside the command that
+# needs it, so `fabula --help` and a mistyped option answer at once.
+REPORT_JSON, REPORT_HTML = "report.json", "report.html"  # as fabula.validate.report names them
 
 out = Console()
 err = Console(stderr=True)
@@ -168,6 +163,8 @@ def check(spec):
 @plan_options
 def plan(spec, seed, scale, as_of):
     """Show what SPEC will generate: tables, rows, columns, parameters and rules."""
+    from fabula.plan.explain import render
+
     plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
     _print_warnings(plan_)
     out.print(render(plan_))
@@ -202,8 +199,11 @@ def _print_warnings(plan_) -> None:
         err.print(f"warning: {warning.render()}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _preview_grid(title: str, table) -> Table:
+def _preview_grid(title: str, table):
     """Rows as rows when they fit the terminal; otherwise one line per column (wide tables)."""
+    from rich.table import Table
+    from rich.text import Text
+
     cells = [[Text("∅", style="dim") if value is None else Text(str(value)) for value in row.values()]
              for row in table.to_pylist()]
     grid = Table(title=title, title_justify="left", title_style="bold")
@@ -278,6 +278,8 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
     if engine == "spark" and workers is not None:
         raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
                                  "the parallelism, e.g. --master local[4]", param_hint="--workers")
+    from fabula.sinks.folder import check_path
+
     check_path(out_dir)  # `.`, `/`, home… refused before any work
     plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
     if not quiet:
@@ -291,6 +293,8 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
                                    validate=validate_, strict=False)
+    from fabula.validate.terminal import summary as validation_summary
+
     report = _written_report(out_dir) if validate_ else None  # both engines check while they write
     elapsed = time.perf_counter() - started
     if not quiet:
@@ -311,6 +315,8 @@ def validate(folder, strict, workers, quiet, profile):
     records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails.
     DIR may be a Volume, dbfs:/Volumes/..., read back through the Files API."""
     from fabula.databricks.paths import volume_target
+    from fabula.manifest import read_manifest
+    from fabula.validate.terminal import summary as validation_summary
 
     if volume_target(folder) is not None:
         return _validate_volume(volume_target(folder), strict=strict, workers=workers, quiet=quiet, profile=profile)
@@ -328,6 +334,7 @@ def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, comp
     from fabula.databricks.sink import VolumeSink
     from fabula.engine.local import run_local
     from fabula.validate import Validation
+    from fabula.validate.terminal import summary as validation_summary
 
     if engine != "local":
         raise click.BadParameter("a Volume --out is written by the local engine; with Spark on Databricks, "
@@ -392,6 +399,8 @@ def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, va
 
 def _validate_volume(target, *, strict, workers, quiet, profile):
     from fabula.databricks.validate import validate_volume
+    from fabula.manifest import read_manifest
+    from fabula.validate.terminal import summary as validation_summary
 
     def check(folder: Path):
         return (fabula.validate_output(folder, strict=False, workers=workers, allow_large=_allow_large()),
@@ -403,7 +412,9 @@ def _validate_volume(target, *, strict, workers, quiet, profile):
     _gate(report, Path(str(target)), strict or recorded)
 
 
-def _written_report(out_dir: Path) -> Report:
+def _written_report(out_dir: Path):
+    from fabula.validate import Report
+
     return Report.from_dict(json.loads((out_dir / REPORT_JSON).read_text(encoding="utf-8")))
 
 
@@ -439,6 +450,8 @@ def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate
 
 
 def _print_summary(manifest, out_dir, elapsed):
+    from rich.table import Table
+
     grid = Table(title=f"{manifest.dataset} → {out_dir}", title_justify="left", title_style="bold")
     for heading, justify in (("table", "left"), ("rows", "right"), ("files", "right"), ("size", "right")):
         grid.add_column(heading, justify=justify)
@@ -511,14 +524,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         sys.exit(130)
-    except GenerationError as error:
-        _debug_traceback(debug)
-        cause = _spec_cause(error)
-        if cause is None:
-            _fail(1, f"internal error: {_first_line(error)}",
-                  "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
-        _fail(2, f"cannot generate the data: {_first_line(error)}",
-              getattr(cause, "hint", None) or "change the spec so this column stays within its limits")
     except MemoryError:
         _debug_traceback(debug)
         _fail(1, "out of memory", "generate fewer rows at once (a smaller --scale), or fewer --workers")
@@ -536,13 +541,27 @@ def main(argv: list[str] | None = None) -> None:
               + (" (or pip install 'fabula[spark]')" if package in ("pyspark", "py4j") else ""))
     except Exception as error:  # noqa: BLE001 - the safety net: never a bare traceback
         _debug_traceback(debug)
+        if _is_generation_error(error):
+            cause = _spec_cause(error)
+            if cause is not None:
+                _fail(2, f"cannot generate the data: {_first_line(error)}",
+                      getattr(cause, "hint", None) or "change the spec so this column stays within its limits")
         _fail(1, f"internal error: {type(error).__name__}: {_first_line(error)}",
               "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
+
+
+def _is_generation_error(error: BaseException) -> bool:
+    """A column failed while generating (only possible once the generators are loaded)."""
+    generators = sys.modules.get("fabula.generators.base")
+    return generators is not None and isinstance(error, generators.GenerationError)
 
 
 def _spec_cause(error: BaseException) -> BaseException | None:
     """The spec's own problem behind a generation failure (an expression that fails on the data,
     a value past its limits), or None when the failure is fabula's."""
+    from fabula.generators.base import GenerationError
+    from fabula.spec.expressions import ExpressionError
+
     seen = 0
     while error is not None and seen < 20:
         if isinstance(error, (ExpressionError, DataError)):

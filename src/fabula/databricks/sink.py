@@ -41,7 +41,7 @@ from fabula.databricks.unity import ensure_volume
 from fabula.manifest import MANIFEST, FileEntry, Manifest, parse_manifest
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import Capabilities, PartWriter, PartWritten
-from fabula.sinks.folder import MODES
+from fabula.sinks.choices import MODES
 from fabula.sinks.parquet import ParquetSink
 
 MARKER = "_fabula_incomplete.json"

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator, generator
+from fabula.generators.draws import inverse_cdf
 from fabula.generators.laws import Law, Shares
 from fabula.spec.columns import BooleanColumn, CategoricalColumn, ConstantColumn
 
@@ -78,7 +79,7 @@ class CategoricalGenerator(Generator):
 
 def draw_codes(rng: np.random.Generator, cumulative: np.ndarray, n: int) -> np.ndarray:
     """Category codes by inverse CDF: O(n log k), no per-row work."""
-    return np.searchsorted(cumulative, rng.random(n), side="right").astype(np.int32)
+    return inverse_cdf(cumulative, rng.random(n)).astype(np.int32)
 
 
 @generator("boolean")

@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator
+from fabula.generators.draws import inverse_cdf
+from fabula.generators.scatter import scatter_codes, scatter_numbers
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def bin_masks(by: pa.Array, bins: tuple[float, ...], keys: list[Any]) -> list[np
     values = by.to_numpy(zero_copy_only=False).astype(np.float64)
     if by.null_count:
         values[~np.asarray(by.is_valid())] = np.nan
-    position = np.searchsorted(np.asarray(bins, dtype=np.float64), values, side="right")
+    position = inverse_cdf(np.asarray(bins, dtype=np.float64), values)
     position[np.isnan(values)] = -1
     return [position == (labels.index(str(key)) if str(key) in labels else -2) for key in keys]
 
@@ -112,6 +114,15 @@ def common_type(types: list[pa.DataType]) -> pa.DataType:
 def scatter(parts: list[tuple[np.ndarray, pa.Array]], n: int, arrow_type: pa.DataType) -> pa.Array:
     """Put each part's values back at its row positions; rows no part covers are null."""
     plain = pa.string() if arrow_type == DICTIONARY_STRING else arrow_type
+    if arrow_type == DICTIONARY_STRING:
+        fast = scatter_codes(parts, n)
+    elif pa.types.is_integer(plain) or pa.types.is_floating(plain) or pa.types.is_date32(plain) \
+            or pa.types.is_timestamp(plain):
+        fast = scatter_numbers(parts, n, plain)
+    else:
+        fast = None
+    if fast is not None:
+        return fast
     arrays = [_decoded(values).cast(plain) for _, values in parts] + [pa.nulls(1, type=plain)]
     values = pa.concat_arrays(arrays)
     source = np.full(n, len(values) - 1, dtype=np.int64)  # default: the trailing null

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from fabula.errors import DataError
 from fabula.generators.base import BlockContext, CompileEnv, Generator, generator
+from fabula.generators.digits import format_ids as formatted_ids
 from fabula.spec.columns import IdColumn, SequenceColumn, UuidColumn
 from fabula.streams import stream_key
 
@@ -62,6 +63,9 @@ def format_ids(numbers: np.ndarray, prefix: str, width: int, suffix: str) -> pa.
     >>> format_ids(np.array([7, 12345]), "CUST-", 3, "").to_pylist()
     ['CUST-007', 'CUST-12345']
     """
+    fast = formatted_ids(numbers, prefix, width, suffix)  # digit arithmetic; None for negatives
+    if fast is not None:
+        return fast
     digits = pc.cast(pa.array(numbers, type=pa.int64()), pa.string())
     if width:
         digits = pc.utf8_lpad(digits, width=width, padding="0")

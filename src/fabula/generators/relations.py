@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import BlockContext, CompileEnv, Generator, generator, null_mask
+from fabula.generators.draws import inverse_cdf
 from fabula.spec.relations import AggregateColumn, LookupColumn, ReferenceColumn, split_target
 
 ROW_SUFFIX = "#row"
@@ -121,7 +122,7 @@ def weighted_rows(rng: np.random.Generator, index, weights: dict[Any, float], n:
         raise ValueError("no parent has a positive weight")
     cumulative = np.cumsum(per_value / per_value.sum())
     cumulative[-1] = 1.0
-    chosen = np.searchsorted(cumulative, rng.random(n), side="right")
+    chosen = inverse_cdf(cumulative, rng.random(n))
     within = np.floor(rng.random(n) * counts[chosen]).astype(np.int64)
     return index.rows[index.offsets[chosen] + within].astype(np.int64)
 

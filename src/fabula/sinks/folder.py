@@ -42,8 +42,8 @@ from fabula.errors import OutputError
 from fabula.manifest import MANIFEST, FileEntry, Manifest, file_sha256, read_manifest
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import Capabilities, PartWriter, PartWritten
+from fabula.sinks.choices import MODES
 
-MODES = ("error", "overwrite")
 STAGING_MARKER = ".fabula-staging"
 LOCK_SUFFIX = ".fabula-lock"
 TMP_INFIX = ".fabula-tmp-"

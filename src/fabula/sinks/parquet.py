@@ -3,6 +3,7 @@ atomically through the folder protocol (`fabula.sinks.folder`)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from fabula.errors import UsageError
 from fabula.manifest import file_sha256
 from fabula.plan.model import TablePlan
 from fabula.sinks.base import PartWritten
+from fabula.sinks.choices import COMPRESSIONS
 from fabula.sinks.folder import FolderSink, write_errors
+from fabula.sinks.parquet_options import writer_options
 
-COMPRESSIONS = ("snappy", "zstd", "gzip", "lz4", "none")
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,8 @@ class ParquetPartWriter:
     """Writes `<table>/part-NNNNN.parquet` under `root` (a staging folder). Plain values only,
     so it pickles to a Spark executor that sees the same path.
 
-    Low-cardinality strings arrive dictionary-encoded and stay so; other columns are written
-    plain, which is faster than letting the writer try a dictionary on every column."""
+    Low-cardinality strings arrive dictionary-encoded and stay so; dates and integers with few
+    values are dictionary-encoded too, other columns written plain (`parquet_options.py`)."""
 
     root: str
     target: str
@@ -39,14 +41,15 @@ class ParquetPartWriter:
         # written under a name of its own, then renamed: a Spark task retried or run twice
         # (speculation) never leaves half a file or two writers in one file
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        dictionary_columns = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+        groups = iter(row_groups)
         rows = 0
         with write_errors(Path(self.target), f"writing {relative}"):
             path.parent.mkdir(exist_ok=True)
             try:
+                first = next(groups, None)  # per-column settings look at the first row group's values
                 with pq.ParquetWriter(temporary, table.schema, compression=self.compression,
-                                      use_dictionary=dictionary_columns or False) as writer:
-                    for group in row_groups:
+                                      **writer_options(table.schema, first)) as writer:
+                    for group in itertools.chain([first] if first is not None else [], groups):
                         writer.write_table(group, row_group_size=max(len(group), 1))
                         rows += len(group)
                 os.replace(temporary, path)

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fabula.generators.digits import parse_ids
 from fabula.spec.columns import IdColumn, SequenceColumn
 
 
@@ -15,6 +16,10 @@ def reference_positions(view, column: str, key: IdColumn | SequenceColumn, rows:
     """(present, row numbers, valid) of a block's reference column: which rows hold a value, and
     for those the parent row and whether it is one. Computed once per block and column."""
     def compute():
+        if view.generated:  # the engine's own block: the keys were made from these row numbers
+            made = _made_from(view, column, rows)
+            if made is not None:
+                return made
         values = view.batch.column(column)
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
@@ -23,6 +28,23 @@ def reference_positions(view, column: str, key: IdColumn | SequenceColumn, rows:
         return present, positions, valid
 
     return view.shared(("reference", column), compute)
+
+
+def _made_from(view, column: str, rows: int):
+    """(present, row numbers, valid) from the hidden parent-row column a generated block's
+    reference keys were formatted from (its nulls are the reference's nulls): the same answer
+    as parsing the keys back, without parsing them. None if the plan has no such column."""
+    from fabula.generators.relations import row_column
+
+    numbers = view.column(row_column(column))
+    if numbers is None:
+        return None
+    if isinstance(numbers, pa.ChunkedArray):
+        numbers = numbers.combine_chunks()
+    present = np.asarray(numbers.is_valid()) if numbers.null_count else np.ones(len(numbers), dtype=bool)
+    positions = numbers.drop_null().to_numpy(zero_copy_only=False).astype(np.int64, copy=False) \
+        if numbers.null_count else numbers.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return present, positions, (positions >= 0) & (positions < rows)
 
 
 def key_positions(values: pa.Array, key: IdColumn | SequenceColumn, rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +69,11 @@ def _id_positions(values: pa.Array, key: IdColumn, rows: int) -> tuple[np.ndarra
     if not len(values):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     text = values.cast(pa.string())
+    parsed = parse_ids(text, prefix, width, suffix)  # digit arithmetic over the buffers, when every value is framed
+    if parsed is not None:
+        numbers, canonical = parsed
+        position = numbers - key.start
+        return position, canonical & (position >= 0) & (position < rows)
     framed = np.ones(len(text), dtype=bool)
     if prefix:
         framed &= pc.starts_with(text, prefix).to_numpy(zero_copy_only=False)

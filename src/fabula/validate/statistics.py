@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import pyarrow as pa
 
+from fabula.plan.blocks import take_recent_columns
 from fabula.plan.model import Plan, TablePlan
 
 
@@ -56,6 +57,12 @@ class BlockView:
     def _regenerate(self, name: str) -> pa.Array | None:
         if not self.aligned or name not in {c.name for c in self.table.columns}:
             return None
+        if self.generated and "recent" not in self._shared:
+            # the engine made this block in this thread just now: its hidden columns are still there
+            self._shared["recent"] = take_recent_columns(self.plan, self.table.name, self.block) or {}
+        recent = self._shared.get("recent") or {}
+        if name in recent:
+            return recent[name]
         return self.plan.columns(self.table, self.block, [name])[name]
 
 

@@ -10,11 +10,13 @@ keys are functions of the row number:
   construction, so this costs nothing then; `fabula validate` compares every key it reads;
 - a reference to an id or sequence key is turned back into a row number (parse, range check,
   format again); with the parent's keys intact, a value that does not round-trip is an orphan;
-- a time that follows another column of its own row is compared row by row;
+- a time that follows another column of its own row is compared row by row; one that follows
+  its parent's (`after: customer_id.created_at`) is compared with the plan's value at the parent
+  row its reference names, which holds while the parent's keys and that column are as planned;
 - a count or sum of children is fingerprinted on both sides (see `aggregates.py`).
 
 What needs several tables at once — duplicates among values that are not keys (`unique:`), a
-time that follows a parent's column, aggregates against their children, and any check whose
+time that follows a parent's column changed since, aggregates against their children, and any check whose
 streaming shortcut did not hold (tampered keys, a copied folder with other rows) — runs as SQL
 in DuckDB over the written files: hash joins and aggregates that spill to disk, so no table has
 to fit in memory (see `evidence.py`).
@@ -135,6 +137,66 @@ class OrderStatistic:
         return {"early": int(pc.sum(pc.fill_null(pc.less(later, earlier), False)).as_py() or 0)}
 
 
+@dataclass(frozen=True)
+class PlannedColumnStatistic:
+    """A parent column that children's times follow, against the plan's values for its rows.
+    While every row matches, a child's parent value can be read from the plan at the parent row
+    its reference names, instead of joining the written tables."""
+
+    table: str
+    column: str
+
+    @property
+    def key(self) -> str:
+        return f"{FAMILY}:planned:{self.table}.{self.column}"
+
+    def observe(self, view) -> dict:
+        if view.generated:  # the plan's own output, as the engine made it: nothing to compare
+            return {"differ": 0}
+        if not view.aligned:
+            raise ValueError("the table does not have the planned rows")
+        written = _array(view.batch.column(self.column))
+        planned = view.plan.columns(view.table, view.block, [self.column])[self.column]
+        written, planned = _comparable(written, planned)
+        same = pc.fill_null(pc.equal(written, planned), False)
+        if written.null_count or planned.null_count:
+            same = pc.or_(same, pc.and_(written.is_null(), planned.is_null()))
+        return {"differ": len(same) - int(pc.sum(same).as_py() or 0)}
+
+
+@dataclass(frozen=True)
+class ParentOrderStatistic:
+    """Rows whose time is before their parent row's time (`after: customer_id.created_at`), the
+    parent row found from the reference's key and its time read from the plan. `_not_before`
+    uses it only when the parent's keys and that column are exactly as planned; otherwise it
+    joins the written tables in DuckDB."""
+
+    table: str
+    column: str
+    reference: str
+    parent: str
+    parent_column: str
+    parent_rows: int
+    parent_key: IdColumn | SequenceColumn
+
+    @property
+    def key(self) -> str:
+        return f"{FAMILY}:after-parent:{self.table}.{self.column}"
+
+    def observe(self, view) -> dict:
+        from fabula.plan.blocks import PlanReader
+
+        present, positions, valid = reference_positions(view, self.reference, self.parent_key, self.parent_rows)
+        times = _array(view.batch.column(self.column))
+        if not present.all():
+            times = times.filter(pa.array(present))
+        if not valid.all():  # an orphan has no parent row: the join leaves it out, and so does this
+            times = times.filter(pa.array(valid))
+        parents = PlanReader(view.plan).values(self.parent, self.parent_column)
+        later, earlier = _comparable(times, parents.take(pa.array(positions[valid])))
+        return {"early": int(pc.sum(pc.fill_null(pc.less(later, earlier), False)).as_py() or 0)}
+
+
 def statistics(plan) -> list:
     found: list = [TableShape(table.name) for table in plan.tables] + aggregates.statistics(plan)
     for table in plan.tables:
@@ -148,7 +210,19 @@ def statistics(plan) -> list:
                     found.append(ReferenceStatistic(table.name, name, plan.table(parent).rows, target))
             if isinstance(spec, (DateColumn, TimestampColumn)) and spec.after and "." not in spec.after:
                 found.append(OrderStatistic(table.name, name, spec.after))
-    return found
+            if isinstance(spec, (DateColumn, TimestampColumn)) and spec.after and "." in spec.after:
+                found.extend(_parent_order(plan, table.name, name, spec.after))
+    return list(dict.fromkeys(found))  # a parent column several children follow is compared once
+
+
+def _parent_order(plan, table: str, column: str, after: str) -> list:
+    reference, parent_column = split_target(after)
+    parent, key = plan.spec.tables[table].columns[reference].parent
+    target = plan.spec.tables[parent].columns[key]
+    if not isinstance(target, (IdColumn, SequenceColumn)):
+        return []  # uuid keys do not give their row back: DuckDB joins
+    return [PlannedColumnStatistic(parent, parent_column),
+            ParentOrderStatistic(table, column, reference, parent, parent_column, plan.table(parent).rows, target)]
 
 
 def _is_key(spec) -> bool:
@@ -303,9 +377,15 @@ def _not_before(name: str, evidence: Evidence, table: str, column: str, spec) ->
         reference, parent_column = split_target(spec.after)
         parent, key = evidence.plan.spec.tables[table].columns[reference].parent
         t, c = quote(table), quote(column)
-        early = evidence.sql().value(
-            f"select count(*) from {t} child join {quote(parent)} parent on parent.{quote(key)} = "
-            f"child.{quote(reference)} where child.{c} < parent.{quote(parent_column)}")
+        streamed = evidence.states.get(f"{FAMILY}:after-parent:{table}.{column}")
+        planned = evidence.states.get(PlannedColumnStatistic(parent, parent_column).key)
+        if isinstance(streamed, dict) and isinstance(planned, dict) and planned["differ"] == 0 \
+                and _planned_keys(evidence, parent, key):
+            early = streamed["early"]  # parent keys and times as planned: counted while streaming
+        else:
+            early = evidence.sql().value(
+                f"select count(*) from {t} child join {quote(parent)} parent on parent.{quote(key)} = "
+                f"child.{quote(reference)} where child.{c} < parent.{quote(parent_column)}")
         what = f"its {parent} row's {parent_column}"
     else:
         state = evidence.states.get(OrderStatistic(table, column, spec.after).key)
