@@ -136,10 +136,10 @@ def generate(plan, out: Path, *, mode: str, progress: Callable[[int], None]) -> 
     Never strict: a failed check is part of the answer (the assistant reads the verdict back),
     not an error."""
     manifest = fabula.generate(plan, out, mode=mode, progress=progress, validate=True, strict=False)
-    written = {name: {"rows": table["rows"], "files": len(table["files"]), "bytes": table["bytes"]}
-               for name, table in manifest["tables"].items()}
-    return {"dataset": manifest["dataset"], "seed": manifest["seed"], "as_of": manifest["as_of"],
-            "scale": manifest.get("scale", plan.scale), "tables": written,
+    written = {name: {"rows": table.rows, "files": len(table.files), "bytes": table.bytes}
+               for name, table in manifest.tables.items()}
+    return {"dataset": manifest.dataset, "seed": manifest.seed, "as_of": manifest.as_of,
+            "scale": manifest.scale, "tables": written,
             "validation": report_summary(_read_report(out), out)}
 
 
