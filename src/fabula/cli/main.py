@@ -154,8 +154,10 @@ def _preview_grid(title: str, table) -> Table:
               "execution context reused between runs; --out is a path the cluster sees (e.g. /Volumes/...)")
 @click.option("--close-context", is_flag=True, help="with --on-cluster: destroy the cached execution context "
                                                     "after the run")
+@click.option("--wheel-volume", metavar="DBFS_PATH", help="with --on-cluster: the Volume folder fabula's wheel is "
+              "uploaded to when the cluster lacks this fabula [default: _fabula/wheels in --out's Volume]")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict, profile, tables, warehouse, cluster, close_context):
+             strict, profile, tables, warehouse, cluster, close_context, wheel_volume):
     """Generate SPEC as Parquet into --out, then print a summary and the validation report.
 
     --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
@@ -166,9 +168,11 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
 
     if cluster is not None:
         return _generate_on_cluster(spec, out_dir, cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
-                                    validate_=validate_, profile=profile, close_context=close_context)
-    if close_context:
-        raise click.BadParameter("--close-context goes with --on-cluster", param_hint="--close-context")
+                                    validate_=validate_, profile=profile, close_context=close_context,
+                                    wheel_volume=wheel_volume, quiet=quiet)
+    for given, name in ((close_context or None, "--close-context"), (wheel_volume, "--wheel-volume")):
+        if given is not None:
+            raise click.BadParameter(f"{name} goes with --on-cluster", param_hint=name)
     if volume_target(out_dir) is not None:
         return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
                                    workers=workers, mode=mode, compression=compression, quiet=quiet,
@@ -275,9 +279,12 @@ def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, comp
     _gate(report, Path(str(target)), strict or plan_.spec.validation.strict)
 
 
-def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, validate_, profile, close_context):
-    """The job runs on the cluster; this prints the one line of JSON it sends back."""
+def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, validate_, profile, close_context,
+                         wheel_volume=None, quiet=False):
+    """The job runs on the cluster (fabula installed into its context first when it lacks this
+    fabula); this prints the one line of JSON it sends back."""
     from fabula.databricks.client import workspace_client
+    from fabula.databricks.install import ensure_fabula, wheel_folder
     from fabula.databricks.remote import ClusterSession, generate_on_cluster
 
     fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)  # a bad spec fails here, not remotely
@@ -285,6 +292,10 @@ def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, va
     text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
     session = ClusterSession(workspace_client(profile), cluster)
     try:
+        installed = ensure_fabula(session, wheel_folder(wheel_volume, str(out_dir)))
+        if installed["installed"] and not quiet:
+            err.print(f"installed fabula {fabula.__version__} into the execution context on cluster {cluster} "
+                      f"from {installed['wheel']}", markup=False, highlight=False, soft_wrap=True)
         summary = generate_on_cluster(session, text, str(out_dir), mode=mode, validate=validate_,
                                       plan_options={"seed": seed, "scale": scale, "as_of": as_of})
     finally:
