@@ -156,8 +156,11 @@ def _preview_grid(title: str, table) -> Table:
                                                     "after the run")
 @click.option("--wheel-volume", metavar="DBFS_PATH", help="with --on-cluster: the Volume folder fabula's wheel is "
               "uploaded to when the cluster lacks this fabula [default: _fabula/wheels in --out's Volume]")
+@click.option("--databricks", "databricks", metavar="cluster:ID|serverless", help="with --engine spark: run on this "
+              "Databricks compute through Databricks Connect (pip install 'fabula[databricks-connect]'); --out is a "
+              "folder it and this machine both see, --tables registers the tables with spark.sql")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict, profile, tables, warehouse, cluster, close_context, wheel_volume):
+             strict, profile, tables, warehouse, cluster, close_context, wheel_volume, databricks):
     """Generate SPEC as Parquet into --out, then print a summary and the validation report.
 
     --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
@@ -166,6 +169,11 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
     from fabula.databricks.paths import volume_target
 
+    if databricks is not None:
+        return _generate_with_connect(spec, out_dir, databricks, seed=seed, scale=scale, as_of=as_of, mode=mode,
+                                      compression=compression, quiet=quiet, engine=engine, master=master,
+                                      validate_=validate_, strict=strict, profile=profile, tables=tables,
+                                      warehouse=warehouse, cluster=cluster, workers=workers)
     if cluster is not None:
         return _generate_on_cluster(spec, out_dir, cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
                                     validate_=validate_, profile=profile, close_context=close_context,
@@ -302,6 +310,46 @@ def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, va
         if close_context:
             session.close()
     click.echo(json.dumps(summary))
+
+
+def _generate_with_connect(spec, out_dir, databricks, *, seed, scale, as_of, mode, compression, quiet, engine,
+                           master, validate_, strict, profile, tables, warehouse, cluster, workers):
+    """The Spark engine on Databricks compute through Databricks Connect; tables through spark.sql."""
+    from fabula.databricks.connect import ConnectTarget, connect_session, generate_with_connect, output_folder
+    from fabula.databricks.paths import VolumePath
+
+    if engine != "spark":
+        raise click.BadParameter("--databricks runs the Spark engine: add --engine spark", param_hint="--databricks")
+    for given, name in ((master, "--master"), (cluster, "--on-cluster"), (warehouse, "--warehouse"),
+                        (workers, "--workers")):
+        if given is not None:
+            raise click.BadParameter(f"{name} does not go with --databricks (the tables are registered with "
+                                     "spark.sql on the same compute)" if name == "--warehouse" else
+                                     f"{name} does not go with --databricks", param_hint=name)
+    target = ConnectTarget.parse(databricks)
+    text = str(out_dir)
+    volume = VolumePath.parse(text) if text.startswith(("dbfs:", "/Volumes/")) else None
+    if tables and volume is None:
+        raise click.BadParameter("--tables registers the tables in the catalog.schema of --out's Volume: give "
+                                 "--out as /Volumes/<catalog>/<schema>/<volume>/<folder>", param_hint="--tables")
+    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    folder = output_folder(out_dir)  # refused here, before a session starts, if this machine cannot see it
+    started = time.perf_counter()
+    session, _ = connect_session(target, profile=profile)
+    try:
+        manifest, registered = generate_with_connect(plan_, session, folder, mode=mode, compression=compression,
+                                                     validate=validate_,
+                                                     tables=(volume.catalog, volume.schema) if tables else None)
+    finally:
+        session.stop()
+    report = _written_report(folder) if validate_ else None
+    if not quiet:
+        for name in registered:
+            out.print(f"registered the Delta table {name}")
+        _print_summary(manifest, folder, time.perf_counter() - started)
+        if report is not None:
+            out.print(validation_summary(report, str(folder / REPORT_HTML)))
+    _gate(report, folder, strict or plan_.spec.validation.strict)
 
 
 def _validate_volume(target, *, strict, workers, quiet, profile):
