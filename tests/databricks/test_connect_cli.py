@@ -35,3 +35,12 @@ def test_options_that_do_not_go_with_databricks(tmp_path):
     assert local_tables.returncode == 2 and "catalog.schema of --out's Volume" in local_tables.stderr
     bogus = fabula_cli("generate", "retail", "--engine", "spark", "--databricks", "cluster", "--out", out)
     assert bogus.returncode == 2 and "names no compute" in bogus.stderr
+
+
+def test_an_occupied_out_is_refused_before_a_session_starts(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = fabula_cli("generate", "retail", "--engine", "spark", "--databricks", "serverless", "--out",
+                        str(tmp_path / "out"))
+    assert result.returncode == 2 and "already exists and is not empty" in result.stderr
+    assert "Databricks Connect" not in result.stderr

@@ -334,6 +334,9 @@ def _generate_with_connect(spec, out_dir, databricks, *, seed, scale, as_of, mod
                                  "--out as /Volumes/<catalog>/<schema>/<volume>/<folder>", param_hint="--tables")
     plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
     folder = output_folder(out_dir)  # refused here, before a session starts, if this machine cannot see it
+    from fabula.sinks.folder import check_target
+
+    check_target(check_path(folder), mode)  # as with --engine spark: before the session, not after
     started = time.perf_counter()
     session, _ = connect_session(target, profile=profile)
     try:
