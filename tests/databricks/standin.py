@@ -31,6 +31,7 @@ Run by hand: `python tests/databricks/standin.py` prints the host and a token to
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -40,6 +41,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -225,6 +227,10 @@ def _files(ws: Workspace, method: str, path: str, query: dict, body: bytes):
                     raise ApiError(500, "INTERNAL_ERROR", "the stand-in was told to fail this upload")
                 ws.uploads_left -= 1
             ws.files[path] = body
+            if ws.clusters.mount is not None:  # what a cluster sees under /Volumes (FUSE)
+                local = ws.clusters.mount / path.lstrip("/")
+                local.parent.mkdir(parents=True, exist_ok=True)
+                local.write_bytes(body)
             return 204, None, {}
         _need(ws, "READ VOLUME", f"Volume '{volume}'")
         if path not in ws.files:
@@ -238,6 +244,8 @@ def _files(ws: Workspace, method: str, path: str, query: dict, body: bytes):
         if method == "DELETE":
             _need(ws, "WRITE VOLUME", f"Volume '{volume}'")
             del ws.files[path]
+            if ws.clusters.mount is not None:
+                (ws.clusters.mount / path.lstrip("/")).unlink(missing_ok=True)
             return 204, None, {}
     raise ApiError(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on files")
 
@@ -401,7 +409,9 @@ def _execute(ws: Workspace, sql: str) -> None:
 # A context: a Python process that execs each command in one globals dict and answers with the
 # command's printed output, or the traceback, as one JSON line (what a cluster's REPL returns).
 _REPL = r"""
-import contextlib, io, json, sys, traceback
+import contextlib, io, json, os, sys, traceback
+if os.environ.get("FABULA_STANDIN_HIDE"):  # an isolated context: this checkout's fabula is not on its path
+    sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != os.environ["FABULA_STANDIN_HIDE"]]
 scope = {"__name__": "__main__"}
 real = sys.stdout
 for line in sys.stdin:
@@ -425,11 +435,22 @@ class Clusters:
 
     def __init__(self, ids: set[str]):
         self.ids = ids
+        self.mount: Path | None = None
+        self.site: Path | None = None
         self.contexts: dict[str, subprocess.Popen] = {}
         self.commands: dict[str, dict] = {}
         self.created = 0
         self.lock = threading.Lock()
         self.running = threading.Lock()
+
+    def isolate(self, mount: Path, site: Path) -> None:
+        """Give contexts a Python of their own, as a cluster's is: fabula is not importable from
+        this checkout, `pip install` (PIP_TARGET) puts packages into `site`, which is on their
+        path (so the copy installed there is the one imported); and files uploaded to a Volume
+        are also written under `mount`, where commands find them: the stand-in maps a command's
+        '/Volumes/' to `mount`/Volumes/, as a cluster's FUSE mount shows volumes at /Volumes."""
+        self.mount, self.site = mount, site
+        site.mkdir(parents=True, exist_ok=True)
 
     def evict(self) -> None:
         """What a cluster restart does: every context is gone."""
@@ -447,8 +468,12 @@ class Clusters:
         if cluster not in self.ids:
             raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Cluster {cluster} does not exist")
         if (method, rest) == ("POST", "contexts/create"):
+            env = None
+            if self.site is not None:
+                env = {**os.environ, "PIP_TARGET": str(self.site), "PYTHONPATH": str(self.site),
+                       "FABULA_STANDIN_HIDE": str(Path(__file__).resolve().parents[2] / "src")}
             process = subprocess.Popen([sys.executable, "-u", "-c", _REPL], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, text=True)
+                                       stdout=subprocess.PIPE, text=True, env=env)
             context = uuid.uuid4().hex
             with self.lock:
                 self.contexts[context] = process
@@ -473,7 +498,10 @@ class Clusters:
                 raise ApiError(400, "INVALID_PARAMETER_VALUE", f"ContextId {context} does not exist")
             command = {"id": uuid.uuid4().hex, "status": "Running", "context": context}
             self.commands[command["id"]] = command
-            threading.Thread(target=self._run, args=(command, process, body["command"]), daemon=True).start()
+            code = body["command"]
+            if self.mount is not None:
+                code = code.replace("/Volumes/", f"{self.mount}/Volumes/")
+            threading.Thread(target=self._run, args=(command, process, code), daemon=True).start()
             return 200, {"id": command["id"]}, {}
         if (method, rest) == ("GET", "commands/status"):
             command = self.commands.get(query.get("commandId"))

@@ -249,8 +249,13 @@ def _preview_grid(title: str, table):
               "execution context reused between runs; --out is a path the cluster sees (e.g. /Volumes/...)")
 @click.option("--close-context", is_flag=True, help="with --on-cluster: destroy the cached execution context "
                                                     "after the run")
+@click.option("--wheel-volume", metavar="DBFS_PATH", help="with --on-cluster: the Volume folder fabula's wheel is "
+              "uploaded to when the cluster lacks this fabula [default: _fabula/wheels in --out's Volume]")
+@click.option("--databricks", "databricks", metavar="cluster:ID|serverless", help="with --engine spark: run on this "
+              "Databricks compute through Databricks Connect (pip install 'fabula[databricks-connect]'); --out is a "
+              "folder it and this machine both see, --tables registers the tables with spark.sql")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict, profile, tables, warehouse, cluster, close_context):
+             strict, profile, tables, warehouse, cluster, close_context, wheel_volume, databricks):
     """Generate SPEC as Parquet into --out, then print a summary and the validation report.
 
     --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
@@ -259,11 +264,18 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
     from fabula.databricks.paths import volume_target
 
+    if databricks is not None:
+        return _generate_with_connect(spec, out_dir, databricks, seed=seed, scale=scale, as_of=as_of, mode=mode,
+                                      compression=compression, quiet=quiet, engine=engine, master=master,
+                                      validate_=validate_, strict=strict, profile=profile, tables=tables,
+                                      warehouse=warehouse, cluster=cluster, workers=workers)
     if cluster is not None:
         return _generate_on_cluster(spec, out_dir, cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
-                                    validate_=validate_, profile=profile, close_context=close_context)
-    if close_context:
-        raise click.BadParameter("--close-context goes with --on-cluster", param_hint="--close-context")
+                                    validate_=validate_, profile=profile, close_context=close_context,
+                                    wheel_volume=wheel_volume, quiet=quiet)
+    for given, name in ((close_context or None, "--close-context"), (wheel_volume, "--wheel-volume")):
+        if given is not None:
+            raise click.BadParameter(f"{name} goes with --on-cluster", param_hint=name)
     if volume_target(out_dir) is not None:
         return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
                                    workers=workers, mode=mode, compression=compression, quiet=quiet,
@@ -379,9 +391,12 @@ def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, comp
     _gate(report, Path(str(target)), strict or plan_.spec.validation.strict)
 
 
-def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, validate_, profile, close_context):
-    """The job runs on the cluster; this prints the one line of JSON it sends back."""
+def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, validate_, profile, close_context,
+                         wheel_volume=None, quiet=False):
+    """The job runs on the cluster (fabula installed into its context first when it lacks this
+    fabula); this prints the one line of JSON it sends back."""
     from fabula.databricks.client import workspace_client
+    from fabula.databricks.install import ensure_fabula, wheel_folder
     from fabula.databricks.remote import ClusterSession, generate_on_cluster
 
     compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)  # a bad spec fails here, not remotely
@@ -389,12 +404,59 @@ def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, va
     text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
     session = ClusterSession(workspace_client(profile), cluster)
     try:
+        installed = ensure_fabula(session, wheel_folder(wheel_volume, str(out_dir)))
+        if installed["installed"] and not quiet:
+            err.print(f"installed fabula {fabula.__version__} into the execution context on cluster {cluster} "
+                      f"from {installed['wheel']}", markup=False, highlight=False, soft_wrap=True)
         summary = generate_on_cluster(session, text, str(out_dir), mode=mode, validate=validate_,
                                       plan_options={"seed": seed, "scale": scale, "as_of": as_of})
     finally:
         if close_context:
             session.close()
     click.echo(json.dumps(summary))
+
+
+def _generate_with_connect(spec, out_dir, databricks, *, seed, scale, as_of, mode, compression, quiet, engine,
+                           master, validate_, strict, profile, tables, warehouse, cluster, workers):
+    """The Spark engine on Databricks compute through Databricks Connect; tables through spark.sql."""
+    from fabula.databricks.connect import ConnectTarget, connect_session, generate_with_connect, output_folder
+    from fabula.databricks.paths import VolumePath
+
+    if engine != "spark":
+        raise click.BadParameter("--databricks runs the Spark engine: add --engine spark", param_hint="--databricks")
+    for given, name in ((master, "--master"), (cluster, "--on-cluster"), (warehouse, "--warehouse"),
+                        (workers, "--workers")):
+        if given is not None:
+            raise click.BadParameter(f"{name} does not go with --databricks (the tables are registered with "
+                                     "spark.sql on the same compute)" if name == "--warehouse" else
+                                     f"{name} does not go with --databricks", param_hint=name)
+    target = ConnectTarget.parse(databricks)
+    text = str(out_dir)
+    volume = VolumePath.parse(text) if text.startswith(("dbfs:", "/Volumes/")) else None
+    if tables and volume is None:
+        raise click.BadParameter("--tables registers the tables in the catalog.schema of --out's Volume: give "
+                                 "--out as /Volumes/<catalog>/<schema>/<volume>/<folder>", param_hint="--tables")
+    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    folder = output_folder(out_dir)  # refused here, before a session starts, if this machine cannot see it
+    from fabula.sinks.folder import check_target
+
+    check_target(check_path(folder), mode)  # as with --engine spark: before the session, not after
+    started = time.perf_counter()
+    session, _ = connect_session(target, profile=profile)
+    try:
+        manifest, registered = generate_with_connect(plan_, session, folder, mode=mode, compression=compression,
+                                                     validate=validate_,
+                                                     tables=(volume.catalog, volume.schema) if tables else None)
+    finally:
+        session.stop()
+    report = _written_report(folder) if validate_ else None
+    if not quiet:
+        for name in registered:
+            out.print(f"registered the Delta table {name}")
+        _print_summary(manifest, folder, time.perf_counter() - started)
+        if report is not None:
+            out.print(validation_summary(report, str(folder / REPORT_HTML)))
+    _gate(report, folder, strict or plan_.spec.validation.strict)
 
 
 def _validate_volume(target, *, strict, workers, quiet, profile):

@@ -6,6 +6,9 @@ Public entry points (the rest is private to the package):
 - `volume_target(out)`: the Volume an `--out` names, or None for a local folder.
 - `VolumeSink`: the engine's `Sink` for a Volume.
 - `validate_volume(...)`: `fabula validate dbfs:/Volumes/...`.
+- `install.ensure_fabula(session, folder)`: `--on-cluster` puts this fabula into the context.
+- `connect.connect_session(target, builder=...)` and `connect.generate_with_connect(...)`:
+  `--engine spark --databricks cluster:<id>|serverless`, tables through `spark.sql`.
 """
 
 from fabula.databricks.paths import VolumePath, volume_target

@@ -40,6 +40,14 @@ class VolumeFiles:
         with self._step(f"writing {relative} to {self.target}", "WRITE VOLUME"):
             self.api.upload(self.target.child(relative), io.BytesIO(data), overwrite=True)
 
+    def exists(self, relative: str) -> bool:
+        try:
+            with self._step(f"looking up {relative} in {self.target}", "READ VOLUME"):
+                self.api.get_metadata(self.target.child(relative))
+        except self.errors.NotFound:
+            return False
+        return True
+
     def read_bytes(self, relative: str) -> bytes | None:
         """The file's bytes, or None if there is no such file."""
         try:

@@ -57,20 +57,25 @@ def table_statements(plan: Plan, target: VolumePath, *, replace: bool) -> dict[s
     """For every table: CREATE TABLE with types and comments, then COPY INTO from its Volume folder."""
     statements = {}
     for table in plan.tables:
-        spec = plan.spec.tables.get(table.name)  # None for the events table (`events_table:`)
-        columns_spec = spec.columns if spec is not None else {}
-        comment = spec.description if spec is not None else f"the events of {plan.name}"
         full = f"{quote_name(target.catalog)}.{quote_name(target.schema)}.{quote_name(table.name)}"
-        columns = []
-        for field in table.schema:  # the written columns (hidden helper columns are not)
-            described = getattr(columns_spec.get(field.name), "description", None)
-            text = f"{quote_name(field.name)} {sql_type(field.type, column=field.name)}"
-            columns.append(text + (f" COMMENT {sql_string(described)}" if described else ""))
-        create = (f"CREATE {'OR REPLACE ' if replace else ''}TABLE {full} ({', '.join(columns)}) USING DELTA"
-                  + (f" COMMENT {sql_string(comment)}" if comment else ""))
         copy = f"COPY INTO {full} FROM {sql_string(target.child(table.name))} FILEFORMAT = PARQUET"
-        statements[table.name] = [create, copy]
+        statements[table.name] = [create_statement(plan, table, full, replace=replace), copy]
     return statements
+
+
+def create_statement(plan: Plan, table, full: str, *, replace: bool, using: str = "DELTA") -> str:
+    """CREATE [OR REPLACE] TABLE `full` with the written columns' types, and the spec's table and
+    column descriptions as comments."""
+    spec = plan.spec.tables.get(table.name)  # None for the events table (`events_table:`)
+    columns_spec = spec.columns if spec is not None else {}
+    comment = spec.description if spec is not None else f"the events of {plan.name}"
+    columns = []
+    for field in table.schema:  # the written columns (hidden helper columns are not)
+        described = getattr(columns_spec.get(field.name), "description", None)
+        text = f"{quote_name(field.name)} {sql_type(field.type, column=field.name)}"
+        columns.append(text + (f" COMMENT {sql_string(described)}" if described else ""))
+    return (f"CREATE {'OR REPLACE ' if replace else ''}TABLE {full} ({', '.join(columns)}) USING {using}"
+            + (f" COMMENT {sql_string(comment)}" if comment else ""))
 
 
 def check_tables_free(client, plan: Plan, target: VolumePath) -> None:
