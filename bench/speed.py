@@ -7,7 +7,7 @@
 At each scale, each in its own child process (bench/story.py's children, so the numbers are
 measured the same way: wall after imports, CPU seconds and peak RSS of the whole process tree):
 
-    handwritten        /work/shared/bench/handwritten_saas.py (numpy + polars, one thread, a
+    handwritten        ../shared/bench/handwritten_saas.py (numpy + polars, one thread, a
                        Faker pool); its own split of Faker pool vs generation + writing is shown
     fabula             `fabula.generate(saas_support, scale=S)` with validation, threads on all
                        cores, Faker pool cache warm (filled once before the runs)

@@ -68,8 +68,9 @@ VARIANTS = ("fabula-local", "fabula-spark", "pyspark-plain", "naive")
 EXTRA_VARIANTS = ("fabula-novalidate", "handwritten")  # for bench/speed.py; not in story.py's default run
 SPARK_VARIANTS = {"fabula-spark", "pyspark-plain"}
 FABULA_VARIANTS = {"fabula-local", "fabula-spark", "fabula-novalidate"}
-HANDWRITTEN = Path(os.environ.get("FABULA_HANDWRITTEN", "/work/shared/bench/handwritten_saas.py"))
-"""The hand-written numpy + polars script of issue 16 (override with FABULA_HANDWRITTEN)."""
+HANDWRITTEN = Path(os.environ.get("FABULA_HANDWRITTEN", HERE.parent.parent / "shared" / "bench" / "handwritten_saas.py"))
+"""The hand-written numpy + polars script of issue 16, in `../shared` beside the repository
+(override with FABULA_HANDWRITTEN)."""
 REFERENCE = "fabula-local"
 SAMPLE_SECONDS = 0.1
 
