@@ -10,10 +10,10 @@ import pyarrow as pa
 
 from fabula.engine.block import generate_block, generate_columns
 from fabula.engine.local import Progress, run_local
-from fabula.errors import Issue, SpecError, ValidationFailed
+from fabula.errors import Issue, OutputError, SpecError, ValidationFailed
 from fabula.plan import Plan, compile_plan as _compile
 from fabula.scenarios import builtin_names, builtin_text
-from fabula.sinks.parquet import ParquetSink
+from fabula.sinks.files import FilesSink
 from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
 from fabula.spec.checks import check_dataset
 from fabula.spec.load import SourceMap, parse_column
@@ -106,22 +106,58 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
 def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
              compression: str = "snappy", workers: int | None = None,
              progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
-             **plan_options: Any) -> dict[str, Any]:
-    """Write every table as Parquet under `out` with a manifest; return the manifest.
+             output_format: str = "parquet", **plan_options: Any) -> dict[str, Any]:
+    """Write every table under `out` with a manifest; return the manifest.
+
+    `output_format` is one of parquet, delta, csv, json (JSON Lines); see docs/formats.md.
+    `mode="append"` adds a batch to an output written before: ids continue, the time window
+    moves on, and the manifest keeps the history of batches.
 
     Nothing appears at `out` unless the whole run succeeds. With `validate` (the default) the
     data is checked as it is generated and `report.json` / `report.html` are written beside it
     (docs/validation.md); with `strict` (default: the spec's `validation: {strict: ...}`) a
     failed check raises ValidationFailed, after the output and its report are in place.
     """
+    if mode == "append":  # formats (issue 13): a batch that continues the folder's state
+        return _append(source, out, compression=compression, workers=workers, progress=progress,
+                       validate=validate, strict=strict, output_format=output_format, **plan_options)
     plan = compile_plan(source, **plan_options)
-    sink = ParquetSink(out, mode=mode, compression=compression)
+    sink = FilesSink(out, mode=mode, compression=compression, output_format=output_format)
     if not validate:
-        return run_local(plan, sink, workers=workers, progress=progress)
+        return run_local(plan, sink, workers=workers, progress=progress, output_format=output_format)
     validation = Validation(plan, compute=generate_columns)
     manifest = run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe,
-                         before_commit=validation.finish)
+                         before_commit=validation.finish, output_format=output_format)
     _fail_if_strict(validation.report, Path(out), plan.spec.validation.strict if strict is None else strict)
+    return manifest
+
+
+def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, workers: int | None,
+            progress: Progress | None, validate: bool, strict: bool | None, output_format: str,
+            seed: int | None = None, scale: float = 1.0, as_of: date | None = None) -> dict[str, Any]:
+    """One batch more in `out` (or its first batch): see fabula.engine.append."""
+    from fabula.engine.append import batch_spec, next_batch, read_previous, with_history
+
+    spec = source.spec if isinstance(source, Plan) else load_spec(source)
+    previous = read_previous(Path(out))
+    if previous is not None and previous.get("format", "parquet") != output_format:
+        raise OutputError(f"cannot append {output_format} to {out}: it holds {previous.get('format')} files",
+                          hint=f"pass --format {previous.get('format')}, or write to a new --out")
+    state = next_batch(spec, previous, seed=seed, as_of=as_of)
+    plan = compile_plan(batch_spec(spec, state), scale=scale)
+    sink = FilesSink(out, mode="append", compression=compression, output_format=output_format, batch=state.batch)
+    validation = Validation(plan, compute=generate_columns) if validate else None
+
+    def finish(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+        if validation is not None:
+            manifest = validation.finish(folder, manifest)
+        return with_history(manifest, state, spec, previous)
+
+    manifest = run_local(plan, sink, workers=workers, progress=progress, output_format=output_format,
+                         observe=validation.observe if validation else None, before_commit=finish)
+    if validation is not None:
+        report = validate_output(out, strict=False, workers=workers) if state.batch else validation.report
+        _fail_if_strict(report, Path(out), spec.validation.strict if strict is None else strict)
     return manifest
 
 
@@ -133,9 +169,17 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
     With `strict` (default: the recorded spec's `validation: {strict: ...}`) a failed check
     raises ValidationFailed.
     """
-    report = validate_folder(out, compute=generate_columns, workers=workers)
+    manifest = read_manifest(Path(out))
+    if len(manifest.get("batches") or ()) > 1:  # formats (issue 13): every batch, and across them
+        from fabula.engine.append_checks import validate_batches
+        from fabula.validate.run import write_reports
+
+        report = validate_batches(Path(out), manifest, compute=generate_columns, workers=workers)
+        write_reports(report, Path(out))
+    else:
+        report = validate_folder(out, compute=generate_columns, workers=workers)
     if strict is None:
-        strict = bool(read_manifest(Path(out))["spec"].get("validation", {}).get("strict", False))
+        strict = bool(manifest["spec"].get("validation", {}).get("strict", False))
     _fail_if_strict(report, Path(out), strict)
     return report
 

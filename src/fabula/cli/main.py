@@ -129,8 +129,12 @@ def _preview_grid(title: str, table) -> Table:
               help="folder to write (one sub-folder per table, plus manifest.json)")
 @plan_options
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
-@click.option("--mode", type=click.Choice(["error", "overwrite"]), default="error", show_default=True,
-              help="what to do if --out already holds data")
+@click.option("--mode", type=click.Choice(["error", "overwrite", "append"]), default="error", show_default=True,
+              help="what to do if --out already holds data; append adds a batch that continues it "
+                   "(ids after the last, the next time window)")
+@click.option("--format", "output_format", type=click.Choice(["parquet", "delta", "csv", "json"]),
+              default="parquet", show_default=True,
+              help="file format (json = JSON Lines); see docs/formats.md")
 @click.option("--compression", type=click.Choice(["snappy", "zstd", "gzip", "lz4", "none"]),
               default="snappy", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
@@ -141,9 +145,9 @@ def _preview_grid(title: str, table) -> Table:
 @click.option("--validate/--no-validate", "validate_", default=True, show_default=True,
               help="check the data against the spec while it is written (report.json, report.html)")
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
-def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict):
-    """Generate SPEC as Parquet into --out, then print a summary and the validation report."""
+def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, compression, quiet, engine, master,
+             validate_, strict):
+    """Generate SPEC into --out (Parquet by default), then print a summary and the validation report."""
     if strict and not validate_:
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
     if engine == "local" and master is not None:
@@ -151,16 +155,31 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
     if engine == "spark" and workers is not None:
         raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
                                  "the parallelism, e.g. --master local[4]", param_hint="--workers")
+    if engine == "spark" and (output_format != "parquet" or mode == "append"):
+        raise click.BadParameter("--engine spark writes Parquet as a new output for now; use the local engine "
+                                 "for --format and --mode append", param_hint="--engine")
+    if mode == "append":  # formats (issue 13): the batch's plan depends on the folder's state
+        started = time.perf_counter()
+        manifest = fabula.generate(spec, out_dir, workers=workers, mode=mode, compression=compression,
+                                   validate=validate_, strict=False, output_format=output_format,
+                                   seed=seed, scale=scale, as_of=as_of)
+        report = _written_report(out_dir) if validate_ else None
+        if not quiet:
+            _print_summary(manifest, out_dir, time.perf_counter() - started)
+            if report is not None:
+                out.print(validation_summary(report, str(out_dir / REPORT_HTML)))
+        _gate(report, out_dir, strict or fabula.load_spec(spec).validation.strict)
+        return
     plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
         manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression)
     elif show_progress:
-        manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_)
+        manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_, output_format)
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
-                                   validate=validate_, strict=False)
+                                   validate=validate_, strict=False, output_format=output_format)
     report = None
     if validate_:  # the Spark engine writes without the checks for now: re-read what it wrote
         report = fabula.validate_output(out_dir, strict=False) if engine == "spark" else _written_report(out_dir)
@@ -212,14 +231,15 @@ def _generate_on_spark(plan_, out_dir, master, mode, compression):
             session.stop()
 
 
-def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_):
+def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_, output_format="parquet"):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress("[bold]generating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=out, transient=True) as bar:
         task = bar.add_task("rows", total=plan_.total_rows)
         return fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
-                               progress=lambda rows: bar.advance(task, rows), validate=validate_, strict=False)
+                               progress=lambda rows: bar.advance(task, rows), validate=validate_, strict=False,
+                               output_format=output_format)
 
 
 def _print_summary(manifest, out_dir, elapsed):

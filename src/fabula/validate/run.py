@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from fabula.errors import OutputError, SpecError
 from fabula.plan.model import Layout, Plan
+from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
 from fabula.validate.evidence import Evidence
 from fabula.validate.families import FAMILIES
@@ -158,7 +159,7 @@ def _stream(folder: Path, manifest: dict[str, Any], plan: Plan, accumulator: Acc
             if not files:
                 files = sorted((folder / table.name).glob("*.parquet"))
             aligned = _row_count(files) == table.rows
-            for block, batch in enumerate(_blocks(files, table.block_rows)):
+            for block, batch in enumerate(_blocks(files, table.block_rows, table.schema)):
                 in_flight.append(pool.submit(accumulator.observe, table.name, block, batch, aligned=aligned))
                 while len(in_flight) > 2 * workers:  # bounded: a few blocks in memory
                     in_flight.pop(0).result()
@@ -170,19 +171,19 @@ def _row_count(files: list[Path]) -> int:
     total = 0
     for path in files:
         try:
-            total += pq.ParquetFile(path).metadata.num_rows
+            total += file_rows(path)  # formats (issue 13): Parquet, CSV or JSON Lines parts
         except (OSError, pa.ArrowException) as error:
             raise OutputError(f"cannot read {path}: {error}", hint="the folder is damaged; regenerate it") from None
     return total
 
 
-def _blocks(files: list[Path], block_rows: int) -> Iterator[pa.Table | pa.RecordBatch]:
+def _blocks(files: list[Path], block_rows: int, schema: pa.Schema | None = None) -> Iterator[pa.Table | pa.RecordBatch]:
     """The files' rows in blocks of `block_rows` (fabula's row groups hold whole blocks, so this
     is normally one batch a block; files written otherwise are re-cut)."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for path in files:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=block_rows):
+        for batch in read_batches(path, schema, batch_rows=block_rows):
             while batch.num_rows:
                 take = min(block_rows - count, batch.num_rows)
                 pending.append(batch.slice(0, take))
