@@ -14,6 +14,7 @@ from fabula.errors import Issue, OutputError, SpecError, ValidationFailed
 from fabula.plan import Plan, compile_plan as _compile
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.sinks.files import FilesSink
+from fabula.sinks.remote import RemoteSink, is_remote
 from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
 from fabula.spec.checks import check_dataset
 from fabula.spec.load import SourceMap, parse_column
@@ -122,7 +123,10 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
         return _append(source, out, compression=compression, workers=workers, progress=progress,
                        validate=validate, strict=strict, output_format=output_format, **plan_options)
     plan = compile_plan(source, **plan_options)
-    sink = FilesSink(out, mode=mode, compression=compression, output_format=output_format)
+    if is_remote(out):  # formats (issue 13): s3://, gs://, abfss://, committed manifest last
+        sink = RemoteSink(str(out), mode=mode, compression=compression, output_format=output_format)
+    else:
+        sink = FilesSink(out, mode=mode, compression=compression, output_format=output_format)
     if not validate:
         return run_local(plan, sink, workers=workers, progress=progress, output_format=output_format)
     validation = Validation(plan, compute=generate_columns)
@@ -138,6 +142,9 @@ def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, wor
     """One batch more in `out` (or its first batch): see fabula.engine.append."""
     from fabula.engine.append import batch_spec, next_batch, read_previous, with_history
 
+    if is_remote(out):
+        raise OutputError("--mode append writes to local folders for now",
+                          hint="append to a local folder, then copy it to the object store")
     spec = source.spec if isinstance(source, Plan) else load_spec(source)
     previous = read_previous(Path(out))
     if previous is not None and previous.get("format", "parquet") != output_format:

@@ -125,8 +125,9 @@ def _preview_grid(title: str, table) -> Table:
 
 @cli.command()
 @click.argument("spec", metavar="SPEC")
-@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="folder to write (one sub-folder per table, plus manifest.json)")
+@click.option("--out", "-o", "out_dir", required=True,
+              help="folder to write (one sub-folder per table, plus manifest.json), or an object-store "
+                   "prefix: s3://bucket/path, gs://…, abfss://…")
 @plan_options
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
 @click.option("--mode", type=click.Choice(["error", "overwrite", "append"]), default="error", show_default=True,
@@ -150,14 +151,15 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
     """Generate SPEC into --out (Parquet by default), then print a summary and the validation report."""
     if strict and not validate_:
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
+    out_dir = _out_location(out_dir)
     if engine == "local" and master is not None:
         raise click.BadParameter("--master applies only with --engine spark", param_hint="--master")
     if engine == "spark" and workers is not None:
         raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
                                  "the parallelism, e.g. --master local[4]", param_hint="--workers")
-    if engine == "spark" and (output_format != "parquet" or mode == "append"):
-        raise click.BadParameter("--engine spark writes Parquet as a new output for now; use the local engine "
-                                 "for --format and --mode append", param_hint="--engine")
+    if engine == "spark" and (output_format != "parquet" or mode == "append" or isinstance(out_dir, str)):
+        raise click.BadParameter("--engine spark writes Parquet to a new local folder for now; use the local "
+                                 "engine for --format, --mode append and object stores", param_hint="--engine")
     if mode == "append":  # formats (issue 13): the batch's plan depends on the folder's state
         started = time.perf_counter()
         manifest = fabula.generate(spec, out_dir, workers=workers, mode=mode, compression=compression,
@@ -167,7 +169,7 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
         if not quiet:
             _print_summary(manifest, out_dir, time.perf_counter() - started)
             if report is not None:
-                out.print(validation_summary(report, str(out_dir / REPORT_HTML)))
+                out.print(validation_summary(report, f"{out_dir}/{REPORT_HTML}"))
         _gate(report, out_dir, strict or fabula.load_spec(spec).validation.strict)
         return
     plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
@@ -187,7 +189,7 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
     if not quiet:
         _print_summary(manifest, out_dir, elapsed)
         if report is not None:
-            out.print(validation_summary(report, str(out_dir / REPORT_HTML)))
+            out.print(validation_summary(report, f"{out_dir}/{REPORT_HTML}"))
     _gate(report, out_dir, strict or plan_.spec.validation.strict)
 
 
@@ -206,7 +208,18 @@ def validate(folder, strict, workers, quiet):
     _gate(report, folder, strict or bool(recorded))
 
 
-def _written_report(out_dir: Path) -> Report:
+def _out_location(out_dir: str):
+    """A local folder as a Path; an object-store URI (s3://…) as written (formats, issue 13)."""
+    from fabula.sinks.remote import is_remote
+
+    return out_dir if is_remote(out_dir) else Path(out_dir)
+
+
+def _written_report(out_dir) -> Report:
+    if isinstance(out_dir, str):  # an object store
+        from fabula.sinks.remote import read_text
+
+        return Report.from_dict(json.loads(read_text(out_dir, REPORT_JSON)))
     return Report.from_dict(json.loads((out_dir / REPORT_JSON).read_text(encoding="utf-8")))
 
 
@@ -214,7 +227,7 @@ def _gate(report, folder: Path, strict: bool) -> None:
     """With --strict (or the spec's validation: {strict: true}), failed checks end the command with code 3."""
     if strict and report is not None and report.failed:
         raise ValidationFailed([f"{check.name}: {check.message}" for check in report.failed],
-                               report=str(folder / REPORT_HTML))
+                               report=f"{folder}/{REPORT_HTML}")
 
 
 def _generate_on_spark(plan_, out_dir, master, mode, compression):
