@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import pyarrow as pa
 
 from fabula.engine.block import generate_block, generate_columns
+from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
 from fabula.errors import Issue, OutputError, SpecError, ValidationFailed
 from fabula.plan import Plan, compile_plan as _compile
@@ -127,11 +128,17 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
         sink = RemoteSink(str(out), mode=mode, compression=compression, output_format=output_format)
     else:
         sink = FilesSink(out, mode=mode, compression=compression, output_format=output_format)
-    if not validate:
-        return run_local(plan, sink, workers=workers, progress=progress, output_format=output_format)
-    validation = Validation(plan, compute=generate_columns)
-    manifest = run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe,
-                         before_commit=validation.finish, output_format=output_format)
+    validation = Validation(plan, compute=generate_columns) if validate else None
+
+    def finish(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+        if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
+            manifest = write_change_tables(plan, sink, manifest)
+        return validation.finish(folder, manifest) if validation is not None else manifest
+
+    manifest = run_local(plan, sink, workers=workers, progress=progress, output_format=output_format,
+                         observe=validation.observe if validation else None, before_commit=finish)
+    if validation is None:
+        return manifest
     _fail_if_strict(validation.report, Path(out), plan.spec.validation.strict if strict is None else strict)
     return manifest
 
@@ -146,6 +153,9 @@ def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, wor
         raise OutputError("--mode append writes to local folders for now",
                           hint="append to a local folder, then copy it to the object store")
     spec = source.spec if isinstance(source, Plan) else load_spec(source)
+    if any(table.changes is not None for table in spec.tables.values()):
+        raise OutputError("--mode append does not write change data (`changes:`) yet",
+                          hint="generate the change feed as a new output, or remove `changes:` to append")
     previous = read_previous(Path(out))
     if previous is not None and previous.get("format", "parquet") != output_format:
         raise OutputError(f"cannot append {output_format} to {out}: it holds {previous.get('format')} files",

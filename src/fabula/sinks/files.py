@@ -69,6 +69,7 @@ class FilesSink:
         self._staged: StagedFolder | None = None
         self._plan: Plan | None = None
         self._written: list[PartWritten] = []  # list.append is atomic: parts come from many threads
+        self._extra: list[tuple[PartWritten, pa.Schema, str | None]] = []
 
     @property
     def appending(self) -> bool:
@@ -99,6 +100,17 @@ class FilesSink:
                               hint="check the disk and the folder's permissions") from None
         written = PartWritten(table.name, part, relative, rows, path.stat().st_size)
         self._written.append(written)
+        return written
+
+    def write_table(self, name: str, rows: pa.Table, *, description: str | None = None) -> PartWritten:
+        """A table made outside the plan (a change feed), as one part file in this format."""
+        (self._staged.path / name).mkdir(exist_ok=True)
+        relative = part_name(name, 0, self.format.extension, self.batch)
+        path = self._staged.path / relative
+        schema = self.format.file_schema(rows.schema)
+        written_rows = self.format.write(str(path), schema, [rows.cast(schema)])
+        written = PartWritten(name, 0, relative, written_rows, path.stat().st_size)
+        self._extra.append((written, rows.schema, description))
         return written
 
     def commit(self, manifest: dict[str, Any]) -> None:
@@ -143,6 +155,10 @@ class FilesSink:
             commit_table(root / table.name, table.schema, files, name=table.name,
                          description=spec.description if spec else None, descriptions=descriptions,
                          append=self.appending and (self.target / table.name / "_delta_log").is_dir())
+        for part, schema, description in self._extra:
+            commit_table(root / part.table, schema,
+                         [DataFile(path=part.path.split("/", 1)[1], rows=part.rows, bytes=part.bytes, partition_values={})],
+                         name=part.table, description=description, descriptions={})
 
     def abort(self) -> None:
         if self._staged is not None:

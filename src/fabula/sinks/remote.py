@@ -128,6 +128,9 @@ class RemoteSink:
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
         return self._inner.write_part(table, part, row_groups)
 
+    def write_table(self, name: str, rows: pa.Table, *, description: str | None = None) -> PartWritten:
+        return self._inner.write_table(name, rows, description=description)
+
     def commit(self, manifest: dict[str, Any]) -> None:
         self._inner.commit(manifest)  # the complete output, locally
         folder = self._inner.target

@@ -12,7 +12,7 @@ from typing import BinaryIO, Iterable
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from fabula.sinks.formats.text import plain_table
+from fabula.sinks.formats.text import nested_as_json, plain_table
 
 EXTENSION = "csv"
 
@@ -28,11 +28,15 @@ def write_csv(sink: str | BinaryIO, schema: pa.Schema, row_groups: Iterable[pa.T
     >>> buffer.getvalue().decode()
     '"id","name"\\n1,"a, b"\\n2,\\n'
     """
-    plain_schema = plain_table(schema.empty_table()).schema
+    plain_schema = _flat(plain_table(schema.empty_table())).schema
     options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
     rows = 0
     with pacsv.CSVWriter(sink, plain_schema, write_options=options) as writer:
         for group in row_groups:
-            writer.write_table(plain_table(group).cast(plain_schema))
+            writer.write_table(_flat(plain_table(group)).cast(plain_schema))
             rows += len(group)
     return rows
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    return pa.table([nested_as_json(column) for column in table.columns], names=table.column_names)

@@ -10,6 +10,8 @@ The conventions (docs/formats.md#conventions):
   may take as a float);
 - durations as a whole number of the column's unit (the column name does not carry it, so the
   docs say so);
+- nested rows (a Debezium-style `before`/`after`) as JSON objects: nested in JSON Lines, as
+  JSON text in one CSV field;
 - nulls as an empty field in CSV and `null` in JSON.
 """
 
@@ -47,7 +49,24 @@ def iso_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         return pc.binary_join_element_wise(text, pa.scalar("Z"), "") if utc else text
     if pa.types.is_duration(kind):
         return pc.cast(array, pa.int64())
+    if pa.types.is_struct(kind):  # a Debezium-style `before` / `after`: its fields follow the same rules
+        if isinstance(array, pa.ChunkedArray):
+            return pa.chunked_array([iso_text(chunk) for chunk in array.chunks],
+                                    type=iso_text(pa.nulls(0, kind)).type)
+        children = [iso_text(decoded(array.field(index))) for index in range(kind.num_fields)]
+        return pa.StructArray.from_arrays(children, names=[field.name for field in kind],
+                                          mask=pc.is_null(array) if array.null_count else None)
     return array
+
+
+def nested_as_json(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A struct column as one JSON object per value (CSV has no nested values); null stays null."""
+    if not pa.types.is_struct(array.type):
+        return array
+    import json
+
+    return pa.array([None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+                     for value in array.to_pylist()], pa.string())
 
 
 def plain_table(table: pa.Table) -> pa.Table:
