@@ -178,6 +178,28 @@ def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, wor
     return manifest
 
 
+def stream(source: SpecSource | Plan, out: str | Path, *, every: float = 0.0, batches: int | None = None,
+           output_format: str = "parquet", window_days: int = 1, on_batch=None,
+           seed: int | None = None, scale: float | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """`fabula stream`: write the dataset into `out` as timeline-ordered micro-batches, one file
+    per table and batch, `every` seconds apart; resume from `out`'s state (whose seed, scale and
+    as_of are the defaults then). Returns the stream's state. See fabula.engine.stream."""
+    from fabula.engine.stream import read_state, stream as write_stream
+
+    if is_remote(out):
+        raise OutputError("fabula stream writes to local folders for now", hint="stream into a local --out")
+    state = read_state(Path(out))
+    recorded = state["stream"] if state else {}
+    if isinstance(source, Plan):
+        plan = source
+    else:
+        plan = compile_plan(source, seed=seed if seed is not None else recorded.get("seed"),
+                            scale=scale if scale is not None else recorded.get("scale", 1.0),
+                            as_of=as_of or (date.fromisoformat(recorded["as_of"]) if recorded else None))
+    return write_stream(plan, out, every=every, batches=batches, output_format=output_format,
+                        window_days=window_days, on_batch=on_batch)
+
+
 def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None) -> Report:
     """`fabula validate DIR`: re-check an output folder (also one copied from elsewhere) against
     the spec, seed and scale its manifest records, rewrite its report.json / report.html, and

@@ -61,6 +61,7 @@ def cli():
       fabula preview SPEC               see a few rows of every table
       fabula generate SPEC --out DIR    write Parquet and a manifest, and check the data
       fabula validate DIR               re-check a folder written earlier (or copied)
+      fabula stream SPEC --out DIR      write it as micro-batches over time (--every 10s)
     \b
     Try it with the built-in spec:  fabula generate retail --out out/retail
     """
@@ -191,6 +192,45 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
         if report is not None:
             out.print(validation_summary(report, f"{out_dir}/{REPORT_HTML}"))
     _gate(report, out_dir, strict or plan_.spec.validation.strict)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="folder to write the micro-batches into (resumed if a stream wrote it)")
+@click.option("--every", default="10s", show_default=True,
+              help="time between micro-batches: 10s, 500ms, 2m; 0 writes as fast as possible")
+@click.option("--batches", type=click.IntRange(min=1), help="write this many micro-batches, then stop "
+                                                             "[default: all that remain]")
+@click.option("--window", "window_days", type=click.IntRange(min=1), default=1, show_default=True,
+              help="days of the dataset's timeline in one micro-batch")
+@click.option("--format", "output_format", type=click.Choice(["parquet", "delta", "csv", "json"]),
+              default="parquet", show_default=True, help="file format (json = JSON Lines)")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="override the spec's root seed")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), help="multiply every table's row count")
+@click.option("--as-of", "as_of", type=AsOfDate(), help="what relative dates count from")
+@click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
+def stream(spec, out_dir, every, batches, window_days, output_format, seed, scale, as_of, quiet):
+    """Write SPEC into --out as timeline-ordered micro-batches (one file per table and batch,
+    each committed atomically), for Auto Loader and Structured Streaming tests. Run it again
+    to resume where it stopped. See docs/formats.md#streaming."""
+    from fabula.api import stream as write_stream
+    from fabula.engine.stream import parse_every
+
+    try:
+        interval = parse_every(every)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--every") from None
+
+    def report(number, rows):
+        if not quiet:
+            out.print(f"batch {number}: " + ", ".join(f"{table} {count:,}" for table, count in rows.items()),
+                      highlight=False)
+
+    state = write_stream(spec, out_dir, every=interval, batches=batches, output_format=output_format,
+                         window_days=window_days, on_batch=report, seed=seed, scale=scale, as_of=as_of)
+    if not quiet:
+        out.print(f"{state['next_batch']} of {state['batches_total']} micro-batches in {out_dir}")
 
 
 @cli.command()
