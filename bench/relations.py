@@ -73,7 +73,7 @@ def run_child(args) -> None:
     elapsed = time.perf_counter() - started
     peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
                 if line.startswith("VmHWM"))
-    print(json.dumps({"rows": {name: t["rows"] for name, t in manifest["tables"].items()},
+    print(json.dumps({"rows": {name: t.rows for name, t in manifest.tables.items()},
                       "seconds": elapsed, "plan_seconds": compiled - started, "peak_mb": peak / 1024,
                       "kept_mb": plan.relations.memory_bytes() / 2**20}))
 

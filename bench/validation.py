@@ -80,7 +80,6 @@ def child(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
     import fabula
-    from fabula.engine.block import generate_columns
     from fabula.engine.local import run_local
     from fabula.sinks import ParquetSink
     from fabula.validate import Validation
@@ -96,17 +95,17 @@ def child(args: argparse.Namespace) -> int:
     if args.variant == "plain":
         run_local(plan, ParquetSink(out, mode="overwrite"), workers=args.workers)
     else:
-        validation = Validation(plan, compute=generate_columns)
+        validation = Validation(plan)
 
-        def finish(folder, manifest):
+        def finish(folder, parts):
             nonlocal checks_seconds
             started = time.perf_counter()
-            manifest = validation.finish(folder, manifest)
+            reports = validation.finish(folder, parts)
             checks_seconds = time.perf_counter() - started
-            return manifest
+            return reports
 
         run_local(plan, ParquetSink(out, mode="overwrite"), workers=args.workers, observe=validation.observe,
-                  before_commit=finish)
+                  reports=finish)
         verdict = validation.report.verdict
     seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     report = {"variant": args.variant, "rows": plan.total_rows, "seconds": seconds, "cpu_seconds": cpu,

@@ -154,7 +154,7 @@ def run_fabula(rows: int, workers: int, out: Path, warm_pool: bool) -> dict:
     t2 = time.perf_counter()
     return {"seconds": t2 - t0, "pool_seconds": t1 - t0, "cpu_seconds": cpu_seconds() - cpu0,
             "start_rss_mb": start_rss, "output_bytes": folder_bytes(out), "workers": workers,
-            "parts": len(manifest["tables"][TABLE]["files"])}
+            "parts": len(manifest.tables[TABLE].files)}
 
 
 def warm_lazy_imports(pa) -> None:

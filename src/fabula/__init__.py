@@ -10,12 +10,12 @@ __version__ = "0.1.0"
 
 from fabula.api import column, compile_plan, generate, load_spec, preview, to_spark, validate_output  # noqa: E402
 from fabula.errors import FabulaError, Issue, OutputError, SpecError, UsageError, ValidationFailed  # noqa: E402
-from fabula.plan import Plan  # noqa: E402
+from fabula.plan import Plan, explain  # noqa: E402
 from fabula.spec import DatasetSpec, TableSpec  # noqa: E402
 
 __all__ = [
     # the workflow
-    "load_spec", "compile_plan", "preview", "generate", "to_spark", "validate_output",
+    "load_spec", "compile_plan", "explain", "preview", "generate", "to_spark", "validate_output",
     # building specs in Python
     "DatasetSpec", "TableSpec", "column",
     # values

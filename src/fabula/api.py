@@ -8,10 +8,11 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
-from fabula.engine.block import generate_block, generate_columns
 from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
 from fabula.errors import Issue, OutputError, SpecError, ValidationFailed
+from fabula.manifest import Manifest, read_manifest
+from fabula.plan.blocks import generate_block
 from fabula.plan import Plan, compile_plan as _compile
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.sinks.files import FilesSink
@@ -19,7 +20,7 @@ from fabula.sinks.remote import RemoteSink, is_remote
 from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
 from fabula.spec.checks import check_dataset
 from fabula.spec.load import SourceMap, parse_column
-from fabula.validate import REPORT_HTML, Report, Validation, check_queries, read_manifest, validate_folder
+from fabula.validate import REPORT_HTML, Report, Validation, check_queries, validate_folder
 
 SpecSource = DatasetSpec | Mapping[str, Any] | str | Path
 
@@ -108,44 +109,51 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
 def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
              compression: str = "snappy", workers: int | None = None,
              progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
-             output_format: str = "parquet", **plan_options: Any) -> dict[str, Any]:
+             output_format: str = "parquet", **plan_options: Any) -> Manifest:
     """Write every table under `out` with a manifest; return the manifest.
 
-    `output_format` is one of parquet, delta, csv, json (JSON Lines); see docs/formats.md.
-    `mode="append"` adds a batch to an output written before: ids continue, the time window
-    moves on, and the manifest keeps the history of batches.
+    `output_format` is one of parquet, delta, csv, json (JSON Lines); `out` may be a local
+    folder or an object-store prefix (s3://, gs://, abfss://). `mode="append"` adds a batch to
+    an output written before: ids continue, the time window moves on, and the manifest keeps
+    the history of batches. See docs/formats.md.
 
     Nothing appears at `out` unless the whole run succeeds. With `validate` (the default) the
     data is checked as it is generated and `report.json` / `report.html` are written beside it
     (docs/validation.md); with `strict` (default: the spec's `validation: {strict: ...}`) a
     failed check raises ValidationFailed, after the output and its report are in place.
+
+    `out` is replaced only when it is absent, empty, or (with `mode="overwrite"`) an output
+    fabula wrote; a run locks it, so a second run to the same `out` fails at once
+    (docs/how-it-works.md#output-layout).
     """
     if mode == "append":  # formats (issue 13): a batch that continues the folder's state
         return _append(source, out, compression=compression, workers=workers, progress=progress,
                        validate=validate, strict=strict, output_format=output_format, **plan_options)
-    plan = compile_plan(source, **plan_options)
     if is_remote(out):  # formats (issue 13): s3://, gs://, abfss://, committed manifest last
         sink = RemoteSink(str(out), mode=mode, compression=compression, output_format=output_format)
-    else:
+    else:  # refuses `.`, `/`, home… before any work
         sink = FilesSink(out, mode=mode, compression=compression, output_format=output_format)
-    validation = Validation(plan, compute=generate_columns) if validate else None
+    plan = compile_plan(source, **plan_options)
+    validation = Validation(plan) if validate else None
 
-    def finish(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    def reports(folder: Path, parts) -> dict[str, bytes]:
         if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
-            manifest = write_change_tables(plan, sink, manifest)
-        return validation.finish(folder, manifest) if validation is not None else manifest
+            write_change_tables(plan, sink)
+        return validation.finish(folder, parts) if validation is not None else {}
 
-    manifest = run_local(plan, sink, workers=workers, progress=progress, output_format=output_format,
-                         observe=validation.observe if validation else None, before_commit=finish)
+    run_local(plan, sink, workers=workers, progress=progress,
+              observe=validation.observe if validation else None, reports=reports)
+    manifest = sink.committed
     if validation is None:
         return manifest
-    _fail_if_strict(validation.report, Path(out), plan.spec.validation.strict if strict is None else strict)
+    _fail_if_strict(validation.report, out if is_remote(out) else sink.target,
+                    plan.spec.validation.strict if strict is None else strict)
     return manifest
 
 
 def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, workers: int | None,
             progress: Progress | None, validate: bool, strict: bool | None, output_format: str,
-            seed: int | None = None, scale: float = 1.0, as_of: date | None = None) -> dict[str, Any]:
+            seed: int | None = None, scale: float = 1.0, as_of: date | None = None) -> Manifest:
     """One batch more in `out` (or its first batch): see fabula.engine.append."""
     from fabula.engine.append import batch_spec, next_batch, read_previous, with_history
 
@@ -157,25 +165,20 @@ def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, wor
         raise OutputError("--mode append does not write change data (`changes:`) yet",
                           hint="generate the change feed as a new output, or remove `changes:` to append")
     previous = read_previous(Path(out))
-    if previous is not None and previous.get("format", "parquet") != output_format:
-        raise OutputError(f"cannot append {output_format} to {out}: it holds {previous.get('format')} files",
-                          hint=f"pass --format {previous.get('format')}, or write to a new --out")
+    if previous is not None and previous.output_format != output_format:
+        raise OutputError(f"cannot append {output_format} to {out}: it holds {previous.output_format} files",
+                          hint=f"pass --format {previous.output_format}, or write to a new --out")
     state = next_batch(spec, previous, seed=seed, as_of=as_of)
     plan = compile_plan(batch_spec(spec, state), scale=scale)
-    sink = FilesSink(out, mode="append", compression=compression, output_format=output_format, batch=state.batch)
-    validation = Validation(plan, compute=generate_columns) if validate else None
-
-    def finish(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-        if validation is not None:
-            manifest = validation.finish(folder, manifest)
-        return with_history(manifest, state, spec, previous)
-
-    manifest = run_local(plan, sink, workers=workers, progress=progress, output_format=output_format,
-                         observe=validation.observe if validation else None, before_commit=finish)
+    sink = FilesSink(out, mode="append", compression=compression, output_format=output_format, batch=state.batch,
+                     amend=lambda manifest: with_history(manifest, state, spec, previous))
+    validation = Validation(plan) if validate else None
+    run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe if validation else None,
+              reports=validation.finish if validation else None)
     if validation is not None:
         report = validate_output(out, strict=False, workers=workers) if state.batch else validation.report
         _fail_if_strict(report, Path(out), spec.validation.strict if strict is None else strict)
-    return manifest
+    return sink.committed
 
 
 def stream(source: SpecSource | Plan, out: str | Path, *, every: float = 0.0, batches: int | None = None,
@@ -209,24 +212,24 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
     raises ValidationFailed.
     """
     manifest = read_manifest(Path(out))
-    if len(manifest.get("batches") or ()) > 1:  # formats (issue 13): every batch, and across them
+    if len(manifest.batches) > 1:  # formats (issue 13): every batch, and across them
         from fabula.engine.append_checks import validate_batches
         from fabula.validate.run import write_reports
 
-        report = validate_batches(Path(out), manifest, compute=generate_columns, workers=workers)
+        report = validate_batches(Path(out), manifest, workers=workers)
         write_reports(report, Path(out))
     else:
-        report = validate_folder(out, compute=generate_columns, workers=workers)
+        report = validate_folder(out, workers=workers)
     if strict is None:
-        strict = bool(manifest["spec"].get("validation", {}).get("strict", False))
+        strict = manifest.strict
     _fail_if_strict(report, Path(out), strict)
     return report
 
 
-def _fail_if_strict(report: Report | None, out: Path, strict: bool) -> None:
+def _fail_if_strict(report: Report | None, out: str | Path, strict: bool) -> None:
     if strict and report is not None and report.failed:
         raise ValidationFailed([f"{check.name}: {check.message}" for check in report.failed],
-                               report=str(out / REPORT_HTML))
+                               report=f"{str(out).rstrip('/')}/{REPORT_HTML}")
 
 
 def to_spark(source: SpecSource | Plan, spark, *, partitions: int | None = None,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from fabula.cli.main import cli, main
+from fabula.cli.main import main
 
 from conftest import SMALL_SPEC
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import fabula
-from fabula.engine import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.plan import Layout
 from fabula.plan.compile import compile_plan as compile_with_options
 
@@ -123,7 +123,7 @@ def test_python_hash_seed_does_not_matter(tmp_path):
 def test_manifest_records_what_reproduces_the_run(small_spec, tmp_path):
     manifest = fabula.generate(small_spec, tmp_path / "out", scale=0.5)
     written = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert written == json.loads(json.dumps(manifest, default=str))
+    assert written == manifest.to_dict()
     assert written["seed"] == 7 and written["as_of"] == "2024-06-30" and written["scale"] == 0.5
     assert written["spec_hash"] == fabula.load_spec(small_spec).spec_hash()
     assert {"fabula", "numpy", "pyarrow", "faker"} <= set(written["versions"])

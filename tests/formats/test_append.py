@@ -24,9 +24,9 @@ def append_twice(out, **options):
 def test_ids_continue_and_the_whole_folder_validates(tmp_path, output_format):
     out = tmp_path / "out"
     manifest = append_twice(out, output_format=output_format)
-    first, second = manifest["batches"]
+    first, second = manifest.batches
     assert first["rows"]["orders"][1] == second["rows"]["orders"][0]  # rows continue, no gap
-    assert manifest["tables"]["orders"]["rows"] == second["rows"]["orders"][1]
+    assert manifest.tables["orders"].rows == second["rows"]["orders"][1]
     assert date.fromisoformat(second["as_of"]) > date.fromisoformat(first["as_of"])
     assert first["seed"] == 42 and second["seed"] != 42
     report = fabula.validate_output(out, strict=True)
@@ -40,7 +40,7 @@ def test_ids_unique_over_both_batches_read_by_duckdb(tmp_path):
     manifest = append_twice(out)
     connection = duckdb.connect()
     ids = connection.execute(f"SELECT count(*), count(DISTINCT order_id) FROM '{out}/orders/*.parquet'").fetchall()[0]
-    assert ids[0] == ids[1] == manifest["tables"]["orders"]["rows"]
+    assert ids[0] == ids[1] == manifest.tables["orders"].rows
     orphans = connection.execute(
         f"SELECT count(*) FROM '{out}/orders/*.parquet' o WHERE customer_id NOT IN "
         f"(SELECT customer_id FROM '{out}/customers/*.parquet')").fetchall()[0][0]
@@ -68,7 +68,7 @@ def test_as_of_moves_to_the_next_window_or_the_one_given(tmp_path):
     fabula.generate("saas_support", out, mode="append", scale=0.05, validate=False)
     manifest = fabula.generate("saas_support", out, mode="append", scale=0.05, validate=False,
                                as_of=date(2025, 3, 1))
-    assert manifest["batches"][1]["as_of"] == "2025-03-01"
+    assert manifest.batches[1]["as_of"] == "2025-03-01"
     with pytest.raises(OutputError, match="later --as-of"):
         fabula.generate("saas_support", out, mode="append", scale=0.05, as_of=date(2025, 1, 1))
 

@@ -60,18 +60,18 @@ def test_generate_to_s3_reads_back_the_same_rows(bucket, tmp_path, output_format
     uri = f"s3://{bucket}/saas/{output_format}"
     manifest = fabula.generate("saas_support", uri, output_format=output_format, scale=0.05)
     local = fabula.generate("saas_support", tmp_path / "local", output_format=output_format, scale=0.05)
-    assert manifest["tables"] == local["tables"]
+    assert manifest.tables == local.tables
     files = store_files(uri)
     assert "manifest.json" in files and "report.json" in files
     assert sorted(path for path in files if "/" in path) == sorted(
-        path for table in local["tables"].values() for path in table["files"])
+        file.path for table in local.tables.values() for file in table.files)
     from fabula.sinks.remote import open_store
 
     store, root = open_store(uri)
     extension = {"parquet": "parquet", "csv": "csv", "json": "jsonl"}[output_format]
-    for table, info in local["tables"].items():
+    for table, info in local.tables.items():
         remote = ds.dataset(f"{root}/{table}", filesystem=store, format="json" if extension == "jsonl" else extension)
-        assert remote.count_rows() == info["rows"]
+        assert remote.count_rows() == info.rows
     if output_format == "parquet":
         remote_orders = pq.read_table(f"{root}/orders", filesystem=store)
         assert remote_orders.equals(pq.read_table(tmp_path / "local" / "orders"))

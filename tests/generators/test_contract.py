@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fabula
-from fabula.engine.block import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.generators import GENERATORS, GenerationError
 from fabula.plan import Layout, Plan, compile_plan
 from fabula.spec import COLUMN_KINDS, build_spec, load_text
@@ -95,6 +95,11 @@ EXAMPLES: dict[str, Example] = {
     "python": Example({"base": {"kind": "normal", "mean": 0, "std": 1},
                        "x": {"kind": "python", "fn": noisy_double, "depends": ["base"]}},
                       pa.float64(), seeded=True),
+    # records: columns of one person, company or address agree (tests/generators/test_people.py)
+    "person": Example({"x": {"kind": "person", "part": "email", "locale": "de_DE"}}, pa.string(), seeded=True),
+    "company": Example({"x": {"kind": "company"}}, pa.string(), seeded=True),
+    "address": Example({"x": {"kind": "address", "part": "city", "locale": "fr_FR"}}, DICTIONARY_STRING,
+                       seeded=True),
     # not a registered kind but a column shape every kind can take: parameters by another column
     "conditional": Example({"tier": TIERS,
                             "x": {"kind": "lognormal", "mean": 8, "sigma": 0.5, "by": "tier",
@@ -492,6 +497,15 @@ BAD_PARAMETERS = [
      "no such locale"),
     ("faker", {"x": {"kind": "faker", "provider": "city", "pool": 0}}, "bad-value", "x.pool",
      "greater than or equal to 1"),
+    ("person", {"x": {"kind": "person", "part": "nickname"}}, "bad-value", "x.part", "'first_name'"),
+    ("person", {"x": {"kind": "person", "locale": "de_XX"}}, "bad-value", "x.locale", "de_DE"),
+    ("person", {"x": {"kind": "person", "part": "email", "domains": ["gmail"]}}, "bad-value", "x.domains",
+     "not a domain name"),
+    ("person", {"x": {"kind": "person", "middle": 1.5}}, "bad-value", "x.middle", "less than or equal to 1"),
+    ("company", {"x": {"kind": "company", "record": "the company"}}, "bad-value", "x.record", "plain name"),
+    ("company", {"x": {"kind": "company", "part": "email", "mailbox": "Billing Team"}}, "bad-value",
+     "x.mailbox", "local part"),
+    ("address", {"x": {"kind": "address", "part": "zip"}}, "bad-value", "x.part", "'postcode'"),
     ("expression", {"x": {"kind": "expression", "expr": "a +"}}, "bad-value", "x.expr", "cannot parse"),
     ("expression", {"y": {"kind": "sequence"}, "x": {"kind": "expression", "expr": "yy * 2"}}, "unknown-column",
      "x.expr", "did you mean `y`"),

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from fabula.engine.block import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.plan import compile_plan
 from fabula.providers.faker_pool import build_pool
 from fabula.spec import build_spec

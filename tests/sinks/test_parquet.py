@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import fabula
-from fabula.engine import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.errors import OutputError
 from fabula.generators import GenerationError
 

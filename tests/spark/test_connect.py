@@ -65,7 +65,13 @@ def test_cli_writes_through_spark_connect(connect_server, local_tables, tmp_path
     manifest = json.loads((out / "manifest.json").read_text())
     plan = fabula.compile_plan(SMALL_SPEC)
     local = local_tables(plan)
+    assert manifest["engine"] == "spark"
+    assert "validation PASS" in done.stdout or "validation WARN" in done.stdout  # checked while written
     for table in plan.tables:
-        assert manifest["tables"][table.name]["files"] == [f"{table.name}/part-00000.parquet"]
+        assert [entry["path"] for entry in manifest["tables"][table.name]["files"]] == \
+            [f"{table.name}/part-00000.parquet"]
         assert_same_rows(local[table.name], read_folder(out / table.name, table.schema), table.schema,
                          f"CLI over Connect {table.name}")
+    verdict = subprocess.run([sys.executable, "-m", "fabula", "validate", str(out), "--strict"],
+                             capture_output=True, text=True, timeout=600, check=False)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr

@@ -10,7 +10,8 @@ import pytest
 from spark.sessions import python_without
 
 import fabula
-from fabula.engine.spark import table_dataframe, to_dataframes, write_frames
+from fabula.engine.spark import run_spark, table_dataframe, to_dataframes
+from fabula.sinks import ParquetSink
 from fabula.engine.spark_executor import Shipment, VersionMismatchError, check_versions
 from fabula.errors import UsageError
 
@@ -50,9 +51,8 @@ def test_executors_refuse_other_versions(spark):
 def test_write_reports_the_mismatch_and_leaves_nothing(spark, tmp_path):
     plan = fabula.compile_plan(SPEC)
     shipment = driver_claims({"pyarrow": "9.0.0"})
-    frames = {"t": table_dataframe(spark, shipment, plan.table("t"), by_part=16)}
     with pytest.raises(VersionMismatchError, match=r"pyarrow \S+ on the Spark executors but 9.0.0 on the driver"):
-        write_frames(plan, frames, tmp_path / "out", mode="error", compression="snappy")
+        run_spark(plan, spark, ParquetSink(tmp_path / "out"), shipment=shipment)
     assert list(tmp_path.iterdir()) == []  # neither the output nor its staged folder
 
 

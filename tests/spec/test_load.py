@@ -17,9 +17,9 @@ from fabula.spec.columns import (
     ConditionalColumn,
     ConstantColumn,
     DateColumn,
-    LogNormalColumn,
     TimestampColumn,
 )
+from fabula.generators.numeric import LogNormalColumn
 from fabula.spec.dates import resolve_bound
 
 SMALL = """\

@@ -34,7 +34,7 @@ def test_builtin_scenario_report_passes(name, tmp_path):
     assert not [check for check in report["checks"] if check["verdict"] == "fail"]
     families = {check["family"] for check in report["checks"]}
     assert {"structure", "columns", "guidance"} <= families
-    assert manifest["reports"] == ["report.json", "report.html"]
+    assert [entry.path for entry in manifest.reports] == ["report.json", "report.html"]
 
 
 def test_every_check_says_what_was_expected_and_seen(shop_output):
@@ -87,10 +87,10 @@ def test_revalidating_a_copied_folder_gives_the_same_report(shop_output, tmp_pat
 def test_reports_are_in_the_manifest_and_no_validate_skips_them(tmp_path):
     plain = tmp_path / "plain"
     manifest = fabula.generate(yaml.safe_load(SHOP), plain, validate=False)
-    assert "reports" not in manifest
+    assert manifest.reports == ()
     assert not (plain / "report.json").exists() and not (plain / "report.html").exists()
     written = json.loads((plain / "manifest.json").read_text())
-    assert "reports" not in written
+    assert written["reports"] == []
     assert run_cli("generate", "retail", "--out", str(tmp_path / "r"), "--scale", "0.05", "--no-validate", "-q") == 0
     assert not (tmp_path / "r" / "report.json").exists()
 
@@ -149,10 +149,10 @@ def test_a_failure_while_checking_leaves_nothing(tmp_path):
 
     plan = fabula.compile_plan(yaml.safe_load(SHOP), scale=0.05)
 
-    def broken(folder, manifest):
+    def broken(folder, parts):
         (folder / "report.json").write_text("{}")
         raise RuntimeError("the checks broke")
 
     with pytest.raises(RuntimeError):
-        run_local(plan, ParquetSink(tmp_path / "out"), before_commit=broken)
+        run_local(plan, ParquetSink(tmp_path / "out"), reports=broken)
     assert list(tmp_path.iterdir()) == []

@@ -9,15 +9,10 @@ import numpy as np
 import pytest
 
 import fabula
-from fabula.engine.block import generate_block, generate_columns
+from fabula.plan.blocks import generate_block
 from fabula.validate import Validation
-from fabula.validate.distributions import (
-    beta_i,
-    cdf_and_mean,
-    gamma_p,
-    poisson_cdf,
-    zipf_cdf,
-)
+from fabula.generators.base import KINDS
+from fabula.generators.laws import beta_i, gamma_p, poisson_cdf, zipf_cdf
 from fabula.validate.statistics import Moments, merge
 from fabula.validate.tolerance import gap_tolerance
 
@@ -91,8 +86,9 @@ def test_a_constant_case_is_checked_as_a_constant(every_kind_report):
     ("zipf", {"a": 2.2}, lambda rng, n: rng.zipf(2.2, n)),
 ])
 def test_closed_forms_match_numpy(kind, parameters, draw):
-    spec = type("Spec", (), {"kind": kind, **parameters})()
-    cdf, discrete, _ = cdf_and_mean(spec)
+    registered = KINDS[kind]
+    law = registered.generator(spec=registered.spec(**parameters), arrow_type=None).law()
+    cdf, discrete = law.cdf, law.discrete
     values = draw(np.random.default_rng(7), 400_000)
     points = np.quantile(values, [0.1, 0.3, 0.5, 0.7, 0.9])
     if discrete:
@@ -122,7 +118,7 @@ def test_blocks_in_any_order_give_the_same_states():
     plan = fabula.compile_plan(EVERY_KIND, scale=1.0)
     table = plan.table("t")
     blocks = [(block, generate_block(plan, table, block)) for block in range(table.n_blocks)]
-    in_order, reversed_ = Validation(plan, compute=generate_columns), Validation(plan, compute=generate_columns)
+    in_order, reversed_ = Validation(plan), Validation(plan)
     for block, batch in blocks:
         in_order.observe("t", block, batch)
     for block, batch in reversed(blocks):
@@ -155,9 +151,9 @@ def test_every_statistic_reads_every_block_of_a_clean_run(tmp_path):
     from validate.shop import SHOP
 
     plan = fabula.compile_plan(yaml.safe_load(SHOP), scale=0.5)
-    generated = Validation(plan, compute=generate_columns)
+    generated = Validation(plan)
     run_local(plan, ParquetSink(tmp_path / "out"), observe=generated.observe)
-    reread = Validation(plan, compute=generate_columns)
+    reread = Validation(plan)
     _stream(tmp_path / "out", read_manifest(tmp_path / "out"), plan, reread.accumulator, 2)
     for validation in (generated, reread):
         states = validation.accumulator.states()

@@ -17,7 +17,12 @@ import fabula
 from fabula.errors import FabulaError, ValidationFailed
 from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
-from fabula.validate import REPORT_HTML, REPORT_JSON, Report, read_manifest
+from fabula.manifest import read_manifest
+from fabula.sinks import COMPRESSIONS
+from fabula.sinks.files import WRITE_MODES  # formats (issue 13): error, overwrite, append
+from fabula.sinks.folder import check_path
+from fabula.sinks.formats import FORMATS
+from fabula.validate import REPORT_HTML, REPORT_JSON, Report
 from fabula.validate.terminal import summary as validation_summary
 
 out = Console()
@@ -131,13 +136,12 @@ def _preview_grid(title: str, table) -> Table:
                    "prefix: s3://bucket/path, gs://…, abfss://…")
 @plan_options
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
-@click.option("--mode", type=click.Choice(["error", "overwrite", "append"]), default="error", show_default=True,
+@click.option("--mode", type=click.Choice(WRITE_MODES), default="error", show_default=True,
               help="what to do if --out already holds data; append adds a batch that continues it "
                    "(ids after the last, the next time window)")
-@click.option("--format", "output_format", type=click.Choice(["parquet", "delta", "csv", "json"]),
-              default="parquet", show_default=True,
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="parquet", show_default=True,
               help="file format (json = JSON Lines); see docs/formats.md")
-@click.option("--compression", type=click.Choice(["snappy", "zstd", "gzip", "lz4", "none"]),
+@click.option("--compression", type=click.Choice(COMPRESSIONS),
               default="snappy", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
@@ -161,6 +165,8 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
     if engine == "spark" and (output_format != "parquet" or mode == "append" or isinstance(out_dir, str)):
         raise click.BadParameter("--engine spark writes Parquet to a new local folder for now; use the local "
                                  "engine for --format, --mode append and object stores", param_hint="--engine")
+    if not isinstance(out_dir, str):
+        check_path(out_dir)  # `.`, `/`, home… refused before any work
     if mode == "append":  # formats (issue 13): the batch's plan depends on the folder's state
         started = time.perf_counter()
         manifest = fabula.generate(spec, out_dir, workers=workers, mode=mode, compression=compression,
@@ -177,15 +183,13 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
-        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression)
+        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression, validate_)
     elif show_progress:
         manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_, output_format)
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
                                    validate=validate_, strict=False, output_format=output_format)
-    report = None
-    if validate_:  # the Spark engine writes without the checks for now: re-read what it wrote
-        report = fabula.validate_output(out_dir, strict=False) if engine == "spark" else _written_report(out_dir)
+    report = _written_report(out_dir) if validate_ else None  # both engines check while they write
     elapsed = time.perf_counter() - started
     if not quiet:
         _print_summary(manifest, out_dir, elapsed)
@@ -204,8 +208,8 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
                                                              "[default: all that remain]")
 @click.option("--window", "window_days", type=click.IntRange(min=1), default=1, show_default=True,
               help="days of the dataset's timeline in one micro-batch")
-@click.option("--format", "output_format", type=click.Choice(["parquet", "delta", "csv", "json"]),
-              default="parquet", show_default=True, help="file format (json = JSON Lines)")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="parquet", show_default=True,
+              help="file format (json = JSON Lines)")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="override the spec's root seed")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True), help="multiply every table's row count")
 @click.option("--as-of", "as_of", type=AsOfDate(), help="what relative dates count from")
@@ -244,8 +248,7 @@ def validate(folder, strict, workers, quiet):
     report = fabula.validate_output(folder, strict=False, workers=workers)
     if not quiet:
         out.print(validation_summary(report, str(folder / REPORT_HTML)))
-    recorded = read_manifest(folder)["spec"].get("validation", {}).get("strict", False)
-    _gate(report, folder, strict or bool(recorded))
+    _gate(report, folder, strict or read_manifest(folder).strict)
 
 
 def _out_location(out_dir: str):
@@ -270,15 +273,15 @@ def _gate(report, folder: Path, strict: bool) -> None:
                                report=f"{folder}/{REPORT_HTML}")
 
 
-def _generate_on_spark(plan_, out_dir, master, mode, compression):
+def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_):
     """A command-line user has no Spark session, so this one makes (and stops) its own."""
     from fabula.engine.spark import cli_session, write_spark
     from fabula.sinks.folder import check_target
 
-    check_target(out_dir, mode)  # before Spark's start-up, not after
+    check_target(out_dir, mode)  # before Spark's start-up, not after (the run re-checks it under its lock)
     session, created = cli_session(master)
     try:
-        return write_spark(plan_, session, out_dir, mode=mode, compression=compression)
+        return write_spark(plan_, session, out_dir, mode=mode, compression=compression, validate=validate_)
     finally:
         if created:
             session.stop()
@@ -296,16 +299,16 @@ def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate
 
 
 def _print_summary(manifest, out_dir, elapsed):
-    grid = Table(title=f"{manifest['dataset']} → {out_dir}", title_justify="left", title_style="bold")
+    grid = Table(title=f"{manifest.dataset} → {out_dir}", title_justify="left", title_style="bold")
     for heading, justify in (("table", "left"), ("rows", "right"), ("files", "right"), ("size", "right")):
         grid.add_column(heading, justify=justify)
     total = 0
-    for name, table in manifest["tables"].items():
-        total += table["rows"]
-        grid.add_row(name, f"{table['rows']:,}", str(len(table["files"])), _size(table["bytes"]))
+    for name, table in manifest.tables.items():
+        total += table.rows
+        grid.add_row(name, f"{table.rows:,}", str(len(table.files)), _size(table.bytes))
     out.print(grid)
     rate = f", {total / elapsed:,.0f} rows/s" if elapsed > 0 else ""
-    out.print(f"{total:,} rows in {elapsed:.2f}s{rate}; seed {manifest['seed']}, as_of {manifest['as_of']}")
+    out.print(f"{total:,} rows in {elapsed:.2f}s{rate}; seed {manifest.seed}, as_of {manifest.as_of}")
 
 
 def _size(count: int) -> str:
@@ -330,6 +333,19 @@ def scenarios(name):
         raise click.BadParameter(f"no built-in spec {name!r}; built-ins: {', '.join(builtin_names())}",
                                  param_hint="NAME")
     click.echo(builtin_text(name), nl=False)
+
+
+@cli.command()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+              help="the only folder the server reads spec files from and writes data to")
+@click.option("--max-rows", type=click.IntRange(min=1), help="refuse to generate plans with more rows "
+              "[default: 50,000,000]")
+def mcp(root, max_rows):
+    """Serve fabula to a coding assistant over MCP (stdio): tools scenarios, check, plan, preview,
+    generate and validate (pip install 'fabula[mcp]')."""
+    from fabula.mcp import serve  # the MCP SDK is optional: imported only here
+
+    serve(root, max_rows=max_rows)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
 from fabula.errors import OutputError
+from fabula.manifest import Manifest
 from fabula.spec import DatasetSpec
 from fabula.spec.columns import IdColumn, SequenceColumn
 from fabula.spec.dates import resolve_bound
@@ -73,37 +74,39 @@ def window_days(spec: DatasetSpec, as_of: date) -> int:
     return max(spans, default=1)
 
 
-def history_of(manifest: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+def history_of(manifest: Manifest) -> tuple[Mapping[str, Any], ...]:
     """The batches a manifest records; an output written by `generate` is one batch."""
-    if manifest.get("batches"):
-        return tuple(manifest["batches"])
-    return (batch_record(0, manifest, {table: 0 for table in manifest["tables"]}),)
+    if manifest.batches:
+        return tuple(manifest.batches)
+    return (batch_record(0, manifest, {}),)
 
 
-def batch_record(batch: int, manifest: Mapping[str, Any], offsets: Mapping[str, int]) -> dict[str, Any]:
-    """One entry of the history: the batch's seed, as_of, scale, spec hash, row ranges
-    `[first, end)` per table, and files."""
+def batch_record(batch: int, manifest: Manifest, offsets: Mapping[str, int]) -> dict[str, Any]:
+    """One entry of the history: the batch's seed, as_of, scale, spec (and its hash), layout,
+    row ranges `[first, end)` per table, and files."""
     return {
         "batch": batch,
-        "seed": manifest["seed"],
-        "as_of": manifest["as_of"],
-        "scale": manifest["scale"],
-        "spec_hash": manifest["spec_hash"],
-        "rows": {table: [offsets.get(table, 0), offsets.get(table, 0) + info["rows"]]
-                 for table, info in manifest["tables"].items()},
-        "files": {table: list(info["files"]) for table, info in manifest["tables"].items()},
+        "seed": manifest.seed,
+        "as_of": manifest.as_of,
+        "scale": manifest.scale,
+        "spec_hash": manifest.spec_hash,
+        "rows": {table: [offsets.get(table, 0), offsets.get(table, 0) + entry.rows]
+                 for table, entry in manifest.tables.items()},
+        "files": {table: [file.path for file in entry.files] for table, entry in manifest.tables.items()},
+        "spec": manifest.spec,
+        "spec_dates": [list(path) for path in manifest.spec_dates],
+        "layout": dict(manifest.layout),
     }
 
 
-def next_batch(spec: DatasetSpec, previous: Mapping[str, Any] | None, *, seed: int | None = None,
+def next_batch(spec: DatasetSpec, previous: Manifest | None, *, seed: int | None = None,
                as_of: date | None = None) -> BatchState:
     """The state of the batch after the folder whose manifest is `previous` (None: batch 0)."""
     root_seed = spec.seed if seed is None else seed
     if previous is None:
         return BatchState(0, root_seed, as_of or spec.as_of or date.today(), {}, ())
     history = history_of(previous)
-    first = history[0]
-    base = previous.get("base") or {"spec": spec_identity(previous["spec"]), "seed": previous["seed"]}
+    base = previous.base or {"spec": spec_identity(previous.spec), "seed": previous.seed}
     if base["spec"] != spec_identity(spec.canonical()):
         raise OutputError("cannot append: the folder was written from a different spec",
                           hint="append with the spec that wrote it, or write to a new --out")
@@ -116,7 +119,7 @@ def next_batch(spec: DatasetSpec, previous: Mapping[str, Any] | None, *, seed: i
     elif as_of <= last_as_of:
         raise OutputError(f"cannot append with --as-of {as_of}: the last batch is as of {last_as_of}",
                           hint="give a later --as-of, or leave it out to take the next window")
-    offsets = {table: int(history[-1]["rows"].get(table, [0, 0])[1]) for table in first["rows"]}
+    offsets = {table: int(end) for table, (_, end) in history[-1]["rows"].items()}
     batch = len(history)
     return BatchState(batch, batch_seed(base["seed"], batch), as_of, offsets, history)
 
@@ -141,30 +144,29 @@ def batch_spec(spec: DatasetSpec, state: BatchState) -> DatasetSpec:
     return copied
 
 
-def with_history(batch_manifest: Mapping[str, Any], state: BatchState, base_spec: DatasetSpec,
-                 previous: Mapping[str, Any] | None) -> dict[str, Any]:
+def with_history(batch_manifest: Manifest, state: BatchState, base_spec: DatasetSpec,
+                 previous: Manifest | None) -> Manifest:
     """The folder's manifest after this batch: totals and files over every batch, the history,
-    and `base` (the spec and root seed every batch derives from)."""
+    and `base` (the spec identity and root seed every batch derives from)."""
     record = batch_record(state.batch, batch_manifest, state.offsets)
-    record["spec"] = batch_manifest["spec"]
     history = [*state.history, record]
-    if previous is not None and not previous.get("batches"):  # a folder `generate` wrote
-        history[0] = {**history[0], "spec": previous["spec"], "layout": previous.get("layout")}
-    record["layout"] = batch_manifest.get("layout")
     tables = {}
-    for table, info in batch_manifest["tables"].items():
-        files = [path for entry in history for path in entry["files"].get(table, [])]
-        before = previous["tables"].get(table, {}) if previous else {}
-        tables[table] = {**info, "rows": record["rows"][table][1], "files": files,
-                         "bytes": before.get("bytes", 0) + info.get("bytes", 0)}
-    base = (previous or {}).get("base") or {"spec": spec_identity(base_spec.canonical()), "seed": history[0]["seed"]}
-    return {**batch_manifest, "tables": tables, "base": base, "batches": history}
+    for table, entry in batch_manifest.tables.items():
+        before = previous.tables[table].files if previous is not None and table in previous.tables else ()
+        tables[table] = replace(entry, rows=record["rows"][table][1], files=(*before, *entry.files))
+    base = (previous.base if previous is not None else None) or {
+        "spec": spec_identity(base_spec.canonical()), "seed": history[0]["seed"]}
+    return replace(batch_manifest, tables=tables, batches=tuple(history), base=dict(base))
 
 
-def read_previous(out: Path) -> dict[str, Any] | None:
+def read_previous(out: Path) -> Manifest | None:
     """The manifest of the folder to append to, or None when there is nothing there yet."""
-    from fabula.validate.run import read_manifest
+    from fabula.manifest import read_manifest
 
     if not (Path(out) / MANIFEST).is_file():
         return None
-    return read_manifest(Path(out))
+    manifest = read_manifest(Path(out))
+    if not manifest.digest_matches:
+        raise OutputError(f"cannot append to {out}: its {MANIFEST} was edited after fabula wrote it",
+                          hint="re-generate the folder, or append to a new --out")
+    return manifest

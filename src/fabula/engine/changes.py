@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fabula.engine.block import generate_block
+from fabula.plan.blocks import generate_block
 from fabula.plan.model import Plan, TablePlan
 from fabula.spec.changes import KEY_KINDS, ChangeSpec, emitted_tables
 from fabula.streams import rng_for
@@ -211,16 +211,11 @@ def change_tables(plan: Plan) -> dict[str, tuple[pa.Table, str]]:
     return found
 
 
-def write_change_tables(plan: Plan, sink, manifest: dict) -> dict:
-    """Write every change table through the sink (one part file each, in the output's format)
-    and list it in the manifest beside the plan's tables."""
-    tables = dict(manifest["tables"])
+def write_change_tables(plan: Plan, sink) -> None:
+    """Write every change table through the sink (one part file each, in the output's format);
+    the sink lists them in the manifest beside the plan's tables."""
     for name, (rows, emit) in change_tables(plan).items():
-        written = sink.write_table(name, rows, description=_DESCRIPTIONS[emit])
-        tables[name] = {"rows": rows.num_rows, "change_data": emit,
-                        "columns": [{"name": field.name, "type": str(field.type)} for field in rows.schema],
-                        "files": [written.path], "bytes": written.bytes}
-    return {**manifest, "tables": tables}
+        sink.write_table(name, rows, description=_DESCRIPTIONS[emit])
 
 
 _DESCRIPTIONS = {

@@ -17,8 +17,8 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from fabula.engine.block import generate_block
-from fabula.engine.manifest import build_manifest
+from fabula.manifest import Manifest, build_manifest
+from fabula.plan.blocks import generate_block
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import PartWritten, Sink
 
@@ -29,14 +29,13 @@ Observe = Callable[[str, int, pa.RecordBatch], None]
 """Called with (table name, block index, the block's rows) for every block, from block threads,
 in any order (e.g. `Validation.observe`, which summarises the block for the report)."""
 
-BeforeCommit = Callable[[Path, dict], dict]
-"""Called with the staged output folder and the manifest once every part is written; returns
-the manifest to commit (e.g. `Validation.finish`, which writes the reports beside the data)."""
+Reports = Callable[[Path, list[PartWritten]], dict[str, bytes]]
+"""Called with the staged output folder and the parts once every part is written; returns the
+reports to stage beside the data, by file name (e.g. `Validation.finish`)."""
 
 
-def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, output_format: str = "parquet",
-              progress: Progress | None = None, observe: Observe | None = None,
-              before_commit: BeforeCommit | None = None) -> dict:
+def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, progress: Progress | None = None,
+              observe: Observe | None = None, reports: Reports | None = None) -> Manifest:
     """Generate every table of the plan into the sink; return the manifest it committed."""
     workers = max(1, workers or os.cpu_count() or 1)
     tasks = [(table, index, blocks) for table in plan.tables
@@ -45,14 +44,21 @@ def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, output_form
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabula-block") as block_pool:
             parts = _run_tasks(plan, sink, tasks, workers, progress, block_pool if workers > 1 else None, observe)
-        manifest = build_manifest(plan, parts, output_format=output_format)
-        if before_commit is not None:
-            manifest = before_commit(sink.staging, manifest)
-        sink.commit(manifest)
-        return manifest
+        return commit(plan, sink, parts, engine="local", reports=reports)
     except BaseException:
         sink.abort()
         raise
+
+
+def commit(plan: Plan, sink: Sink, parts: list[PartWritten], *, engine: str, reports: Reports | None) -> Manifest:
+    """The end every engine shares: stage the reports through the sink, list them and the parts
+    in the manifest, commit. The caller aborts the sink if this raises."""
+    staged = []
+    if reports is not None:
+        staged = [sink.stage_report(name, data) for name, data in reports(sink.staging, parts).items()]
+    manifest = build_manifest(plan, parts, engine=engine, output_format=sink.output_format, reports=staged)
+    sink.commit(manifest)
+    return manifest
 
 
 def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress | None,

@@ -4,7 +4,8 @@ Each table is `spark.range(n_blocks)` (one row per block number) mapped by the s
 `generate_block` the local engine calls, so a plan gives the same rows, in the same order, on a
 laptop and on a cluster, whatever the partitioning. It uses only what Spark Connect and
 Databricks serverless allow: no `sparkContext`, cache, persist or broadcast variables, and
-nothing but the manifest's file list comes back to the driver. What reaches the executors and
+nothing but the parts' file entries and their blocks' validation summaries come back to the
+driver (`write_spark`, through the same sink and checks as the local engine). What reaches the executors and
 what they recompute is described in `fabula.engine.spark_executor`.
 
 fabula never creates the session for API callers: pass the one you have. pyspark is imported
@@ -14,26 +15,23 @@ only here and only when called (`pip install 'fabula[spark]'`).
 from __future__ import annotations
 
 import os
+import pickle
 import re
-import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from fabula.engine.manifest import build_manifest
-from fabula.engine.spark_executor import Shipment, VersionMismatchError, block_mapper
+from fabula.engine.local import commit
+from fabula.engine.spark_executor import (PART_RESULT, PartTask, Shipment, VersionMismatchError, block_mapper,
+                                          part_mapper)
 from fabula.engine.spark_schema import spark_schema
-from fabula.errors import FabulaError, OutputError, UsageError
+from fabula.errors import FabulaError, UsageError
+from fabula.manifest import Manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import PartWritten
-from fabula.sinks.folder import MANIFEST, StagedFolder, check_target
+from fabula.sinks.base import PartWritten, Sink
+from fabula.sinks.folder import OutputWriteError
 
 INSTALL_HINT = "pip install 'fabula[spark]'"
-TABLES_AT_ONCE = 4
-"""Tables written concurrently by `write_spark` (each is its own Spark job)."""
-COMPRESSIONS = {"snappy": "snappy", "zstd": "zstd", "gzip": "gzip", "lz4": "lz4_raw", "none": "none"}
-"""fabula's compression names → Spark's Parquet codecs (pyarrow's `lz4` is Parquet's LZ4_RAW)."""
 
 
 def require_pyspark():
@@ -85,98 +83,98 @@ def table_dataframe(spark, shipment: Shipment, table: TablePlan, *, partitions: 
 
 
 def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", compression: str = "snappy",
-                partitions: int | None = None) -> dict[str, Any]:
-    """Write every table as Parquet under `out` through Spark's writers, with the local
-    engine's layout (`out/<table>/part-00000.parquet`…, `out/manifest.json`); return the manifest.
+                partitions: int | None = None, validate: bool = True) -> Manifest:
+    """Write every table as Parquet under `out` with the local engine's layout, files and
+    checks (`out/<table>/part-00000.parquet`…, `report.json`, `report.html`, `manifest.json`);
+    return the manifest.
 
-    By default each Spark partition holds one of the local engine's part files, so the files
-    hold the same rows; `partitions` spreads each table over that many files instead. `out`
+    Each Spark task writes one part file through the same sink as the local engine, into a
+    staging folder beside `out`, summarising its blocks for the validation report as it goes;
+    the driver merges the summaries, writes the reports and commits (see `run_spark`). By
+    default each part holds the blocks of one of the local engine's part files, so the files
+    are byte-identical; `partitions` spreads each table over that many files instead. `out`
     must be a path this process and the executors both see (a local disk, or a mount such as
-    /Volumes/… or /dbfs/…): Spark writes into a hidden folder beside it, which is renamed into
-    place after the manifest, so a failed run leaves nothing that looks complete. To write
-    elsewhere (s3://…), use `to_dataframes` and Spark's own writers.
+    /Volumes/… or /dbfs/…). To write elsewhere (s3://…), use `to_dataframes` and Spark's own
+    writers.
     """
+    from fabula.sinks.parquet import ParquetSink
+    from fabula.validate.run import Validation
+
     require_pyspark()
     _check_partitions(partitions)
-    if compression not in COMPRESSIONS:
-        raise UsageError(f"unknown compression {compression!r}", hint=f"use one of: {', '.join(COMPRESSIONS)}")
-    target = _local_path(out)
-    shipment = Shipment.build(plan)
-    frames = {table.name: table_dataframe(spark, shipment, table, partitions=partitions,
-                                          by_part=None if partitions else plan.layout.blocks_per_file)
-              for table in plan.tables}
-    return write_frames(plan, frames, target, mode=mode, compression=compression)
+    sink = ParquetSink(_local_path(out), mode=mode, compression=compression)
+    validation = Validation(plan) if validate else None
+    return run_spark(plan, spark, sink, partitions=partitions, validation=validation)
 
 
-def write_frames(plan: Plan, frames: dict[str, Any], target: Path, *, mode: str, compression: str) -> dict[str, Any]:
-    """Write prepared DataFrames (one per table) into a staged folder, then commit it."""
-    check_target(target, mode)
-    staged = StagedFolder(target)
-    root = staged.create()
+def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, validation=None,
+              shipment: Shipment | None = None) -> Manifest:
+    """The Spark engine's run, as `run_local` is the local one's: open the sink, write every
+    part from a Spark task (`mapInArrow` over part numbers, one small row back per part),
+    merge the tasks' block summaries into `validation`, stage its reports, commit.
+
+    Only the parts' `PartWritten` fields and their pickled summaries come back to the driver."""
+    require_pyspark()
+    _check_partitions(partitions)
+    if not sink.capabilities.shared_staging:
+        raise UsageError("the Spark engine needs a destination its executors can write into",
+                         hint="write to a folder that the driver and the executors both see")
+    shipment = shipment or Shipment.build(plan)
+    tasks = part_tasks(plan, partitions)
+    sink.open(plan)
     try:
-        # a few tables at once: Spark runs their jobs side by side, so small tables fill idle cores
-        with ThreadPoolExecutor(max_workers=min(TABLES_AT_ONCE, len(plan.tables)) or 1,
-                                thread_name_prefix="fabula-spark") as pool:
-            writes = [pool.submit(_write_table, frames[table.name], root / table.name, compression)
-                      for table in plan.tables]
-            wait(writes)  # every job has ended before the staged folder can be discarded
-        for write in writes:
-            write.result()  # the first failure, in table order
-        parts = [part for table in plan.tables for part in _adopt_spark_files(table, root / table.name)]
-        manifest = build_manifest(plan, parts, output_format="parquet")
-        _write_manifest(root, manifest)
-        staged.commit()
-        return manifest
+        writer = pickle.dumps(sink.part_writer(), protocol=pickle.HIGHEST_PROTOCOL)
+        numbers = spark.range(0, len(tasks), 1, len(tasks))
+        frame = numbers.mapInArrow(part_mapper(shipment, tasks, writer, validation is not None), PART_RESULT)
+        try:
+            rows = frame.collect()
+        except Exception as error:
+            raise _plain_error(error) from None
+        parts = _parts(rows, tasks, validation)
+        return commit(plan, sink, parts, engine="spark", reports=validation.finish if validation is not None else None)
     except BaseException:
-        staged.discard()
+        sink.abort()
         raise
 
 
-def _write_table(frame, folder: Path, compression: str) -> None:
-    try:
-        frame.write.mode("error").option("compression", COMPRESSIONS[compression]).parquet(folder.as_posix())
-    except Exception as error:
-        mismatch = VersionMismatchError.found_in(error)  # an executor refused: say why, plainly
-        if mismatch is not None:
-            raise mismatch from None
-        raise
-
-
-_SPARK_PART = re.compile(r"part-(\d+)-.*\.parquet$")
-
-
-def _adopt_spark_files(table: TablePlan, folder: Path) -> list[PartWritten]:
-    """Rename Spark's part files (`part-00003-<job>-c000.snappy.parquet`) to the local engine's
-    names in partition order, and drop the committer's markers (`_SUCCESS`, `.crc`)."""
-    import pyarrow.parquet as pq
-
-    if not folder.is_dir():
-        raise OutputError(f"Spark wrote {folder} on the cluster, but this process cannot see it",
-                          hint="write to a path mounted on the driver too (e.g. /Volumes/…), or use "
-                               "to_dataframes() and Spark's own writers")
-    found = sorted((int(match.group(1)), path) for path in folder.iterdir()
-                   if (match := _SPARK_PART.match(path.name)))
-    for path in folder.iterdir():
-        if _SPARK_PART.match(path.name):
-            continue
-        if path.is_dir():
-            shutil.rmtree(path)
+def part_tasks(plan: Plan, partitions: int | None) -> list[PartTask]:
+    """(table, part, first block, end block) of every part file: the local engine's parts, or
+    each table's blocks cut into `partitions` contiguous runs."""
+    tasks: list[PartTask] = []
+    for table in plan.tables:
+        if partitions is None:
+            ranges = plan.layout.parts(table)
         else:
-            path.unlink()
+            n = table.n_blocks
+            cuts = sorted({index * n // partitions for index in range(partitions)} | {n})
+            ranges = [range(first, end) for first, end in zip(cuts, cuts[1:]) if end > first] or [range(0)]
+        tasks.extend((table.name, index, blocks.start, blocks.stop) for index, blocks in enumerate(ranges))
+    return tasks
+
+
+def _parts(rows, tasks: list[PartTask], validation) -> list[PartWritten]:
+    """The tasks' rows as `PartWritten`s, their summaries merged into `validation` in block order."""
     parts = []
-    for index, (_, path) in enumerate(found):
-        relative = f"{table.name}/part-{index:05d}.parquet"
-        final = folder / f"part-{index:05d}.parquet"
-        path.rename(final)
-        parts.append(PartWritten(table.name, index, relative, pq.read_metadata(final).num_rows, final.stat().st_size))
+    for row in sorted(rows, key=lambda row: (row["table"], row["part"])):
+        parts.append(PartWritten(row["table"], row["part"], row["path"], row["rows"], row["bytes"], row["sha256"]))
+        if validation is not None:
+            for block, (count, states) in pickle.loads(row["summaries"]).items():
+                validation.accumulator.add(row["table"], block, count, states)
+    if sorted((part.table, part.part) for part in parts) != sorted((task[0], task[1]) for task in tasks):
+        raise FabulaError("Spark returned another set of part files than it was asked to write; nothing was written")
     return parts
 
 
-def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
-    import json
-
-    text = json.dumps(manifest, indent=2, sort_keys=False, default=str)
-    (root / MANIFEST).write_text(text + "\n", encoding="utf-8")
+def _plain_error(error: Exception) -> Exception:
+    """A failure reported by an executor, as the fabula error it was there, when it was one."""
+    mismatch = VersionMismatchError.found_in(error)
+    if mismatch is not None:
+        return mismatch
+    text = str(error)
+    found = re.search(r"OutputWriteError: (cannot write the output .*?)\n\s*hint: (.*?)\n", text)
+    if found:
+        return OutputWriteError(found.group(1), hint=found.group(2))
+    return error
 
 
 def _local_path(out: str | Path) -> Path:

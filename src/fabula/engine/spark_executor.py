@@ -25,7 +25,7 @@ import io
 import pickle
 import re
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -94,16 +94,12 @@ class Shipment:
 
 
 def _materialised_bytes(plan: Plan) -> int:
-    relations = plan.relations
-    return relations.memory_bytes() if relations is not None else 0
+    return plan.relations.memory_bytes()
 
 
 def _recomputing(plan: Plan) -> Plan:
     """The plan without its materialised parent columns (executors recompute them)."""
-    relations = plan.relations.without_materialised()
-    lean = replace(plan, relations=relations)
-    relations.plan = lean
-    return lean
+    return plan.without_materialised()
 
 
 @lru_cache(maxsize=1)
@@ -131,8 +127,20 @@ def block_mapper(shipment: Shipment, table: str) -> Callable[[Iterator[pa.Record
 
     Nested, and referencing only its closure and the standard library, so cloudpickle ships it
     by value and an executor can run it before fabula is importable there."""
-    source, digest = shipment.source, shipment.source_digest
+    import_shipped_fabula = _importer(shipment.source, shipment.source_digest)
     payload, payload_digest, versions = shipment.payload, shipment.payload_digest, shipment.versions
+
+    def generate(block_numbers):
+        executor = import_shipped_fabula()
+        yield from executor.generate_blocks(payload, payload_digest, versions, table, block_numbers)
+
+    return generate
+
+
+def _importer(source: bytes, digest: str):
+    """A function that unpacks fabula's shipped source (once per machine) and imports this
+    module from it. Nested, referencing only the standard library, so cloudpickle ships it by
+    value inside the mappers' closures."""
 
     def import_shipped_fabula():
         import importlib
@@ -161,11 +169,30 @@ def block_mapper(shipment: Shipment, table: str) -> Callable[[Iterator[pa.Record
             importlib.invalidate_caches()
         return importlib.import_module("fabula.engine.spark_executor")
 
-    def generate(block_numbers):
-        executor = import_shipped_fabula()
-        yield from executor.generate_blocks(payload, payload_digest, versions, table, block_numbers)
+    return import_shipped_fabula
 
-    return generate
+
+PART_RESULT = "table string, part long, path string, rows long, bytes long, sha256 string, summaries binary"
+"""What each part task returns to the driver: the `PartWritten` fields and its blocks'
+validation summaries, pickled ({block: (rows, states)}): a few KB, never the data."""
+
+PartTask = tuple[str, int, int, int]
+"""(table, part, first block, end block) of one part file."""
+
+
+def part_mapper(shipment: Shipment, tasks: list[PartTask], writer: bytes,
+                validate: bool) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs to write part files: task numbers in, one small row per
+    part out. `writer` is the sink's pickled part writer (it writes into the shared staging
+    folder). Like `block_mapper`, it references only its closure until fabula is unpacked."""
+    import_shipped_fabula = _importer(shipment.source, shipment.source_digest)
+    payload, payload_digest, versions = shipment.payload, shipment.payload_digest, shipment.versions
+
+    def write(task_numbers):
+        executor = import_shipped_fabula()
+        yield from executor.write_parts(payload, payload_digest, versions, writer, tasks, validate, task_numbers)
+
+    return write
 
 
 # -- on the executors ---------------------------------------------------------------------------
@@ -178,7 +205,7 @@ plan whose parent columns are recomputed should compute them once."""
 def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str], table: str,
                     block_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Every block named in the incoming batches, converted for Spark, in order."""
-    from fabula.engine.block import generate_block
+    from fabula.plan.blocks import generate_block
     from fabula.engine.spark_schema import for_spark, spark_arrow_schema
 
     check_versions(versions)
@@ -188,6 +215,52 @@ def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str
     for batch in block_numbers:
         for block in batch.column(0).to_pylist():
             yield for_spark(generate_block(plan, table_plan, block), schema)
+
+
+def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], writer: bytes,
+                tasks: list[PartTask], validate: bool, task_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Write each numbered part through the sink's part writer, summarising its blocks for the
+    validation report as they are generated (the local engine's `observe`), and return one
+    row per part."""
+    from fabula.engine.local import row_groups
+
+    check_versions(versions)
+    plan = _load_plan(payload, payload_digest)
+    part_writer = pickle.loads(writer)
+    accumulator = _accumulator(plan, payload_digest) if validate else None
+    schema = pa.schema([("table", pa.string()), ("part", pa.int64()), ("path", pa.string()), ("rows", pa.int64()),
+                        ("bytes", pa.int64()), ("sha256", pa.string()), ("summaries", pa.binary())])
+    for batch in task_numbers:
+        for number in batch.column(0).to_pylist():
+            table, part, first, end = tasks[number]
+            table_plan = plan.table(table)
+            summaries: dict[int, tuple[int, dict]] = {}
+
+            def observe(name, block, data, summaries=summaries):
+                summaries[block] = (len(data), accumulator.summarise(name, block, data, generated=True))
+
+            written = part_writer.write(table_plan, part, row_groups(plan, table_plan, range(first, end),
+                                                                     observe=observe if validate else None))
+            yield pa.RecordBatch.from_pylist([{
+                "table": written.table, "part": written.part, "path": written.path, "rows": written.rows,
+                "bytes": written.bytes, "sha256": written.sha256,
+                "summaries": pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL)}], schema=schema)
+
+
+_ACCUMULATORS: dict[str, object] = {}
+
+
+def _accumulator(plan: Plan, payload_digest: str):
+    """The validation statistics of a plan, built once per worker (only `summarise` is used
+    here: merging happens on the driver)."""
+    accumulator = _ACCUMULATORS.get(payload_digest)
+    if accumulator is None:
+        from fabula.validate.run import Validation
+
+        if len(_ACCUMULATORS) >= 4:
+            _ACCUMULATORS.clear()
+        accumulator = _ACCUMULATORS[payload_digest] = Validation(plan).accumulator
+    return accumulator
 
 
 def check_versions(driver: dict[str, str]) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.engine.append import spec_identity
-from fabula.engine.block import generate_block, generate_columns
+from fabula.plan.blocks import generate_block, generate_columns
 from fabula.errors import OutputError
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.formats.registry import part_format

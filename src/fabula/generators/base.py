@@ -1,4 +1,4 @@
-"""What every column generator shares: the block context, the registry, and the modifiers.
+"""What every column generator shares: the block context, the kind registry, and the modifiers.
 
 A generator is a frozen value compiled from a column spec. `generate(ctx)` is a pure function
 of the block context and returns an Arrow array of the declared type and the block's length;
@@ -17,26 +17,77 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fabula.spec.columns import ColumnSpec
+from fabula.generators.laws import Law, Shares
+from fabula.spec.columns import COLUMN_KINDS, ColumnSpec
+from fabula.story import Story
 from fabula.streams import Purpose, rng_for
-
-GENERATORS: dict[str, type["Generator"]] = {}
 
 DICTIONARY_STRING = pa.dictionary(pa.int32(), pa.string())
 EPOCH = date(1970, 1, 1)
 
 
-def generator(kind: str):
-    """Register the generator for a column kind (the same name as its spec model)."""
+@dataclass(frozen=True)
+class Kind:
+    """Everything the layers know about one column kind, registered once: the spec model that
+    reads it (which says whether it is a key), the generator that draws it (which declares its
+    law or its shares for validation, and whether its nulls are its own)."""
+
+    name: str
+    spec: type[ColumnSpec]
+    generator: type["Generator"]
+
+    @property
+    def key(self) -> bool:
+        """Values computed from the row number: unique, and a target references can point to."""
+        return self.spec.key
+
+    @property
+    def own_nulls(self) -> bool:
+        """Its nulls come only from its own `nulls:` (not from the columns it reads)."""
+        return self.generator.own_nulls
+
+
+KINDS: dict[str, Kind] = {}
+"""Every column kind by name (the spec layer's `COLUMN_KINDS` holds the same names' models)."""
+
+GENERATORS: dict[str, type["Generator"]] = {}
+"""The generator of each kind by name (the same as `KINDS[name].generator`)."""
+
+
+def generator(kind: str | type[ColumnSpec]):
+    """Register the generator for a column kind, keyed by its spec model (or the model's name):
+    after this the kind flows through check, plan, generate and validate.
+
+    The spec model must be registered first (`spec.columns.column_kind`)."""
 
     def register(cls: type[Generator]) -> type[Generator]:
-        if kind in GENERATORS:
-            raise ValueError(f"generator for {kind!r} registered twice")
-        cls.kind = kind
-        GENERATORS[kind] = cls
+        model = COLUMN_KINDS.get(kind) if isinstance(kind, str) else kind
+        if model is None:
+            raise ValueError(f"no spec model is registered for {kind!r}: declare it with `column_kind` first")
+        name = model.kind_name
+        if name in KINDS:
+            raise ValueError(f"generator for {name!r} registered twice")
+        if COLUMN_KINDS.get(name) is not model:
+            raise ValueError(f"{model.__name__} is not the registered spec model of {name!r}")
+        cls.kind = name
+        KINDS[name] = Kind(name, model, cls)
+        GENERATORS[name] = cls
         return cls
 
     return register
+
+
+def unregister(name: str) -> None:
+    """Forget a kind in both layers (for kinds registered at run time, e.g. by a test)."""
+    KINDS.pop(name, None)
+    GENERATORS.pop(name, None)
+    COLUMN_KINDS.pop(name, None)
+
+
+def kind_of(spec) -> Kind | None:
+    """The registered kind of a column spec (None for a conditional column or a hidden one)."""
+    found = KINDS.get(getattr(spec, "kind", None))
+    return found if found is not None and isinstance(spec, found.spec) else None
 
 
 class GenerationError(RuntimeError):
@@ -93,8 +144,8 @@ class CompileEnv:
     """Types of other tables' compiled columns (parents' keys and values, children's values)."""
     references: Mapping[str, str] = field(default_factory=dict)
     """This table's reference columns → the table each points to."""
-    story: Any = None
-    """The resolved timelines and events (`fabula.story.Story`), for columns that use them."""
+    story: Story | None = None
+    """The resolved timelines and events, for columns that use them (None outside a plan)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +196,8 @@ class Generator:
     depends on the spec, `output_type`."""
 
     kind: ClassVar[str] = ""
+    own_nulls: ClassVar[bool] = True
+    """False for kinds that compute from other columns and so inherit their nulls."""
     spec: ColumnSpec
     arrow_type: pa.DataType
 
@@ -176,6 +229,14 @@ class Generator:
 
     def _generate(self, ctx: BlockContext) -> np.ndarray | pa.Array:
         raise NotImplementedError
+
+    def law(self) -> Law | None:
+        """The declared distribution of the values, for validation (None: none to check)."""
+        return None
+
+    def shares(self) -> Shares | None:
+        """The declared levels and weights of the values, for validation (None: not levels)."""
+        return None
 
     def distinct_values(self) -> int | None:
         """How many values a `unique: true` column of this kind can take without repeating,

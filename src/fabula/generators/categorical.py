@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator, generator
+from fabula.generators.laws import Law, Shares
 from fabula.spec.columns import BooleanColumn, CategoricalColumn, ConstantColumn
 
 
@@ -69,6 +70,11 @@ class CategoricalGenerator(Generator):
     def _generate_unique(self, ctx: BlockContext) -> pa.Array:
         return take_levels(self._unique_codes(ctx).astype(np.int32), self.levels, self.arrow_type)
 
+    def shares(self) -> Shares:
+        weights = self.spec.weights
+        shown = ", ".join(f"{level}: {weight:.0%}" for level, weight in weights.items())
+        return Shares(f"categorical({shown})", tuple(weights), tuple(weights.values()))
+
 
 def draw_codes(rng: np.random.Generator, cumulative: np.ndarray, n: int) -> np.ndarray:
     """Category codes by inverse CDF: O(n log k), no per-row work."""
@@ -92,6 +98,9 @@ class BooleanGenerator(Generator):
     def _generate_unique(self, ctx: BlockContext) -> np.ndarray:
         return self._unique_codes(ctx) == 1
 
+    def shares(self) -> Shares:
+        return Shares(f"boolean(p={self.spec.p:g})", (True, False), (self.spec.p, 1 - self.spec.p))
+
 
 @generator("constant")
 class ConstantGenerator(Generator):
@@ -104,6 +113,16 @@ class ConstantGenerator(Generator):
     def _generate(self, ctx: BlockContext) -> pa.Array:
         levels = levels_array([self.spec.value], self.arrow_type)
         return take_levels(np.zeros(ctx.n, dtype=np.int32), levels, self.arrow_type)
+
+    def _is_number(self) -> bool:
+        return pa.types.is_integer(self.arrow_type) or pa.types.is_floating(self.arrow_type)
+
+    def law(self) -> Law | None:
+        """A number with no spread: the reference sample shows the one value to expect."""
+        return Law(cdf=None, describe=f"constant {self.spec.value}") if self._is_number() else None
+
+    def shares(self) -> Shares | None:
+        return None if self._is_number() else Shares(f"constant({self.spec.value})", (self.spec.value,), (1.0,))
 
     def distinct_values(self) -> int:
         return 1

@@ -1,11 +1,24 @@
-"""Numeric distributions, each a vectorised draw from the column's values stream."""
+"""The numeric distributions, each declared whole in one place: the spec model that reads its
+parameters, the generator that draws it (a vectorised draw from the column's values stream),
+and its law in closed form, which validation compares the data with.
+
+Adding a distribution means one more model, generator and law here, and its section in
+docs/columns.md (a test checks every kind is documented and passes the generator contract).
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
+from pydantic import Field, model_validator
 
 from fabula.generators.base import BlockContext, Generator, generator
+from fabula.generators.laws import Law, beta_i, gamma_p, integer_uniform, phi, poisson_cdf, zeta, zipf_cdf
+from fabula.spec.columns import Distribution, column_kind
+
+Positive = Field(gt=0)
 
 
 class _Float(Generator):
@@ -20,62 +33,213 @@ class _Count(Generator):
         return pa.int64()
 
 
-@generator("normal")
+# -- normal -----------------------------------------------------------------------------------------
+
+
+@column_kind("normal")
+class NormalColumn(Distribution):
+    """Normal(mean, std); pair with `clip` for physical bounds."""
+
+    mean: float
+    std: float = Positive
+
+
+@generator(NormalColumn)
 class NormalGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().normal(self.spec.mean, self.spec.std, ctx.n)
 
+    def law(self) -> Law:
+        mu, sd = self.spec.mean, self.spec.std
+        return Law(lambda x: phi((x - mu) / sd), mean=mu)
 
-@generator("lognormal")
+
+# -- lognormal --------------------------------------------------------------------------------------
+
+
+@column_kind("lognormal")
+class LogNormalColumn(Distribution):
+    """exp(Normal(mean, sigma)): prices, revenue, sizes. `mean`/`sigma` are of the log."""
+
+    mean: float
+    sigma: float = Positive
+
+
+@generator(LogNormalColumn)
 class LogNormalGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().lognormal(self.spec.mean, self.spec.sigma, ctx.n)
 
+    def law(self) -> Law:
+        mu, sigma = self.spec.mean, self.spec.sigma
+        return Law(lambda x: phi((math.log(x) - mu) / sigma) if x > 0 else 0.0, mean=math.exp(mu + sigma ** 2 / 2))
 
-@generator("pareto")
+
+# -- pareto -----------------------------------------------------------------------------------------
+
+
+@column_kind("pareto")
+class ParetoColumn(Distribution):
+    """Pareto with shape `alpha` and minimum `scale`: heavy-tailed popularity, wealth."""
+
+    alpha: float = Positive
+    scale: float = Field(1.0, gt=0)
+
+
+@generator(ParetoColumn)
 class ParetoGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         # numpy's pareto is the Lomax form; shifting by 1 gives the classical Pareto (min = scale)
         return (ctx.rng().pareto(self.spec.alpha, ctx.n) + 1.0) * self.spec.scale
 
+    def law(self) -> Law:
+        alpha, scale = self.spec.alpha, self.spec.scale
+        return Law(lambda x: 1.0 - (scale / x) ** alpha if x > scale else 0.0,
+                   mean=alpha * scale / (alpha - 1) if alpha > 1 else None)
 
-@generator("exponential")
+
+# -- exponential ------------------------------------------------------------------------------------
+
+
+@column_kind("exponential")
+class ExponentialColumn(Distribution):
+    """Exponential with mean `scale`: durations, waiting times."""
+
+    scale: float = Positive
+
+
+@generator(ExponentialColumn)
 class ExponentialGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().exponential(self.spec.scale, ctx.n)
 
+    def law(self) -> Law:
+        scale = self.spec.scale
+        return Law(lambda x: -math.expm1(-x / scale) if x > 0 else 0.0, mean=scale)
 
-@generator("gamma")
+
+# -- gamma ------------------------------------------------------------------------------------------
+
+
+@column_kind("gamma")
+class GammaColumn(Distribution):
+    shape: float = Positive
+    scale: float = Field(1.0, gt=0)
+
+
+@generator(GammaColumn)
 class GammaGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().gamma(self.spec.shape, self.spec.scale, ctx.n)
 
+    def law(self) -> Law:
+        shape, scale = self.spec.shape, self.spec.scale
+        return Law(lambda x: gamma_p(shape, x / scale) if x > 0 else 0.0, mean=shape * scale)
 
-@generator("beta")
+
+# -- beta -------------------------------------------------------------------------------------------
+
+
+@column_kind("beta")
+class BetaColumn(Distribution):
+    """Beta(a, b) on [0, 1]: rates and shares."""
+
+    a: float = Positive
+    b: float = Positive
+
+
+@generator(BetaColumn)
 class BetaGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().beta(self.spec.a, self.spec.b, ctx.n)
 
+    def law(self) -> Law:
+        a, b = self.spec.a, self.spec.b
+        return Law(lambda x: beta_i(a, b, min(max(x, 0.0), 1.0)), mean=a / (a + b))
 
-@generator("weibull")
+
+# -- weibull ----------------------------------------------------------------------------------------
+
+
+@column_kind("weibull")
+class WeibullColumn(Distribution):
+    shape: float = Positive
+    scale: float = Field(1.0, gt=0)
+
+
+@generator(WeibullColumn)
 class WeibullGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return self.spec.scale * ctx.rng().weibull(self.spec.shape, ctx.n)
 
+    def law(self) -> Law:
+        shape, scale = self.spec.shape, self.spec.scale
+        return Law(lambda x: -math.expm1(-((x / scale) ** shape)) if x > 0 else 0.0,
+                   mean=scale * math.gamma(1 + 1 / shape))
 
-@generator("poisson")
+
+# -- poisson ----------------------------------------------------------------------------------------
+
+
+@column_kind("poisson")
+class PoissonColumn(Distribution):
+    """Poisson counts with mean `lam`."""
+
+    lam: float = Field(ge=0)
+
+
+@generator(PoissonColumn)
 class PoissonGenerator(_Count):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().poisson(self.spec.lam, ctx.n).astype(np.int64, copy=False)
 
+    def law(self) -> Law:
+        lam = self.spec.lam
+        return Law(lambda k: poisson_cdf(math.floor(k), lam), discrete=True, mean=lam)
 
-@generator("zipf")
+
+# -- zipf -------------------------------------------------------------------------------------------
+
+
+@column_kind("zipf")
+class ZipfColumn(Distribution):
+    """Zipf ranks 1, 2, … with exponent `a` > 1: a few values very common, a long tail."""
+
+    a: float = Field(gt=1)
+
+
+@generator(ZipfColumn)
 class ZipfGenerator(_Count):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().zipf(self.spec.a, ctx.n).astype(np.int64, copy=False)
 
+    def law(self) -> Law:
+        a = self.spec.a
+        return Law(lambda k: zipf_cdf(math.floor(k), a), discrete=True,
+                   mean=zeta(a - 1) / zeta(a) if a > 2 else None)
 
-@generator("uniform")
+
+# -- uniform ----------------------------------------------------------------------------------------
+
+
+@column_kind("uniform")
+class UniformColumn(Distribution):
+    """Uniform on [low, high) (or integers low..high inclusive): only when asked for by name."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "UniformColumn":
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be above low ({self.low})")
+        if self.integer and math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"no integer lies between low ({self.low}) and high ({self.high})")
+        return self
+
+
+@generator(UniformColumn)
 class UniformGenerator(Generator):
     @classmethod
     def output_type(cls, spec, env):
@@ -94,3 +258,9 @@ class UniformGenerator(Generator):
             low, high = int(np.ceil(self.spec.low)), int(np.floor(self.spec.high))
             return ctx.rng().integers(low, high, ctx.n, endpoint=True, dtype=np.int64)
         return ctx.rng().uniform(self.spec.low, self.spec.high, ctx.n)
+
+    def law(self) -> Law:
+        if self.spec.integer:
+            return integer_uniform(math.ceil(self.spec.low), math.floor(self.spec.high))
+        low, high = self.spec.low, self.spec.high
+        return Law(lambda x: min(max((x - low) / (high - low), 0.0), 1.0), mean=(low + high) / 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -161,6 +161,7 @@ class ReferenceGenerator(Generator):
 @generator("lookup")
 @dataclass(frozen=True)
 class LookupGenerator(Generator):
+    own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """A parent's value, read at the parent row number behind a reference."""
 
     spec: LookupColumn
@@ -225,6 +226,7 @@ class ParentRowsGenerator(Generator):
 @generator("aggregate")
 @dataclass(frozen=True)
 class AggregateGenerator(Generator):
+    own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """count / sum / min / max / mean over this row's children, exactly as written for them."""
 
     spec: AggregateColumn

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEnv, Generator, generator
+from fabula.generators.laws import Law, integer_uniform, shown_value, storage_of
 from fabula.spec.columns import LAG_UNITS, DateColumn, TimestampColumn
 from fabula.spec.dates import resolve_bound
 from fabula.story import Arrivals, ResolvedTimeline
@@ -28,6 +29,14 @@ class _Between(Generator):
     """Set when the table's rows are this timeline's arrivals: row i is the i-th arrival."""
     day_cdf: np.ndarray | None = field(default=None, compare=False)
     """Cumulative expected volume per day, to draw days from a timeline's shape."""
+
+    def law(self) -> Law | None:
+        """Every day (or tick) of the window equally likely; none for a timeline's shape or `after`."""
+        if self.timeline is not None or self.spec.after is not None:
+            return None
+        storage = storage_of(self.arrow_type)
+        return integer_uniform(self.low, self.high, f"{self.kind} uniform {shown_value(self.low, storage)}.."
+                                                    f"{shown_value(self.high, storage)}")
 
     @classmethod
     def _compiled(cls, spec, env: CompileEnv, arrow_type, low: int, high: int):

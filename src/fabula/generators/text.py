@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -53,6 +54,7 @@ def _empty_inputs(env: CompileEnv, names) -> dict[str, pa.Array]:
 
 @generator("expression")
 class ExpressionGenerator(Generator):
+    own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     spec: ExpressionColumn
 
     @classmethod
@@ -69,6 +71,7 @@ class ExpressionGenerator(Generator):
 
 @generator("template")
 class TemplateGenerator(Generator):
+    own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     spec: TemplateColumn
 
     @classmethod
@@ -84,6 +87,7 @@ class TemplateGenerator(Generator):
 
 @generator("python")
 class PythonGenerator(Generator):
+    own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """`fn({name: array}, rng, n)` for Python API users; its result is cast to the declared type."""
 
     spec: PythonColumn

@@ -19,6 +19,7 @@ from fabula.generators.relations import (
     ParentRowsGenerator,
     count_column,
 )
+from fabula.plan.blocks import PlanReader
 from fabula.plan.model import BLOCK_ROWS, ColumnPlan, Layout, Plan, TablePlan
 from fabula.plan.nodes import Node, table_nodes
 from fabula.plan.relations import PerParentIndex, PlanRelations
@@ -54,21 +55,19 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
     generators, issues = _compile_nodes(spec, nodes, root_seed, pinned, where, story)
     if issues:
         raise SpecError(issues)
-    relations = PlanRelations()
     tables = tuple(
         _table_plan(name, spec, nodes[name], generators[name], scale, block_rows, story) for name in spec.tables
     )
     if spec.events_table:
         tables += (events_table(spec.events_table, spec, story, block_rows),)
-    plan = Plan(name=spec.name, seed=root_seed, as_of=pinned, scale=scale, spec_hash=spec.spec_hash(),
-                tables=tables, spec=spec, layout=layout or Layout(), relations=relations,
-                table_order=tuple(topological_order(table_dependencies(spec))) + tuple(
-                    [spec.events_table] if spec.events_table else []),
-                story=story)
-    relations.plan = plan
-    plan = _size_per_parent_tables(plan, relations)
+    unsized = Plan(name=spec.name, seed=root_seed, as_of=pinned, scale=scale, spec_hash=spec.spec_hash(),
+                   tables=tables, spec=spec, relations=PlanRelations(), story=story,
+                   table_order=tuple(topological_order(table_dependencies(spec))) + tuple(
+                       [spec.events_table] if spec.events_table else []),
+                   layout=layout or Layout())
+    plan = _size_per_parent_tables(unsized)
     _check_uniqueness(plan, spec, where)
-    _materialise_what_references_read(plan, nodes, relations, where)
+    _materialise_what_references_read(plan, nodes, where)
     return plan
 
 
@@ -203,11 +202,11 @@ def _table_plan(name, spec, nodes, generators, scale, block_rows, story: Story) 
 # -- sizing tables defined per parent ----------------------------------------------------------------
 
 
-def _size_per_parent_tables(plan: Plan, relations: PlanRelations) -> Plan:
+def _size_per_parent_tables(plan: Plan) -> Plan:
     """The count pass: each parent block's child count (regenerated, never stored per parent),
-    prefix-summed per parent block, gives the child table's rows and maps its blocks to parents."""
-    from fabula.engine.block import generate_columns
-
+    prefix-summed per parent block, gives the child table's rows and maps its blocks to parents.
+    Each sized table gives a new plan (parents first), so children of children count from a
+    plan whose parents are already sized."""
     pending = [table for table in plan.tables if table.per]
     order = topological_order({table.name: {table.per} for table in pending})
     by_name = {table.name: table for table in pending}
@@ -216,20 +215,20 @@ def _size_per_parent_tables(plan: Plan, relations: PlanRelations) -> Plan:
             continue
         parent = plan.table(by_name[name].per)
         counts = np.array([
-            int(np.sum(generate_columns(plan, parent, block, [count_column(name)])[count_column(name)].to_numpy()))
+            int(np.sum(plan.columns(parent, block, [count_column(name)])[count_column(name)].to_numpy()))
             for block in range(parent.n_blocks)
         ], dtype=np.int64)
         prefix = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        relations.per_parent[name] = PerParentIndex(parent=parent.name, prefix=prefix)
         plan = replace(plan, tables=tuple(replace(t, rows=int(prefix[-1])) if t.name == name else t
-                                          for t in plan.tables))
-        relations.plan = plan
+                                          for t in plan.tables),
+                       relations=plan.relations.with_per_parent(name, PerParentIndex(parent=parent.name, prefix=prefix)))
     return plan
 
 
-def _materialise_what_references_read(plan: Plan, nodes, relations: PlanRelations, where) -> None:
+def _materialise_what_references_read(plan: Plan, nodes, where) -> None:
     """Compute now, once, every parent column a child reads or draws by, so blocks generated in
-    parallel only read them."""
+    parallel only read them (they land in the plan's memo, `plan.relations.materialised`)."""
+    relations = PlanReader(plan)
     for table, table_nodes_ in nodes.items():
         for node in table_nodes_.values():
             try:

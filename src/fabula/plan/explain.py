@@ -4,13 +4,14 @@ modifiers and conditional rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from fabula.plan.model import ColumnPlan, Plan
+if TYPE_CHECKING:  # the plan model imports this module to offer `plan.explain()`
+    from fabula.plan.model import ColumnPlan, Plan
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def render(plan: Plan) -> Group:
     parts: list[Any] = [header]
     if len(plan.tables) > 1:
         parts.append(Text(f"table order (parents first): {' → '.join(plan.table_order)}"))
-    held = plan.relations.memory_bytes() if plan.relations is not None else 0
+    held = plan.relations.memory_bytes()
     if held:
         parts.append(Text(f"parent values kept for references: {held / 2**20:,.2f} MiB"))
     parts.extend(_story_lines(plan))
@@ -102,8 +103,6 @@ def render(plan: Plan) -> Group:
 def _story_lines(plan: Plan) -> list[Text]:
     """One line per timeline and per event: the window and what shapes it."""
     story = plan.story
-    if story is None:
-        return []
     lines = []
     for name, timeline in plan.spec.timelines.items():
         resolved = story.timelines[name]
@@ -150,7 +149,7 @@ def _lag(effect) -> str:
 
 def _table_title(plan: Plan, table) -> str:
     title = f"{table.name} — {table.rows:,} row{'' if table.rows == 1 else 's'}"
-    arrivals = plan.story.arrivals.get(table.name) if plan.story is not None else None
+    arrivals = plan.story.arrivals.get(table.name)
     if arrivals is not None:
         days = len(arrivals.prefix) - 1
         return f"{title} — from timeline {arrivals.timeline}, {table.rows / max(days, 1):,.1f} a day on average"

@@ -1,19 +1,25 @@
 """The plan: a frozen, picklable description of exactly what to generate.
 
 Everything random is already addressed (seed, names), every relative date resolved, every pool
-built, so an engine only has to run `generate_block(plan, table, block)` for every block.
+built, every per-parent table sized, so an engine only has to run `plan.block(table, block)` for
+every block and hand the rows to a sink. The plan is finished when `compile_plan` returns it:
+nothing is assigned to it afterwards (its `relations` only memoise what they compute).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Iterable
 
 import pyarrow as pa
 
 from fabula.generators.base import Generator
+from fabula.plan.blocks import generate_block, generate_columns
+from fabula.plan.explain import explain
+from fabula.plan.relations import PlanRelations
 from fabula.spec.model import DatasetSpec
+from fabula.story import Story
 
 BLOCK_ROWS = 65_536
 """Rows per logical block: the unit of randomness. Changing it changes every value."""
@@ -98,13 +104,13 @@ class Plan:
     spec_hash: str
     tables: tuple[TablePlan, ...]
     spec: DatasetSpec
-    layout: Layout = Layout()
-    relations: Any = None
-    """The `PlanRelations` answering what generators ask about other tables."""
+    relations: PlanRelations
+    """Per-parent prefix sums and the materialised parent columns references read."""
+    story: Story
+    """The resolved timelines and events."""
     table_order: tuple[str, ...] = ()
     """Parents before children (what `fabula plan` shows; blocks of any table are independent)."""
-    story: Any = None
-    """The resolved timelines and events (`fabula.story.Story`)."""
+    layout: Layout = Layout()
 
     def table(self, name: str) -> TablePlan:
         for table in self.tables:
@@ -115,3 +121,22 @@ class Plan:
     @property
     def total_rows(self) -> int:
         return sum(table.rows for table in self.tables)
+
+    def block(self, table: TablePlan | str, block: int) -> pa.RecordBatch:
+        """The rows of one block of one table (see `blocks.generate_block`)."""
+        table = self.table(table) if isinstance(table, str) else table
+        return generate_block(self, table, block)
+
+    def columns(self, table: TablePlan | str, block: int, names: Iterable[str]) -> dict[str, pa.Array]:
+        """Some columns of one block, hidden ones included, and only what they read."""
+        table = self.table(table) if isinstance(table, str) else table
+        return generate_columns(self, table, block, names)
+
+    def without_materialised(self) -> Plan:
+        """The same plan with an empty memo of materialised parent columns: smaller to ship,
+        recomputed on first use, the same data."""
+        return replace(self, relations=self.relations.without_materialised())
+
+    def explain(self, *, width: int = 120) -> str:
+        """What `fabula plan` shows, as plain text."""
+        return explain(self, width=width)

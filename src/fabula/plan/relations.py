@@ -1,10 +1,10 @@
-"""Answers to what generators ask about other tables (see `generators.base.Relations`).
+"""What the plan holds about relations between tables: data only, never a pointer to the plan.
 
-Everything is a pure function of the plan. Two kinds of answers:
+Two kinds of answers (computed by `blocks.PlanReader`, which reads a plan and this data):
 
 - recomputed on demand from blocks, costing no memory: a parent's key at a row number (keys
   are functions of the row), the parent of each row in a table sized per parent (from the
-  parent block's counts, regenerated; only a prefix sum per parent *block* is kept), the
+  parent block's counts, regenerated; only a prefix sum per parent *block* is kept here), the
   children's values for an aggregate (the child blocks under one parent block, regenerated);
 - materialised once, when the plan is compiled, and only for what references need: a parent
   column that children read (`lookup`, `by: fk.column`, `after: fk.column`) and the grouping of
@@ -15,18 +15,16 @@ Everything is a pure function of the plan. Two kinds of answers:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fabula.generators.base import BlockContext, LevelIndex
-from fabula.generators.relations import count_column
+from fabula.generators.base import LevelIndex
 
-if TYPE_CHECKING:
-    from fabula.plan.model import Plan
+Answer = TypeVar("Answer")
 
 
 @dataclass(frozen=True)
@@ -38,16 +36,15 @@ class PerParentIndex:
     prefix: np.ndarray
 
 
-class PlanRelations:
-    """The plan's relations resolver. Materialised values are filled while the plan compiles
-    and never change afterwards; a lock keeps a late first request from being computed twice."""
+class Materialised:
+    """Parent columns and groupings computed once per plan: a memo of pure functions of the
+    plan, filled while the plan compiles (or on first use after `without_materialised`). A lock
+    keeps a late first request from being computed twice."""
 
-    def __init__(self):
-        self.plan: Plan | None = None
-        self.per_parent: dict[str, PerParentIndex] = {}
-        self._values: dict[tuple[str, str], pa.Array] = {}
-        self._levels: dict[tuple[str, str], LevelIndex] = {}
-        self._in_progress: set[tuple[str, str]] = set()
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], pa.Array] = {}
+        self.levels: dict[tuple[str, str], LevelIndex] = {}
+        self.in_progress: set[tuple[str, str]] = set()
         self._lock = threading.RLock()
 
     def __getstate__(self):
@@ -59,33 +56,7 @@ class PlanRelations:
         self.__dict__.update(state)
         self._lock = threading.RLock()
 
-    def without_materialised(self) -> PlanRelations:
-        """A copy keeping only the per-parent prefix sums: materialised values and groupings
-        are recomputed on first use (the Spark engine ships this when they are big). Set its
-        `plan` to the plan that holds it."""
-        lean = PlanRelations()
-        lean.plan = self.plan
-        lean.per_parent = dict(self.per_parent)
-        return lean
-
-    # -- the Relations protocol ------------------------------------------------------------------
-
-    def table_rows(self, table: str) -> int:
-        return self.plan.table(table).rows
-
-    def keys(self, table: str, column: str, rows: np.ndarray) -> pa.Array:
-        generator = self.plan.table(table).column(column).generator
-        context = BlockContext(seed=self.plan.seed, table=table, column=column, block=-1, start=0,
-                               n=len(rows), rows=np.asarray(rows, dtype=np.int64), relations=self)
-        return generator.generate(context)
-
-    def values(self, table: str, column: str) -> pa.Array:
-        return self._once(self._values, (table, column), lambda: self._materialise(table, column))
-
-    def levels(self, table: str, column: str) -> LevelIndex:
-        return self._once(self._levels, (table, column), lambda: group_rows(self.values(table, column)))
-
-    def _once(self, store: dict, key: tuple[str, str], compute):
+    def once(self, store: dict, key: tuple[str, str], compute: Callable[[], Answer]) -> Answer:
         """A stored answer, computed the first time under the lock (never twice)."""
         found = store.get(key)
         if found is not None:
@@ -95,75 +66,34 @@ class PlanRelations:
                 store[key] = compute()
             return store[key]
 
-    def parent_rows(self, table: str, block: int) -> np.ndarray:
-        from fabula.engine.block import generate_columns
+    def nbytes(self) -> int:
+        held = sum(array.nbytes for array in self.values.values())
+        return held + sum(level.rows.nbytes + level.offsets.nbytes for level in self.levels.values())
 
-        index = self.per_parent[table]
-        parent = self.plan.table(index.parent)
-        start, n = self.plan.table(table).block_span(block)
-        first = int(np.searchsorted(index.prefix, start, side="right")) - 1
-        last = int(np.searchsorted(index.prefix, start + n - 1, side="right")) - 1
-        pieces = []
-        for parent_block in range(first, last + 1):
-            counts = generate_columns(self.plan, parent, parent_block, [count_column(table)])[count_column(table)]
-            ends = np.cumsum(counts.to_numpy()) + index.prefix[parent_block]  # last child row + 1, per parent
-            low = max(start, int(index.prefix[parent_block]))
-            high = min(start + n, int(index.prefix[parent_block + 1]))
-            parent_start, _ = parent.block_span(parent_block)
-            # only this block's child rows are placed: O(rows log parents), whatever the fan-out
-            pieces.append(parent_start + np.searchsorted(ends, np.arange(low, high), side="right"))
-        return np.concatenate(pieces).astype(np.int64) if pieces else np.zeros(0, dtype=np.int64)
 
-    def children(self, child: str, parent_block: int, column: str) -> pa.Array:
-        """A column of all children of one parent block, in order (regenerated from their blocks)."""
-        from fabula.engine.block import generate_columns
+@dataclass(frozen=True, eq=False)
+class PlanRelations:
+    """The per-parent prefix sums the count pass found, and the memo of materialised columns."""
 
-        index = self.per_parent[child]
-        table = self.plan.table(child)
-        if parent_block + 1 >= len(index.prefix):  # past the parent's last block (e.g. 0 rows): none
-            return pa.array([], type=table.column(column).arrow_type)
-        start, stop = int(index.prefix[parent_block]), int(index.prefix[parent_block + 1])
-        if stop == start:
-            return pa.array([], type=table.column(column).arrow_type)
-        pieces = []
-        for block in range(start // table.block_rows, (stop - 1) // table.block_rows + 1):
-            block_start, _ = table.block_span(block)
-            values = generate_columns(self.plan, table, block, [column])[column]
-            low, high = max(start, block_start) - block_start, min(stop, block_start + len(values)) - block_start
-            pieces.append(values.slice(low, high - low))
-        return _concat(pieces)
+    per_parent: Mapping[str, PerParentIndex] = field(default_factory=dict)
+    materialised: Materialised = field(default_factory=Materialised)
 
-    # -- materialising -------------------------------------------------------------------------
+    def with_per_parent(self, table: str, index: PerParentIndex) -> PlanRelations:
+        """These relations plus one more sized table (with an empty memo: values materialised
+        while tables were still being sized must not outlive the sizing)."""
+        return PlanRelations(per_parent={**self.per_parent, table: index})
 
-    def _materialise(self, table: str, column: str) -> pa.Array:
-        from fabula.engine.block import generate_columns
-        from fabula.errors import SpecError, Issue
-
-        key = (table, column)
-        if key in self._in_progress:
-            raise SpecError([Issue("cycle", f"tables.{table}.columns.{column}",
-                                   f"{table}.{column} depends on itself through other tables",
-                                   hint="a parent column that children read cannot depend on those children")])
-        self._in_progress.add(key)
-        try:
-            plan_table = self.plan.table(table)
-            pieces = [generate_columns(self.plan, plan_table, block, [column])[column]
-                      for block in range(plan_table.n_blocks)]
-        finally:
-            self._in_progress.discard(key)
-        if not pieces:
-            return pa.array([], type=plan_table.column(column).arrow_type)
-        return _concat(pieces)
+    def without_materialised(self) -> PlanRelations:
+        """The same prefix sums with an empty memo: materialised values and groupings are
+        recomputed on first use (the Spark engine ships this when they are big)."""
+        return PlanRelations(per_parent=dict(self.per_parent))
 
     def memory_bytes(self) -> int:
-        """What the materialised values and groupings hold (reported by `fabula plan`)."""
-        held = sum(array.nbytes for array in self._values.values())
-        held += sum(level.rows.nbytes + level.offsets.nbytes for level in self._levels.values())
-        held += sum(index.prefix.nbytes for index in self.per_parent.values())
-        return held
+        """What the materialised values, groupings and prefix sums hold (reported by `fabula plan`)."""
+        return self.materialised.nbytes() + sum(index.prefix.nbytes for index in self.per_parent.values())
 
 
-def _concat(pieces: list[pa.Array]) -> pa.Array:
+def concat(pieces: list[pa.Array]) -> pa.Array:
     chunked = pa.chunked_array(pieces)
     if pa.types.is_dictionary(chunked.type):
         chunked = pa.table({"v": chunked}).unify_dictionaries().column("v")

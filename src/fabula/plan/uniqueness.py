@@ -1,17 +1,16 @@
 """Which `unique: true` columns fabula can guarantee, decided when the plan is compiled.
 
-A column is unique by construction when its kind computes values from the row number (keys),
-draws them without replacement (Faker pools, categoricals, integer/date/time ranges: a keyed
+A column is unique by construction when its kind computes values from the row number (a key:
+the spec model says so with `key`), draws them without replacement (Faker pools, categoricals, integer/date/time ranges: a keyed
 permutation of the row number picks the value, so the table must not have more rows than
 there are values), or is a template that provably cannot map two rows to one string.
 """
 
 from __future__ import annotations
 
-from fabula.spec.columns import ConditionalColumn, IdColumn, SequenceColumn, TemplateColumn, UuidColumn
+from fabula.spec.columns import ConditionalColumn, SequenceColumn, TemplateColumn
 from fabula.spec.expressions import Call, Column, Expression
 
-ALWAYS_UNIQUE = ("sequence", "id", "uuid")
 TEMPLATE_HINT = ("set a key field off with punctuation on both sides and make the other fields slug(...), "
                  "e.g. \"{slug(first_name)}.{slug(last_name)}.{customer_key}@example.com\" with "
                  "customer_key a sequence")
@@ -26,7 +25,7 @@ def unique_problem(columns: dict, name: str, generator, rows: int) -> tuple[str,
     spec = columns[name]
     if isinstance(spec, ConditionalColumn):
         return "a conditional column cannot promise uniqueness", "declare `unique` on a key or a template"
-    if isinstance(spec, (SequenceColumn, IdColumn, UuidColumn)):
+    if spec.key:  # computed from the row number
         return None
     if isinstance(spec, TemplateColumn):
         if template_is_injective(spec, columns):
@@ -70,7 +69,7 @@ def _unique_column(field: Expression, columns: dict, *, integer_only: bool) -> b
     if not isinstance(node, Column):
         return False
     target = columns.get(node.name)
-    if target is None or not getattr(target, "unique", False) and target.kind not in ALWAYS_UNIQUE:
+    if target is None or not getattr(target, "unique", False) and not getattr(target, "key", False):
         return False
     if integer_only:
         return isinstance(target, SequenceColumn) and target.start >= 0 and target.step > 0

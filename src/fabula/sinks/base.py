@@ -1,38 +1,88 @@
-"""What an engine needs from a sink: open, write a part (from any thread), commit or abort."""
+"""The contract between engines and destinations: open, write parts, stage reports, commit with
+the manifest, or abort.
+
+Both engines drive a sink the same way:
+
+    sink.open(plan)                           # lock the target, check it, make a staging area
+    writer = sink.part_writer()               # picklable: Spark executors write parts with it
+    parts = [writer.write(table, i, groups)]  # from any thread or process, different parts
+    entry = sink.stage_report("report.json", data)
+    sink.commit(build_manifest(plan, parts, reports=[entry], engine=...))
+    sink.abort()                              # on any failure: nothing visible, staging removed
+
+Nothing is visible at the target until `commit`. A destination declares what it can do in
+`capabilities`, so an engine or a command can refuse early what the destination cannot do.
+The format-specific part of a folder destination is only `PartWriter`: "write these row
+groups as one part file" (see `fabula.sinks.folder` for the reusable folder protocol).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Protocol
 
 import pyarrow as pa
 
 from fabula.plan.model import Plan, TablePlan
 
+if TYPE_CHECKING:
+    from fabula.manifest import FileEntry, Manifest
+
 
 @dataclass(frozen=True)
 class PartWritten:
+    """One part file as written: where (relative to the output), how many rows, its size and sha256."""
+
     table: str
     part: int
     path: str
     rows: int
     bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a destination can do."""
+
+    atomic_commit: bool
+    """The whole output appears at once (a rename) rather than file by file."""
+    shared_staging: bool
+    """Parts can be written from other processes or machines into the staging area (Spark
+    executors), because they see the same path."""
+    append: bool = False
+    """Later runs can add to an existing output."""
+
+
+class PartWriter(Protocol):
+    """Writes one part file into a sink's staging area; picklable, so a Spark task can use it."""
+
+    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten: ...
 
 
 class Sink(Protocol):
     """A destination. `write_part` may be called from several threads at once, for different
     parts; nothing is visible as complete until `commit`."""
 
+    capabilities: Capabilities
+    output_format: str
+    """What the manifest records as the files' format (e.g. "parquet")."""
+
     def open(self, plan: Plan) -> None: ...
 
     @property
-    def staging(self) -> "Path | None":
-        """Where the parts are while the output is not yet committed (validation reads them and
-        writes its reports there), or None for a sink with no local folder."""
+    def staging(self) -> Path | None:
+        """Where the parts are while the output is not yet committed (validation reads them
+        there), or None for a sink with no local folder."""
+
+    def part_writer(self) -> PartWriter: ...
 
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten: ...
 
-    def commit(self, manifest: dict[str, Any]) -> None: ...
+    def stage_report(self, name: str, data: bytes) -> FileEntry:
+        """Put a report beside the data, to be committed with it; returns its manifest entry."""
+
+    def commit(self, manifest: Manifest) -> None: ...
 
     def abort(self) -> None: ...

@@ -1,30 +1,35 @@
-"""Folders of part files in any format (Parquet, Delta, CSV, JSON Lines), written a new output
-at a time or appended to one fabula wrote before.
+"""Folders of part files in any format (Parquet, Delta, CSV, JSON Lines) through the folder
+protocol (`fabula.sinks.folder`: lock, ownership checks, staging, commit), written as a new
+output or appended to one fabula wrote before.
 
-A new output goes through the same staging folder and rename as Parquet (`fabula.sinks.folder`).
-An append stages the new batch's files in a hidden folder beside the target, then commits in
-an order that never shows a half batch as complete: the part files are renamed into the
-table folders (each under a name no earlier batch used), a Delta table's log gets one commit
-per table, and the manifest, which lists every file of every batch, is replaced last
+The format-specific part is only `FormatPartWriter`: "write these row groups as one part file"
+(`fabula.sinks.formats`). A Delta table additionally gets its `_delta_log` commit (deltalake)
+over the parts just before the output is committed.
+
+**Append.** Under the target's lock, the target is checked exactly as for an overwrite (a
+fabula output, nothing unlisted in it); the batch is written and checked in a staging folder
+beside it. The commit then never shows a half batch as complete: the part files are renamed
+into the table folders (each under a name no earlier batch used), a Delta table gets one
+commit per table, and the manifest, which lists every file of every batch, is replaced last
 (`os.replace`). A reader that trusts the manifest (or the Delta log) sees the batch whole or
 not at all; one that globs the folder may see the new files a moment before the manifest.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Callable, Iterable
 
 import pyarrow as pa
 
 from fabula.errors import OutputError, UsageError
+from fabula.manifest import MANIFEST, FileEntry, Manifest, TableEntry, file_sha256, read_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import PartWritten
-from fabula.sinks.folder import MANIFEST, MODES, StagedFolder, check_target
+from fabula.sinks.base import Capabilities, PartWritten
+from fabula.sinks.folder import MODES, FolderSink, OutputBusyError, write_errors
 from fabula.sinks.formats.registry import FORMATS, part_format
 from fabula.sinks.parquet import COMPRESSIONS
 
@@ -43,14 +48,53 @@ def part_name(table: str, part: int, extension: str, batch: int = 0) -> str:
     return f"{table}/part-b{batch:05d}-{part:05d}.{extension}"
 
 
-class FilesSink:
-    """Writes `DIR/<table>/part-NNNNN.<ext>`… and `DIR/manifest.json` in one of `FORMATS`.
+@dataclass(frozen=True)
+class FormatPartWriter:
+    """Writes `<table>/part-NNNNN.<ext>` under `root` (a staging folder) in `output_format`.
+    Plain values only, so it pickles to a Spark executor that sees the same path. Each file is
+    written under a temporary name and renamed, so a retried task never leaves half a file."""
 
-    With `mode="append"`, `batch` numbers the batch (see `fabula.engine.append`, which also
-    decides its seed, time window and ids)."""
+    root: str
+    target: str
+    output_format: str
+    compression: str = "snappy"
+    batch: int = 0
+
+    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
+        fmt = part_format(self.output_format, compression=self.compression)
+        relative = part_name(table.name, part, fmt.extension, self.batch)
+        return write_file(Path(self.root), Path(self.target), relative, table.name, part, table.schema,
+                          row_groups, fmt)
+
+
+def write_file(root: Path, target: Path, relative: str, table: str, part: int, schema: pa.Schema,
+               row_groups: Iterable[pa.Table], fmt) -> PartWritten:
+    path = root / relative
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    file_schema = fmt.file_schema(schema)
+    groups = (group.cast(file_schema) for group in row_groups) if file_schema != schema else row_groups
+    with write_errors(target, f"writing {relative}"):
+        path.parent.mkdir(exist_ok=True)
+        try:
+            rows = fmt.write(str(temporary), file_schema, groups)
+            os.replace(temporary, path)
+        finally:
+            if temporary.exists():
+                temporary.unlink()
+        return PartWritten(table, part, relative, rows, path.stat().st_size, file_sha256(path))
+
+
+class FilesSink(FolderSink):
+    """`DIR/<table>/part-NNNNN.<ext>`…, the reports and `DIR/manifest.json`, in one of `FORMATS`.
+
+    With `mode="append"`, `batch` numbers the batch and `amend` turns the batch's manifest into
+    the folder's (history and totals; see `fabula.engine.append`)."""
+
+    capabilities = Capabilities(atomic_commit=True, shared_staging=True, append=True)
 
     def __init__(self, out: str | Path, *, output_format: str = "parquet", mode: str = "error",
-                 compression: str = "snappy", batch: int = 0):
+                 compression: str = "snappy", batch: int = 0,
+                 amend: Callable[[Manifest], Manifest] | None = None):
         if compression not in COMPRESSIONS:
             raise UsageError(f"unknown compression {compression!r}", hint=f"use one of: {', '.join(COMPRESSIONS)}")
         if mode not in WRITE_MODES:
@@ -61,106 +105,107 @@ class FilesSink:
             from fabula.sinks.formats.delta import require_deltalake
 
             require_deltalake()
-        self.target = Path(out)
-        self.mode = mode
+        folder_mode = mode
+        if mode == "append":  # an existing output is checked as for an overwrite, then added to
+            folder_mode = "overwrite" if (Path(out) / MANIFEST).is_file() else "error"
+        super().__init__(out, mode=folder_mode)
+        self.write_mode = mode
         self.output_format = output_format
-        self.format = part_format(output_format, compression=compression)
+        self.compression = compression
         self.batch = batch
-        self._staged: StagedFolder | None = None
+        self.amend = amend
+        self.committed: Manifest | None = None
+        """The manifest as committed (after `amend` and the change tables)."""
         self._plan: Plan | None = None
-        self._written: list[PartWritten] = []  # list.append is atomic: parts come from many threads
-        self._extra: list[tuple[PartWritten, pa.Schema, str | None]] = []
+        self._extra: dict[str, tuple[TableEntry, str | None, pa.Schema]] = {}
 
     @property
     def appending(self) -> bool:
-        return self.mode == "append" and (self.target / MANIFEST).is_file()
+        """True while adding a batch to an existing output (known once open)."""
+        return self.write_mode == "append" and self._folder._replaces is not None
 
     def open(self, plan: Plan) -> None:
-        if not self.appending:
-            check_target(self.target, "overwrite" if self.mode == "append" else self.mode)
         self._plan = plan
-        self._staged = StagedFolder(self.target)
-        root = self._staged.create()
-        for table in plan.tables:
-            (root / table.name).mkdir()
+        super().open(plan)
 
-    @property
-    def staging(self) -> Path | None:
-        return self._staged.path if self._staged is not None else None
-
-    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
-        relative = part_name(table.name, part, self.format.extension, self.batch)
-        path = self._staged.path / relative
-        schema = self.format.file_schema(table.schema)
-        groups = (group.cast(schema) for group in row_groups) if schema != table.schema else row_groups
-        try:
-            rows = self.format.write(str(path), schema, groups)
-        except OSError as error:
-            raise OutputError(f"cannot write {self.target / relative}: {error}",
-                              hint="check the disk and the folder's permissions") from None
-        written = PartWritten(table.name, part, relative, rows, path.stat().st_size)
-        self._written.append(written)
-        return written
+    def part_writer(self) -> FormatPartWriter:
+        if self.staging is None:
+            raise RuntimeError("open the sink before writing parts")
+        return FormatPartWriter(str(self.staging), str(self.target), self.output_format, self.compression,
+                                self.batch)
 
     def write_table(self, name: str, rows: pa.Table, *, description: str | None = None) -> PartWritten:
-        """A table made outside the plan (a change feed), as one part file in this format."""
-        (self._staged.path / name).mkdir(exist_ok=True)
-        relative = part_name(name, 0, self.format.extension, self.batch)
-        path = self._staged.path / relative
-        schema = self.format.file_schema(rows.schema)
-        written_rows = self.format.write(str(path), schema, [rows.cast(schema)])
-        written = PartWritten(name, 0, relative, written_rows, path.stat().st_size)
-        self._extra.append((written, rows.schema, description))
+        """A table made outside the plan (a change feed), as one part file in this format,
+        listed in the manifest at commit."""
+        fmt = part_format(self.output_format, compression=self.compression)
+        written = write_file(self.staging, self.target, part_name(name, 0, fmt.extension, self.batch), name, 0,
+                             rows.schema, [rows], fmt)
+        entry = TableEntry(rows=written.rows, columns=tuple((field.name, str(field.type)) for field in rows.schema),
+                           files=(FileEntry(path=written.path, rows=written.rows, bytes=written.bytes,
+                                            sha256=written.sha256),))
+        self._extra[name] = (entry, description, rows.schema)
         return written
 
-    def commit(self, manifest: dict[str, Any]) -> None:
-        staged = self._staged.path
-        if self.output_format == "delta":
-            self._commit_delta(staged if not self.appending else self.target, manifest)
-        text = json.dumps(manifest, indent=2, default=str) + "\n"
+    def commit(self, manifest: Manifest) -> None:
+        if self._extra:
+            manifest = replace(manifest, tables={**manifest.tables,
+                                                 **{name: entry for name, (entry, _, _) in self._extra.items()}})
+        batch_manifest = manifest
+        if self.amend is not None:
+            manifest = self.amend(manifest)
         if not self.appending:
-            (staged / MANIFEST).write_text(text, encoding="utf-8")
-            self._staged.commit()
-            return
-        for table in manifest["tables"]:
-            (self.target / table).mkdir(exist_ok=True)
-        for entry in sorted(staged.glob("*/*")):
-            os.replace(entry, self.target / entry.relative_to(staged))
-        for report in manifest.get("reports", []):
-            if (staged / report).is_file():
-                os.replace(staged / report, self.target / report)
-        temporary = self.target / f".{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, self.target / MANIFEST)  # the commit point of the batch
-        shutil.rmtree(staged, ignore_errors=True)
+            if self.output_format == "delta":
+                self._commit_delta(self.staging, batch_manifest, append=False)
+            self._folder.commit(manifest)
+        else:
+            self._commit_append(manifest, batch_manifest)
+        self.committed = manifest
 
-    def _commit_delta(self, root: Path, manifest: dict[str, Any]) -> None:
-        """One Delta commit per table, adding this batch's files (moved into place first when
-        appending, since the log must only name files that exist)."""
+    def _commit_append(self, manifest: Manifest, batch_manifest: Manifest) -> None:
+        folder, target, staged = self._folder, self.target, self.staging
+        try:
+            current = read_manifest(target)
+        except OutputError:
+            current = None
+        if current is None or current != folder._replaces:
+            raise OutputBusyError(f"{target} changed while fabula was appending to it; it was left alone",
+                                  hint="find out what else writes there, then run again")
+        with write_errors(target, "moving the batch's files into place"):
+            for table, entry in batch_manifest.tables.items():
+                (target / table).mkdir(exist_ok=True)
+                for file in entry.files:
+                    os.replace(staged / file.path, target / file.path)
+            for report in manifest.reports:
+                os.replace(staged / report.path, target / report.path)
+        if self.output_format == "delta":
+            self._commit_delta(target, batch_manifest, append=True)
+        with write_errors(target, f"writing {MANIFEST}"):
+            temporary = target / f".{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
+            temporary.write_text(manifest.to_json(), encoding="utf-8")
+            os.replace(temporary, target / MANIFEST)  # the commit point of the batch
+        folder.abort()  # the staging folder is empty of data now; remove it and release the lock
+
+    def _commit_delta(self, root: Path, manifest: Manifest, *, append: bool) -> None:
+        """One Delta commit per table over the files of `manifest` (this batch's)."""
         from fabula.sinks.formats.delta import DataFile, commit_table
 
         plan = self._plan
-        staged = self._staged.path
-        if self.appending:
-            for entry in sorted(staged.glob("*/*.parquet")):
-                (self.target / entry.parent.name).mkdir(exist_ok=True)
-                os.replace(entry, self.target / entry.relative_to(staged))
-        for table in plan.tables:
-            prefix = f"{table.name}/"
-            files = [DataFile(path=part.path[len(prefix):], rows=part.rows, bytes=part.bytes, partition_values={})
-                     for part in sorted(self._written, key=lambda p: p.part) if part.table == table.name]
-            spec = plan.spec.tables.get(table.name)
-            descriptions = {name: column.description for name, column in (spec.columns.items() if spec else ())
-                            if column.description}
-            commit_table(root / table.name, table.schema, files, name=table.name,
-                         description=spec.description if spec else None, descriptions=descriptions,
-                         append=self.appending and (self.target / table.name / "_delta_log").is_dir())
-        for part, schema, description in self._extra:
-            commit_table(root / part.table, schema,
-                         [DataFile(path=part.path.split("/", 1)[1], rows=part.rows, bytes=part.bytes, partition_values={})],
-                         name=part.table, description=description, descriptions={})
+        schemas = {table.name: table.schema for table in plan.tables}
+        for name, entry in manifest.tables.items():
+            spec = plan.spec.tables.get(name)
+            if name in self._extra:
+                schema, description, descriptions = self._extra[name][2], self._extra[name][1], {}
+            else:
+                schema = schemas[name]
+                description = spec.description if spec else None
+                descriptions = {column_name: column.description
+                                for column_name, column in (spec.columns.items() if spec else ())
+                                if getattr(column, "description", None)}
+            files = [DataFile(path=file.path.split("/", 1)[1], rows=file.rows or 0, bytes=file.bytes,
+                              partition_values={}) for file in entry.files]
+            with write_errors(self.target, f"committing the Delta log of {name}"):
+                commit_table(root / name, schema, files, name=name, description=description,
+                             descriptions=descriptions, append=append and (root / name / "_delta_log").is_dir())
 
-    def abort(self) -> None:
-        if self._staged is not None:
-            self._staged.discard()
 
+__all__ = ["FilesSink", "FormatPartWriter", "part_name", "WRITE_MODES"]

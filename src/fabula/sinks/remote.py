@@ -23,17 +23,17 @@ application default credentials; Azure: environment or managed identity).
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import pyarrow as pa
 
 from fabula.errors import OutputError
+from fabula.manifest import FileEntry, Manifest, parse_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import PartWritten
+from fabula.sinks.base import Capabilities, PartWriter, PartWritten
 from fabula.sinks.files import FilesSink
 
 SCHEMES = ("s3", "gs", "gcs", "abfs", "abfss", "az")
@@ -71,6 +71,8 @@ def read_text(uri: str, name: str) -> str:
 class RemoteSink:
     """An output under an object-store prefix; see the module's docstring for the commit."""
 
+    capabilities = Capabilities(atomic_commit=False, shared_staging=False)
+
     def __init__(self, out: str, *, output_format: str = "parquet", mode: str = "error", compression: str = "snappy"):
         if mode not in ("error", "overwrite"):
             raise OutputError(f"--mode {mode} is not available for object stores yet",
@@ -82,7 +84,8 @@ class RemoteSink:
         self._local = Path(tempfile.mkdtemp(prefix="fabula-upload-"))
         self._inner = FilesSink(self._local / "out", output_format=output_format, mode="error",
                                 compression=compression)
-        self._previous: dict[str, Any] | None = None
+        self._previous: Manifest | None = None
+        self.committed: Manifest | None = None
 
     def open(self, plan: Plan) -> None:
         self._previous = self._check_target()
@@ -98,7 +101,7 @@ class RemoteSink:
         return sorted(entry.path[len(self.root) + 1:] for entry in self.store.get_file_info(selector)
                       if entry.type == fs.FileType.File)
 
-    def _check_target(self) -> dict[str, Any] | None:
+    def _check_target(self) -> Manifest | None:
         existing = self._existing()
         if not existing:
             return None
@@ -108,12 +111,12 @@ class RemoteSink:
         if MANIFEST not in existing:
             raise OutputError(f"refusing to overwrite {self.uri}: it holds objects and no {MANIFEST}, "
                               "so fabula did not write it", hint="choose an empty or new prefix for --out")
-        try:
-            previous = json.loads(read_text(self.uri, MANIFEST))
-            listed = set(_listed(previous))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise OutputError(f"refusing to overwrite {self.uri}: its {MANIFEST} is not fabula's",
-                              hint="choose an empty or new prefix for --out") from None
+        with self.store.open_input_stream(f"{self.root}/{MANIFEST}") as stream:
+            previous = parse_manifest(stream.read(), where=f"{self.uri}/{MANIFEST}")
+        if not previous.digest_matches:
+            raise OutputError(f"refusing to overwrite {self.uri}: its {MANIFEST} was edited after fabula wrote it",
+                              hint="choose an empty or new prefix for --out")
+        listed = {entry.path for entry in previous.files()}
         unlisted = [name for name in existing if name not in listed and name != MANIFEST
                     and "/_delta_log/" not in f"/{name}"]
         if unlisted:
@@ -125,14 +128,21 @@ class RemoteSink:
     def staging(self) -> Path | None:
         return self._inner.staging
 
+    def part_writer(self) -> PartWriter:
+        return self._inner.part_writer()
+
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
         return self._inner.write_part(table, part, row_groups)
+
+    def stage_report(self, name: str, data: bytes) -> FileEntry:
+        return self._inner.stage_report(name, data)
 
     def write_table(self, name: str, rows: pa.Table, *, description: str | None = None) -> PartWritten:
         return self._inner.write_table(name, rows, description=description)
 
-    def commit(self, manifest: dict[str, Any]) -> None:
+    def commit(self, manifest: Manifest) -> None:
         self._inner.commit(manifest)  # the complete output, locally
+        self.committed = self._inner.committed
         folder = self._inner.target
         files = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
         # data first, each Delta log after its table's data, reports, and the manifest last
@@ -142,7 +152,7 @@ class RemoteSink:
             for name in [*order, MANIFEST]:
                 self._upload(folder / name, name)
             if self._previous is not None:
-                for name in sorted(set(_listed(self._previous)) - set(files)):
+                for name in sorted({entry.path for entry in self._previous.files()} - set(files)):
                     self.store.delete_file(f"{self.root}/{name}")
         except OSError as error:
             raise OutputError(f"cannot write the output {self.uri}: {error}",
@@ -158,9 +168,3 @@ class RemoteSink:
         self._inner.abort()
         shutil.rmtree(self._local, ignore_errors=True)
 
-
-def _listed(manifest: dict[str, Any]) -> Iterable[str]:
-    """The files a manifest lists: every table's parts and the reports."""
-    for table in manifest["tables"].values():
-        yield from (entry if isinstance(entry, str) else entry["path"] for entry in table["files"])
-    yield from (entry if isinstance(entry, str) else entry["path"] for entry in manifest.get("reports", []))

@@ -1,12 +1,15 @@
 """Column kinds as they are written in a spec: one frozen model per kind, registered by name.
 
-These models only describe and validate parameters; the generators that draw values live in
-`fabula.generators` (registered under the same names, which a test keeps in step).
+These models only describe and validate parameters (and say what the spec layer itself needs:
+whether a kind draws numbers, whether it is a key). The generator of each kind is registered
+against its model in `fabula.generators` (`generators.base.KINDS`), together with what
+validation expects of it. The numeric distributions declare their models there too, beside
+their generators and laws (`generators/numeric.py`), so the registry is complete once
+`fabula` is imported.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import string
 from datetime import date
@@ -67,6 +70,9 @@ class ColumnSpec(BaseModel):
     kind_name: ClassVar[str] = ""
     numeric: ClassVar[bool] = False
     """Whether the kind draws numbers, so that `round` applies."""
+    key: ClassVar[bool] = False
+    """Whether values are computed from the row number, so they are unique and a reference
+    can point to them."""
 
     kind: str
     """Filled in from the class when built in Python: `LogNormalColumn(mean=3, sigma=1)`."""
@@ -118,6 +124,7 @@ class SequenceColumn(ColumnSpec):
     """Integers start, start+step, … by row: a surrogate key."""
 
     numeric: ClassVar[bool] = True
+    key: ClassVar[bool] = True
     start: int = 0
     step: int = Field(1, description="must not be 0")
 
@@ -132,6 +139,8 @@ class SequenceColumn(ColumnSpec):
 @column_kind("id")
 class IdColumn(ColumnSpec):
     """Formatted ids such as `CUST-00042`: unique by construction, derived from the row number."""
+
+    key: ClassVar[bool] = True
 
     format: str = Field(description="a pattern with one integer field, e.g. CUST-{:05d}")
     start: int = Field(0, ge=0)
@@ -162,96 +171,17 @@ class IdColumn(ColumnSpec):
 class UuidColumn(ColumnSpec):
     """Version-4-shaped UUID strings derived from the row number: unique and reproducible."""
 
+    key: ClassVar[bool] = True
+
 
 # -- numeric distributions ------------------------------------------------------------------
 
-Positive = Field(gt=0)
-
 
 class Distribution(ColumnSpec):
+    """The base of the numeric distributions. Each one is declared whole — spec model,
+    generator and law — in `fabula.generators.numeric`, so adding one touches one module."""
+
     numeric: ClassVar[bool] = True
-
-
-@column_kind("normal")
-class NormalColumn(Distribution):
-    """Normal(mean, std); pair with `clip` for physical bounds."""
-
-    mean: float
-    std: float = Positive
-
-
-@column_kind("lognormal")
-class LogNormalColumn(Distribution):
-    """exp(Normal(mean, sigma)): prices, revenue, sizes. `mean`/`sigma` are of the log."""
-
-    mean: float
-    sigma: float = Positive
-
-
-@column_kind("pareto")
-class ParetoColumn(Distribution):
-    """Pareto with shape `alpha` and minimum `scale`: heavy-tailed popularity, wealth."""
-
-    alpha: float = Positive
-    scale: float = Field(1.0, gt=0)
-
-
-@column_kind("exponential")
-class ExponentialColumn(Distribution):
-    """Exponential with mean `scale`: durations, waiting times."""
-
-    scale: float = Positive
-
-
-@column_kind("gamma")
-class GammaColumn(Distribution):
-    shape: float = Positive
-    scale: float = Field(1.0, gt=0)
-
-
-@column_kind("beta")
-class BetaColumn(Distribution):
-    """Beta(a, b) on [0, 1]: rates and shares."""
-
-    a: float = Positive
-    b: float = Positive
-
-
-@column_kind("weibull")
-class WeibullColumn(Distribution):
-    shape: float = Positive
-    scale: float = Field(1.0, gt=0)
-
-
-@column_kind("poisson")
-class PoissonColumn(Distribution):
-    """Poisson counts with mean `lam`."""
-
-    lam: float = Field(ge=0)
-
-
-@column_kind("zipf")
-class ZipfColumn(Distribution):
-    """Zipf ranks 1, 2, … with exponent `a` > 1: a few values very common, a long tail."""
-
-    a: float = Field(gt=1)
-
-
-@column_kind("uniform")
-class UniformColumn(Distribution):
-    """Uniform on [low, high) (or integers low..high inclusive): only when asked for by name."""
-
-    low: float
-    high: float
-    integer: bool = False
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "UniformColumn":
-        if self.high <= self.low:
-            raise ValueError(f"high ({self.high}) must be above low ({self.low})")
-        if self.integer and math.ceil(self.low) > math.floor(self.high):
-            raise ValueError(f"no integer lies between low ({self.low}) and high ({self.high})")
-        return self
 
 
 # -- categorical and simple values -------------------------------------------------------------
@@ -563,3 +493,7 @@ AnyColumn = ColumnSpec | ConditionalColumn
 
 MODIFIERS = ("nulls", "round", "clip", "unique", "description")
 CONDITIONAL_KEYS = ("by", "bins", "cases", "default")
+
+
+# Record kinds (person, company, address) live in their own module; importing it registers them.
+from fabula.spec import people as _people  # noqa: E402,F401

@@ -46,6 +46,13 @@ class DatasetSpec(BaseModel):
     _source: Any = PrivateAttr(default=None)
     _where: Any = PrivateAttr(default=None)
 
+    def model_post_init(self, context: Any) -> None:
+        """Where the spec came from is given while it is built, never assigned afterwards:
+        `DatasetSpec.model_validate(fields, context={"source": data, "where": source_map})`."""
+        if isinstance(context, dict):
+            self._source = context.get("source")
+            self._where = context.get("where")
+
     @property
     def source(self) -> Any:
         """The mapping the spec was loaded from, as written (for the manifest)."""

@@ -12,9 +12,6 @@ from fabula.spec.columns import (
     BooleanColumn,
     CategoricalColumn,
     ConditionalColumn,
-    IdColumn,
-    SequenceColumn,
-    UuidColumn,
 )
 from fabula.spec.graph import topological_order
 from fabula.spec.relations import AggregateColumn, LookupColumn, PerParent, ReferenceColumn, split_target
@@ -22,7 +19,10 @@ from fabula.spec.relations import AggregateColumn, LookupColumn, PerParent, Refe
 if TYPE_CHECKING:
     from fabula.spec.model import DatasetSpec
 
-KEY_KINDS = (SequenceColumn, IdColumn, UuidColumn)
+
+def _is_key(column: AnyColumn) -> bool:
+    """A kind whose values are computed from the row number (its model says `key`)."""
+    return getattr(column, "key", False)
 
 
 def check_relations(spec: "DatasetSpec", source) -> list[Issue]:
@@ -92,8 +92,8 @@ def _check_reference(spec, column: ReferenceColumn, path, source) -> Iterator[Is
         yield source.issue("unknown-column", (*path, "to"), f"`{parent_name}` has no column `{key}`",
                            value=column.to, hint=_column_hint(key, parent_name, parent))
         return
-    if not isinstance(target, KEY_KINDS):
-        keys = [f"{parent_name}.{name}" for name, c in parent.columns.items() if isinstance(c, KEY_KINDS)]
+    if not _is_key(target):
+        keys = [f"{parent_name}.{name}" for name, c in parent.columns.items() if _is_key(c)]
         kind = "conditional" if isinstance(target, ConditionalColumn) else target.kind
         yield source.issue("not-a-key", (*path, "to"),
                            f"`{column.to}` is a {kind} column, not a key: a reference needs a sequence, id or uuid column",

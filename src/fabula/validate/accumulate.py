@@ -16,7 +16,6 @@ import pyarrow as pa
 from fabula.plan.model import Plan
 from fabula.validate.statistics import (
     BlockView,
-    ComputeColumns,
     Statistic,
     merge,
     summarise_block,
@@ -28,9 +27,8 @@ class Accumulator:
 
     `observe(table, block, batch)` may be called from any thread, once per block."""
 
-    def __init__(self, plan: Plan, statistics: list[Statistic], *, compute: ComputeColumns | None = None):
+    def __init__(self, plan: Plan, statistics: list[Statistic]):
         self.plan = plan
-        self.compute = compute
         self._tables = {table.name: table for table in plan.tables}
         self._by_table: dict[str, list[Statistic]] = {name: [] for name in self._tables}
         for statistic in statistics:
@@ -43,10 +41,15 @@ class Accumulator:
 
     def observe(self, table: str, block: int, batch: pa.RecordBatch, *, aligned: bool = True,
                 generated: bool = False) -> None:
-        view = BlockView(self.plan, self._tables[table], block, batch, aligned=aligned, generated=generated,
-                         compute=self.compute)
-        states = summarise_block(self._by_table[table], view)  # the work, outside the lock
+        states = self.summarise(table, block, batch, aligned=aligned, generated=generated)  # outside the lock
         self.add(table, block, len(batch), states)
+
+    def summarise(self, table: str, block: int, batch: pa.RecordBatch, *, aligned: bool = True,
+                  generated: bool = False) -> dict[str, Any]:
+        """One block's states, without merging them: small, picklable, mergeable later by `add`
+        (a Spark task summarises its blocks and returns this to the driver)."""
+        view = BlockView(self.plan, self._tables[table], block, batch, aligned=aligned, generated=generated)
+        return summarise_block(self._by_table[table], view)
 
     def add(self, table: str, block: int, rows: int, states: dict[str, Any]) -> None:
         """A block's states, summarised anywhere (e.g. by another engine's task)."""

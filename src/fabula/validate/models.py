@@ -2,9 +2,13 @@
 group, or one per case of a conditional column), the declared null fraction and either the
 declared distribution in fixed bins or the declared category weights.
 
+What is declared comes from each kind's generator: its `law()` (a closed-form distribution) or
+its `shares()` (levels and weights), and whether its nulls are its own (`generators.base.KINDS`);
+nothing here names a kind.
+
 Bins: the edges are quantiles of a small seeded reference sample drawn by the column's own
 generator (so they sit where the data is, modifiers included), and the probability of each bin
-comes from the closed-form distribution (`distributions.py`), so it is exact. Whole-number
+comes from the closed-form law (`generators/laws.py`), so it is exact. Whole-number
 values get edges at k + 0.5 and rounded values at the midpoints of their rounding grid, so
 rounding never moves a value across an edge; `clip` piles the clipped mass onto the first or
 last bin, which is where the formula puts it.
@@ -20,10 +24,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext
+from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, kind_of
+from fabula.generators.laws import shown_value, storage_of
+from fabula.plan.blocks import PlanReader
 from fabula.plan.model import Plan, TablePlan
 from fabula.spec.columns import ConditionalColumn
-from fabula.validate.distributions import cdf_and_mean, integer_uniform
 
 PILOT_ROWS = 16_384
 """Reference draws that place the bin edges (not the probabilities, which are exact)."""
@@ -31,12 +36,6 @@ PILOT_ROWS = 16_384
 BINS = 20
 """Bins per distribution: edges at the 5%, 10%, … 95% points of the reference sample."""
 
-DISTRIBUTIONS = ("normal", "lognormal", "exponential", "gamma", "beta", "weibull", "pareto", "poisson",
-                 "zipf", "uniform")
-LEVEL_KINDS = ("categorical", "boolean")
-NULL_KINDS = (*DISTRIBUTIONS, *LEVEL_KINDS, "constant", "faker", "id", "sequence", "uuid", "reference",
-              "date", "timestamp")
-"""Kinds whose nulls come only from their own `nulls` (others inherit nulls from what they read)."""
 
 
 @dataclass(frozen=True)
@@ -154,23 +153,15 @@ def _column_model(plan: Plan, table: TablePlan, name: str, spec, generator) -> C
 def _group(plan: Plan, table: str, column: str, label: str, spec, generator, outer, arrow_type) -> Group:
     outer_nulls = outer.nulls if outer is not None else 0.0
     nulls = 1 - (1 - outer_nulls) * (1 - spec.nulls)
-    null_checked = spec.kind in NULL_KINDS and not (isinstance(getattr(spec, "lag", None), str))
+    kind = kind_of(spec)
+    null_checked = kind is not None and kind.own_nulls and not isinstance(getattr(spec, "lag", None), str)
     if spec.unique or getattr(spec, "after", None) or getattr(spec, "timeline", None):
         return Group(label, nulls, null_checked)  # values drawn without replacement or after another
-    if spec.kind in LEVEL_KINDS or (spec.kind == "constant" and not _is_number_type(arrow_type)):
-        return Group(label, nulls, null_checked, levels=_level_model(spec))
+    shares = generator.shares()
+    if shares is not None:
+        return Group(label, nulls, null_checked, levels=LevelModel(shares.describe, shares.levels, shares.weights))
     numeric = _numeric_model(plan, table, column, label, spec, generator, outer, arrow_type)
     return Group(label, nulls, null_checked, numeric=numeric)
-
-
-def _level_model(spec) -> LevelModel:
-    if spec.kind == "categorical":
-        weights = spec.weights
-        shown = ", ".join(f"{level}: {weight:.0%}" for level, weight in weights.items())
-        return LevelModel(f"categorical({shown})", tuple(weights), tuple(weights.values()))
-    if spec.kind == "boolean":
-        return LevelModel(f"boolean(p={spec.p:g})", (True, False), (spec.p, 1 - spec.p))
-    return LevelModel(f"constant({spec.value})", (spec.value,), (1.0,))
 
 
 # -- numeric ----------------------------------------------------------------------------------------
@@ -178,17 +169,12 @@ def _level_model(spec) -> LevelModel:
 
 def _numeric_model(plan: Plan, table: str, column: str, label: str, spec, generator, outer,
                    arrow_type: pa.DataType) -> NumericModel | None:
-    storage = _storage(arrow_type)
-    if spec.kind in ("date", "timestamp"):
-        closed = integer_uniform(generator.low, generator.high)
-        describe = f"{spec.kind} uniform {shown_value(generator.low, storage)}..{shown_value(generator.high, storage)}"
-    elif spec.kind in DISTRIBUTIONS:
-        closed = cdf_and_mean(spec)
-        describe = f"{spec.kind}({_parameters(generator)})"
-    elif spec.kind == "constant" and _is_number_type(arrow_type):
-        closed, describe = None, f"constant {spec.value}"
-    else:
+    storage = storage_of(arrow_type)
+    law = generator.law()
+    if law is None:
         return None
+    describe = law.describe or f"{spec.kind}({_parameters(generator)})"
+    closed = (law.cdf, law.discrete, law.mean) if law.cdf is not None else None
     pilot = _pilot(plan, table, column, label, generator, outer, arrow_type)
     low, high = _clip_bounds(spec, outer, arrow_type)
     decimals = _decimals(spec, outer) if pa.types.is_floating(arrow_type) else None
@@ -212,7 +198,7 @@ def _pilot(plan: Plan, table: str, column: str, label: str, generator, outer, ar
     """A reference sample from the column's own generator (its own stream name, so never the
     data's own values), with the conditional column's modifiers applied as the data gets them."""
     context = BlockContext(seed=plan.seed, table=table, column=f"{column}#validate[{label}]", block=0,
-                           start=0, n=PILOT_ROWS, relations=plan.relations)
+                           start=0, n=PILOT_ROWS, relations=PlanReader(plan))
     drawn = generator.generate(context)
     values = as_numbers(drawn)[np.asarray(drawn.is_valid())] if drawn.null_count else as_numbers(drawn)
     if outer is not None:
@@ -297,18 +283,6 @@ def _decimals(spec, outer) -> int | None:
     return min(given) if given else None
 
 
-def _storage(arrow_type: pa.DataType) -> str:
-    if pa.types.is_date32(arrow_type):
-        return "date"
-    if pa.types.is_timestamp(arrow_type):
-        return f"timestamp[{arrow_type.unit}]"
-    return "number"
-
-
-def _is_number_type(arrow_type: pa.DataType) -> bool:
-    return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
-
-
 def _parameters(generator) -> str:
     return ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
                      for name, value in generator.describe().items() if value is not False)
@@ -325,23 +299,6 @@ def _modifiers(low, high, decimals, storage: str) -> str:
     if decimals is not None:
         parts.append(f"round {decimals}")
     return (", " + ", ".join(parts)) if parts else ""
-
-
-def shown_value(value: float, storage: str) -> str:
-    """A stored value as a person reads it: a date, a time, or a number.
-
-    >>> shown_value(19_723.0, "date"), shown_value(86_400_000.0, "timestamp[ms]"), shown_value(0.5, "number")
-    ('2024-01-01', '1970-01-02 00:00:00', '0.5')
-    """
-    if storage == "date":
-        return date.fromordinal(EPOCH.toordinal() + int(math.floor(value))).isoformat()
-    if storage.startswith("timestamp"):
-        import datetime as _dt
-
-        per_second = {"s": 1, "ms": 1_000, "us": 1_000_000}[storage[10:-1]]
-        moment = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=value / per_second)
-        return moment.isoformat(sep=" ", timespec="seconds")
-    return f"{value:.6g}"
 
 
 def level_key(level: Any) -> Any:

@@ -12,7 +12,7 @@ function of the block, callable wherever the block is (a local thread, a Spark t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -35,9 +35,6 @@ class BlockView:
     batch: pa.RecordBatch
     aligned: bool = True
     generated: bool = False
-    compute: "ComputeColumns | None" = None
-    """The engine's `generate_columns`, handed in by whoever streams the blocks (validation
-    sits below the engine and never imports it)."""
     _computed: dict[str, pa.Array | None] = field(default_factory=dict)
     _shared: dict[Any, Any] = field(default_factory=dict)
 
@@ -57,13 +54,9 @@ class BlockView:
         return self._shared[key]
 
     def _regenerate(self, name: str) -> pa.Array | None:
-        if self.compute is None or not self.aligned or name not in {c.name for c in self.table.columns}:
+        if not self.aligned or name not in {c.name for c in self.table.columns}:
             return None
-        return self.compute(self.plan, self.table, self.block, [name])[name]
-
-
-ComputeColumns = Callable[[Plan, TablePlan, int, Iterable[str]], dict[str, pa.Array]]
-"""`engine.block.generate_columns`: some columns of a block, hidden ones included."""
+        return self.plan.columns(self.table, self.block, [name])[name]
 
 
 class Statistic(Protocol):

@@ -23,10 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.generators.base import TICKS_PER_DAY
-from fabula.generators.categorical import CategoricalGenerator
 from fabula.generators.conditional import ConditionalGenerator, case_masks
 from fabula.generators.story import DuringGenerator
-from fabula.generators.temporal import _Between
 from fabula.story.events import EventWindow
 from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, SKIP, Check
@@ -124,13 +122,10 @@ def _fractional_days(times: pa.Array) -> np.ndarray:
 
 def statistics(plan) -> list:
     found = []
-    story = plan.story
-    if story is None:
-        return found
     for table in plan.tables:
         for column in table.outputs:
             generator = column.generator
-            if isinstance(generator, _Between) and generator.timeline is not None:
+            if getattr(generator, "timeline", None) is not None:  # dates and times drawn from a timeline
                 timeline = generator.timeline
                 found.append(DailyCounts(table.name, column.name, timeline.name, timeline.first_day, timeline.n_days))
             if isinstance(generator, DuringGenerator):
@@ -143,10 +138,10 @@ def _mixes(table: str, column: str, generator: DuringGenerator) -> list[EventMix
     for override in generator.overrides:
         inner = override.generator
         if isinstance(inner, ConditionalGenerator) and not inner.spec.bins:
-            cases = tuple(key for key, branch in inner.cases if isinstance(branch, CategoricalGenerator))
+            cases = tuple(key for key, branch in inner.cases if branch.shares() is not None)
             if cases:
                 mixes.append(EventMix(table, column, override.at, override.window, inner.spec.by, cases))
-        elif isinstance(inner, CategoricalGenerator):
+        elif inner.shares() is not None:  # a kind with declared levels and weights
             mixes.append(EventMix(table, column, override.at, override.window))
     return mixes
 
@@ -295,9 +290,8 @@ def _mix_checks(evidence: Evidence, statistic: EventMix, state) -> list[Check]:
     found = []
     for group, counts in state.items():
         inner = override if not group else dict((str(k), g) for k, g in override.cases)[group]
-        weights = {str(value): weight for value, weight in inner.spec.values.items()}
-        total = sum(weights.values())
-        declared = {value: weight / total for value, weight in weights.items()}
+        shares = inner.shares()
+        declared = {str(level): weight for level, weight in zip(shares.levels, shares.weights)}
         inside, outside = counts["inside"], counts["outside"]
         n_in, n_out = sum(inside.values()), sum(outside.values())
         subject = f"{statistic.table}.{statistic.column}" + (f" ({statistic.by} = {group})" if group else "")

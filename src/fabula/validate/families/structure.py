@@ -45,7 +45,6 @@ from fabula.validate.report import FAIL, PASS, SKIP, Check
 from fabula.validate.statistics import Examples, Same, Unreadable
 
 FAMILY = "structure"
-KEY_KINDS = ("id", "sequence", "uuid")
 
 
 # -- what is kept per block ----------------------------------------------------------------------
@@ -153,7 +152,7 @@ def statistics(plan) -> list:
 
 
 def _is_key(spec) -> bool:
-    return not isinstance(spec, ConditionalColumn) and spec.kind in KEY_KINDS
+    return not isinstance(spec, ConditionalColumn) and spec.key
 
 
 def _array(column) -> pa.Array:

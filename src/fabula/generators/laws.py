@@ -1,78 +1,92 @@
-"""Declared distributions in closed form: P(Y <= x) and the mean, for every numeric kind fabula
-draws (NumPy only; no SciPy).
+"""What a kind declares about its values, for validation to compare the data with: a `Law`
+(P(Y <= x) and the mean, in closed form) for numbers, dates and times, or `Shares` (levels and
+their weights) for categories. Each generator returns its own (`Generator.law` / `shares`).
 
-Each function mirrors exactly what the generator draws (see `generators/numeric.py`): Pareto is
-the classical form with minimum `scale`, Zipf ranks start at 1, integer uniforms include both
-ends. The incomplete gamma and beta functions are the series / continued fractions of Numerical
-Recipes (ch. 6.2, 6.4), accurate to ~1e-12, far below what any sample can resolve.
+The special functions here are plain Python (no SciPy). Each law mirrors exactly what its
+generator draws (see `numeric.py`): Pareto is the classical form with minimum `scale`, Zipf
+ranks start at 1, integer uniforms include both ends. The incomplete gamma and beta functions
+are the series / continued fractions of Numerical Recipes (ch. 6.2, 6.4), accurate to ~1e-12,
+far below what any sample can resolve.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Callable
 
+import pyarrow as pa
+
 Cdf = Callable[[float], float]
+
+EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Law:
+    """A declared distribution of numbers (dates and times in storage units: days, ticks).
+
+    >>> law = Law(cdf=lambda x: -math.expm1(-x / 2.0) if x > 0 else 0.0, mean=2.0)
+    >>> round(law.cdf(2.0), 6), law.discrete
+    (0.632121, False)
+    """
+
+    cdf: Cdf | None
+    """P(Y <= x); None when there is no closed form (the reference sample alone decides, e.g.
+    a constant, which has no spread to bin)."""
+    discrete: bool = False
+    """Whether Y takes whole numbers only."""
+    mean: float | None = None
+    describe: str | None = None
+    """How the report names it; None: the kind and its parameters, e.g. `normal(mean=0, std=1)`."""
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Declared levels and their weights (normalised)."""
+
+    describe: str
+    levels: tuple
+    weights: tuple[float, ...]
 
 _EPS = 1e-14
 _ITERATIONS = 500
 
 
-def cdf_and_mean(spec) -> tuple[Cdf, bool, float | None] | None:
-    """(P(Y <= x), whether Y takes whole numbers only, E[Y] or None) for a column spec's kind,
-    or None when the kind has no closed form here.
-
-    >>> cdf, discrete, mean = cdf_and_mean(type("S", (), {"kind": "exponential", "scale": 2.0})())
-    >>> round(cdf(2.0), 6), discrete, mean
-    (0.632121, False, 2.0)
-    """
-    kind = spec.kind
-    if kind == "normal":
-        mu, sd = spec.mean, spec.std
-        return (lambda x: _phi((x - mu) / sd)), False, mu
-    if kind == "lognormal":
-        mu, sigma = spec.mean, spec.sigma
-        return (lambda x: _phi((math.log(x) - mu) / sigma) if x > 0 else 0.0), False, math.exp(mu + sigma ** 2 / 2)
-    if kind == "exponential":
-        scale = spec.scale
-        return (lambda x: -math.expm1(-x / scale) if x > 0 else 0.0), False, scale
-    if kind == "gamma":
-        shape, scale = spec.shape, spec.scale
-        return (lambda x: gamma_p(shape, x / scale) if x > 0 else 0.0), False, shape * scale
-    if kind == "beta":
-        a, b = spec.a, spec.b
-        return (lambda x: beta_i(a, b, min(max(x, 0.0), 1.0))), False, a / (a + b)
-    if kind == "weibull":
-        shape, scale = spec.shape, spec.scale
-        return ((lambda x: -math.expm1(-((x / scale) ** shape)) if x > 0 else 0.0), False,
-                scale * math.gamma(1 + 1 / shape))
-    if kind == "pareto":
-        alpha, scale = spec.alpha, spec.scale
-        mean = alpha * scale / (alpha - 1) if alpha > 1 else None
-        return (lambda x: 1.0 - (scale / x) ** alpha if x > scale else 0.0), False, mean
-    if kind == "poisson":
-        lam = spec.lam
-        return (lambda k: poisson_cdf(math.floor(k), lam)), True, lam
-    if kind == "zipf":
-        a = spec.a
-        mean = zeta(a - 1) / zeta(a) if a > 2 else None
-        return (lambda k: zipf_cdf(math.floor(k), a)), True, mean
-    if kind == "uniform":
-        if spec.integer:
-            return integer_uniform(math.ceil(spec.low), math.floor(spec.high))
-        low, high = spec.low, spec.high
-        return (lambda x: min(max((x - low) / (high - low), 0.0), 1.0)), False, (low + high) / 2
-    return None
-
-
-def integer_uniform(low: int, high: int) -> tuple[Cdf, bool, float]:
+def integer_uniform(low: int, high: int, describe: str | None = None) -> Law:
     """Whole numbers low..high, each equally likely (also dates and times in storage units)."""
     width = high - low + 1
-    return (lambda k: min(max((math.floor(k) - low + 1) / width, 0.0), 1.0)), True, (low + high) / 2
+    return Law(lambda k: min(max((math.floor(k) - low + 1) / width, 0.0), 1.0), True, (low + high) / 2, describe)
 
 
-def _phi(z: float) -> float:
+def phi(z: float) -> float:
+    """The standard normal CDF."""
     return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def storage_of(arrow_type: pa.DataType) -> str:
+    """number, date or timestamp[unit]: how values are stored (dates and times as whole numbers)."""
+    if pa.types.is_date32(arrow_type):
+        return "date"
+    if pa.types.is_timestamp(arrow_type):
+        return f"timestamp[{arrow_type.unit}]"
+    return "number"
+
+
+def shown_value(value: float, storage: str) -> str:
+    """A stored value as a person reads it: a date, a time, or a number.
+
+    >>> shown_value(19_723.0, "date"), shown_value(86_400_000.0, "timestamp[ms]"), shown_value(0.5, "number")
+    ('2024-01-01', '1970-01-02 00:00:00', '0.5')
+    """
+    if storage == "date":
+        return date.fromordinal(EPOCH.toordinal() + int(math.floor(value))).isoformat()
+    if storage.startswith("timestamp"):
+        per_second = {"s": 1, "ms": 1_000, "us": 1_000_000}[storage[10:-1]]
+        moment = datetime(1970, 1, 1) + timedelta(seconds=value / per_second)
+        return moment.isoformat(sep=" ", timespec="seconds")
+    return f"{value:.6g}"
 
 
 def gamma_p(a: float, x: float) -> float:

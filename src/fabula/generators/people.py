@@ -1,0 +1,317 @@
+"""People, companies and addresses: record columns that agree with each other.
+
+Every column of one record (same table, kind and `record:` name) draws from the same numbers:
+a keyed hash of the row number under the record's name (`record_uniform`), not the column's
+own stream. So `first_name`, `email` and `name` of a person agree on every row, whichever of
+them a spec has, in any block split or worker count, and inside a `by:` case or an event's
+`during:` too (those keep the row numbers). Adding or removing a column of the record moves
+nothing, because nothing is drawn in sequence.
+
+Values are composed from component lists (`fabula.providers.names`, `.addresses`) by indexing
+with NumPy and joining with Arrow, so distinct names grow with the rows at NumPy speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator, generator
+from fabula.providers.addresses import AddressParts, address_parts
+from fabula.providers.names import CompanyParts, PersonParts, company_parts, person_parts
+from fabula.spec.people import AddressColumn, CompanyColumn, PersonColumn
+from fabula.streams import mix64, stream_key
+
+_TO_UNIT = 2.0 ** -53
+
+
+def record_uniform(ctx: BlockContext, kind: str, record: str, purpose: str) -> np.ndarray:
+    """Uniform [0, 1) numbers, one per row, that every column of the record shares: a keyed
+    hash of the row number (like `uuid`), keyed by (seed, table, kind, record, purpose)."""
+    words = stream_key(ctx.seed, ctx.table, kind, record, purpose)
+    rows = ctx.row_ids().astype(np.uint64)
+    mixed = mix64(mix64(rows, words[0] << 32 | words[1]), words[2] << 32 | words[3])
+    return (mixed >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+
+def pick(uniform: np.ndarray, size: int) -> np.ndarray:
+    """Indices 0..size-1, uniformly, from uniform numbers."""
+    return np.minimum((uniform * size).astype(np.int64), size - 1)
+
+
+def _take(values: pa.Array, indices: np.ndarray) -> pa.Array:
+    return values.take(pa.array(indices, type=pa.int64()))
+
+
+def _join(*parts: pa.Array | str) -> pa.Array:
+    """Row-wise concatenation of string arrays and literals (a null part is left out)."""
+    return pc.binary_join_element_wise(*parts, "", null_handling="skip")
+
+
+def _choose(mask: np.ndarray, if_true: pa.Array, if_false: pa.Array) -> pa.Array:
+    return pc.if_else(pa.array(mask), if_true, if_false)
+
+
+def weighted(weights: dict[str, float], uniform: np.ndarray) -> np.ndarray:
+    """The position of the chosen key for each uniform number, by inverse CDF of the weights."""
+    cumulative = np.cumsum(np.array(list(weights.values()), dtype=np.float64))
+    return np.minimum(np.searchsorted(cumulative / cumulative[-1], uniform, side="right"), len(weights) - 1)
+
+
+def by_choice(chosen: np.ndarray, shapes: list[tuple]) -> pa.Array:
+    """Row i joined from the parts of shape chosen[i] (every shape is joined whole, then picked)."""
+    result = _join(*shapes[0])
+    for index in range(1, len(shapes)):
+        mask = chosen == index
+        if mask.any():
+            result = _choose(mask, _join(*shapes[index]), result)
+    return result
+
+
+def _digits(uniform: np.ndarray) -> pa.Array:
+    """1 to 99, as people append to a taken login."""
+    return pc.cast(pa.array(1 + pick(uniform, 99)), pa.string())
+
+
+# -- people --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """The components of one block's people, computed only as far as a part needs them."""
+
+    female: np.ndarray
+    first: np.ndarray
+    """Index into the female or the male list, by `female`."""
+    last: np.ndarray
+
+
+USERNAME_STYLES = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15, "first.lastNN": 15,
+                   "firstlastNN": 10, "last.first": 5, "f.lastNN": 5, "lastfNN": 5}
+WORK_STYLES = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
+"""Work addresses always spell the last name, so colleagues and the records check can find them."""
+
+
+@generator("person")
+@dataclass(frozen=True)
+class PersonGenerator(Generator):
+    spec: PersonColumn
+    parts: PersonParts = None
+    company: "CompanyGenerator | None" = None
+
+    @classmethod
+    def compile(cls, spec: PersonColumn, env: CompileEnv):
+        parts = person_parts(spec.locale)
+        company = None
+        if spec.domains == "company" and spec.part == "email":
+            company_spec = CompanyColumn(part="domain", record=spec.company, locale=spec.locale)
+            company = CompanyGenerator.compile(company_spec, env)
+        arrow_type = DICTIONARY_STRING if spec.part in ("first_name", "last_name", "gender") else pa.string()
+        return cls(spec=spec, arrow_type=arrow_type, parts=parts, company=company)
+
+    def _uniform(self, ctx: BlockContext, purpose: str) -> np.ndarray:
+        return record_uniform(ctx, "person", self.spec.record_name, purpose)
+
+    def _person(self, ctx: BlockContext) -> Person:
+        female = self._uniform(ctx, "gender") < 0.5
+        return Person(female=female, first=self._given_index(female, self._uniform(ctx, "first")),
+                      last=pick(self._uniform(ctx, "last"), len(self.parts.last)))
+
+    def _given(self, female: np.ndarray, index: np.ndarray, ascii: bool = False) -> pa.Array:
+        """Given names: row i from the female list if female[i], else the male list."""
+        women, men = self.parts.female, self.parts.male
+        pool_f, pool_m = (women.ascii, men.ascii) if ascii else (women.values, men.values)
+        return _choose(female, _take(pool_f, np.where(female, index, 0)), _take(pool_m, np.where(female, 0, index)))
+
+    def _given_index(self, female: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        return np.where(female, pick(uniform, len(self.parts.female)), pick(uniform, len(self.parts.male)))
+
+    def _family(self, person: Person, ascii: bool = False) -> pa.Array:
+        last = self.parts.last
+        return _take(last.ascii if ascii else last.values, person.last)
+
+    def _generate(self, ctx: BlockContext) -> pa.Array:
+        part = self.spec.part
+        person = self._person(ctx)
+        if part == "gender":
+            return pa.DictionaryArray.from_arrays(pa.array(np.where(person.female, 0, 1), type=pa.int32()),
+                                                  pa.array(["female", "male"]))
+        if part == "first_name":
+            return self._given(person.female, person.first).dictionary_encode()
+        if part == "last_name":
+            return self._family(person).dictionary_encode()
+        if part == "name":
+            return self._full_name(ctx, person)
+        if part == "username":
+            return self._login(ctx, person, USERNAME_STYLES)
+        return self._email(ctx, person)
+
+    def _full_name(self, ctx: BlockContext, person: Person) -> pa.Array:
+        has_middle = self._uniform(ctx, "has_middle") < self.spec.middle
+        middle = self._given(person.female, self._given_index(person.female, self._uniform(ctx, "middle")))
+        if self.parts.english:
+            middle = _join(pc.utf8_slice_codeunits(middle, 0, 1), ". ")
+        else:
+            middle = _join(middle, " ")
+        middle = pc.if_else(pa.array(has_middle), middle, pa.scalar(None, pa.string()))
+        return _join(self._given(person.female, person.first), " ", middle, self._family(person))
+
+    def _login(self, ctx: BlockContext, person: Person, styles: dict[str, float]) -> pa.Array:
+        first, last = self._given(person.female, person.first, ascii=True), self._family(person, ascii=True)
+        f = pc.utf8_slice_codeunits(first, 0, 1)
+        digits = _digits(self._uniform(ctx, "digits"))
+        shapes = {
+            "first.last": (first, ".", last), "firstlast": (first, last), "first_last": (first, "_", last),
+            "flast": (f, last), "first.lastNN": (first, ".", last, digits), "firstlastNN": (first, last, digits),
+            "last.first": (last, ".", first), "f.lastNN": (f, ".", last, digits), "lastfNN": (last, f, digits),
+        }
+        chosen = weighted(styles, self._uniform(ctx, "username_style"))
+        return by_choice(chosen, [shapes[name] for name in styles])
+
+    def _email(self, ctx: BlockContext, person: Person) -> pa.Array:
+        domains = self.spec.domains
+        if domains == "company":
+            return _join(self._login(ctx, person, WORK_STYLES), "@", self.company.domains(ctx))
+        local = self._login(ctx, person, USERNAME_STYLES)
+        uniform = self._uniform(ctx, "domain")
+        if domains == "free":
+            choices = self.parts.free_mail
+            return _join(local, "@", _take(choices.values, choices.pick(uniform)))
+        return _join(local, "@", _take(pa.array(list(domains), type=pa.string()), pick(uniform, len(domains))))
+
+    def describe(self) -> dict[str, Any]:
+        found = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
+        if self.spec.part == "name":
+            found["middle"] = self.spec.middle
+        if self.spec.part == "email":
+            found["domains"] = self.spec.domains if isinstance(self.spec.domains, str) else list(self.spec.domains)
+        return found
+
+
+# -- companies -----------------------------------------------------------------------------------
+
+COMPANY_STYLES = {"name suffix": 10, "name word suffix": 45, "name & name": 30, "name, name and name": 15}
+
+
+@generator("company")
+@dataclass(frozen=True)
+class CompanyGenerator(Generator):
+    spec: CompanyColumn
+    parts: CompanyParts = None
+
+    @classmethod
+    def compile(cls, spec: CompanyColumn, env: CompileEnv):
+        return cls(spec=spec, arrow_type=pa.string(), parts=company_parts(spec.locale))
+
+    def _uniform(self, ctx: BlockContext, purpose: str) -> np.ndarray:
+        return record_uniform(ctx, "company", self.spec.record_name, purpose)
+
+    def _styles(self, ctx: BlockContext) -> np.ndarray:
+        return weighted(COMPANY_STYLES, self._uniform(ctx, "style"))
+
+    def _lasts(self, ctx: BlockContext, ascii: bool) -> list[pa.Array]:
+        last = self.parts.last
+        values = last.ascii if ascii else last.values
+        return [_take(values, pick(self._uniform(ctx, f"last{n}"), len(last))) for n in range(3)]
+
+    def names(self, ctx: BlockContext) -> pa.Array:
+        parts = self.parts
+        style = self._styles(ctx)
+        one, two, three = self._lasts(ctx, ascii=False)
+        suffix = _take(parts.suffixes, pick(self._uniform(ctx, "suffix"), len(parts.suffixes)))
+        word = _take(parts.words.values, pick(self._uniform(ctx, "word"), len(parts.words)))
+        shapes = [(one, " ", suffix), (one, " ", word, " ", suffix), (one, " & ", two),
+                  (one, ", ", two, f" {parts.conjunction} ", three)]
+        return by_choice(style, shapes)
+
+    def domains(self, ctx: BlockContext) -> pa.Array:
+        parts = self.parts
+        style = self._styles(ctx)
+        one, two, _ = self._lasts(ctx, ascii=True)
+        word = _take(parts.words.ascii, pick(self._uniform(ctx, "word"), len(parts.words)))
+        tld = _take(parts.tlds.values, parts.tlds.pick(self._uniform(ctx, "tld")))
+        shapes = [(one, ".", tld), (one, word, ".", tld), (one, "-", two, ".", tld), (one, two, ".", tld)]
+        return by_choice(style, shapes)
+
+    def _generate(self, ctx: BlockContext) -> pa.Array:
+        part = self.spec.part
+        if part == "name":
+            return self.names(ctx)
+        domain = self.domains(ctx)
+        if part == "domain":
+            return domain
+        if part == "email":
+            return _join(self.spec.mailbox + "@", domain)
+        return _join("https://www.", domain)
+
+    def describe(self) -> dict[str, Any]:
+        found = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
+        if self.spec.part == "email":
+            found["mailbox"] = self.spec.mailbox
+        return found
+
+
+# -- addresses -----------------------------------------------------------------------------------
+
+_PLACE_PARTS = ("city", "postcode", "state", "country", "country_code")
+
+
+@generator("address")
+@dataclass(frozen=True)
+class AddressGenerator(Generator):
+    spec: AddressColumn
+    parts: AddressParts = None
+
+    @classmethod
+    def compile(cls, spec: AddressColumn, env: CompileEnv):
+        parts = address_parts(spec.locale)
+        arrow_type = DICTIONARY_STRING if spec.part in _PLACE_PARTS else pa.string()
+        return cls(spec=spec, arrow_type=arrow_type, parts=parts)
+
+    def _uniform(self, ctx: BlockContext, purpose: str) -> np.ndarray:
+        return record_uniform(ctx, "address", self.spec.record_name, purpose)
+
+    def _place(self, ctx: BlockContext, column: str) -> pa.Array:
+        places = self.parts.places
+        values = places.column(column).combine_chunks()
+        if pa.types.is_null(values.type):
+            values = values.cast(pa.string())
+        return _take(values, pick(self._uniform(ctx, "place"), places.num_rows))
+
+    def _number(self, ctx: BlockContext) -> pa.Array:
+        # small house numbers are commoner (density falling as 1/sqrt): up to 9,999 in English-
+        # speaking countries, which number by block, up to 299 elsewhere
+        highest = 9_999 if self.parts.english else 299
+        numbers = 1 + (self._uniform(ctx, "number") ** 2 * highest).astype(np.int64)
+        return pc.cast(pa.array(np.clip(numbers, 1, highest)), pa.string())
+
+    def _street(self, ctx: BlockContext) -> pa.Array:
+        parts = self.parts
+        name = _take(parts.streets, pick(self._uniform(ctx, "street"), len(parts.streets)))
+        number = self._number(ctx)
+        return _join(number, parts.separator, name) if parts.number_first else _join(name, " ", number)
+
+    def _generate(self, ctx: BlockContext) -> pa.Array:
+        part = self.spec.part
+        if part in _PLACE_PARTS:
+            return self._place(ctx, part).dictionary_encode().cast(DICTIONARY_STRING)
+        if part == "street_name":
+            return _take(self.parts.streets, pick(self._uniform(ctx, "street"), len(self.parts.streets)))
+        if part == "building_number":
+            return self._number(ctx)
+        street = self._street(ctx)
+        if part == "street":
+            return street
+        city, postcode = self._place(ctx, "city"), self._place(ctx, "postcode")
+        if self.parts.english:  # "12 Main Street, Springfield, IL 62704"; without states "…, London SW1A 1AA"
+            state = pc.coalesce(self._place(ctx, "state_abbr"), self._place(ctx, "state"))
+            region = pc.if_else(pc.is_null(state), pa.scalar(None, pa.string()), _join(", ", state))
+            return _join(street, ", ", city, region, " ", postcode)
+        return _join(street, ", ", postcode, " ", city)
+
+    def describe(self) -> dict[str, Any]:
+        return {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}

@@ -1,0 +1,134 @@
+"""The plan makes its own blocks: every engine (and validation) calls `Plan.block` /
+`Plan.columns`, which are these functions, and nothing else to make data.
+
+`PlanReader` answers what generators ask about other tables (the `Relations` protocol of
+`generators.base`) by reading the plan and, where it must, regenerating other tables' blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+import pyarrow as pa
+
+from fabula.errors import Issue, SpecError
+from fabula.generators.base import BlockContext, LevelIndex
+from fabula.generators.relations import count_column
+from fabula.plan.relations import concat, group_rows
+
+if TYPE_CHECKING:  # the plan model imports this module to offer `plan.block(...)`
+    from fabula.plan.model import Plan, TablePlan
+
+
+def generate_block(plan: Plan, table: TablePlan, block: int) -> pa.RecordBatch:
+    """Rows of one block of one table: a pure function of (plan, table, block index).
+
+    >>> from fabula.spec import load_text
+    >>> from fabula.plan import compile_plan
+    >>> plan = compile_plan(load_text("name: d\\nseed: 7\\ntables:\\n  t:\\n    rows: 3\\n    columns:\\n      id: {kind: id, format: 'T-{:03d}'}"))
+    >>> generate_block(plan, plan.table("t"), 0).column(0).to_pylist()
+    ['T-000', 'T-001', 'T-002']
+    """
+    outputs = table.outputs
+    computed = generate_columns(plan, table, block, [column.name for column in outputs])
+    return pa.RecordBatch.from_arrays([computed[column.name] for column in outputs], schema=table.schema)
+
+
+def generate_columns(plan: Plan, table: TablePlan, block: int, names: Iterable[str]) -> dict[str, pa.Array]:
+    """Some columns of a block, and whatever they read: the same values as the full block
+    (every stream is named), at the cost of only what is asked for."""
+    by_name = {column.name: column for column in table.columns}
+    needed = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(by_name[name].depends_on)
+    start, n = table.block_span(block)
+    computed: dict[str, pa.Array] = {}
+    base = BlockContext(seed=plan.seed, table=table.name, column="", block=block, start=start, n=n,
+                        columns=computed, relations=PlanReader(plan))
+    for name in table.order:
+        if name in needed:
+            computed[name] = by_name[name].generator.generate(base.for_column(name))
+    return computed
+
+
+@dataclass(frozen=True)
+class PlanReader:
+    """The `Relations` a block's generators see: a pure function of the plan. Answers that
+    cost memory are kept in the plan's `relations.materialised` memo, computed once."""
+
+    plan: Plan
+
+    def table_rows(self, table: str) -> int:
+        return self.plan.table(table).rows
+
+    def keys(self, table: str, column: str, rows: np.ndarray) -> pa.Array:
+        generator = self.plan.table(table).column(column).generator
+        context = BlockContext(seed=self.plan.seed, table=table, column=column, block=-1, start=0,
+                               n=len(rows), rows=np.asarray(rows, dtype=np.int64), relations=self)
+        return generator.generate(context)
+
+    def values(self, table: str, column: str) -> pa.Array:
+        memo = self.plan.relations.materialised
+        return memo.once(memo.values, (table, column), lambda: self._materialise(table, column))
+
+    def levels(self, table: str, column: str) -> LevelIndex:
+        memo = self.plan.relations.materialised
+        return memo.once(memo.levels, (table, column), lambda: group_rows(self.values(table, column)))
+
+    def parent_rows(self, table: str, block: int) -> np.ndarray:
+        index = self.plan.relations.per_parent[table]
+        parent = self.plan.table(index.parent)
+        start, n = self.plan.table(table).block_span(block)
+        first = int(np.searchsorted(index.prefix, start, side="right")) - 1
+        last = int(np.searchsorted(index.prefix, start + n - 1, side="right")) - 1
+        pieces = []
+        for parent_block in range(first, last + 1):
+            counts = generate_columns(self.plan, parent, parent_block, [count_column(table)])[count_column(table)]
+            ends = np.cumsum(counts.to_numpy()) + index.prefix[parent_block]  # last child row + 1, per parent
+            low = max(start, int(index.prefix[parent_block]))
+            high = min(start + n, int(index.prefix[parent_block + 1]))
+            parent_start, _ = parent.block_span(parent_block)
+            # only this block's child rows are placed: O(rows log parents), whatever the fan-out
+            pieces.append(parent_start + np.searchsorted(ends, np.arange(low, high), side="right"))
+        return np.concatenate(pieces).astype(np.int64) if pieces else np.zeros(0, dtype=np.int64)
+
+    def children(self, child: str, parent_block: int, column: str) -> pa.Array:
+        """A column of all children of one parent block, in order (regenerated from their blocks)."""
+        index = self.plan.relations.per_parent[child]
+        table = self.plan.table(child)
+        if parent_block + 1 >= len(index.prefix):  # past the parent's last block (e.g. 0 rows): none
+            return pa.array([], type=table.column(column).arrow_type)
+        start, stop = int(index.prefix[parent_block]), int(index.prefix[parent_block + 1])
+        if stop == start:
+            return pa.array([], type=table.column(column).arrow_type)
+        pieces = []
+        for block in range(start // table.block_rows, (stop - 1) // table.block_rows + 1):
+            block_start, _ = table.block_span(block)
+            values = generate_columns(self.plan, table, block, [column])[column]
+            low, high = max(start, block_start) - block_start, min(stop, block_start + len(values)) - block_start
+            pieces.append(values.slice(low, high - low))
+        return concat(pieces)
+
+    def _materialise(self, table: str, column: str) -> pa.Array:
+        in_progress = self.plan.relations.materialised.in_progress
+        key = (table, column)
+        if key in in_progress:
+            raise SpecError([Issue("cycle", f"tables.{table}.columns.{column}",
+                                   f"{table}.{column} depends on itself through other tables",
+                                   hint="a parent column that children read cannot depend on those children")])
+        in_progress.add(key)
+        try:
+            plan_table = self.plan.table(table)
+            pieces = [generate_columns(self.plan, plan_table, block, [column])[column]
+                      for block in range(plan_table.n_blocks)]
+        finally:
+            in_progress.discard(key)
+        if not pieces:
+            return pa.array([], type=plan_table.column(column).arrow_type)
+        return concat(pieces)

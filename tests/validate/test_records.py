@@ -1,0 +1,108 @@
+"""The records family: a person's emails and usernames spell the last name, a company's domain
+starts with its name, and no email uses a placeholder domain."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+import fabula
+from fabula.validate.run import validate_folder
+
+
+def spec(columns: dict, rows: int = 3_000) -> dict:
+    return {"name": "crm", "seed": 5, "as_of": "2024-12-31", "tables": {"contacts": {"rows": rows, "columns": columns}}}
+
+
+PEOPLE = {
+    "first_name": {"kind": "person", "part": "first_name", "locale": "de_DE"},
+    "last_name": {"kind": "person", "part": "last_name", "locale": "de_DE"},
+    "username": {"kind": "person", "part": "username", "locale": "de_DE"},
+    "email": {"kind": "person", "part": "email", "locale": "de_DE", "nulls": 0.1},
+    "company": {"kind": "company", "locale": "de_DE"},
+    "website": {"kind": "company", "part": "website", "locale": "de_DE"},
+    "billing": {"kind": "company", "part": "email", "mailbox": "billing", "locale": "de_DE"},
+}
+
+
+def records_checks(report) -> dict[str, tuple[str, object]]:
+    return {check.name: (check.verdict, check.observed) for check in report.checks if check.family == "records"}
+
+
+def test_agreeing_records_pass(tmp_path):
+    fabula.generate(spec(PEOPLE), tmp_path / "out")
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found == {
+        "contacts.username agrees with contacts.last_name": ("pass", 0),
+        "contacts.email agrees with contacts.last_name": ("pass", 0),
+        "contacts.email has no placeholder domains": ("pass", 0),
+        "contacts.website agrees with contacts.company": ("pass", 0),
+        "contacts.billing agrees with contacts.company": ("pass", 0),
+        "contacts.billing has no placeholder domains": ("pass", 0),
+    }
+
+
+def test_a_full_name_is_enough_to_check_an_email(tmp_path):
+    columns = {"name": {"kind": "person"}, "email": {"kind": "person", "part": "email"}}
+    fabula.generate(spec(columns), tmp_path / "out")
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found["contacts.email agrees with contacts.name"] == ("pass", 0)
+
+
+def test_different_locales_in_one_record_fail(tmp_path):
+    columns = {"last_name": {"kind": "person", "part": "last_name", "locale": "de_DE"},
+               "email": {"kind": "person", "part": "email", "locale": "fr_FR"}}
+    fabula.generate(spec(columns), tmp_path / "out", validate=False)
+    report = validate_folder(tmp_path / "out", write=False)
+    (check,) = [c for c in report.checks if c.name == "contacts.email agrees with contacts.last_name"]
+    assert check.verdict == "fail" and check.observed > 2_500
+    assert "same locale" in check.message
+
+
+def test_emails_changed_after_writing_are_caught(tmp_path):
+    fabula.generate(spec({"name": {"kind": "person"}, "email": {"kind": "person", "part": "email"}}), tmp_path / "out")
+    (part,) = sorted((tmp_path / "out" / "contacts").glob("*.parquet"))
+    table = pq.read_table(part)
+    emails = table.column("email").to_pylist()
+    emails[:10] = [f"user{n}@example.com" for n in range(10)]
+    pq.write_table(table.set_column(table.schema.get_field_index("email"), "email", pa.array(emails)), part)
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found["contacts.email agrees with contacts.name"] == ("fail", 10)
+    assert found["contacts.email has no placeholder domains"] == ("fail", 10)
+
+
+def test_listed_placeholder_domains_are_allowed(tmp_path):
+    columns = {"name": {"kind": "person"},
+               "email": {"kind": "person", "part": "email", "domains": ["example.com"]}}
+    fabula.generate(spec(columns, rows=200), tmp_path / "out")
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found["contacts.email has no placeholder domains"] == ("pass", 0)
+    emails = pq.read_table(tmp_path / "out" / "contacts").column("email")
+    assert pc.all(pc.ends_with(emails, "@example.com")).as_py()
+
+
+ADDRESS = {"street": {"kind": "address", "part": "street"}, "city": {"kind": "address", "part": "city"},
+           "state": {"kind": "address", "part": "state", "nulls": 0.1},
+           "postcode": {"kind": "address", "part": "postcode"}}
+
+
+def test_an_address_records_parts_are_one_place(tmp_path):
+    fabula.generate(spec(ADDRESS), tmp_path / "out")
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found == {"contacts: city, postcode, state are one place": ("pass", 0)}
+
+
+def test_a_postcode_moved_to_another_state_fails(tmp_path):
+    fabula.generate(spec(ADDRESS), tmp_path / "out")
+    (part,) = sorted((tmp_path / "out" / "contacts").glob("*.parquet"))
+    table = pq.read_table(part)
+    postcodes = table.column("postcode").to_pylist()
+    states = table.column("state").to_pylist()
+    alaska = next(i for i, state in enumerate(states) if state == "Alaska")
+    florida = [i for i, state in enumerate(states) if state == "Florida"][:4]
+    for i in florida:
+        postcodes[i] = postcodes[alaska]  # an Alaskan ZIP code in Florida
+    pq.write_table(table.set_column(table.schema.get_field_index("postcode"), "postcode", pa.array(postcodes)), part)
+    found = records_checks(validate_folder(tmp_path / "out", write=False))
+    assert found["contacts: city, postcode, state are one place"] == ("fail", 4)
