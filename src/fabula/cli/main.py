@@ -162,9 +162,9 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
     if engine == "spark" and workers is not None:
         raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
                                  "the parallelism, e.g. --master local[4]", param_hint="--workers")
-    if engine == "spark" and (output_format != "parquet" or mode == "append" or isinstance(out_dir, str)):
-        raise click.BadParameter("--engine spark writes Parquet to a new local folder for now; use the local "
-                                 "engine for --format, --mode append and object stores", param_hint="--engine")
+    if engine == "spark" and (mode == "append" or isinstance(out_dir, str)):
+        raise click.BadParameter("--engine spark writes a new local folder for now; use the local engine "
+                                 "for --mode append and object stores", param_hint="--engine")
     if not isinstance(out_dir, str):
         check_path(out_dir)  # `.`, `/`, home… refused before any work
     if mode == "append":  # formats (issue 13): the batch's plan depends on the folder's state
@@ -183,7 +183,8 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
-        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression, validate_)
+        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression, validate_,
+                                      output_format)
     elif show_progress:
         manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_, output_format)
     else:
@@ -273,7 +274,7 @@ def _gate(report, folder: Path, strict: bool) -> None:
                                report=f"{folder}/{REPORT_HTML}")
 
 
-def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_):
+def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_, output_format="parquet"):
     """A command-line user has no Spark session, so this one makes (and stops) its own."""
     from fabula.engine.spark import cli_session, write_spark
     from fabula.sinks.folder import check_target
@@ -281,7 +282,8 @@ def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_):
     check_target(out_dir, mode)  # before Spark's start-up, not after (the run re-checks it under its lock)
     session, created = cli_session(master)
     try:
-        return write_spark(plan_, session, out_dir, mode=mode, compression=compression, validate=validate_)
+        return write_spark(plan_, session, out_dir, mode=mode, compression=compression, validate=validate_,
+                           output_format=output_format)
     finally:
         if created:
             session.stop()
