@@ -21,7 +21,7 @@ LAYERS = {
     "streams": 2, "providers": 2, "story": 2, "generators": 2,
     "plan": 3,
     "manifest": 4, "sinks": 4, "validate": 4,  # the manifest: written by sinks, read by validate
-    "engine": 5,
+    "engine": 5, "databricks": 5,  # Unity Catalog: a destination and a place to run, beside the engines
     "cli": 6, "mcp": 6, "api": 6, "scenarios": 6, "__init__": 6, "__main__": 6,
 }
 """Each top-level module or package of fabula and its layer (higher may import lower)."""

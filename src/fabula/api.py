@@ -76,11 +76,13 @@ def _checked(spec: DatasetSpec) -> DatasetSpec:
 
 
 def compile_plan(source: SpecSource | Plan, *, seed: int | None = None, scale: float = 1.0,
-                 as_of: date | None = None) -> Plan:
-    """The plan for a spec (see `Plan`); a Plan passes through unchanged."""
+                 as_of: date | None = None, allow_large: bool = False) -> Plan:
+    """The plan for a spec (see `Plan`); a Plan passes through unchanged.
+
+    A plan beyond 10^12 rows or about 1 TB is refused unless `allow_large` (docs/security.md)."""
     if isinstance(source, Plan):
         return source
-    plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of)
+    plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
     issues = check_queries(plan)  # `expect:` SQL against the planned columns, before any work
     if issues:
         raise SpecError(issues)
@@ -109,7 +111,8 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
 def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
              compression: str = "snappy", workers: int | None = None,
              progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
-             output_format: str = "parquet", **plan_options: Any) -> Manifest:
+             output_format: str = "parquet", profile: str | None = None, uploaded: Progress | None = None,
+             **plan_options: Any) -> Manifest:
     """Write every table under `out` with a manifest; return the manifest.
 
     `output_format` is one of parquet, delta, csv, json (JSON Lines); `out` may be a local
@@ -125,14 +128,16 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
     `out` is replaced only when it is absent, empty, or (with `mode="overwrite"`) an output
     fabula wrote; a run locks it, so a second run to the same `out` fails at once
     (docs/how-it-works.md#output-layout).
+
+    `out` may be a Unity Catalog Volume, `dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>`
+    (docs/databricks.md): `profile` picks a ~/.databrickscfg profile, `uploaded` is called
+    with the bytes of each file uploaded.
     """
     if mode == "append":  # formats (issue 13): a batch that continues the folder's state
         return _append(source, out, compression=compression, workers=workers, progress=progress,
                        validate=validate, strict=strict, output_format=output_format, **plan_options)
-    if is_remote(out):  # formats (issue 13): s3://, gs://, abfss://, committed manifest last
-        sink = RemoteSink(str(out), mode=mode, compression=compression, output_format=output_format)
-    else:  # refuses `.`, `/`, home… before any work
-        sink = FilesSink(out, mode=mode, compression=compression, output_format=output_format)
+    sink = _sink(out, mode=mode, compression=compression, profile=profile, uploaded=uploaded,
+                 output_format=output_format)  # refuses `.`, `/`, home… before any work
     plan = compile_plan(source, **plan_options)
     validation = Validation(plan) if validate else None
 
@@ -141,14 +146,33 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
             write_change_tables(plan, sink)
         return validation.finish(folder, parts) if validation is not None else {}
 
-    run_local(plan, sink, workers=workers, progress=progress,
-              observe=validation.observe if validation else None, reports=reports)
-    manifest = sink.committed
+    manifest = run_local(plan, sink, workers=workers, progress=progress,
+                         observe=validation.observe if validation else None, reports=reports)
+    manifest = getattr(sink, "committed", None) or manifest  # with the change tables a sink lists
     if validation is None:
         return manifest
-    _fail_if_strict(validation.report, out if is_remote(out) else sink.target,
+    _fail_if_strict(validation.report, out if is_remote(out) else str(sink.target),
                     plan.spec.validation.strict if strict is None else strict)
     return manifest
+
+
+def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, uploaded: Progress | None,
+          output_format: str = "parquet"):
+    """A local folder, an object store (s3://, gs://, abfss://), or a Unity Catalog Volume
+    reached through the Files API."""
+    from fabula.databricks.paths import volume_target
+
+    target = volume_target(out)
+    if target is None:
+        if is_remote(out):  # formats (issue 13): committed manifest last (docs/formats.md)
+            return RemoteSink(str(out), mode=mode, compression=compression, output_format=output_format)
+        return FilesSink(out, mode=mode, compression=compression, output_format=output_format)
+    if output_format != "parquet":
+        raise OutputError(f"a Volume takes Parquet for now, not {output_format}",
+                          hint="write the other format to a local folder, or leave out --format")
+    from fabula.databricks.sink import VolumeSink
+
+    return VolumeSink(target, mode=mode, compression=compression, profile=profile, uploaded=uploaded)
 
 
 def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, workers: int | None,
@@ -203,14 +227,29 @@ def stream(source: SpecSource | Plan, out: str | Path, *, every: float = 0.0, ba
                         window_days=window_days, on_batch=on_batch)
 
 
-def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None) -> Report:
+def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None,
+                    profile: str | None = None, allow_large: bool = False) -> Report:
     """`fabula validate DIR`: re-check an output folder (also one copied from elsewhere) against
     the spec, seed and scale its manifest records, rewrite its report.json / report.html, and
     return the report.
 
     With `strict` (default: the recorded spec's `validation: {strict: ...}`) a failed check
-    raises ValidationFailed.
+    raises ValidationFailed. A Volume (`dbfs:/Volumes/...`) is read back through the Files API
+    and its reports are put back there.
     """
+    from fabula.databricks.paths import volume_target
+
+    target = volume_target(out)
+    if target is not None:
+        from fabula.databricks.validate import validate_volume
+
+        def check(folder: Path) -> tuple[Report, bool]:
+            return (validate_output(folder, strict=False, workers=workers, allow_large=allow_large),
+                    read_manifest(folder).strict)
+
+        report, recorded = validate_volume(target, check, profile=profile)  # reports are back in the volume
+        _fail_if_strict(report, Path(str(target)), recorded if strict is None else strict)
+        return report
     manifest = read_manifest(Path(out))
     if len(manifest.batches) > 1:  # formats (issue 13): every batch, and across them
         from fabula.engine.append_checks import validate_batches
@@ -219,7 +258,7 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
         report = validate_batches(Path(out), manifest, workers=workers)
         write_reports(report, Path(out))
     else:
-        report = validate_folder(out, workers=workers)
+        report = validate_folder(out, workers=workers, allow_large=allow_large)
     if strict is None:
         strict = manifest.strict
     _fail_if_strict(report, Path(out), strict)

@@ -89,6 +89,19 @@ class OutputError(FabulaError):
         super().__init__(message if not hint else f"{message}\n    hint: {hint}")
 
 
+class DataError(FabulaError):
+    """The spec asks for values that cannot exist — a key past 64-bit integers, a date after
+    the year 9999 — found while generating, when the spec alone could not prove it. The message
+    names the column; exit code 2, since the spec must change."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        self.message = message
+        self.hint = hint
+        super().__init__(message if not hint else f"{message}\n    hint: {hint}")
+
+
 class ValidationFailed(FabulaError):
     """Checks of generated data failed and strict validation was asked for (`--strict`, or
     `validation: {strict: true}` in the spec). The output and its report are kept, to look at."""

@@ -395,7 +395,7 @@ def _batches(raw: Any) -> tuple[Mapping[str, Any], ...]:
 # -- the plan that wrote it ------------------------------------------------------------------------
 
 
-def plan_from_manifest(manifest: Manifest, folder: Path):
+def plan_from_manifest(manifest: Manifest, folder: Path, *, allow_large: bool = False):
     """The plan that wrote the folder: its spec, seed, as_of, scale and layout, as recorded."""
     from fabula.plan import compile_plan
     from fabula.plan.model import Layout
@@ -416,7 +416,7 @@ def plan_from_manifest(manifest: Manifest, folder: Path):
                                    blocks_per_row_group=layout["blocks_per_row_group"])
     try:
         return compile_plan(spec, seed=manifest.seed, scale=manifest.scale,
-                            as_of=date.fromisoformat(manifest.as_of), **options)
+                            as_of=date.fromisoformat(manifest.as_of), allow_large=allow_large, **options)
     except SpecError as error:
         raise OutputError(f"the spec recorded in {Path(folder) / MANIFEST} does not compile: {error}",
                           hint=REGENERATE) from None

@@ -101,6 +101,8 @@ def _assert_plain_words(issue: fabula.Issue) -> None:
 TESTED_ELSEWHERE = {
     "unreadable-file": "test_unreadable_file",
     "unknown-spec": "test_unknown_spec_name",
+    "bad-encoding": "test_bad_encoding",  # a fixture's header could not be read as UTF-8 text
+    "idle-event": "test_events_without_effect_are_warnings",  # a warning, never a refusal
 }
 
 
@@ -151,6 +153,83 @@ def test_unreadable_file(tmp_path):
     assert issue.code == "unreadable-file"
     assert issue.file == str(folder)
     assert "cannot read the spec file" in issue.message and issue.hint
+
+
+@pytest.mark.parametrize("data, words", [
+    ("name: caf\xe9\n".encode("latin-1"), ["not UTF-8 text", "byte 0xe9 on line 1", "Latin-1"]),
+    ("name: d\n".encode("utf-16"), ["UTF-16 text", "save it as UTF-8"]),
+    ("name: d\n".encode("utf-16-le"), ["looks like UTF-16"]),
+    (bytes(range(256)), ["binary", "NUL bytes"]),
+], ids=["latin-1", "utf-16", "utf-16-no-bom", "binary"])
+def test_bad_encoding(tmp_path, data, words):
+    file = tmp_path / "spec.yaml"
+    file.write_bytes(data)
+    (issue,) = issues_of(str(file))
+    assert issue.code == "bad-encoding" and issue.file == str(file), issue.render()
+    for word in words:
+        assert word in issue.render()
+
+
+def test_a_device_is_refused_before_reading():
+    (issue,) = issues_of(Path("/dev/zero"))
+    assert issue.code == "unreadable-file"
+    assert "not a regular file" in issue.message
+
+
+def test_events_without_effect_are_warnings():
+    """An event outside every timeline, or a volume on a table off the timelines, changes
+    nothing: the spec is accepted, and each is a warning with its path."""
+    spec = fabula.load_spec("""\
+name: d
+seed: 1
+as_of: 2024-12-31
+timelines:
+  s: {start: -30d, end: today, rate: 10}
+events:
+  early: {start: 2020-01-01, end: 2020-02-01, volume: {t: 2}}
+  inside: {start: -10d, end: -5d, volume: {t: 2, u: 3}}
+tables:
+  t:
+    rows: {timeline: s}
+    columns:
+      at: {kind: timestamp, timeline: s}
+  u:
+    rows: 10
+    columns:
+      a: {kind: sequence}
+""")
+    warnings = {(warning.code, warning.path) for warning in spec.where.warnings}
+    assert warnings == {("idle-event", "events.early"), ("idle-event", "events.inside.volume.u")}
+    assert fabula.compile_plan(spec).table("u").rows == 10
+
+
+def test_a_broken_timeline_column_adds_no_knock_on_errors():
+    """`timeline` with `after` breaks the column; the override that it would have placed in
+    time must not also be told its time column is ambiguous."""
+    issues = issues_of("""\
+name: d
+seed: 1
+as_of: 2024-12-31
+timelines:
+  s: {start: -30d, end: today, rate: 10}
+events:
+  e: {start: -10d, end: -5d}
+tables:
+  orders:
+    rows: 10
+    columns:
+      order_id: {kind: id, format: "O-{:04d}"}
+      ordered_at: {kind: timestamp, start: -30d, end: today}
+  t:
+    rows: {timeline: s}
+    columns:
+      order_id: {kind: reference, to: orders.order_id}
+      at: {kind: timestamp, timeline: s, after: order_id.ordered_at}
+      x: {kind: expression, expr: "hour(at)"}
+      y: {kind: categorical, values: [a, b], during: {e: {values: [a]}}}
+""")
+    assert [(issue.code, issue.path) for issue in issues] == [("bad-value", "tables.t.columns.at")], \
+        "\n".join(issue.render() for issue in issues)
 
 
 def test_unknown_spec_name():
@@ -348,3 +427,59 @@ def test_cli_check_many_problems(tmp_path, capsys):
     for _, path, line in MANY_EXPECTED:
         assert f"{file}:{line}  {path}  " in stderr
     assert stderr.count("hint: ") == len(MANY_EXPECTED)
+
+
+# -- no knock-on errors from a broken table or key ---------------------------------------------------
+
+KNOCK_ON = """\
+name: d
+seed: 1
+tables:
+  {customers}
+  orders:
+    rows: {{per: customers, count: 2}}
+    columns:
+      customer_id: {{kind: reference, to: customers.customer_id}}
+      tier: {{kind: lookup, from: customer_id.tier}}
+      amount: {{kind: lognormal, mean: 1, sigma: 1, by: customer_id.tier, cases: {{a: {{}}}}}}
+"""
+
+
+@pytest.mark.parametrize("customers, expected", [
+    ("customers: 5", ("wrong-type", "tables.customers")),
+    ("customers: {rows: 10, columns: 7}", ("wrong-type", "tables.customers.columns")),
+    ("customers: {rows: 10, columns: {customer_id: {kind: idd}, tier: {kind: categorical, values: [a]}}}",
+     ("unknown-kind", "tables.customers.columns.customer_id.kind")),
+], ids=["table-not-a-mapping", "columns-not-a-mapping", "broken-key"])
+def test_relations_into_a_broken_table_add_no_noise(customers, expected, tmp_path, capsys):
+    """Only the broken part is reported: not "no table named", "has no column" for what points
+    into it, nor a cycle found while compiling the rest."""
+    text = KNOCK_ON.format(customers=customers)
+    assert [(issue.code, issue.path) for issue in issues_of(text)] == [expected]
+    file = tmp_path / "spec.yaml"
+    file.write_text(text, encoding="utf-8")
+    code, _, stderr = _main(["check", str(file)], capsys)
+    assert code == 2 and "the spec has 1 problem:" in stderr, stderr
+
+
+def test_check_reports_problems_of_every_stage_at_once(tmp_path, capsys):
+    """A problem only compiling finds (an overflow the literals prove) is reported together with
+    the loader's, in one run."""
+    file = tmp_path / "spec.yaml"
+    file.write_text("""\
+name: d
+seed: 1
+tables:
+  t:
+    rows: 10
+    columns:
+      a: {kind: id, format: "{:999999999d}"}
+      b: {kind: sequence}
+      c: {kind: expression, expr: "10**10**10"}
+      d: {kind: expression, expr: "a + 1"}
+""", encoding="utf-8")
+    code, _, stderr = _main(["check", str(file)], capsys)
+    assert code == 2
+    assert "the spec has 2 problems:" in stderr, stderr
+    assert "zero-padded to 999,999,999 digits" in stderr and "`**` overflows 64-bit integers" in stderr
+    assert "columns.d" not in stderr, "d reads the broken column: not a problem of its own"

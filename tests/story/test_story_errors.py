@@ -81,10 +81,8 @@ CASES = {
         [_override("{values: {A: 65, B: 35}, at: hours}")],
         "wrong-type", "tables.tickets.columns.category.during.incident.at",
         "`hours` is not a date or timestamp column", "when the row happened"),
-    "volume on a table with no timeline": (
-        [(EVENT_END, EVENT_END + "    volume: {customers: 3}\n")],
-        "bad-value", "events.incident.volume.customers",
-        "`customers` has no timeline", "rows: {timeline: <name>}"),
+    # a volume on a table with no timeline changes nothing: a warning, not an error
+    # (tests/spec/test_bad_specs.py::test_events_without_effect_are_warnings)
     "during on a reference": (
         [("      customer_id: {kind: reference, to: customers.customer_id}\n",
           "      customer_id: {kind: reference, to: customers.customer_id, during: {incident: {pick: uniform}}}\n")],

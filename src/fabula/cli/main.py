@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -14,7 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 import fabula
-from fabula.errors import FabulaError, ValidationFailed
+from fabula.errors import DataError, FabulaError, SpecError, UsageError, ValidationFailed
+from fabula.generators.base import GenerationError
+from fabula.spec.expressions import ExpressionError
 from fabula.plan.explain import render
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.manifest import read_manifest
@@ -43,11 +47,82 @@ class AsOfDate(click.ParamType):
             self.fail(f"{value!r} is not a date; write it as 2024-12-31", param, ctx)
 
 
+class Scale(click.ParamType):
+    """A positive, finite multiplier of at most MAX_SCALE (row counts stay within 64 bits)."""
+
+    name = "X"
+
+    def convert(self, value, param, ctx):
+        from fabula.spec.bounds import MAX_SCALE
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (number > 0 and number <= MAX_SCALE):  # also refuses nan and inf
+            self.fail(f"{value} is not between 0 (excluded) and {MAX_SCALE:g}", param, ctx)
+        return number
+
+
+def spec_source(value: str):
+    """SPEC as given: a built-in name, or a path handed to the loader as a Path (so a name such
+    as `shop` that is a file is read as the file, and an odd path is a usage error, not a crash)."""
+    if value in builtin_names():
+        return value
+    try:
+        exists = os.path.lexists(value)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"SPEC {value[:60]!r} is not a usable path: {error}",
+                         hint="give the path of a YAML spec, or a built-in name (see `fabula scenarios`)")
+    if len(value) > 4096:
+        raise UsageError("SPEC is longer than 4,096 characters",
+                         hint="give the path of a YAML spec, or a built-in name (see `fabula scenarios`)")
+    return Path(value) if exists else value
+
+
+def _allow_large() -> bool:
+    """The global `fabula --allow-large` flag."""
+    return bool((click.get_current_context().find_root().obj or {}).get("allow_large"))
+
+
+def compile_for_cli(spec, **options):
+    """compile_plan with the global --allow-large flag applied; a refused spec reports its
+    independent problems from every stage at once (see `_with_later_issues`)."""
+    allow_large = _allow_large() or options.pop("allow_large", False)
+    try:
+        return fabula.compile_plan(spec_source(spec), allow_large=allow_large, **options)
+    except SpecError as error:
+        raise _with_later_issues(error, allow_large=allow_large, **options) from None
+
+
+def _with_later_issues(error: SpecError, **options) -> SpecError:
+    """Problems the loader finds stop the spec before it is compiled, which would hide problems
+    only compiling finds (an expression's types, an overflow it proves). Compile the part of the
+    spec no issue touches, and add what that finds: one `check` then shows every independent
+    problem, and nothing that is only a consequence of another."""
+    partial = getattr(error, "partial", None)
+    if partial is None:
+        return error
+    from fabula.plan.compile import compile_plan as compile_spec
+
+    try:
+        compile_spec(partial, **options)
+    except SpecError as later:
+        seen = {(issue.code, issue.path) for issue in error.issues}
+        extra = [issue for issue in later.issues if (issue.code, issue.path) not in seen]
+        if extra:
+            issues = sorted([*error.issues, *extra], key=lambda issue: issue.line if issue.line is not None else 0)
+            return SpecError(issues)
+    except Exception:  # noqa: BLE001 - a second look must never hide the first answer
+        pass
+    return error
+
+
 def plan_options(command):
     """--seed, --scale and --as-of, shared by every command that compiles a plan."""
     command = click.option("--as-of", "as_of", type=AsOfDate(),
                            help="what relative dates count from (default: the spec's, else today)")(command)
-    command = click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+    command = click.option("--scale", type=Scale(), default=1.0, show_default=True,
                            help="multiply every table's row count")(command)
     command = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
                            help="override the spec's root seed")(command)
@@ -56,7 +131,11 @@ def plan_options(command):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(fabula.__version__, prog_name="fabula")
-def cli():
+@click.option("--debug", is_flag=True, help="show a Python traceback when something fails (for bug reports)")
+@click.option("--allow-large", is_flag=True,
+              help="allow plans beyond 10^12 rows or about 1 TB of data (refused by default, see docs/security.md)")
+@click.pass_context
+def cli(ctx, debug, allow_large):
     """fabula: story-driven synthetic data for lakehouses.
 
     \b
@@ -69,14 +148,19 @@ def cli():
       fabula stream SPEC --out DIR      write it as micro-batches over time (--every 10s)
     \b
     Try it with the built-in spec:  fabula generate retail --out out/retail
+    \b
+    Exit codes: 0 ok, 1 environment (disk, permissions, a missing package), 2 bad spec or
+    usage, 3 failed checks with --strict. `fabula --debug ...` shows a traceback.
     """
+    ctx.obj = {"debug": debug, "allow_large": allow_large}
 
 
 @cli.command()
 @click.argument("spec", metavar="SPEC")
 def check(spec):
     """Validate SPEC without generating anything. Exit code 2 if it has problems."""
-    loaded = fabula.compile_plan(spec, scale=1.0)
+    loaded = compile_for_cli(spec, scale=1.0)
+    _print_warnings(loaded)
     columns = sum(len(table.columns) for table in loaded.tables)
     out.print(f"[green]ok[/]  {loaded.name}: {len(loaded.tables)} tables, {columns} columns, "
               f"{loaded.total_rows:,} rows")
@@ -87,7 +171,9 @@ def check(spec):
 @plan_options
 def plan(spec, seed, scale, as_of):
     """Show what SPEC will generate: tables, rows, columns, parameters and rules."""
-    out.print(render(fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)))
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
+    _print_warnings(plan_)
+    out.print(render(plan_))
 
 
 @cli.command()
@@ -98,7 +184,8 @@ def plan(spec, seed, scale, as_of):
 @plan_options
 def preview(spec, rows, only, seed, scale, as_of):
     """Show the first rows of every table of SPEC, without writing anything."""
-    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
+    _print_warnings(plan_)
     names = [table.name for table in plan_.tables]
     unknown = [name for name in only if name not in names]
     if unknown:
@@ -108,6 +195,14 @@ def preview(spec, rows, only, seed, scale, as_of):
         if only and name not in only:
             continue
         out.print(_preview_grid(f"{name} ({plan_.table(name).rows:,} rows)", table))
+
+
+def _print_warnings(plan_) -> None:
+    """Things in the spec that cannot have an effect (an event outside its timeline...): worth
+    saying, not worth refusing the spec for."""
+    where = getattr(plan_.spec, "where", None)
+    for warning in getattr(where, "warnings", ()):
+        err.print(f"warning: {warning.render()}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _preview_grid(title: str, table) -> Table:
@@ -151,12 +246,45 @@ def _preview_grid(title: str, table) -> Table:
 @click.option("--validate/--no-validate", "validate_", default=True, show_default=True,
               help="check the data against the spec while it is written (report.json, report.html)")
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
+@click.option("--profile", help="with --out dbfs:/Volumes/...: the ~/.databrickscfg profile to use "
+                                "[default: DATABRICKS_* variables, else the DEFAULT profile]")
+@click.option("--tables", "tables", is_flag=True, help="with --out dbfs:/Volumes/...: also register each table as a "
+              "Delta table in the volume's catalog.schema, with the spec's descriptions as comments")
+@click.option("--warehouse", metavar="ID", help="with --tables: the SQL warehouse that runs the statements "
+                                                "[default: DATABRICKS_WAREHOUSE_ID]")
+@click.option("--on-cluster", "cluster", metavar="ID", help="run the whole job on this Databricks cluster, in an "
+              "execution context reused between runs; --out is a path the cluster sees (e.g. /Volumes/...)")
+@click.option("--close-context", is_flag=True, help="with --on-cluster: destroy the cached execution context "
+                                                    "after the run")
 def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, compression, quiet, engine, master,
-             validate_, strict):
-    """Generate SPEC into --out (Parquet by default), then print a summary and the validation report."""
+             validate_, strict, profile, tables, warehouse, cluster, close_context):
+    """Generate SPEC into --out (Parquet by default), then print a summary and the validation report.
+
+    --out may be an object-store prefix (s3://, gs://, abfss://; see docs/formats.md) or a Unity
+    Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
+    (pip install 'fabula[databricks]'; see docs/databricks.md)."""
     if strict and not validate_:
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
-    out_dir = _out_location(out_dir)
+    from fabula.databricks.paths import volume_target
+
+    if cluster is not None:
+        return _generate_on_cluster(spec, Path(out_dir), cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
+                                    validate_=validate_, profile=profile, close_context=close_context)
+    if close_context:
+        raise click.BadParameter("--close-context goes with --on-cluster", param_hint="--close-context")
+    if volume_target(out_dir) is not None:
+        if output_format != "parquet" or mode == "append":
+            raise click.BadParameter("a Volume --out takes Parquet, written whole, for now (no --format, "
+                                     "no --mode append)", param_hint="--out")
+        return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
+                                   workers=workers, mode=mode, compression=compression, quiet=quiet,
+                                   engine=engine, validate_=validate_, strict=strict, profile=profile,
+                                   tables=tables, warehouse=warehouse)
+    for given, name in ((profile, "--profile"), (tables or None, "--tables"), (warehouse, "--warehouse")):
+        if given is not None:
+            raise click.BadParameter(f"{name} applies only to a Databricks --out (dbfs:/Volumes/...)",
+                                     param_hint=name)
+    out_dir = _out_location(out_dir)  # formats (issue 13): a Path, or an object-store URI as text
     if engine == "local" and master is not None:
         raise click.BadParameter("--master applies only with --engine spark", param_hint="--master")
     if engine == "spark" and workers is not None:
@@ -179,7 +307,9 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
                 out.print(validation_summary(report, f"{out_dir}/{REPORT_HTML}"))
         _gate(report, out_dir, strict or fabula.load_spec(spec).validation.strict)
         return
-    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
+    if not quiet:
+        _print_warnings(plan_)
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
@@ -243,13 +373,102 @@ def stream(spec, out_dir, every, batches, window_days, output_format, seed, scal
 @click.option("--strict", is_flag=True, help="exit with code 3 if a check fails (also: validation: {strict: true})")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
-def validate(folder, strict, workers, quiet):
+@click.option("--profile", help="with DIR dbfs:/Volumes/...: the ~/.databrickscfg profile to use")
+def validate(folder, strict, workers, quiet, profile):
     """Re-check DIR, written by `fabula generate`, against the spec, seed and scale its manifest
-    records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails."""
-    report = fabula.validate_output(folder, strict=False, workers=workers)
+    records; rewrite DIR/report.json and DIR/report.html. Exit code 3 with --strict if a check fails.
+    DIR may be a Volume, dbfs:/Volumes/..., read back through the Files API."""
+    from fabula.databricks.paths import volume_target
+
+    if volume_target(folder) is not None:
+        return _validate_volume(volume_target(folder), strict=strict, workers=workers, quiet=quiet, profile=profile)
+    report = fabula.validate_output(folder, strict=False, workers=workers, allow_large=_allow_large())
     if not quiet:
         out.print(validation_summary(report, str(folder / REPORT_HTML)))
     _gate(report, folder, strict or read_manifest(folder).strict)
+
+
+def _generate_to_volume(spec, target, *, seed, scale, as_of, workers, mode, compression, quiet, engine,
+                        validate_, strict, profile, tables, warehouse):
+    """Generate locally (streaming) and upload each file to the Volume as it is written."""
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TransferSpeedColumn
+
+    from fabula.databricks.sink import VolumeSink
+    from fabula.engine.local import run_local
+    from fabula.validate import Validation
+
+    if engine != "local":
+        raise click.BadParameter("a Volume --out is written by the local engine; with Spark on Databricks, "
+                                 "write to the Volume's path from the cluster", param_hint="--engine")
+    from fabula.databricks.client import workspace_client
+    from fabula.databricks.tables import check_tables_free, register_tables
+
+    if warehouse is not None and not tables:
+        raise click.BadParameter("--warehouse is for --tables", param_hint="--warehouse")
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
+    client = workspace_client(profile)
+    if tables:
+        warehouse = warehouse or client.config.warehouse_id
+        if not warehouse:
+            raise click.BadParameter("--tables runs its statements on a SQL warehouse: give its id",
+                                     param_hint="--warehouse")
+        if mode == "error":
+            check_tables_free(client, plan_, target)
+    validation = Validation(plan_) if validate_ else None
+    started = time.perf_counter()
+    bars = Progress("[bold]{task.description}", BarColumn(), MofNCompleteColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), console=out, transient=True, disable=quiet or not out.is_terminal)
+    with bars:
+        rows = bars.add_task("generating", total=plan_.total_rows)
+        sent = bars.add_task("uploading", total=None)
+        sink = VolumeSink(target, mode=mode, compression=compression, client=client,
+                          uploaded=lambda size: bars.advance(sent, size))
+        manifest = run_local(plan_, sink, workers=workers, progress=lambda count: bars.advance(rows, count),
+                             observe=validation.observe if validation else None,
+                             reports=validation.finish if validation else None)
+    report = validation.report if validation else None
+    registered = register_tables(client, plan_, target, warehouse=warehouse, replace=mode == "overwrite") \
+        if tables else []
+    if not quiet:
+        for created in sink.created:
+            out.print(f"created {created}")
+        for name in registered:
+            out.print(f"registered the Delta table {name}")
+        _print_summary(manifest, target, time.perf_counter() - started)
+        if report is not None:
+            out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
+    _gate(report, Path(str(target)), strict or plan_.spec.validation.strict)
+
+
+def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, validate_, profile, close_context):
+    """The job runs on the cluster; this prints the one line of JSON it sends back."""
+    from fabula.databricks.client import workspace_client
+    from fabula.databricks.remote import ClusterSession, generate_on_cluster
+
+    compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)  # a bad spec fails here, not remotely
+    path = Path(spec)
+    text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
+    session = ClusterSession(workspace_client(profile), cluster)
+    try:
+        summary = generate_on_cluster(session, text, str(out_dir), mode=mode, validate=validate_,
+                                      plan_options={"seed": seed, "scale": scale, "as_of": as_of})
+    finally:
+        if close_context:
+            session.close()
+    click.echo(json.dumps(summary))
+
+
+def _validate_volume(target, *, strict, workers, quiet, profile):
+    from fabula.databricks.validate import validate_volume
+
+    def check(folder: Path):
+        return (fabula.validate_output(folder, strict=False, workers=workers, allow_large=_allow_large()),
+                read_manifest(folder).strict)
+
+    report, recorded = validate_volume(target, check, profile=profile)
+    if not quiet:
+        out.print(validation_summary(report, f"{target}/{REPORT_HTML}"))
+    _gate(report, Path(str(target)), strict or recorded)
 
 
 def _out_location(out_dir: str):
@@ -351,17 +570,118 @@ def mcp(root, max_rows):
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The `fabula` command: every failure ends as one readable message and an exit code
+    (2: bad spec or usage, 1: the environment, 3: failed checks with --strict); a traceback only
+    with `fabula --debug ...`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _wants_debug(args)
     try:
-        cli.main(args=argv, prog_name="fabula", standalone_mode=False)
+        cli.main(args=args, prog_name="fabula", standalone_mode=False)
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)
+    except click.exceptions.Exit as done:  # --help, --version
+        sys.exit(done.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
     except FabulaError as error:
+        _debug_traceback(debug)
         err.print(str(error), markup=False, highlight=False, soft_wrap=True)  # one issue per line, never wrapped
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         sys.exit(130)
+    except GenerationError as error:
+        _debug_traceback(debug)
+        cause = _spec_cause(error)
+        if cause is None:
+            _fail(1, f"internal error: {_first_line(error)}",
+                  "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
+        _fail(2, f"cannot generate the data: {_first_line(error)}",
+              getattr(cause, "hint", None) or "change the spec so this column stays within its limits")
+    except MemoryError:
+        _debug_traceback(debug)
+        _fail(1, "out of memory", "generate fewer rows at once (a smaller --scale), or fewer --workers")
+    except RecursionError:
+        _debug_traceback(debug)
+        _fail(2, "the spec is nested too deeply to process", "write it with less nesting")
+    except OSError as error:
+        _debug_traceback(debug)
+        _fail(1, _os_message(error), _os_hint(error))
+    except ImportError as error:  # an optional package that is not installed
+        _debug_traceback(debug)
+        package = (error.name or "a package").split(".")[0]
+        _fail(1, f"{package} is not installed: {_first_line(error)}",
+              f"install it into this environment, e.g. pip install {package}"
+              + (" (or pip install 'fabula[spark]')" if package in ("pyspark", "py4j") else ""))
+    except Exception as error:  # noqa: BLE001 - the safety net: never a bare traceback
+        _debug_traceback(debug)
+        _fail(1, f"internal error: {type(error).__name__}: {_first_line(error)}",
+              "this is a bug in fabula, please report it; rerun with `fabula --debug ...` for the traceback")
+
+
+def _spec_cause(error: BaseException) -> BaseException | None:
+    """The spec's own problem behind a generation failure (an expression that fails on the data,
+    a value past its limits), or None when the failure is fabula's."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, (ExpressionError, DataError)):
+            return error
+        if isinstance(error, (ValueError, OverflowError, FloatingPointError)) and not isinstance(error, GenerationError):
+            # numpy refusing a column's parameters (poisson lam 1e300, integers beyond int64)
+            return DataError(str(error), hint="check the column's parameters: very large or small numbers "
+                                              "cannot be drawn")
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
+
+
+def _wants_debug(args: list[str]) -> bool:
+    """--debug before the command; also FABULA_DEBUG=1, for when the flag cannot be passed."""
+    for arg in args:
+        if arg == "--debug":
+            return True
+        if not arg.startswith("-"):
+            break
+    return os.environ.get("FABULA_DEBUG", "") not in ("", "0")
+
+
+def _debug_traceback(debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+
+
+def _fail(code: int, message: str, hint: str | None) -> None:
+    err.print(f"error: {message}" + (f"\n    hint: {hint}" if hint else ""), markup=False, highlight=False,
+              soft_wrap=True)
+    sys.exit(code)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else "(no message)"
+
+
+def _os_message(error: OSError) -> str:
+    where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+    return f"{error.strerror or _first_line(error)}{where}"
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space, or write to another --out",
+    errno.EDQUOT: "the disk quota is used up: free some space, or write to another --out",
+    errno.EACCES: "fabula has no permission there: choose another --out, or fix the folder's permissions",
+    errno.EPERM: "fabula has no permission there: choose another --out, or fix the folder's permissions",
+    errno.EROFS: "the file system is read-only: write to another --out",
+    errno.ENAMETOOLONG: "use a shorter path",
+    errno.ENOENT: "check the path",
+    errno.EMFILE: "too many open files: lower --workers, or raise the limit (ulimit -n)",
+}
+
+
+def _os_hint(error: OSError) -> str:
+    return _OS_HINTS.get(error.errno, "check the path, free disk space and permissions; "
+                                      "rerun with `fabula --debug ...` for details")

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from fabula.errors import did_you_mean
 from fabula.generators.base import round_floats
+from fabula.spec.bounds import MAX_TEXT_CHARS
 from fabula.spec.expressions import (
     Binary, Call, Column, Compare, Conditional, Expression, ExpressionError, Literal, Logical, Node,
     Template, Unary,
@@ -47,7 +48,10 @@ def evaluate(expression: Expression, columns: Mapping[str, pa.Array], length: in
     >>> evaluate(parse_expression("7 // n"), {"n": pa.array([2, -2, 0])}, 3).to_pylist()
     [3, -4, None]
     """
-    value = _evaluate_value(expression, columns, length, where=f"`{expression.text}`")
+    where = f"`{expression.text}`"
+    value = _evaluate_value(expression, columns, length, where=where)
+    with _errors_as_expression_errors(expression, where):
+        _check_moments(_settle(value))
     return _to_array(_settle(value), length)
 
 
@@ -70,7 +74,10 @@ def evaluate_template(template: Template, columns: Mapping[str, pa.Array], lengt
             pieces.append(pc.cast(_to_text(value, "a template field"), pa.string()))
     if not pieces:
         return pa.repeat(pa.scalar("", pa.string()), length)
-    return _to_array(pc.binary_join_element_wise(*pieces, ""), length)
+    joined = pc.binary_join_element_wise(*pieces, "")
+    with _errors_as_expression_errors(template, f"template `{template.text}`"):
+        _check_text_size(joined, "the template")
+    return _to_array(joined, length)
 
 
 # -- plumbing ---------------------------------------------------------------------------------
@@ -129,6 +136,9 @@ def _arrow_errors(what: str, *values: Value, hint: str | None = None) -> Iterato
     try:
         yield
     except pa.ArrowException as error:
+        if "overflow" in str(error).lower():
+            raise _Failure(f"{what} overflows 64-bit integers",
+                           hint="values never wrap around: use floats (e.g. 1.0 * x) or smaller numbers") from None
         types = ", ".join(_type_name(value) for value in values)
         raise _Failure(f"{what} failed on {types}: {_first_line(error)}",
                        hint=hint or "convert the arguments first, e.g. with int(), float() or str()") from None
@@ -136,6 +146,46 @@ def _arrow_errors(what: str, *values: Value, hint: str | None = None) -> Iterato
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+# The first and last instants Python (and so a reader of the output) can hold: 0001-01-01 and
+# 9999-12-31, as days since 1970 for dates and seconds for timestamps.
+_FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
+_TICKS_PER_DAY = 86_400
+
+
+def _check_moments(value: pa.Array | pa.Scalar) -> None:
+    """Dates and timestamps beyond the years 1 to 9999 are refused, never written."""
+    if not _is_moment(value.type):
+        return
+    if isinstance(value, pa.Scalar):
+        if not value.is_valid:
+            return
+        value = pa.repeat(value, 1)
+    if len(value) == 0 or value.null_count == len(value):
+        return
+    if pa.types.is_date(value.type):
+        storage = value.cast(pa.date32()).view(pa.int32())
+        per_day = 1
+    else:
+        storage = value.view(pa.int64())
+        per_day = _TICKS_PER_DAY * _TICKS_PER_SECOND[value.type.unit]
+    bounds = pc.min_max(storage)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low < _FIRST_DAY * per_day or high >= (_LAST_DAY + 1) * per_day:
+        raise _Failure("a date or time falls outside the years 1 to 9999",
+                       hint="check the durations added to dates; days(n) with a huge n leaves the calendar")
+
+
+def _check_text_size(value: pa.Array | pa.Scalar, what: str) -> None:
+    """Text values are at most MAX_TEXT_CHARS characters: a spec cannot build gigabyte strings."""
+    if not _is_text(value.type):
+        return
+    lengths = pc.utf8_length(value)
+    longest = lengths.as_py() if isinstance(lengths, pa.Scalar) else pc.max(lengths).as_py()
+    if longest is not None and longest > MAX_TEXT_CHARS:
+        raise _Failure(f"{what} makes text of {longest:,} characters, more than {MAX_TEXT_CHARS:,}",
+                       hint="keep text values short; see docs/security.md for the limits")
 
 
 def _to_array(value: pa.Array | pa.Scalar, length: int) -> pa.Array:
@@ -375,7 +425,10 @@ class _Evaluator:
         with _arrow_errors(f"`{name}(...)`", *args):
             if name == "substr":
                 return _substr(*args, length=self.length)
-            return function(*args)
+            result = function(*args)
+        if name in _GROWS_TEXT:
+            _check_text_size(result, f"`{name}(...)`")
+        return result
 
 
 # -- operators --------------------------------------------------------------------------------
@@ -390,7 +443,8 @@ def _unary(op: str, operand: Value) -> Value:
     if pa.types.is_duration(operand.type):
         return operand if op == "+" else pc.negate(operand)
     value = _need_number(operand, f"unary `{op}`")
-    return value if op == "+" else pc.negate(value)
+    with _arrow_errors(f"unary `{op}`", value):
+        return value if op == "+" else pc.negate_checked(value)
 
 
 def _binary(op: str, left: Value, right: Value) -> Value:
@@ -402,7 +456,9 @@ def _binary(op: str, left: Value, right: Value) -> Value:
             return left
         left, right = _fill_null_type(left, right)
         if op == "+" and _is_text(left.type) and _is_text(right.type):
-            return _join([left, right], "`+`")
+            joined = _join([left, right], "`+`")
+            _check_text_size(joined, "`+`")
+            return joined
         kinds = {_kind(left.type), _kind(right.type)}
         if kinds & {"date/time", "duration"}:
             return _moment_arithmetic(op, left, right, kinds)
@@ -464,12 +520,14 @@ def _modulo(left, right):
 
 
 def _power(left, right):
-    return pc.power(left, right)
+    return pc.power_checked(left, right)
 
 
+# The checked kernels raise on integer overflow instead of wrapping (numpy and Arrow's plain
+# kernels wrap silently: a * 9223372036854775807 would come out as a small number).
 _ARITHMETIC: dict[str, Callable] = {
-    "+": pc.add, "-": pc.subtract, "*": pc.multiply, "/": _true_divide, "//": _floor_divide,
-    "%": _modulo, "**": _power,
+    "+": pc.add_checked, "-": pc.subtract_checked, "*": pc.multiply_checked, "/": _true_divide,
+    "//": _floor_divide, "%": _modulo, "**": _power,
 }
 
 _COMPARISONS = {"==": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
@@ -528,8 +586,8 @@ def _duration_arithmetic(op: str, left: Value, right: Value) -> Value:
 
 def _add_durations(op: str, left: _Duration, right: _Duration) -> _Duration:
     seconds = min(left.seconds, right.seconds)  # 86400, 3600, 60 and 1 all divide each other
-    scaled = [pc.multiply(duration.amount, duration.seconds // seconds) for duration in (left, right)]
-    combine = pc.add if op == "+" else pc.subtract
+    scaled = [pc.multiply_checked(duration.amount, duration.seconds // seconds) for duration in (left, right)]
+    combine = pc.add_checked if op == "+" else pc.subtract_checked
     return _Duration(combine(*_numbers(scaled[0], scaled[1], f"`{op}`")), seconds)
 
 
@@ -540,20 +598,21 @@ def _negate(duration: _Duration) -> _Duration:
 def _shift(moment: pa.Array | pa.Scalar, duration: _Duration) -> pa.Array | pa.Scalar:
     """A date or timestamp moved by a duration, exact to the timestamp's unit."""
     if pa.types.is_timestamp(moment.type):
-        return pc.add(moment, _as_arrow_duration(duration, moment.type.unit))
+        return pc.add_checked(moment, _as_arrow_duration(duration, moment.type.unit))
     if duration.seconds % 86400 == 0 and pa.types.is_integer(duration.amount.type):
         # Whole days keep a date a date.
-        shifted = pc.add(moment, _as_arrow_duration(duration, "s"))
+        shifted = pc.add_checked(moment, _as_arrow_duration(duration, "s"))
+        _check_moments(shifted)  # before the cast to date32, which would not notice
         return pc.cast(shifted, moment.type)
     stamp = pc.cast(moment, pa.timestamp(_DEFAULT_UNIT))
-    return pc.add(stamp, _as_arrow_duration(duration, _DEFAULT_UNIT))
+    return pc.add_checked(stamp, _as_arrow_duration(duration, _DEFAULT_UNIT))
 
 
 def _as_arrow_duration(duration: _Duration, unit: str) -> pa.Array | pa.Scalar:
     ticks_per_unit = duration.seconds * _TICKS_PER_SECOND[unit]
     amount = duration.amount
     if pa.types.is_integer(amount.type):
-        ticks = pc.multiply(_cast(amount, pa.int64()), ticks_per_unit)
+        ticks = pc.multiply_checked(_cast(amount, pa.int64()), ticks_per_unit)
     else:
         # Round to the nearest tick: 0.1 hours is 360000000.00000006 us in floating point.
         ticks = _float_to_int64(pc.round(pc.multiply(_to_float(amount), float(ticks_per_unit))))
@@ -675,12 +734,24 @@ def _replace(s, old, new):
                        hint="write them as quoted text, e.g. replace(phone, '-', '')")
     if not (old.is_valid and new.is_valid):
         return pa.scalar(None, text.type)
-    return pc.replace_substring(text, pattern=old.as_py(), replacement=new.as_py())
+    old_text, new_text = old.as_py(), new.as_py()
+    if len(new_text) > len(old_text):  # the result can grow: bound it before building it
+        lengths = pc.utf8_length(text)
+        longest = (lengths.as_py() if isinstance(lengths, pa.Scalar) else pc.max(lengths).as_py()) or 0
+        most = longest + (longest // max(len(old_text), 1) + 1) * (len(new_text) - len(old_text))
+        if most > MAX_TEXT_CHARS:
+            raise _Failure(f"`replace` could make text of {most:,} characters, more than {MAX_TEXT_CHARS:,}",
+                           hint="replace short text with short text")
+    return pc.replace_substring(text, pattern=old_text, replacement=new_text)
 
 
 def _pad(x, width):
     value = _settle(x)
     width = _cast(_need_integer(width, "pad", "width"), pa.int64())
+    widest = width.as_py() if isinstance(width, pa.Scalar) else pc.max(width).as_py()
+    if widest is not None and widest > MAX_TEXT_CHARS:
+        raise _Failure(f"`pad` to {widest:,} characters is more than {MAX_TEXT_CHARS:,}",
+                       hint="pad ids to a few digits, e.g. pad(id, 8)")
     if not _is_number(value.type):
         return _zero_pad(_to_text(value, "the argument of pad"), width)
     # Numbers pad like Python's format(-7, "03"): the sign goes before the zeros.
@@ -712,7 +783,7 @@ def _round(x, ndigits=None):
 
 
 def _abs(x):
-    return pc.abs(_need_number(x, "abs"))
+    return pc.abs_checked(_need_number(x, "abs"))
 
 
 def _floor(x):
@@ -810,6 +881,10 @@ def _duration_function(seconds: int, name: str) -> Callable[[Value], _Duration]:
 
     return make
 
+
+# Functions whose text result can be longer than their inputs (checked after each call; `pad`
+# and `replace` also check before, since one call can multiply the length).
+_GROWS_TEXT = frozenset({"concat", "pad", "replace", "str"})
 
 # One-argument functions whose result for a row depends only on that row's value.
 _PER_VALUE = frozenset({"lower", "upper", "slug", "length", "str"})

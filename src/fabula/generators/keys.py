@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fabula.errors import DataError
 from fabula.generators.base import BlockContext, CompileEnv, Generator, generator
 from fabula.spec.columns import IdColumn, SequenceColumn, UuidColumn
 from fabula.streams import stream_key
@@ -24,7 +25,9 @@ class SequenceGenerator(Generator):
         return pa.int64()
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
-        return self.spec.start + ctx.row_ids() * self.spec.step
+        rows = ctx.row_ids()
+        _check_key_range(ctx, rows, self.spec.start, self.spec.step)
+        return self.spec.start + rows * self.spec.step
 
 
 @generator("id")
@@ -36,7 +39,21 @@ class IdGenerator(Generator):
         return pa.string()
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
-        return format_ids(self.spec.start + ctx.row_ids(), *self.spec.parts)
+        rows = ctx.row_ids()
+        _check_key_range(ctx, rows, self.spec.start, 1)
+        return format_ids(self.spec.start + rows, *self.spec.parts)
+
+
+def _check_key_range(ctx: BlockContext, rows: np.ndarray, start: int, step: int) -> None:
+    """numpy wraps int64 silently, so the block's extreme keys are computed in Python first: a
+    key past 64 bits is an error naming the column, never a negative or repeated key. (The plan
+    already refuses what it can prove; this covers anything it could not.)"""
+    if not len(rows):
+        return
+    ends = (start + int(rows.min()) * step, start + int(rows.max()) * step)
+    if not all(-(2**63) <= key <= 2**63 - 1 for key in ends):
+        raise DataError(f"the keys of rows {int(rows.min()):,} to {int(rows.max()):,} "
+                        "run past 64-bit integers", hint="start lower, or use a smaller step")
 
 
 def format_ids(numbers: np.ndarray, prefix: str, width: int, suffix: str) -> pa.Array:

@@ -9,11 +9,16 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from fabula.errors import DataError
 from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEnv, Generator, generator
 from fabula.generators.laws import Law, integer_uniform, shown_value, storage_of
 from fabula.spec.columns import LAG_UNITS, DateColumn, TimestampColumn
 from fabula.spec.dates import resolve_bound
 from fabula.story import Arrivals, ResolvedTimeline
+
+
+# 0001-01-01 and 9999-12-31 as days since 1970-01-01: the calendar Python readers can hold.
+_FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,22 @@ class _Between(Generator):
         return 1 if pa.types.is_date32(self.arrow_type) else TICKS_PER_DAY[self.arrow_type.unit]
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
+        values = self._draw(ctx)
+        self._check_calendar(ctx, values)
+        return values
+
+    def _check_calendar(self, ctx: BlockContext, values) -> None:
+        """Dates and times stay within the years 1 to 9999 (what readers of the output can hold);
+        one min/max per block, not a check per row. Arrays with nulls were checked when drawn."""
+        if not isinstance(values, np.ndarray) or not len(values):
+            return
+        low, high = int(values.min()), int(values.max())
+        if low < _FIRST_DAY * self.ticks_per_day or high >= (_LAST_DAY + 1) * self.ticks_per_day:
+            after = f" (`after: {self.spec.after}` plus the lag)" if self.spec.after else ""
+            raise DataError(f"a date falls outside the years 1 to 9999{after}",
+                            hint="check `lag` and the dates this column follows")
+
+    def _draw(self, ctx: BlockContext) -> np.ndarray:
         rng = ctx.rng()
         if self.timeline is not None:
             return self._from_calendar(ctx, rng)
@@ -77,6 +98,7 @@ class _Between(Generator):
         if self.spec.lag is not None:
             lag, lag_known = self._lag_ticks(ctx)
             values = np.where(known, after + lag, rng.integers(self.low, self.high, ctx.n, endpoint=True))
+            self._check_calendar(ctx, values)  # before int32 days could wrap
             if lag_known.all():
                 return values
             # an unknown lag (a null in the lag column) leaves the time unknown, not equal to `after`
@@ -132,6 +154,10 @@ class _Between(Generator):
         amount = lag.to_numpy(zero_copy_only=False).astype(np.float64)
         known = ~np.isnan(amount)
         ticks = np.nan_to_num(amount, nan=0.0) * LAG_UNITS[self.spec.lag_unit] * self.ticks_per_day / 86_400
+        # a float beyond int64 would wrap in astype: no lag longer than the calendar is possible
+        if ticks.size and not np.nanmax(ticks) < (_LAST_DAY - _FIRST_DAY + 1) * self.ticks_per_day:
+            raise DataError(f"a lag of {float(np.nanmax(amount)):g} {self.spec.lag_unit} "
+                            "goes beyond the years 1 to 9999", hint="use a shorter `lag`")
         return np.round(np.maximum(ticks, 0)).astype(np.int64), known
 
     def describe(self):
@@ -171,7 +197,7 @@ class DateGenerator(_Between):
         return cls._compiled(spec, env, pa.date32(), (start - EPOCH).days, (end - EPOCH).days)
 
     def _generate(self, ctx: BlockContext) -> np.ndarray | pa.Array:
-        values = super()._generate(ctx)
+        values = super()._generate(ctx)  # checked within the calendar, so int32 days cannot wrap
         return values.astype(np.int32) if isinstance(values, np.ndarray) else values
 
 

@@ -4,6 +4,7 @@ materialise the parent columns that references read."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
@@ -31,13 +32,14 @@ from fabula.spec.load import SourceMap
 from fabula.spec.relation_checks import table_dependencies
 from fabula.spec.relations import PerParent, ReferenceColumn
 from fabula.spec.story import TimelineRows
+from fabula.plan.bounds import estimate_rows, key_range_issues, refuse_absurd_size
 from fabula.plan.events import events_table
 from fabula.story import Story, resolve_story
 
 
 def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1.0,
                  as_of: date | None = None, block_rows: int = BLOCK_ROWS,
-                 layout: Layout | None = None) -> Plan:
+                 layout: Layout | None = None, allow_large: bool = False) -> Plan:
     """The plan for a spec. `as_of` defaults to the spec's, then to today — read once, here.
 
     >>> from fabula.spec import load_text
@@ -45,11 +47,13 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
     >>> compile_plan(spec, scale=2.5).table("t").rows
     25
     """
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+    if not 0 < scale < float("inf"):
+        raise ValueError(f"scale must be a positive, finite number, got {scale}")
     pinned = as_of or spec.as_of or date.today()
     root_seed = spec.seed if seed is None else seed
     where = spec.where or SourceMap(None)
+    # before any work: timelines, pools and the count pass all scale with the rows
+    refuse_absurd_size(spec, estimate_rows(spec, scale, pinned), allow_large=allow_large, where=where)
     story = _resolve_story(spec, pinned, root_seed, scale, where)
     nodes = {name: table_nodes(spec, name) for name in spec.tables}
     generators, issues = _compile_nodes(spec, nodes, root_seed, pinned, where, story)
@@ -66,6 +70,11 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
                        [spec.events_table] if spec.events_table else []),
                    layout=layout or Layout())
     plan = _size_per_parent_tables(unsized)
+    refuse_absurd_size(spec, {table.name: float(table.rows) for table in plan.tables if table.name in spec.tables},
+                       allow_large=allow_large, where=where)
+    key_issues = key_range_issues(plan, where)
+    if key_issues:
+        raise SpecError(key_issues)
     _check_uniqueness(plan, spec, where)
     _materialise_what_references_read(plan, nodes, where)
     return plan
@@ -101,30 +110,86 @@ def _check_uniqueness(plan: Plan, spec: DatasetSpec, where) -> None:
 
 def _compile_nodes(spec, nodes, seed, as_of, where, story) -> tuple[dict[str, dict[str, Generator]], list[Issue]]:
     """Compile every node once its inputs' types are known, in any table, until none is left.
-    What is left then depends on itself through other tables."""
+    What is left then depends on itself through other tables.
+
+    Linear in the number of nodes: each node counts the inputs it still waits for and is
+    queued when the last one is done (a pass over every waiting node per step was quadratic
+    in the columns of a wide table)."""
     compiled: dict[str, dict[str, Generator]] = {name: {} for name in nodes}
     failed: set[tuple[str, str]] = set()
     issues: list[Issue] = []
-    waiting = [(table, node) for table, table_nodes_ in nodes.items() for node in table_nodes_.values()]
-    while waiting:
-        still = []
-        for table, node in waiting:
-            inputs = [(table, name) for name in node.local] + list(node.foreign)
-            if any(key in failed for key in inputs):
-                failed.add((table, node.name))  # an input failed: its own issue says why
-            elif all(name in compiled.get(t, {}) for t, name in inputs):
-                generator = _compile_node(spec, table, node, compiled, seed, as_of, where, issues, story)
-                if generator is None:
-                    failed.add((table, node.name))
-                else:
-                    compiled[table][node.name] = generator
+    entries = [(table, node) for table, table_nodes_ in nodes.items() for node in table_nodes_.values()]
+    known = {(table, node.name) for table, node in entries}
+    missing: dict[int, int] = {}
+    dependents: dict[tuple[str, str], list[int]] = {}
+    ready: list[int] = []
+    for index, (table, node) in enumerate(entries):
+        inputs = {(table, name) for name in node.local} | set(node.foreign)
+        # an input no node produces is never ready: the node stays waiting, as it always did
+        waits = [key for key in inputs if key in known]
+        missing[index] = len(waits) + (len(inputs) - len(waits))
+        for key in waits:
+            dependents.setdefault(key, []).append(index)
+        if not inputs:
+            ready.append(index)
+    references = {table: {name: column.parent[0] for name, column in spec.tables[table].columns.items()
+                          if isinstance(column, ReferenceColumn)} for table in nodes}
+    types = {table: _Types(compiled[table]) for table in nodes}
+    all_types = _AllTypes(types)
+    done = 0
+    position = 0
+    while position < len(ready):
+        table, node = entries[ready[position]]
+        position += 1
+        done += 1
+        inputs = [(table, name) for name in node.local] + list(node.foreign)
+        if any(key in failed for key in inputs):
+            failed.add((table, node.name))  # an input failed: its own issue says why
+        else:
+            generator = _compile_node(spec, table, node, compiled, seed, as_of, where, issues, story,
+                                      references[table], types[table], all_types)
+            if generator is None:
+                failed.add((table, node.name))
             else:
-                still.append((table, node))
-        if len(still) == len(waiting):
-            issues.append(_stuck(still, where))
-            break
-        waiting = still
+                compiled[table][node.name] = generator
+        for index in dependents.get((table, node.name), ()):
+            missing[index] -= 1
+            if missing[index] == 0:
+                ready.append(index)
+    if done < len(entries):
+        placed = set(ready)
+        issues.append(_stuck([entries[index] for index in range(len(entries)) if index not in placed], where))
     return compiled, issues
+
+
+class _Types(Mapping):
+    """A read-only view: column name → Arrow type of what is compiled so far (no per-node copy)."""
+
+    def __init__(self, generators: dict[str, Generator]):
+        self._generators = generators
+
+    def __getitem__(self, name: str) -> pa.DataType:
+        return self._generators[name].arrow_type
+
+    def __iter__(self):
+        return iter(self._generators)
+
+    def __len__(self) -> int:
+        return len(self._generators)
+
+
+class _AllTypes(Mapping):
+    def __init__(self, types: dict[str, _Types]):
+        self._types = types
+
+    def __getitem__(self, table: str) -> _Types:
+        return self._types[table]
+
+    def __iter__(self):
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
 
 
 def _stuck(still: list[tuple[str, Node]], where) -> Issue:
@@ -138,15 +203,11 @@ def _stuck(still: list[tuple[str, Node]], where) -> Issue:
                             "(through a lookup, `by:` or `after:`)")
 
 
-def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues, story) -> Generator | None:
-    table_spec = spec.tables[table]
-    references = {name: column.parent[0] for name, column in table_spec.columns.items()
-                  if isinstance(column, ReferenceColumn)}
+def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues, story,
+                  references, column_types, table_types) -> Generator | None:
     env = CompileEnv(
         seed=seed, as_of=as_of, table=table, column=node.name,
-        column_types={name: generator.arrow_type for name, generator in compiled[table].items()},
-        table_types={name: {column: g.arrow_type for column, g in generators.items()}
-                     for name, generators in compiled.items()},
+        column_types=column_types, table_types=table_types,
         references=references,
         story=story,
     )

@@ -23,6 +23,7 @@ from fabula.spec.columns import (
     TimestampColumn,
     column_branches,
 )
+from fabula.spec.bounds import MAX_NAME_LENGTH, check_name, check_size
 from fabula.spec.dates import resolve_bound
 from fabula.spec.graph import topological_order
 from fabula.spec.expectation_checks import check_expectations
@@ -36,20 +37,32 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple[str, str]]) -> list[Issue]:
+def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple[str, str]],
+                  broken_tables: set[str] = frozenset()) -> list[Issue]:
+    """Checks across columns and tables. `broken` columns and `broken_tables` failed to parse and
+    have their own issues: what refers to them is not also told they do not exist."""
     issues: list[Issue] = []
     as_of = spec.as_of or date.today()  # only to compare bounds; the plan pins as_of for real
+    issues.extend(check_size(spec, source))
+    issues.extend(_check_story_names(spec, source))
     for table_name, table in spec.tables.items():
         path = ("tables", table_name)
         if not _NAME.match(table_name):
-            issues.append(source.issue("bad-name", path, f"table name `{table_name}` is not a plain identifier",
+            unsafe = check_name(table_name, "table")
+            issues.append(source.issue("bad-name", path, unsafe[0] if unsafe else
+                                       f"table name `{table_name}` is not a plain identifier",
                                        hint="use letters, digits and _ (it becomes a folder and a SQL name)"))
+        elif len(table_name) > MAX_NAME_LENGTH:
+            issues.append(source.issue("bad-name", path, check_name(table_name, "table")[0],
+                                       hint="use a shorter name (it becomes a folder and a SQL name)"))
         known = set(table.columns) | {column for table_, column in broken if table_ == table_name}
         for column_name, column in table.columns.items():
             column_path = (*path, "columns", column_name)
-            if not _NAME.match(column_name):
+            if not _NAME.match(column_name) or len(column_name) > MAX_NAME_LENGTH:
+                unsafe = check_name(column_name, "column")
                 issues.append(source.issue(
-                    "bad-name", column_path, f"column name `{column_name}` is not a plain identifier",
+                    "bad-name", column_path, unsafe[0] if unsafe else
+                    f"column name `{column_name}` is not a plain identifier",
                     hint="use letters, digits and _ so expressions and SQL can name it"))
             issues.extend(_check_references(column, column_path, known, source))
             issues.extend(_check_cases(column, column_path, table, source, spec.tables))
@@ -73,10 +86,25 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                     f"columns depend on each other in a cycle: {' -> '.join(cycle)}",
                     hint="one of them must be drawn without reading the others",
                 ))
-    issues.extend(check_relations(spec, source))
-    issues.extend(check_story(spec, source))
+    issues.extend(check_relations(spec, source, broken=broken, broken_tables=broken_tables))
+    issues.extend(check_story(spec, source, broken=broken))
     issues.extend(check_expectations(spec, source))
     return issues
+
+
+def _check_story_names(spec: "DatasetSpec", source) -> Iterator[Issue]:
+    """Timeline and event names are shown and written as values; the events table is a folder."""
+    for key, what in (("timelines", "timeline"), ("events", "event")):
+        for name in getattr(spec, key, {}) or {}:
+            unsafe = check_name(name, what)
+            if unsafe:
+                yield source.issue("bad-name", (key, name), unsafe[0], hint=unsafe[1])
+    name = getattr(spec, "events_table", None)
+    if name is not None and (not _NAME.match(name) or len(name) > MAX_NAME_LENGTH):
+        unsafe = check_name(name, "events table")
+        yield source.issue("bad-name", ("events_table",),
+                           unsafe[0] if unsafe else f"the events table name `{name}` is not a plain identifier",
+                           hint="use letters, digits and _ (it becomes a folder and a SQL name)")
 
 
 def column_order(table: "TableSpec") -> list[str]:
@@ -208,7 +236,11 @@ def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
 def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issue]:
     if not isinstance(column, (DateColumn, TimestampColumn)) or column.timeline is not None:
         return
-    start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
+    try:
+        start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
+    except ValueError as error:
+        yield source.issue("bad-value", path, str(error), hint="dates run from 0001-01-01 to 9999-12-31")
+        return
     if start > end:
         relative = any(isinstance(bound, str) for bound in (column.start, column.end))
         def shown(bound, day):  # a relative bound also shows the date it means

@@ -10,8 +10,12 @@ import calendar
 import re
 from datetime import date, datetime
 
-_RELATIVE = re.compile(r"^\s*(?P<sign>[+-])\s*(?P<count>\d+)\s*(?P<unit>d|w|mo|y)\s*$")
+_RELATIVE = re.compile(r"^\s*(?P<sign>[+-])\s*(?P<count>\d{1,9})\s*(?P<unit>d|w|mo|y)\s*$")
 _UNITS = {"d": "days", "w": "weeks", "mo": "months", "y": "years"}
+
+# Python dates (and so fabula's) run from 0001-01-01 to 9999-12-31: no offset can reach further.
+MAX_OFFSET_DAYS = 10_000 * 366
+_DAYS_PER_UNIT = {"d": 1, "w": 7, "mo": 31, "y": 366}
 
 DateBound = date | str
 """What a spec may write for a date: a date, an ISO date string, `today`, or `[+-]N(d|w|mo|y)`."""
@@ -36,7 +40,11 @@ def parse_bound(value: object) -> DateBound:
         return text
     match = _RELATIVE.match(text)
     if match:
-        return f"{match['sign']}{match['count']}{match['unit']}"
+        bound = f"{match['sign']}{int(match['count'])}{match['unit']}"
+        if int(match["count"]) * _DAYS_PER_UNIT[match["unit"]] > MAX_OFFSET_DAYS:
+            raise ValueError(f"{value!r} reaches more than {MAX_OFFSET_DAYS // 366:,} years from as_of — "
+                             "dates run from the year 1 to 9999; write a smaller offset")
+        return bound
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -47,7 +55,8 @@ def parse_bound(value: object) -> DateBound:
 
 
 def resolve_bound(bound: DateBound, as_of: date) -> date:
-    """The calendar date a bound means for a given `as_of`.
+    """The calendar date a bound means for a given `as_of`; ValueError when it would fall
+    outside the years 1 to 9999.
 
     Months and years keep the day of month, clamped to the month's length (Mar 31 - 1mo is
     Feb 28 or 29), as people count months.
@@ -66,10 +75,13 @@ def resolve_bound(bound: DateBound, as_of: date) -> date:
         raise ValueError(f"not a date bound: {bound!r}")
     count = int(match["count"]) * (1 if match["sign"] == "+" else -1)
     unit = match["unit"]
-    if unit in ("d", "w"):
-        return date.fromordinal(as_of.toordinal() + count * (7 if unit == "w" else 1))
-    months = count * (12 if unit == "y" else 1)
-    return _add_months(as_of, months)
+    try:
+        if unit in ("d", "w"):
+            return date.fromordinal(as_of.toordinal() + count * (7 if unit == "w" else 1))
+        months = count * (12 if unit == "y" else 1)
+        return _add_months(as_of, months)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{bound} from as_of {as_of} falls outside the years 1 to 9999") from None
 
 
 def _add_months(day: date, months: int) -> date:

@@ -18,15 +18,31 @@ def topological_order(dependencies: Mapping[str, frozenset[str] | set[str]]) -> 
     """
     names = list(dependencies)
     known = set(names)
+    position = {name: index for index, name in enumerate(names)}
     waiting = {name: {dep for dep in dependencies[name] if dep in known} for name in names}
+    # Kahn's algorithm in layers: a layer is every name whose last dependency was placed in the
+    # layer before, in the given order. Same order as placing "all ready names" pass by pass,
+    # without rescanning every name per pass (quadratic for a chain across a wide table).
+    dependents: dict[str, list[str]] = {name: [] for name in names}
+    missing = {}
+    for name in names:
+        missing[name] = len(waiting[name])
+        for dep in waiting[name]:
+            dependents[dep].append(name)
+    layer = [name for name in names if missing[name] == 0]
     order: list[str] = []
-    placed: set[str] = set()
-    while len(order) < len(names):
-        ready = [name for name in names if name not in placed and waiting[name] <= placed]
-        if not ready:
-            return _cycles({name: deps for name, deps in waiting.items() if name not in placed})
-        order.extend(ready)
-        placed.update(ready)
+    while layer:
+        order.extend(layer)
+        following = []
+        for name in layer:
+            for dependent in dependents[name]:
+                missing[dependent] -= 1
+                if missing[dependent] == 0:
+                    following.append(dependent)
+        layer = sorted(following, key=position.__getitem__)
+    if len(order) < len(names):
+        placed = set(order)
+        return _cycles({name: deps for name, deps in waiting.items() if name not in placed})
     return order
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+import codecs
 import dataclasses
+import os
+import stat
 import types
 import typing
 from typing import Any, ClassVar, Literal, Mapping
@@ -18,6 +21,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from fabula.errors import Issue, SpecError, did_you_mean
+from fabula.spec.bounds import MAX_SPEC_BYTES, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES
 from fabula.spec.checks import check_dataset
 from fabula.spec.columns import (
     COLUMN_KINDS,
@@ -45,6 +49,8 @@ class SourceMap:
         self.file = file
         self.lines = dict(lines or {})
         self.pending: list[Issue] = []  # found while reading (duplicate keys), reported with the rest
+        self.unreadable: set[str] = set()  # paths of values YAML could not turn into Python values
+        self.warnings: list[Issue] = []  # things that cannot have an effect: said, not refused
 
     def line(self, path: Path_) -> int | None:
         for end in range(len(path), -1, -1):
@@ -64,16 +70,105 @@ def dotted(path: Path_) -> str:
 # -- YAML with line numbers ----------------------------------------------------------------------
 
 
+class _TooBig(Exception):
+    """The document asks for more than the loader's limits; carries the message and line."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses deep nesting and alias bombs while the document is composed, so
+    a billion-laughs file fails in milliseconds instead of expanding into gigabytes."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _TooBig(f"the document uses more than {MAX_YAML_ALIASES:,} aliases (*name)",
+                              self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooBig(f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep",
+                              self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Budget:
+    """Nodes built so far, counting each expansion of an alias: a small file with nested aliases
+    (`b: [*a, *a, ...]`) would otherwise expand exponentially."""
+
+    def __init__(self):
+        self.nodes = 0
+
+    def spend(self, node) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            raise _TooBig(f"the document expands to more than {MAX_YAML_NODES:,} values "
+                          "(aliases count each time they are used)", node.start_mark.line + 1)
+
+
+def _check_expansion(root) -> None:
+    """Refuse, before building anything, a document whose aliases expand past MAX_YAML_NODES.
+
+    The composed document shares the node an alias names, so sizes are computed once per node
+    (memoised): linear in the file, however large the expansion would be."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in visiting or depth > MAX_YAML_DEPTH:
+            raise _TooBig("an alias contains itself", node.start_mark.line + 1)
+        visiting.add(key)
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(item, depth + 1) for item in node.value)
+        else:
+            total = 1
+        visiting.discard(key)
+        if total > MAX_YAML_NODES:
+            raise _TooBig(f"the document expands to more than {MAX_YAML_NODES:,} values "
+                          "(aliases count each time they are used)", node.start_mark.line + 1)
+        sizes[key] = total
+        return total
+
+    size(root, 0)
+
+
 def read_yaml(text: str, *, file: str | None = None) -> tuple[Any, SourceMap]:
     """Parse YAML, remembering the line of every key; malformed YAML is a SpecError."""
     source = SourceMap(file)
-    loader = yaml.SafeLoader(text)
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError([_too_large_file(len(text), file, "characters")])
+    loader = _BoundedLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, source
+        _check_expansion(node)
         issues: list[Issue] = []
-        data = _construct(loader, node, (), source, issues)
+        data = _construct(loader, node, (), source, issues, _Budget())
+    except _TooBig as error:
+        raise SpecError([Issue("too-large", "", error.message, file=file, line=error.line,
+                               hint="write the values out plainly; a spec needs no deep nesting or alias trees")]) from None
+    except RecursionError:  # a safety net: the depth limit above comes first
+        raise SpecError([Issue("too-large", "", "the document is nested too deeply", file=file,
+                               hint="write the values out plainly")]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
@@ -91,29 +186,63 @@ def read_yaml(text: str, *, file: str | None = None) -> tuple[Any, SourceMap]:
     return data, source
 
 
-def _construct(loader, node, path: Path_, source: SourceMap, issues: list[Issue]) -> Any:
+def _too_large_file(size: int, file: str | None, unit: str = "bytes") -> Issue:
+    return Issue("too-large", "", f"the spec is {size:,} {unit}, more than the limit of {MAX_SPEC_BYTES:,}",
+                 file=file, hint="a spec describes data; it should be a few kilobytes (see docs/security.md)")
+
+
+def _construct(loader, node, path: Path_, source: SourceMap, issues: list[Issue], budget: _Budget) -> Any:
+    budget.spend(node)
+    if len(path) > MAX_YAML_DEPTH:  # only reachable through an alias that contains itself
+        raise _TooBig("an alias contains itself", node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                issues.append(Issue("wrong-type", dotted(path), "a key must be a plain name, not a list or mapping",
+                                    hint="write `name: value`", file=source.file, line=line))
+                continue
+            key = _scalar(loader, key_node, path, source, issues)
+            if isinstance(key, (list, dict)):
+                continue
             child = (*path, key)
-            source.lines.setdefault(child, key_node.start_mark.line + 1)
+            source.lines.setdefault(child, line)
             if key in result:
                 issues.append(Issue(
                     "duplicate-key", dotted(child), f"key `{key}` is written twice",
                     hint="keep one; YAML would silently use the last", file=source.file,
-                    line=key_node.start_mark.line + 1,
+                    line=line,
                 ))
                 continue
-            result[key] = _construct(loader, value_node, child, source, issues)
+            result[key] = _construct(loader, value_node, child, source, issues, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
             source.lines.setdefault((*path, index), item.start_mark.line + 1)
-            items.append(_construct(loader, item, (*path, index), source, issues))
+            items.append(_construct(loader, item, (*path, index), source, issues, budget))
         return items
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, path, source, issues)
+
+
+def _scalar(loader, node, path: Path_, source: SourceMap, issues: list[Issue]) -> Any:
+    """A scalar's value; one YAML reads but Python cannot hold (2024-13-45, a 5,000-digit
+    number) is an issue at its line, and the text as written stands in for it."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, OverflowError, TypeError) as error:
+        issues.append(Issue("bad-value", dotted(path), f"`{_clip(node.value)}` cannot be read: {error}",
+                            hint="a date is written 2024-12-31; a number has at most 4,300 digits",
+                            file=source.file, line=node.start_mark.line + 1))
+        source.unreadable.add(dotted(path))
+        return node.value
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # -- mapping → spec --------------------------------------------------------------------------------
@@ -157,9 +286,13 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     as_of = header_model.as_of if header_model is not None else data.get("as_of")
     checked = spec or DatasetSpec.model_construct(  # a broken header must not hide column problems
         as_of=as_of if isinstance(as_of, date) else None, tables=tables, **story)
-    issues.extend(check_dataset(checked, source=source, broken=broken))
+    issues.extend(check_dataset(checked, source=source, broken=broken, broken_tables=_broken_tables(issues)))
+    if source.unreadable:  # the value's own issue says why; "should be a date" would repeat it
+        issues = [issue for issue in issues if issue.path not in source.unreadable or issue in source.pending]
     if issues:  # in the file's order, as a reader goes through it (stable: a dict keeps its order)
-        raise SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
+        error = SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
+        error.partial = _untouched_part(checked, issues, source)
+        raise error
     spec._source = data  # private: remembered for the manifest, not part of the value
     spec._where = source
     return spec
@@ -510,6 +643,12 @@ def _validate(model: type[BaseModel], raw: Mapping[str, Any], path: Path_, sourc
     except ValidationError as error:
         issues.extend(_from_pydantic(error, path, source, model, what))
         return None
+    except (TypeError, AttributeError, KeyError, OverflowError) as error:
+        # a validator met a value of a type it never expected (a mapping where a list of plain
+        # values belongs): still one issue at this path, never a traceback
+        issues.append(source.issue("wrong-type", path, f"{what} has a value of the wrong type ({error})",
+                                   hint="lists hold plain values (text, numbers, dates); check the nesting"))
+        return None
 
 
 def _from_pydantic(error: ValidationError, path: Path_, source: SourceMap,
@@ -681,12 +820,151 @@ def load_text(text: str, *, file: str | None = None) -> DatasetSpec:
 
 def load_file(path: str | Path) -> DatasetSpec:
     path = Path(path)
+    return load_text(read_spec_file(path), file=str(path))
+
+
+def read_spec_file(path: Path) -> str:
+    """A spec file's text: a regular file of at most MAX_SPEC_BYTES, in UTF-8. Devices, pipes
+    and folders are refused before anything is read; the read itself stops at the limit."""
+    file = str(path)
+
+    def refuse(code: str, message: str, hint: str, line: int | None = None) -> SpecError:
+        return SpecError([Issue(code, "", message, file=file, line=line, hint=hint)])
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as error:
-        raise SpecError([Issue("unreadable-file", "", f"cannot read the spec file: {error.strerror}",
-                               file=str(path), hint="check the path")]) from None
-    return load_text(text, file=str(path))
+        raise refuse("unreadable-file", f"cannot read the spec file: {error.strerror or error}",
+                     "check the path") from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise refuse("unreadable-file", f"cannot read the spec file: it is {what}, not a regular file",
+                         "give the path of a YAML file")
+        if info.st_size > MAX_SPEC_BYTES:
+            raise SpecError([_too_large_file(info.st_size, file)])
+        chunks, size = [], 0
+        while size <= MAX_SPEC_BYTES:
+            chunk = os.read(handle, MAX_SPEC_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise refuse("unreadable-file", f"cannot read the spec file: {error.strerror or error}",
+                     "check the path and its permissions") from None
+    finally:
+        os.close(handle)
+    data = b"".join(chunks)
+    if len(data) > MAX_SPEC_BYTES:  # it grew after fstat
+        raise SpecError([_too_large_file(len(data), file)])
+    return decode_spec(data, file=file)
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+         (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+def decode_spec(data: bytes, *, file: str | None = None) -> str:
+    """UTF-8 text (a UTF-8 byte-order mark is dropped); anything else is a `bad-encoding` issue
+    that says what the file seems to be and how to fix it."""
+
+    def refuse(message: str, hint: str, line: int | None = None) -> SpecError:
+        return SpecError([Issue("bad-encoding", "", message, file=file, line=line, hint=hint)])
+
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            raise refuse(f"the file is {name} text; fabula reads specs in UTF-8",
+                         "save it as UTF-8 (in most editors: Save As… > Encoding > UTF-8)")
+    head = data[:4096]
+    if b"\x00" in head:
+        if len(head) > 8 and (head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4):
+            raise refuse("the file looks like UTF-16 text; fabula reads specs in UTF-8",
+                         "save it as UTF-8 (in most editors: Save As… > Encoding > UTF-8)")
+        raise refuse("the file is binary (it contains NUL bytes), not YAML text",
+                     "give the path of a YAML spec; `fabula scenarios retail` prints an example")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        byte = data[error.start]
+        raise refuse(f"the file is not UTF-8 text: byte 0x{byte:02x} on line {line} cannot be read",
+                     "save it as UTF-8; it may be Latin-1 or Windows-1252", line=line) from None
+
+
+def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -> DatasetSpec | None:
+    """The part of a refused spec that no issue touches, with everything that reads a touched
+    column or table left out too, so that compiling it finds the remaining, independent problems
+    (an expression's types, a uniqueness that cannot hold) without knock-on errors. None when an
+    issue is outside the tables (timelines, events, expectations): then the rest waits."""
+    touched_columns: set[tuple[str, str]] = set()
+    touched_tables: set[str] = set()
+    for issue in issues:
+        parts = issue.path.split(".") if issue.path else []
+        if not parts or parts[0] in ("name", "seed", "description", "as_of"):
+            continue
+        if parts[0] != "tables" or len(parts) < 2:
+            return None
+        if len(parts) >= 4 and parts[2] == "columns":
+            touched_columns.add((parts[1], parts[3]))
+        else:
+            touched_tables.add(parts[1])
+    from fabula.spec.relations import AggregateColumn, ReferenceColumn
+
+    def parents(table) -> set[str]:  # as written, whether or not those tables exist
+        found = {table.rows.per} if isinstance(getattr(table, "rows", None), PerParent) else set()
+        return found | {column.parent[0] for column in table.columns.values() if isinstance(column, ReferenceColumn)}
+
+    tables = dict(spec.tables)
+    changed = True
+    while changed:  # drop what reads anything dropped, until nothing more goes
+        changed = False
+        for name in list(tables):
+            if name in touched_tables or any(parent != name and parent not in tables for parent in parents(tables[name])):
+                tables.pop(name)
+                touched_tables.add(name)
+                changed = True
+                continue
+            columns = dict(tables[name].columns)
+            for column_name, column in list(columns.items()):
+                reads = {ref.split(".", 1)[0] for ref in column.depends_on()}
+                child = column.child if isinstance(column, AggregateColumn) else None
+                target = column.parent if isinstance(column, ReferenceColumn) else None
+                if (name, column_name) in touched_columns or any(ref not in columns for ref in reads) \
+                        or (child is not None and (child[0] not in tables or child[1] is not None
+                                                   and child[1] not in tables[child[0]].columns)) \
+                        or (target is not None and (target[0] not in tables
+                                                    or target[1] not in tables[target[0]].columns)):
+                    columns.pop(column_name)
+                    touched_columns.add((name, column_name))
+                    changed = True
+            if not columns:
+                tables.pop(name)
+                touched_tables.add(name)
+            elif len(columns) != len(tables[name].columns):
+                tables[name] = tables[name].model_copy(update={"columns": columns})
+    if not tables:
+        return None
+    partial = DatasetSpec.model_construct(
+        name=getattr(spec, "name", None) or "partial", seed=getattr(spec, "seed", 0) or 0,
+        as_of=getattr(spec, "as_of", None), description=None, events_table=None, expect=(),
+        timelines=getattr(spec, "timelines", {}) or {}, events=getattr(spec, "events", {}) or {},
+        validation=ValidationSettings(), tables=tables)
+    partial._where = source
+    return partial
+
+
+def _broken_tables(issues: list[Issue]) -> set[str]:
+    """Tables whose columns are unknown (the table, or its `columns`, failed to parse): what
+    refers to them is not told they or their columns do not exist."""
+    found = set()
+    for issue in issues:
+        parts = issue.path.split(".")
+        if parts[0] == "tables" and (len(parts) == 2 or (len(parts) == 3 and parts[2] == "columns")):
+            found.add(parts[1])
+    return found
 
 
 def _broken_columns(issues: list[Issue]) -> set[tuple[str, str]]:

@@ -25,7 +25,55 @@ def _is_key(column: AnyColumn) -> bool:
     return getattr(column, "key", False)
 
 
-def check_relations(spec: "DatasetSpec", source) -> list[Issue]:
+def check_relations(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = frozenset(),
+                    broken_tables: set[str] = frozenset()) -> list[Issue]:
+    """Problems of references, lookups, aggregates and tables sized per parent. What points into a
+    table or column that failed to parse (`broken_tables`, `broken`) is not reported again: the
+    broken part's own issue says what to fix."""
+    issues = _relation_issues(spec, source)
+    return [issue for issue in issues if not _knock_on(issue, spec, broken, broken_tables)]
+
+
+def _knock_on(issue: Issue, spec, broken, broken_tables) -> bool:
+    if issue.code not in ("unknown-table", "unknown-column", "not-a-key", "unknown-reference",
+                          "unknown-case", "missing-case"):
+        return False
+    parts = issue.path.split(".")
+    if len(parts) < 4 or parts[0] != "tables":
+        return False
+    table = spec.tables.get(parts[1])
+    if len(parts) >= 4 and parts[2] == "rows":  # rows.per / rows.count name the parent
+        rows = getattr(table, "rows", None)
+        parent = getattr(rows, "per", None)
+        return parent in broken_tables or any(t == parent for t, _ in broken)
+    column = table.columns.get(parts[3]) if table is not None and parts[2] == "columns" else None
+    for target in _targets(column, table):
+        parent, name = target
+        if parent in broken_tables or (parent, name) in broken:
+            return True
+    return False
+
+
+def _targets(column, table) -> Iterator[tuple[str, str | None]]:
+    """(table, column) pairs a column points into: its reference target, what it reads through a
+    reference, the children it adds up."""
+    if column is None:
+        return
+    if isinstance(column, ReferenceColumn):
+        yield column.parent
+        if column.weight_by:
+            yield column.parent[0], column.weight_by
+    if isinstance(column, AggregateColumn):
+        yield column.child
+    for ref, _ in _dotted_refs(column):
+        reference_name, parent_column = split_target(ref)
+        reference = table.columns.get(reference_name) if table is not None else None
+        if isinstance(reference, ReferenceColumn):
+            yield reference.parent[0], parent_column
+            yield reference.parent
+
+
+def _relation_issues(spec: "DatasetSpec", source) -> list[Issue]:
     issues: list[Issue] = []
     for name, table in spec.tables.items():
         path = ("tables", name)
@@ -157,6 +205,10 @@ def _check_read_through(spec, table_name: str, ref: str, path, source) -> Iterat
 
 
 def _check_per_parent(spec, name: str, rows: PerParent, path, source) -> Iterator[Issue]:
+    if rows.per == name:
+        yield source.issue("cycle", (*path, "per"), f"`{name}` cannot be sized per its own rows",
+                           hint="name the parent table whose rows each get `count` rows of this one")
+        return
     parent = spec.tables.get(rows.per)
     if parent is None:
         yield source.issue("unknown-table", (*path, "per"), f"no table named `{rows.per}`",

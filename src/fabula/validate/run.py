@@ -104,7 +104,7 @@ def write_reports(report: Report, folder: Path) -> list[str]:
 
 
 def validate_folder(folder: str | Path, *, workers: int | None = None,
-                    write: bool = True) -> Report:
+                    write: bool = True, allow_large: bool = False) -> Report:
     """Re-check an output folder against the spec, seed, as_of and scale its manifest records,
     streaming its files through the same statistics as generation; write the reports into it.
 
@@ -112,7 +112,7 @@ def validate_folder(folder: str | Path, *, workers: int | None = None,
     the manifest against its digest (the `integrity` family), before the data is."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    plan = plan_from_manifest(manifest, folder)
+    plan = plan_from_manifest(manifest, folder, allow_large=allow_large)  # a folder is input too: same bounds
     listing = integrity.Listing({name: table.files for name, table in manifest.tables.items()},
                                 reports=manifest.reports, digest_matches=manifest.digest_matches,
                                 spec_hash_matches=manifest.spec_hash == plan.spec_hash)
