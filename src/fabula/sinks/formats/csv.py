@@ -1,8 +1,9 @@
 """CSV: RFC 4180 text with a header row, UTF-8, `\\n` line ends; text fields always quoted.
 
-Written by Arrow's CSV writer after `text.plain_table` has put dates and timestamps
-in ISO 8601 text; numbers and decimals are unquoted, exact digits; a null is an empty, unquoted field (an empty string is `""`),
-so readers can tell the two apart.
+Written by Arrow's CSV writer after `text.plain_table` has put dates and timestamps in ISO
+8601 text; numbers and decimals are unquoted, exact digits; a null is an empty, unquoted field
+(an empty string is `""`), so readers can tell the two apart; a nested value (a Debezium-style
+`before`/`after`) is JSON text in one field.
 """
 
 from __future__ import annotations

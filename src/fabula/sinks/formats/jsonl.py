@@ -1,8 +1,8 @@
 """JSON Lines: one JSON object per line, keys in the table's column order, UTF-8, `\\n` ends.
 
 Nulls are `null` (every key is always present, so every line has the same shape); dates and
-timestamps are ISO 8601 strings (`text.iso_text`); decimals are JSON numbers written from their
-exact digits (`12.50`), so no precision is lost in the file; booleans `true`/`false`.
+timestamps are ISO 8601 strings (`text.iso_text`); decimals are JSON numbers (`12.5`), which
+readers may take as floats; booleans `true`/`false`; nested rows are JSON objects.
 DuckDB writes the lines (fast and strict about escaping), one single-threaded connection per
 part so that lines keep the rows' order.
 """
