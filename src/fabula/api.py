@@ -8,13 +8,15 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
-from fabula.plan.blocks import generate_block
+from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
-from fabula.errors import Issue, SpecError, ValidationFailed
+from fabula.errors import Issue, OutputError, SpecError, ValidationFailed
 from fabula.manifest import Manifest, read_manifest
+from fabula.plan.blocks import generate_block
 from fabula.plan import Plan, compile_plan as _compile
 from fabula.scenarios import builtin_names, builtin_text
-from fabula.sinks.parquet import ParquetSink
+from fabula.sinks.files import FilesSink
+from fabula.sinks.remote import RemoteSink, is_remote
 from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
 from fabula.spec.checks import check_dataset
 from fabula.spec.load import SourceMap, parse_column
@@ -109,9 +111,14 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
 def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
              compression: str = "snappy", workers: int | None = None,
              progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
-             profile: str | None = None, uploaded: Progress | None = None,
+             output_format: str = "parquet", profile: str | None = None, uploaded: Progress | None = None,
              **plan_options: Any) -> Manifest:
-    """Write every table as Parquet under `out` with a manifest; return the manifest.
+    """Write every table under `out` with a manifest; return the manifest.
+
+    `output_format` is one of parquet, delta, csv, json (JSON Lines); `out` may be a local
+    folder or an object-store prefix (s3://, gs://, abfss://). `mode="append"` adds a batch to
+    an output written before: ids continue, the time window moves on, and the manifest keeps
+    the history of batches. See docs/formats.md.
 
     Nothing appears at `out` unless the whole run succeeds. With `validate` (the default) the
     data is checked as it is generated and `report.json` / `report.html` are written beside it
@@ -126,27 +133,100 @@ def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
     (docs/databricks.md): `profile` picks a ~/.databrickscfg profile, `uploaded` is called
     with the bytes of each file uploaded.
     """
-    sink = _sink(out, mode=mode, compression=compression, profile=profile, uploaded=uploaded)  # refuses `.`, `/`, home…
+    if mode == "append":  # formats (issue 13): a batch that continues the folder's state
+        return _append(source, out, compression=compression, workers=workers, progress=progress,
+                       validate=validate, strict=strict, output_format=output_format, **plan_options)
+    sink = _sink(out, mode=mode, compression=compression, profile=profile, uploaded=uploaded,
+                 output_format=output_format)  # refuses `.`, `/`, home… before any work
     plan = compile_plan(source, **plan_options)
-    if not validate:
-        return run_local(plan, sink, workers=workers, progress=progress)
-    validation = Validation(plan)
-    manifest = run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe,
-                         reports=validation.finish)
-    _fail_if_strict(validation.report, Path(str(sink.target)), plan.spec.validation.strict if strict is None else strict)
+    validation = Validation(plan) if validate else None
+
+    def reports(folder: Path, parts) -> dict[str, bytes]:
+        if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
+            write_change_tables(plan, sink)
+        return validation.finish(folder, parts) if validation is not None else {}
+
+    manifest = run_local(plan, sink, workers=workers, progress=progress,
+                         observe=validation.observe if validation else None, reports=reports)
+    manifest = getattr(sink, "committed", None) or manifest  # with the change tables a sink lists
+    if validation is None:
+        return manifest
+    _fail_if_strict(validation.report, out if is_remote(out) else str(sink.target),
+                    plan.spec.validation.strict if strict is None else strict)
     return manifest
 
 
-def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, uploaded: Progress | None):
-    """A local folder, or a Unity Catalog Volume reached through the Files API."""
+def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, uploaded: Progress | None,
+          output_format: str = "parquet"):
+    """A local folder, an object store (s3://, gs://, abfss://), or a Unity Catalog Volume
+    reached through the Files API."""
     from fabula.databricks.paths import volume_target
 
     target = volume_target(out)
     if target is None:
-        return ParquetSink(out, mode=mode, compression=compression)
+        if is_remote(out):  # formats (issue 13): committed manifest last (docs/formats.md)
+            return RemoteSink(str(out), mode=mode, compression=compression, output_format=output_format)
+        return FilesSink(out, mode=mode, compression=compression, output_format=output_format)
+    if output_format != "parquet":
+        raise OutputError(f"a Volume takes Parquet for now, not {output_format}",
+                          hint="write the other format to a local folder, or leave out --format")
     from fabula.databricks.sink import VolumeSink
 
     return VolumeSink(target, mode=mode, compression=compression, profile=profile, uploaded=uploaded)
+
+
+def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, workers: int | None,
+            progress: Progress | None, validate: bool, strict: bool | None, output_format: str,
+            seed: int | None = None, scale: float = 1.0, as_of: date | None = None,
+            allow_large: bool = False) -> Manifest:
+    """One batch more in `out` (or its first batch): see fabula.engine.append."""
+    from fabula.engine.append import batch_spec, next_batch, read_previous, with_history
+
+    if is_remote(out):
+        raise OutputError("--mode append writes to local folders for now",
+                          hint="append to a local folder, then copy it to the object store")
+    spec = source.spec if isinstance(source, Plan) else load_spec(source)
+    if any(table.changes is not None for table in spec.tables.values()):
+        raise OutputError("--mode append does not write change data (`changes:`) yet",
+                          hint="generate the change feed as a new output, or remove `changes:` to append")
+    previous = read_previous(Path(out))
+    if previous is not None and previous.output_format != output_format:
+        raise OutputError(f"cannot append {output_format} to {out}: it holds {previous.output_format} files",
+                          hint=f"pass --format {previous.output_format}, or write to a new --out")
+    state = next_batch(spec, previous, seed=seed, as_of=as_of)
+    plan = compile_plan(batch_spec(spec, state), scale=scale, allow_large=allow_large)
+    sink = FilesSink(out, mode="append", compression=compression, output_format=output_format, batch=state.batch,
+                     amend=lambda manifest: with_history(manifest, state, spec, previous))
+    validation = Validation(plan) if validate else None
+    run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe if validation else None,
+              reports=validation.finish if validation else None)
+    if validation is not None:
+        report = validate_output(out, strict=False, workers=workers, allow_large=allow_large) if state.batch \
+            else validation.report
+        _fail_if_strict(report, Path(out), spec.validation.strict if strict is None else strict)
+    return sink.committed
+
+
+def stream(source: SpecSource | Plan, out: str | Path, *, every: float = 0.0, batches: int | None = None,
+           output_format: str = "parquet", window_days: int = 1, on_batch=None,
+           seed: int | None = None, scale: float | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """`fabula stream`: write the dataset into `out` as timeline-ordered micro-batches, one file
+    per table and batch, `every` seconds apart; resume from `out`'s state (whose seed, scale and
+    as_of are the defaults then). Returns the stream's state. See fabula.engine.stream."""
+    from fabula.engine.stream import read_state, stream as write_stream
+
+    if is_remote(out):
+        raise OutputError("fabula stream writes to local folders for now", hint="stream into a local --out")
+    state = read_state(Path(out))
+    recorded = state["stream"] if state else {}
+    if isinstance(source, Plan):
+        plan = source
+    else:
+        plan = compile_plan(source, seed=seed if seed is not None else recorded.get("seed"),
+                            scale=scale if scale is not None else recorded.get("scale", 1.0),
+                            as_of=as_of or (date.fromisoformat(recorded["as_of"]) if recorded else None))
+    return write_stream(plan, out, every=every, batches=batches, output_format=output_format,
+                        window_days=window_days, on_batch=on_batch)
 
 
 def validate_output(out: str | Path, *, strict: bool | None = None, workers: int | None = None,
@@ -172,17 +252,25 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
         report, recorded = validate_volume(target, check, profile=profile)  # reports are back in the volume
         _fail_if_strict(report, Path(str(target)), recorded if strict is None else strict)
         return report
-    report = validate_folder(out, workers=workers, allow_large=allow_large)
+    manifest = read_manifest(Path(out))
+    if len(manifest.batches) > 1:  # formats (issue 13): every batch, and across them
+        from fabula.engine.append_checks import validate_batches
+        from fabula.validate.run import write_reports
+
+        report = validate_batches(Path(out), manifest, workers=workers)
+        write_reports(report, Path(out))
+    else:
+        report = validate_folder(out, workers=workers, allow_large=allow_large)
     if strict is None:
-        strict = read_manifest(Path(out)).strict
+        strict = manifest.strict
     _fail_if_strict(report, Path(out), strict)
     return report
 
 
-def _fail_if_strict(report: Report | None, out: Path, strict: bool) -> None:
+def _fail_if_strict(report: Report | None, out: str | Path, strict: bool) -> None:
     if strict and report is not None and report.failed:
         raise ValidationFailed([f"{check.name}: {check.message}" for check in report.failed],
-                               report=str(out / REPORT_HTML))
+                               report=f"{str(out).rstrip('/')}/{REPORT_HTML}")
 
 
 def to_spark(source: SpecSource | Plan, spark, *, partitions: int | None = None,

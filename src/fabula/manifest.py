@@ -88,6 +88,11 @@ class Manifest:
     """Where the spec held a date or time its canonical JSON wrote as text (e.g. a constant
     date), so the spec rebuilds exactly."""
     reports: tuple[FileEntry, ...] = ()
+    batches: tuple[Mapping[str, Any], ...] = ()
+    """formats (issue 13): an appended output's batches, oldest first (fabula.engine.append);
+    empty for an output written in one run."""
+    base: Mapping[str, Any] | None = None
+    """formats (issue 13): what every batch derives from (the spec's identity and the root seed)."""
     recorded_digest: str | None = field(default=None, compare=False)
     """The digest read from the file (None for a manifest built in this process)."""
 
@@ -134,6 +139,8 @@ class Manifest:
             "reports": [entry.to_dict() for entry in self.reports],
             "spec": self.spec,
             "spec_dates": [list(path) for path in self.spec_dates],
+            # formats (issue 13): only in appended outputs, so other manifests are unchanged
+            **({"base": dict(self.base), "batches": [dict(batch) for batch in self.batches]} if self.batches else {}),
         }
 
     @property
@@ -369,7 +376,20 @@ def _from_dict(raw: dict[str, Any]) -> Manifest:
         versions=raw["versions"], tables=tables, spec=raw["spec"],
         spec_dates=tuple(_spec_path(path) for path in raw["spec_dates"]),
         reports=tuple(_file(entry, report=True) for entry in raw["reports"]),
+        batches=_batches(raw.get("batches", [])), base=raw.get("base"),
         recorded_digest=_text(raw["digest"], "digest"))
+
+
+def _batches(raw: Any) -> tuple[Mapping[str, Any], ...]:
+    """formats (issue 13): the batch history, each entry an object with its files inside the folder."""
+    if not isinstance(raw, list) or any(not isinstance(entry, dict) for entry in raw):
+        raise TypeError("batches is not a list of objects")
+    for entry in raw:
+        for table, paths in entry["files"].items():
+            if any(not isinstance(path, str) or not path.startswith(f"{table}/") or ".." in path.split("/")
+                   for path in paths):
+                raise ValueError(f"batch {entry.get('batch')!r} lists a file outside table {table!r}")
+    return tuple(raw)
 
 
 # -- the plan that wrote it ------------------------------------------------------------------------

@@ -106,6 +106,14 @@ def folder_views(folder: str | Path, tables: Iterable[str]) -> dict[str, Any]:
         files = [str(path) for path in sorted((root / table).glob("*.parquet")) if _inside(path, root)]
         if files:
             views[table] = ds.dataset(files, format="parquet", schema=_plain_schema(files[0]))
+            continue
+        # formats (issue 13): a CSV or JSON Lines output is read as text, its ISO dates and
+        # timestamps typed by Arrow's inference
+        for pattern, file_format in (("*.csv", "csv"), ("*.jsonl", "json")):
+            files = [str(path) for path in sorted((root / table).glob(pattern)) if _inside(path, root)]
+            if files:
+                views[table] = ds.dataset(files, format=file_format)
+                break
     return views
 
 

@@ -111,7 +111,7 @@ def test_check_ok(spec_file):
     (("--scale", "0"), "--scale"),
     (("--seed", "-1"), "--seed"),
     (("--workers", "0"), "--workers"),
-    (("--mode", "append"), "--mode"),
+    (("--mode", "upsert"), "--mode"),  # append is a mode since issue 13
 ])
 def test_bad_options_name_the_option(spec_file, tmp_path, args, needle):
     result = run("generate", str(spec_file), "--out", str(tmp_path / "o"), *args)

@@ -16,7 +16,7 @@ from rich.console import Console
 import fabula
 from fabula.errors import DataError, FabulaError, SpecError, UsageError, ValidationFailed
 from fabula.scenarios import builtin_names, builtin_text
-from fabula.sinks.choices import COMPRESSIONS, MODES
+from fabula.sinks.choices import COMPRESSIONS, FORMATS, WRITE_MODES
 
 # Everything that pulls NumPy, Arrow or the validation in is imported inside the command that
 # needs it, so `fabula --help` and a mistyped option answer at once.
@@ -138,6 +138,7 @@ def cli(ctx, debug, allow_large):
       fabula preview SPEC               see a few rows of every table
       fabula generate SPEC --out DIR    write Parquet and a manifest, and check the data
       fabula validate DIR               re-check a folder written earlier (or copied)
+      fabula stream SPEC --out DIR      write it as micro-batches over time (--every 10s)
     \b
     Try it with the built-in spec:  fabula generate retail --out out/retail
     \b
@@ -223,12 +224,16 @@ def _preview_grid(title: str, table):
 
 @cli.command()
 @click.argument("spec", metavar="SPEC")
-@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="folder to write (one sub-folder per table, plus manifest.json)")
+@click.option("--out", "-o", "out_dir", required=True,
+              help="folder to write (one sub-folder per table, plus manifest.json), or an object-store "
+                   "prefix: s3://bucket/path, gs://…, abfss://…")
 @plan_options
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="parallel workers (default: all cores)")
-@click.option("--mode", type=click.Choice(MODES), default="error", show_default=True,
-              help="what to do if --out already holds data")
+@click.option("--mode", type=click.Choice(WRITE_MODES), default="error", show_default=True,
+              help="what to do if --out already holds data; append adds a batch that continues it "
+                   "(ids after the last, the next time window)")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="parquet", show_default=True,
+              help="file format (json = JSON Lines); see docs/formats.md")
 @click.option("--compression", type=click.Choice(COMPRESSIONS),
               default="snappy", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
@@ -254,11 +259,12 @@ def _preview_grid(title: str, table):
 @click.option("--databricks", "databricks", metavar="cluster:ID|serverless", help="with --engine spark: run on this "
               "Databricks compute through Databricks Connect (pip install 'fabula[databricks-connect]'); --out is a "
               "folder it and this machine both see, --tables registers the tables with spark.sql")
-def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quiet, engine, master, validate_,
-             strict, profile, tables, warehouse, cluster, close_context, wheel_volume, databricks):
-    """Generate SPEC as Parquet into --out, then print a summary and the validation report.
+def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, compression, quiet, engine, master,
+             validate_, strict, profile, tables, warehouse, cluster, close_context, wheel_volume, databricks):
+    """Generate SPEC into --out (Parquet by default), then print a summary and the validation report.
 
-    --out may be a Unity Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
+    --out may be an object-store prefix (s3://, gs://, abfss://; see docs/formats.md) or a Unity
+    Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
     (pip install 'fabula[databricks]'; see docs/databricks.md)."""
     if strict and not validate_:
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
@@ -270,13 +276,16 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
                                       validate_=validate_, strict=strict, profile=profile, tables=tables,
                                       warehouse=warehouse, cluster=cluster, workers=workers)
     if cluster is not None:
-        return _generate_on_cluster(spec, out_dir, cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
+        return _generate_on_cluster(spec, Path(out_dir), cluster, seed=seed, scale=scale, as_of=as_of, mode=mode,
                                     validate_=validate_, profile=profile, close_context=close_context,
                                     wheel_volume=wheel_volume, quiet=quiet)
     for given, name in ((close_context or None, "--close-context"), (wheel_volume, "--wheel-volume")):
         if given is not None:
             raise click.BadParameter(f"{name} goes with --on-cluster", param_hint=name)
     if volume_target(out_dir) is not None:
+        if output_format != "parquet" or mode == "append":
+            raise click.BadParameter("a Volume --out takes Parquet, written whole, for now (no --format, "
+                                     "no --mode append)", param_hint="--out")
         return _generate_to_volume(spec, volume_target(out_dir), seed=seed, scale=scale, as_of=as_of,
                                    workers=workers, mode=mode, compression=compression, quiet=quiet,
                                    engine=engine, validate_=validate_, strict=strict, profile=profile,
@@ -285,35 +294,91 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, compression, quie
         if given is not None:
             raise click.BadParameter(f"{name} applies only to a Databricks --out (dbfs:/Volumes/...)",
                                      param_hint=name)
+    out_dir = _out_location(out_dir)  # formats (issue 13): a Path, or an object-store URI as text
     if engine == "local" and master is not None:
         raise click.BadParameter("--master applies only with --engine spark", param_hint="--master")
     if engine == "spark" and workers is not None:
         raise click.BadParameter("--workers applies to --engine local; with --engine spark the master sets "
                                  "the parallelism, e.g. --master local[4]", param_hint="--workers")
     from fabula.sinks.folder import check_path
+    from fabula.validate.terminal import summary as validation_summary
 
-    check_path(out_dir)  # `.`, `/`, home… refused before any work
+    if engine == "spark" and (mode == "append" or isinstance(out_dir, str)):
+        raise click.BadParameter("--engine spark writes a new local folder for now; use the local engine "
+                                 "for --mode append and object stores", param_hint="--engine")
+    if not isinstance(out_dir, str):
+        check_path(out_dir)  # `.`, `/`, home… refused before any work
+    if mode == "append":  # the batch's plan depends on the folder's state, so the API compiles it
+        started = time.perf_counter()
+        manifest = fabula.generate(spec_source(spec), out_dir, workers=workers, mode=mode, compression=compression,
+                                   validate=validate_, strict=False, output_format=output_format,
+                                   seed=seed, scale=scale, as_of=as_of, allow_large=_allow_large())
+        report = _written_report(out_dir) if validate_ else None
+        if not quiet:
+            _print_summary(manifest, out_dir, time.perf_counter() - started)
+            if report is not None:
+                out.print(validation_summary(report, f"{out_dir}/{REPORT_HTML}"))
+        _gate(report, out_dir, strict or manifest.strict)
+        return
     plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
     if not quiet:
         _print_warnings(plan_)
     started = time.perf_counter()
     show_progress = not quiet and out.is_terminal and plan_.total_rows >= 1_000_000
     if engine == "spark":
-        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression, validate_)
+        manifest = _generate_on_spark(plan_, out_dir, master or "local[*]", mode, compression, validate_,
+                                      output_format)
     elif show_progress:
-        manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_)
+        manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_, output_format)
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
-                                   validate=validate_, strict=False)
-    from fabula.validate.terminal import summary as validation_summary
-
+                                   validate=validate_, strict=False, output_format=output_format)
     report = _written_report(out_dir) if validate_ else None  # both engines check while they write
     elapsed = time.perf_counter() - started
     if not quiet:
         _print_summary(manifest, out_dir, elapsed)
         if report is not None:
-            out.print(validation_summary(report, str(out_dir / REPORT_HTML)))
+            out.print(validation_summary(report, f"{out_dir}/{REPORT_HTML}"))
     _gate(report, out_dir, strict or plan_.spec.validation.strict)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="folder to write the micro-batches into (resumed if a stream wrote it)")
+@click.option("--every", default="10s", show_default=True,
+              help="time between micro-batches: 10s, 500ms, 2m; 0 writes as fast as possible")
+@click.option("--batches", type=click.IntRange(min=1), help="write this many micro-batches, then stop "
+                                                             "[default: all that remain]")
+@click.option("--window", "window_days", type=click.IntRange(min=1), default=1, show_default=True,
+              help="days of the dataset's timeline in one micro-batch")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="parquet", show_default=True,
+              help="file format (json = JSON Lines)")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="override the spec's root seed")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), help="multiply every table's row count")
+@click.option("--as-of", "as_of", type=AsOfDate(), help="what relative dates count from")
+@click.option("--quiet", "-q", is_flag=True, help="print nothing but errors")
+def stream(spec, out_dir, every, batches, window_days, output_format, seed, scale, as_of, quiet):
+    """Write SPEC into --out as timeline-ordered micro-batches (one file per table and batch,
+    each committed atomically), for Auto Loader and Structured Streaming tests. Run it again
+    to resume where it stopped. See docs/formats.md#streaming."""
+    from fabula.api import stream as write_stream
+    from fabula.engine.stream import parse_every
+
+    try:
+        interval = parse_every(every)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--every") from None
+
+    def report(number, rows):
+        if not quiet:
+            out.print(f"batch {number}: " + ", ".join(f"{table} {count:,}" for table, count in rows.items()),
+                      highlight=False)
+
+    state = write_stream(spec, out_dir, every=interval, batches=batches, output_format=output_format,
+                         window_days=window_days, on_batch=report, seed=seed, scale=scale, as_of=as_of)
+    if not quiet:
+        out.print(f"{state['next_batch']} of {state['batches_total']} micro-batches in {out_dir}")
 
 
 @cli.command()
@@ -436,9 +501,10 @@ def _generate_with_connect(spec, out_dir, databricks, *, seed, scale, as_of, mod
     if tables and volume is None:
         raise click.BadParameter("--tables registers the tables in the catalog.schema of --out's Volume: give "
                                  "--out as /Volumes/<catalog>/<schema>/<volume>/<folder>", param_hint="--tables")
-    plan_ = fabula.compile_plan(spec, seed=seed, scale=scale, as_of=as_of)
+    plan_ = compile_for_cli(spec, seed=seed, scale=scale, as_of=as_of)
     folder = output_folder(out_dir)  # refused here, before a session starts, if this machine cannot see it
-    from fabula.sinks.folder import check_target
+    from fabula.sinks.folder import check_path, check_target
+    from fabula.validate.terminal import summary as validation_summary
 
     check_target(check_path(folder), mode)  # as with --engine spark: before the session, not after
     started = time.perf_counter()
@@ -474,9 +540,20 @@ def _validate_volume(target, *, strict, workers, quiet, profile):
     _gate(report, Path(str(target)), strict or recorded)
 
 
-def _written_report(out_dir: Path):
+def _out_location(out_dir: str):
+    """A local folder as a Path; an object-store URI (s3://…) as written."""
+    from fabula.sinks.remote import is_remote
+
+    return out_dir if is_remote(out_dir) else Path(out_dir)
+
+
+def _written_report(out_dir):
     from fabula.validate import Report
 
+    if isinstance(out_dir, str):  # an object store
+        from fabula.sinks.remote import read_text
+
+        return Report.from_dict(json.loads(read_text(out_dir, REPORT_JSON)))
     return Report.from_dict(json.loads((out_dir / REPORT_JSON).read_text(encoding="utf-8")))
 
 
@@ -484,10 +561,10 @@ def _gate(report, folder: Path, strict: bool) -> None:
     """With --strict (or the spec's validation: {strict: true}), failed checks end the command with code 3."""
     if strict and report is not None and report.failed:
         raise ValidationFailed([f"{check.name}: {check.message}" for check in report.failed],
-                               report=str(folder / REPORT_HTML))
+                               report=f"{folder}/{REPORT_HTML}")
 
 
-def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_):
+def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_, output_format="parquet"):
     """A command-line user has no Spark session, so this one makes (and stops) its own."""
     from fabula.engine.spark import cli_session, write_spark
     from fabula.sinks.folder import check_target
@@ -495,20 +572,22 @@ def _generate_on_spark(plan_, out_dir, master, mode, compression, validate_):
     check_target(out_dir, mode)  # before Spark's start-up, not after (the run re-checks it under its lock)
     session, created = cli_session(master)
     try:
-        return write_spark(plan_, session, out_dir, mode=mode, compression=compression, validate=validate_)
+        return write_spark(plan_, session, out_dir, mode=mode, compression=compression, validate=validate_,
+                           output_format=output_format)
     finally:
         if created:
             session.stop()
 
 
-def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_):
+def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_, output_format="parquet"):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress("[bold]generating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=out, transient=True) as bar:
         task = bar.add_task("rows", total=plan_.total_rows)
         return fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
-                               progress=lambda rows: bar.advance(task, rows), validate=validate_, strict=False)
+                               progress=lambda rows: bar.advance(task, rows), validate=validate_, strict=False,
+                               output_format=output_format)
 
 
 def _print_summary(manifest, out_dir, elapsed):

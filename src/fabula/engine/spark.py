@@ -83,7 +83,7 @@ def table_dataframe(spark, shipment: Shipment, table: TablePlan, *, partitions: 
 
 
 def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", compression: str = "snappy",
-                partitions: int | None = None, validate: bool = True) -> Manifest:
+                partitions: int | None = None, validate: bool = True, output_format: str = "parquet") -> Manifest:
     """Write every table as Parquet under `out` with the local engine's layout, files and
     checks (`out/<table>/part-00000.parquet`…, `report.json`, `report.html`, `manifest.json`);
     return the manifest.
@@ -95,14 +95,20 @@ def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", comp
     are byte-identical; `partitions` spreads each table over that many files instead. `out`
     must be a path this process and the executors both see (a local disk, or a mount such as
     /Volumes/… or /dbfs/…). To write elsewhere (s3://…), use `to_dataframes` and Spark's own
-    writers.
+    writers. `output_format` is parquet, delta, csv or json, as in `fabula.generate` (a Delta
+    table's log is committed by deltalake on the driver).
     """
     from fabula.sinks.parquet import ParquetSink
     from fabula.validate.run import Validation
 
     require_pyspark()
     _check_partitions(partitions)
-    sink = ParquetSink(_local_path(out), mode=mode, compression=compression)
+    if output_format == "parquet":
+        sink = ParquetSink(_local_path(out), mode=mode, compression=compression)
+    else:  # formats (issue 13): the executors write CSV / JSON Lines / Delta parts; the driver commits
+        from fabula.sinks.files import FilesSink
+
+        sink = FilesSink(_local_path(out), mode=mode, compression=compression, output_format=output_format)
     validation = Validation(plan) if validate else None
     return run_spark(plan, spark, sink, partitions=partitions, validation=validation)
 

@@ -3,24 +3,19 @@ atomically through the folder protocol (`fabula.sinks.folder`)."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from fabula.errors import UsageError
-from fabula.manifest import file_sha256
 from fabula.plan.model import TablePlan
 from fabula.sinks.base import PartWritten
 from fabula.sinks.choices import COMPRESSIONS
-from fabula.sinks.folder import FolderSink, write_errors
-from fabula.sinks.parquet_options import writer_options
-
+from fabula.sinks.files import part_name, write_file
+from fabula.sinks.folder import FolderSink
+from fabula.sinks.formats.registry import part_format
 
 
 @dataclass(frozen=True)
@@ -36,27 +31,11 @@ class ParquetPartWriter:
     compression: str
 
     def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
-        relative = f"{table.name}/part-{part:05d}.parquet"
-        path = Path(self.root) / relative
-        # written under a name of its own, then renamed: a Spark task retried or run twice
-        # (speculation) never leaves half a file or two writers in one file
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        groups = iter(row_groups)
-        rows = 0
-        with write_errors(Path(self.target), f"writing {relative}"):
-            path.parent.mkdir(exist_ok=True)
-            try:
-                first = next(groups, None)  # per-column settings look at the first row group's values
-                with pq.ParquetWriter(temporary, table.schema, compression=self.compression,
-                                      **writer_options(table.schema, first)) as writer:
-                    for group in itertools.chain([first] if first is not None else [], groups):
-                        writer.write_table(group, row_group_size=max(len(group), 1))
-                        rows += len(group)
-                os.replace(temporary, path)
-            finally:
-                if temporary.exists():
-                    temporary.unlink()
-            return PartWritten(table.name, part, relative, rows, path.stat().st_size, file_sha256(path))
+        # the same file writer as every format's (temporary name, then rename: a Spark task
+        # retried or run twice never leaves half a file), so both engines write identical bytes
+        parquet = part_format("parquet", compression=self.compression)
+        return write_file(Path(self.root), Path(self.target), part_name(table.name, part, parquet.extension),
+                          table.name, part, table.schema, row_groups, parquet)
 
 
 class ParquetSink(FolderSink):

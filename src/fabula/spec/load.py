@@ -34,6 +34,7 @@ from fabula.spec.columns import (
 )
 from fabula.spec.dates import DateBound
 from fabula.spec.expectations import Expectation, ValidationSettings
+from fabula.spec.changes import ChangeSpec, change_issues
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
 from fabula.spec.story import EventOverride, EventSpec, TimelineRows, TimelineSpec
@@ -274,6 +275,7 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
             table = _build_table(raw, ("tables", name), source, issues)
             if table is not None:
                 tables[str(name)] = table
+        _check_changes(tables, source, issues)  # formats (issue 13): `changes:` fits its table
     broken = _broken_columns(issues)
     spec = None
     if header_model is not None and raw_tables is not None:
@@ -409,6 +411,8 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
     # with a broken header the table is still returned, so its columns get the cross-column
     # checks; build_spec raises anyway because the header's issue is in `issues`
     fields = header.model_dump(exclude_unset=True) if header is not None else {}
+    if header is not None and header.changes is not None:
+        fields["changes"] = header.changes  # formats (issue 13): keep the model, not its dump
     if sized is not None:
         fields["rows"] = sized
     return TableSpec.model_construct(**fields, columns=_place_overrides(columns, fields.get("rows")))
@@ -460,7 +464,17 @@ class _TableHeader(BaseModel):
     model_config = TableSpec.model_config
     rows: int = Field(ge=0, description="a row count, or {per: parent_table, count: ...}")
     description: str | None = None
+    changes: ChangeSpec | None = None  # formats (issue 13)
     also_accepts: ClassVar[tuple[str, ...]] = ("columns",)
+
+
+def _check_changes(tables: dict[str, TableSpec], source: SourceMap, issues: list[Issue]) -> None:
+    """formats (issue 13): a table's `changes:` names its own non-key columns and no existing table."""
+    for name, table in tables.items():
+        changes = getattr(table, "changes", None)
+        if changes is not None:
+            for where, message, hint in change_issues(name, changes, table.columns, tables):
+                issues.append(source.issue("bad-value", ("tables", name, *where), message, hint=hint))
 
 
 # -- columns ---------------------------------------------------------------------------------------

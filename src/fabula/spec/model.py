@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from fabula.spec.changes import ChangeSpec
 from fabula.spec.columns import AnyColumn
 from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.relations import PerParent
@@ -23,6 +24,8 @@ class TableSpec(BaseModel):
         description="a row count (scaled by --scale), {per: parent, count: ...} or {timeline: name}")
     columns: dict[str, AnyColumn]
     description: str | None = None
+    changes: ChangeSpec | None = Field(None, description="updates and deletes over time, emitted as a change "
+                                                         "feed or SCD2 history (docs/formats.md)")  # issue 13
 
 
 class DatasetSpec(BaseModel):

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from fabula.errors import OutputError
 from fabula.manifest import MANIFEST, FileEntry, Manifest, plan_from_manifest, read_manifest
 from fabula.plan.model import Plan
+from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
 from fabula.validate.evidence import Evidence
 from fabula.validate.families import FAMILIES, integrity
@@ -137,7 +137,7 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
             listed = [folder / file.path for file in entry.files] if entry is not None else []
             files = [path for path in listed if path.is_file() and not path.is_symlink()]
             aligned = _row_count(files) == table.rows
-            for block, batch in enumerate(_read_blocks(files, table.block_rows)):
+            for block, batch in enumerate(_read_blocks(files, table.block_rows, table.schema)):
                 in_flight.append(pool.submit(accumulator.observe, table.name, block, batch, aligned=aligned))
                 while len(in_flight) > 2 * workers:  # bounded: a few blocks in memory
                     in_flight.pop(0).result()
@@ -149,7 +149,7 @@ def _row_count(files: list[Path]) -> int:
     total = 0
     for path in files:
         try:
-            total += pq.ParquetFile(path).metadata.num_rows
+            total += file_rows(path)  # formats (issue 13): Parquet, CSV or JSON Lines parts
         except (OSError, pa.ArrowException) as error:
             raise OutputError(f"cannot read {path}: {str(error).splitlines()[0][:300]}",
                               hint="the file is damaged or was changed after fabula wrote it; "
@@ -157,9 +157,10 @@ def _row_count(files: list[Path]) -> int:
     return total
 
 
-def _read_blocks(files: list[Path], block_rows: int) -> Iterator[pa.Table | pa.RecordBatch]:
+def _read_blocks(files: list[Path], block_rows: int,
+                 schema: pa.Schema | None = None) -> Iterator[pa.Table | pa.RecordBatch]:
     """`_blocks`, with a damaged file (a corrupt page, a truncated footer) as one clear error."""
-    iterator = _blocks(files, block_rows)
+    iterator = _blocks(files, block_rows, schema)
     while True:
         try:
             batch = next(iterator)
@@ -172,13 +173,13 @@ def _read_blocks(files: list[Path], block_rows: int) -> Iterator[pa.Table | pa.R
         yield batch
 
 
-def _blocks(files: list[Path], block_rows: int) -> Iterator[pa.Table | pa.RecordBatch]:
+def _blocks(files: list[Path], block_rows: int, schema: pa.Schema | None = None) -> Iterator[pa.Table | pa.RecordBatch]:
     """The files' rows in blocks of `block_rows` (fabula's row groups hold whole blocks, so this
     is normally one batch a block; files written otherwise are re-cut)."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for path in files:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=block_rows):
+        for batch in read_batches(path, schema, batch_rows=block_rows):
             while batch.num_rows:
                 take = min(block_rows - count, batch.num_rows)
                 pending.append(batch.slice(0, take))

@@ -80,7 +80,9 @@ def _table_check(folder: Path, table: str, entries: tuple[FileEntry, ...], listi
                 if (problem := _problems(folder, entry, listing.verify_checksums)) is not None]
     listed = {entry.path for entry in entries}
     try:
-        present = sorted(f"{table}/{path.name}" for path in (folder / table).iterdir())
+        # formats (issue 13): a Delta table's own log folder is Delta's, not a stray part
+        present = sorted(f"{table}/{path.name}" for path in (folder / table).iterdir()
+                         if not (path.name == "_delta_log" and path.is_dir() and not path.is_symlink()))
     except OSError:
         present = []
     unlisted = [path for path in present if path not in listed]

@@ -1,0 +1,172 @@
+"""Appending a batch to an output: the state a new batch continues from, and the manifest's
+history of batches.
+
+A batch is the same spec generated with three things moved on, all decided from the folder's
+manifest before any work (so the same sequence of runs gives the same data):
+
+- **ids continue**: every `id` and `sequence` column starts after the rows earlier batches
+  wrote (`start + rows × step`), so keys never repeat across batches, and every reference to
+  them, computed from the same generator, names a parent of this batch: never one that does not
+  exist yet;
+- **the time window moves on**: `as_of` advances by the dataset's window (the longest timeline,
+  else one day), or to `--as-of`, which must be later than the last batch's;
+- **a seed of its own**: derived from the root seed and the batch number by name (BLAKE2b),
+  so batch 2 never replays batch 1's draws; batch 0 uses the root seed, so a first append is
+  exactly `generate`.
+
+`validate` checks an appended folder batch by batch (each against its own plan) and across
+batches (keys unique and references resolved over the whole folder): see `validate_batches`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+from fabula.errors import OutputError
+from fabula.manifest import Manifest
+from fabula.spec import DatasetSpec
+from fabula.spec.columns import IdColumn, SequenceColumn
+from fabula.spec.dates import resolve_bound
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """What the next batch continues from."""
+
+    batch: int
+    seed: int
+    as_of: date
+    offsets: Mapping[str, int]
+    """Rows earlier batches wrote, per table (where this batch's ids start)."""
+    history: tuple[Mapping[str, Any], ...]
+    """The earlier batches as the manifest records them."""
+
+
+def batch_seed(root_seed: int, batch: int) -> int:
+    """The seed of batch `batch` (batch 0: the root seed itself).
+
+    >>> batch_seed(42, 0), batch_seed(42, 1) == batch_seed(42, 1), batch_seed(42, 1) != batch_seed(42, 2)
+    (42, True, True)
+    """
+    if batch == 0:
+        return root_seed
+    digest = hashlib.blake2b(f"fabula/batch/{root_seed}/{batch}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & (2**63 - 1)
+
+
+def spec_identity(canonical: Mapping[str, Any]) -> str:
+    """What must not change between batches: the spec without its seed and as_of (sha256)."""
+    rest = {key: value for key, value in canonical.items() if key not in ("seed", "as_of")}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def window_days(spec: DatasetSpec, as_of: date) -> int:
+    """How far `as_of` moves between batches: the longest timeline's span, else one day."""
+    spans = [(resolve_bound(timeline.end, as_of) - resolve_bound(timeline.start, as_of)).days + 1
+             for timeline in spec.timelines.values()]
+    return max(spans, default=1)
+
+
+def history_of(manifest: Manifest) -> tuple[Mapping[str, Any], ...]:
+    """The batches a manifest records; an output written by `generate` is one batch."""
+    if manifest.batches:
+        return tuple(manifest.batches)
+    return (batch_record(0, manifest, {}),)
+
+
+def batch_record(batch: int, manifest: Manifest, offsets: Mapping[str, int]) -> dict[str, Any]:
+    """One entry of the history: the batch's seed, as_of, scale, spec (and its hash), layout,
+    row ranges `[first, end)` per table, and files."""
+    return {
+        "batch": batch,
+        "seed": manifest.seed,
+        "as_of": manifest.as_of,
+        "scale": manifest.scale,
+        "spec_hash": manifest.spec_hash,
+        "rows": {table: [offsets.get(table, 0), offsets.get(table, 0) + entry.rows]
+                 for table, entry in manifest.tables.items()},
+        "files": {table: [file.path for file in entry.files] for table, entry in manifest.tables.items()},
+        "spec": manifest.spec,
+        "spec_dates": [list(path) for path in manifest.spec_dates],
+        "layout": dict(manifest.layout),
+    }
+
+
+def next_batch(spec: DatasetSpec, previous: Manifest | None, *, seed: int | None = None,
+               as_of: date | None = None) -> BatchState:
+    """The state of the batch after the folder whose manifest is `previous` (None: batch 0)."""
+    root_seed = spec.seed if seed is None else seed
+    if previous is None:
+        return BatchState(0, root_seed, as_of or spec.as_of or date.today(), {}, ())
+    history = history_of(previous)
+    base = previous.base or {"spec": spec_identity(previous.spec), "seed": previous.seed}
+    if base["spec"] != spec_identity(spec.canonical()):
+        raise OutputError("cannot append: the folder was written from a different spec",
+                          hint="append with the spec that wrote it, or write to a new --out")
+    if seed is not None and seed != base["seed"]:
+        raise OutputError(f"cannot append with --seed {seed}: the folder's batches continue from seed {base['seed']}",
+                          hint="leave out --seed when appending (each batch derives its own)")
+    last_as_of = date.fromisoformat(history[-1]["as_of"])
+    if as_of is None:
+        as_of = last_as_of + timedelta(days=window_days(spec, last_as_of))
+    elif as_of <= last_as_of:
+        raise OutputError(f"cannot append with --as-of {as_of}: the last batch is as of {last_as_of}",
+                          hint="give a later --as-of, or leave it out to take the next window")
+    offsets = {table: int(end) for table, (_, end) in history[-1]["rows"].items()}
+    batch = len(history)
+    return BatchState(batch, batch_seed(base["seed"], batch), as_of, offsets, history)
+
+
+def batch_spec(spec: DatasetSpec, state: BatchState) -> DatasetSpec:
+    """`spec` for one batch: its seed, as_of, and keys starting after earlier batches' rows."""
+    if state.batch == 0:
+        return spec.model_copy(update={"seed": state.seed, "as_of": state.as_of})
+    tables = {}
+    for name, table in spec.tables.items():
+        offset = state.offsets.get(name, 0)
+        columns = {}
+        for column_name, column in table.columns.items():
+            if isinstance(column, IdColumn):
+                column = column.model_copy(update={"start": column.start + offset})
+            elif isinstance(column, SequenceColumn):
+                column = column.model_copy(update={"start": column.start + offset * column.step})
+            columns[column_name] = column
+        tables[name] = table.model_copy(update={"columns": columns})
+    copied = spec.model_copy(update={"seed": state.seed, "as_of": state.as_of, "tables": tables})
+    copied._source, copied._where = spec.source, spec.where
+    return copied
+
+
+def with_history(batch_manifest: Manifest, state: BatchState, base_spec: DatasetSpec,
+                 previous: Manifest | None) -> Manifest:
+    """The folder's manifest after this batch: totals and files over every batch, the history,
+    and `base` (the spec identity and root seed every batch derives from)."""
+    record = batch_record(state.batch, batch_manifest, state.offsets)
+    history = [*state.history, record]
+    tables = {}
+    for table, entry in batch_manifest.tables.items():
+        before = previous.tables[table].files if previous is not None and table in previous.tables else ()
+        tables[table] = replace(entry, rows=record["rows"][table][1], files=(*before, *entry.files))
+    base = (previous.base if previous is not None else None) or {
+        "spec": spec_identity(base_spec.canonical()), "seed": history[0]["seed"]}
+    return replace(batch_manifest, tables=tables, batches=tuple(history), base=dict(base))
+
+
+def read_previous(out: Path) -> Manifest | None:
+    """The manifest of the folder to append to, or None when there is nothing there yet."""
+    from fabula.manifest import read_manifest
+
+    if not (Path(out) / MANIFEST).is_file():
+        return None
+    manifest = read_manifest(Path(out))
+    if not manifest.digest_matches:
+        raise OutputError(f"cannot append to {out}: its {MANIFEST} was edited after fabula wrote it",
+                          hint="re-generate the folder, or append to a new --out")
+    return manifest
