@@ -25,6 +25,8 @@ class Override:
     at: str
     window: EventWindow
     generator: Generator
+    where: str | None = None
+    """Only rows matching this condition change (`where: region == 'West'`)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class DuringGenerator(Generator):
                 # rows the override's cases leave out keep the column's own rule
                 generator = replace(generator, default=base)
             window = env.story.events[override.event].shifted(override.delay, override.lasting)
-            overrides.append(Override(override.event, override.at, window, generator))
+            overrides.append(Override(override.event, override.at, window, generator, override.where))
         arrow_type = common_type([base.arrow_type, *(o.generator.arrow_type for o in overrides)])
         # modifiers were applied by the base and the overrides (which inherit them): not twice
         plain = spec.model_copy(update={"nulls": 0.0, "round": None, "clip": None})
@@ -56,6 +58,10 @@ class DuringGenerator(Generator):
         for number, override in enumerate(self.overrides, start=1):
             strength = override.window.strength(_days(ctx.columns[override.at]))
             covered = ctx.rng(f"during:{override.event}").random(ctx.n) < strength
+            if override.where is not None:
+                from fabula.generators.when import condition_mask  # when imports evaluate: only if used
+
+                covered &= condition_mask(override.where, ctx)
             owner[covered] = number
         if not owner.any():
             return base.cast(self.arrow_type) if base.type != self.arrow_type else base

@@ -32,6 +32,7 @@ from fabula.spec.dates import DateBound
 from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
+from fabula.spec.sequences import cadence_rows, integer_valued, place_cadence
 from fabula.spec.story import EventOverride, EventSpec, TimelineRows, TimelineSpec
 
 Path_ = tuple[str | int, ...]
@@ -277,13 +278,18 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
     fields = header.model_dump(exclude_unset=True) if header is not None else {}
     if sized is not None:
         fields["rows"] = sized
-    return TableSpec.model_construct(**fields, columns=_place_overrides(columns, fields.get("rows")))
+    columns = place_cadence(_place_overrides(columns, fields.get("rows")), fields.get("rows"))
+    return TableSpec.model_construct(**fields, columns=columns)
 
 
 def _parse_sized_rows(raw: Mapping[str, Any], path: Path_, source: SourceMap,
                       issues: list[Issue]) -> PerParent | TimelineRows | None:
-    if "timeline" in raw:
+    if "timeline" in raw and "every" not in raw:
         return _validate(TimelineRows, raw, path, source, issues, what="`rows` from a timeline")
+    if "every" in raw:  # a regular cadence per parent (spec/sequences.py)
+        raw = cadence_rows(raw, path, source, issues)
+        if raw is None:
+            return None
     return _parse_per_parent(raw, path, source, issues)
 
 
@@ -315,9 +321,10 @@ def _parse_per_parent(raw: Mapping[str, Any], path: Path_, source: SourceMap, is
     count = parse_column(model.count, (*path, "count"), source, issues)
     if count is None:
         return None
-    if not count.is_numeric():
-        issues.append(source.issue("bad-value", (*path, "count"), "the count per parent must be a number",
-                                   hint="e.g. count: 3, or count: {kind: poisson, lam: 3}"))
+    if not integer_valued(count):
+        issues.append(source.issue("bad-value", (*path, "count"), "the count per parent must be a whole number",
+                                   hint="e.g. count: 3, count: {kind: poisson, lam: 3}, "
+                                        "count: {kind: categorical, values: {0: 90, 1: 10}} or a boolean"))
         return None
     return PerParent(per=model.per, count=count)
 

@@ -169,6 +169,13 @@ class VolumeEffect(_Frozen):
     factor: float = Field(ge=0, description="volume multiplier in the window: 3 for an incident, 0 for an outage")
     delay: int = Field(0, ge=0, description="days after the event's start that the effect starts")
     lasting: int | None = Field(None, gt=0, description="days the effect lasts (default: the event's own length)")
+    where: str | None = Field(None, description="only rows matching this condition, e.g. region == 'West' "
+                                                "(a table on a cadence: a condition on the parent's columns)")
+
+    @field_validator("where")
+    @classmethod
+    def _where_parses(cls, text: str | None) -> str | None:
+        return _condition(text)
 
     @model_validator(mode="before")
     @classmethod
@@ -215,14 +222,32 @@ class EventOverride(_Frozen):
                                               "(default: the table's one column drawn from a timeline)")
     delay: int = Field(0, ge=0, description="days after the event's start that the change starts")
     lasting: int | None = Field(None, gt=0, description="days the change lasts (default: the event's own length)")
+    where: str | None = Field(None, description="only rows matching this condition change, e.g. region == 'West'")
 
-    reserved: ClassVar[tuple[str, ...]] = ("at", "delay", "lasting")
+    reserved: ClassVar[tuple[str, ...]] = ("at", "delay", "lasting", "where")
+
+    @field_validator("where")
+    @classmethod
+    def _where_parses(cls, text: str | None) -> str | None:
+        return _condition(text)
     """Keys of a `during:` entry that are about the window, not the column."""
 
     @field_validator("delay", "lasting", mode="before")
     @classmethod
     def _days(cls, value: Any) -> Any:
         return parse_days(value)
+
+
+def _condition(text: str | None) -> str | None:
+    """A `where:` condition, parsed now so that a typo is reported where it is written."""
+    if text is not None:
+        from fabula.spec.expressions import ExpressionError, parse_expression
+
+        try:
+            parse_expression(text)
+        except ExpressionError as error:
+            raise ValueError(error.message + (f" — {error.hint}" if error.hint else "")) from None
+    return text
 
 
 def parse_days(value: Any) -> Any:

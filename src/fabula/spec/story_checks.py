@@ -28,8 +28,8 @@ def check_story(spec: "DatasetSpec", source) -> list[Issue]:
             issues.extend(_check_holidays(timeline.holidays, ("timelines", name, "holidays"), source))
     for name, event in spec.events.items():
         issues.extend(_check_window(event, ("events", name), as_of, source))
-        for table, _ in event.volume.items():
-            issues.extend(_check_volume_table(spec, table, ("events", name, "volume", table), source))
+        for table, effect in event.volume.items():
+            issues.extend(_check_volume_table(spec, table, ("events", name, "volume", table), source, effect))
     if spec.events_table is not None and spec.events_table in spec.tables:
         issues.append(source.issue("duplicate-table", ("events_table",),
                                    f"`{spec.events_table}` is already a table of the spec",
@@ -76,10 +76,16 @@ def _holiday_countries() -> dict[str, list[str]]:
     return holidays.list_supported_countries()
 
 
-def _check_volume_table(spec, table_name: str, path, source) -> Iterator[Issue]:
+def _check_volume_table(spec, table_name: str, path, source, effect=None) -> Iterator[Issue]:
     table = spec.tables.get(table_name)
     if table is None:
         yield _unknown("table", table_name, path, spec.tables, source)
+        return
+    from fabula.spec.sequences import check_scoped_volume  # volumes on a cadence, scoped volumes
+
+    found = check_scoped_volume(spec, table_name, table, effect, path, source)
+    if found is not None:
+        yield from found
         return
     sized = isinstance(getattr(table, "rows", None), TimelineRows)
     drawn = any(getattr(branch, "timeline", None) for column in table.columns.values()
@@ -115,7 +121,9 @@ def _check_overrides(spec, table, column, path, source) -> Iterator[Issue]:
 
 
 def _is_time(column) -> bool:
-    return all(isinstance(branch, (DateColumn, TimestampColumn)) for _, branch in _branches(column, ()))
+    from fabula.spec.sequences import CadenceColumn
+
+    return all(isinstance(branch, (DateColumn, TimestampColumn, CadenceColumn)) for _, branch in _branches(column, ()))
 
 
 def _unknown(what: str, name: str, path, known, source) -> Issue:

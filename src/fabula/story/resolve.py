@@ -46,6 +46,8 @@ class Story:
     volume_effects: dict[str, tuple[tuple[EventWindow, float], ...]] = field(default_factory=dict)
     """Per table: the (lagged) windows of events that multiply its volume, with their factors."""
     arrivals: dict[str, Arrivals] = field(default_factory=dict)
+    scoped_effects: dict[str, tuple[tuple[EventWindow, float, str], ...]] = field(default_factory=dict)
+    """Per table: volume effects on the rows matching a condition only (window, factor, `where`)."""
 
     def day_volume(self, timeline: str, table: str) -> np.ndarray:
         """A timeline's expected volume per day as `table` sees it: with the events that change
@@ -62,10 +64,16 @@ def resolve_story(spec: DatasetSpec, *, as_of: date, seed: int, scale: float) ->
     timelines = {name: resolve_timeline(name, timeline, as_of, seed) for name, timeline in spec.timelines.items()}
     events = {name: resolve_event(name, event, as_of) for name, event in spec.events.items()}
     effects: dict[str, list[tuple[EventWindow, float]]] = {}
+    scoped: dict[str, list[tuple[EventWindow, float, str]]] = {}
     for name, event in spec.events.items():
         for table, effect in event.volume.items():
-            effects.setdefault(table, []).append((events[name].shifted(effect.delay, effect.lasting), effect.factor))
-    story = Story(timelines, events, {table: tuple(found) for table, found in effects.items()})
+            window = events[name].shifted(effect.delay, effect.lasting)
+            if effect.where is None:
+                effects.setdefault(table, []).append((window, effect.factor))
+            else:
+                scoped.setdefault(table, []).append((window, effect.factor, effect.where))
+    story = Story(timelines, events, {table: tuple(found) for table, found in effects.items()},
+                  scoped_effects={table: tuple(found) for table, found in scoped.items()})
     arrivals = {name: _arrivals(story, name, table.rows, seed, scale)
                 for name, table in spec.tables.items() if isinstance(table.rows, TimelineRows)}
     return replace(story, arrivals=arrivals)
