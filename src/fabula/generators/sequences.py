@@ -11,7 +11,7 @@ plan (`relations.column_rows`), so a block still needs no state from another.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -212,6 +212,7 @@ class PositionGenerator(Generator):
 @generator(RunningColumn)
 @dataclass(frozen=True)
 class RunningGenerator(Generator):
+    own_nulls: ClassVar[bool] = False  # `previous` is null on a parent's first row
     @classmethod
     def output_type(cls, spec: RunningColumn, env):
         if spec.fn == "count":
@@ -286,6 +287,7 @@ def _grouped_cummin(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 @generator(DurationColumn)
 @dataclass(frozen=True)
 class DurationGenerator(Generator):
+    own_nulls: ClassVar[bool] = False  # null where either time is null
     @classmethod
     def compile(cls, spec: DurationColumn, env: CompileEnv):
         for name in (spec.from_, spec.to):
