@@ -228,3 +228,21 @@ def test_within_needs_after():
     with pytest.raises(SpecError) as raised:
         load_text(ORDERS.replace("after: ordered_at, within: 5d", "within: 5d"))
     assert "within" in str(raised.value)
+
+
+def test_validation_checks_the_new_facts(tmp_path):
+    fabula.generate(load_text(ORDERS.replace("rate: 300", "rate: 60")), tmp_path / "shop", workers=2)
+    fabula.generate(load_text(IOT), tmp_path / "iot", workers=2)
+    import json
+
+    names = {}
+    for out in ("shop", "iot"):
+        report = json.loads((tmp_path / out / "report.json").read_text())
+        checks = [check for check in report["checks"] if check["family"] == "sequences"]
+        names.update({check["name"]: check["verdict"] for check in checks})
+    assert names["orders.shipped_at: null where `status == 'delivered'` is false"] == "pass"
+    assert names["orders.shipped_at: never before `ordered_at`"] == "pass"
+    assert names["orders.returned_at: never after the data's end (as_of)"] == "pass"
+    assert names["readings.read_at: in time order within each parent"] == "pass"
+    assert names["readings.balance: never below its floor 0"] == "pass"
+    assert names["readings.battery: within [5, 100]"] == "pass"

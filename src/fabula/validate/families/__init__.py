@@ -8,8 +8,8 @@
 Adding a family is one module and one entry here.
 """
 
-from fabula.validate.families import columns, expectations, guidance, story, structure
+from fabula.validate.families import columns, expectations, guidance, sequences, story, structure
 
-FAMILIES = (structure, columns, story, expectations, guidance)
+FAMILIES = (structure, columns, story, sequences, expectations, guidance)
 
 __all__ = ["FAMILIES"]
