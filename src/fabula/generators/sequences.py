@@ -178,7 +178,7 @@ class CadenceGenerator(Generator):
                 mine = rows[inverse[rows] - low == local]
                 slot[mine] = np.searchsorted(rank[local], position[mine], side="left")
         seconds = self.cadence.first + slot * self.cadence.every
-        jitter = min(self.spec.rows.jitter, max(0, self.cadence.every // 2 - 1))
+        jitter = min(self.spec.rows.jitter, self.cadence.every // 2)  # never past a neighbour
         ticks = TICKS_PER_DAY[self.spec.unit] // 86_400
         offset = ctx.rng().integers(-jitter * ticks, jitter * ticks, ctx.n, endpoint=True) if jitter else 0
         return seconds * ticks + offset

@@ -128,7 +128,8 @@ def column_models(plan: Plan) -> list[ColumnModel]:
             spec = spec_columns.get(column.name)
             if spec is None or getattr(spec, "during", ()):  # event overrides: the story checks' job
                 continue
-            model = _column_model(plan, table, column.name, spec, column.generator)
+            generator = getattr(column.generator, "inner", None) if getattr(spec, "when", None) else None
+            model = _column_model(plan, table, column.name, spec, generator or column.generator)
             if model is not None and (model.null_checked or any(g.numeric or g.levels for g in model.groups)):
                 models.append(model)
     return models
