@@ -132,6 +132,11 @@ class CadenceCountGenerator(Generator):
     def compile(cls, spec: CadenceCount, env: CompileEnv):
         return cls(spec=spec, arrow_type=pa.int64(), cadence=resolve_cadence(spec, env))
 
+    def describe(self) -> dict[str, Any]:
+        spec = self.spec
+        return {"every": f"{spec.every}s", "slots": self.cadence.slots, "dropout": spec.dropout,
+                **({"timeline": spec.timeline} if spec.timeline else {})}
+
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         rows = ctx.row_ids()
         matches = _matches(self.cadence, ctx, rows, None)
