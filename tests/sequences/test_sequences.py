@@ -246,3 +246,21 @@ def test_validation_checks_the_new_facts(tmp_path):
     assert names["readings.read_at: in time order within each parent"] == "pass"
     assert names["readings.balance: never below its floor 0"] == "pass"
     assert names["readings.battery: within [5, 100]"] == "pass"
+
+
+@pytest.mark.parametrize("key", ["{kind: id, format: 'CUST-{:05d}'}", "{kind: uuid}", "{kind: sequence, start: 1}"])
+def test_a_template_with_a_key_part_is_proved_unique(key):
+    spec = load_text(f"""
+name: people
+seed: 1
+tables:
+  customers:
+    rows: 3000
+    columns:
+      key: {key}
+      first: {{kind: faker, provider: first_name, pool: 20}}
+      last: {{kind: faker, provider: last_name, pool: 20}}
+      email: {{kind: template, template: "{{slug(first)}}.{{slug(last)}}.{{key}}@example.com", unique: true}}
+""")
+    emails = table(compile_plan(spec), "customers").column("email").to_pylist()
+    assert len(set(emails)) == len(emails)
