@@ -170,7 +170,7 @@ def test_time_after_another_in_the_timeline_shape(shop):
     shipped = orders.dropna(subset=["shipped_at"])
     assert (shipped.shipped_at >= shipped.ordered_at).all()
     assert ((shipped.shipped_at - shipped.ordered_at).dt.days <= 5).all()
-    weekday = shipped.shipped_at.dt.weekday
+    weekday = shipped.shipped_at.dt.day_of_week
     assert (weekday < 5).mean() > 0.85  # weekends are 0.3 of a weekday: shipping follows the calendar
     assert shipped.shipped_at.dt.hour.between(8, 18).mean() > 0.7
 
@@ -264,3 +264,26 @@ tables:
 """)
     emails = table(compile_plan(spec), "customers").column("email").to_pylist()
     assert len(set(emails)) == len(emails)
+
+
+def test_a_monthly_cadence_falls_on_the_same_day_each_month():
+    spec = load_text("""
+name: payroll
+seed: 2
+as_of: 2024-06-30
+tables:
+  employees:
+    rows: 30
+    columns:
+      employee_id: {kind: id, format: "E{:04d}"}
+  salaries:
+    rows: {per: employees, every: 1mo, start: 2024-01-31, end: today, jitter: 2h}
+    columns:
+      employee_id: {kind: reference, to: employees.employee_id}
+      paid_at: {kind: cadence}
+      month_number: {kind: position}
+""")
+    paid = table(compile_plan(spec), "salaries").to_pandas()
+    assert len(paid) == 30 * 6
+    days = paid.paid_at.dt.round("1D")  # jitter of two hours either side of midnight
+    assert sorted(days.dt.strftime("%m-%d").unique()) == ["01-31", "02-29", "03-31", "04-30", "05-31", "06-30"]

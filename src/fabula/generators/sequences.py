@@ -33,12 +33,13 @@ _MAX_CELLS = 1 << 22
 
 @dataclass(frozen=True)
 class Cadence:
-    """A table's cadence resolved against as_of: slot k of every parent is at
-    `first + k × every` seconds since the epoch, kept with probability `keep[k]` (scoped events
-    lower it for the parents their condition matches)."""
+    """A table's cadence resolved against as_of: slot k of every parent is at `times[k]` seconds
+    since the epoch (`first + k × every`, or the same day of each month), kept with probability
+    `keep[k]` (scoped events lower it for the parents their condition matches)."""
 
-    first: int
-    every: int
+    times: np.ndarray
+    gap: int
+    """The shortest time between two slots, in seconds (bounds the jitter)."""
     keep: np.ndarray
     scoped: tuple[tuple[np.ndarray, str], ...]
     """Per scoped event: the factor on each slot's keep probability, and its condition."""
@@ -61,10 +62,14 @@ def resolve_cadence(spec: CadenceCount, env: CompileEnv) -> Cadence:
     story = env.story
     first_day, last_day = ((resolve_bound(bound, env.as_of) - EPOCH).days for bound in (spec.start, spec.end))
     first = first_day * 86_400
-    slots = max(0, ((last_day + 1) * 86_400 - first) // spec.every)
-    times = first + np.arange(slots, dtype=np.int64) * spec.every
+    if spec.months:
+        times = _monthly(first_day, last_day, spec.months)
+    else:
+        slots = max(0, ((last_day + 1) * 86_400 - first) // spec.every)
+        times = first + np.arange(slots, dtype=np.int64) * spec.every
+    gap = int(np.diff(times).min()) if len(times) > 1 else spec.every
     days = times / 86_400.0
-    keep = np.full(slots, 1.0 - spec.dropout)
+    keep = np.full(len(times), 1.0 - spec.dropout)
     if spec.timeline is not None:
         keep *= _shape(story, spec.timeline, spec.table, times)
     for window, factor in story.volume_effects.get(spec.table, ()):
@@ -72,7 +77,28 @@ def resolve_cadence(spec: CadenceCount, env: CompileEnv) -> Cadence:
     scoped = tuple((np.minimum(1.0, 1.0 + (factor - 1.0) * window.strength(days)), where)
                    for window, factor, where in story.scoped_effects.get(spec.table, ()))
     words = stream_key(env.seed, spec.table, "#cadence", "keep")
-    return Cadence(first, spec.every, keep, scoped, (words[0] << 32 | words[1]))
+    return Cadence(times, gap, keep, scoped, (words[0] << 32 | words[1]))
+
+
+def _monthly(first_day: int, last_day: int, months: int) -> np.ndarray:
+    """Midnight of the start's day of the month, every `months` months (the last day of a
+    shorter month when the day does not exist in it), up to the end."""
+    import calendar
+    from datetime import date, timedelta
+
+    start = EPOCH + timedelta(days=first_day)
+    times = []
+    step = 0
+    while True:
+        month_index = start.month - 1 + step * months
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        offset = (date(year, month, day) - EPOCH).days
+        if offset > last_day:
+            break
+        times.append(offset * 86_400)
+        step += 1
+    return np.array(times, dtype=np.int64)
 
 
 def _shape(story, timeline_name: str, table: str, times: np.ndarray) -> np.ndarray:
@@ -134,7 +160,8 @@ class CadenceCountGenerator(Generator):
 
     def describe(self) -> dict[str, Any]:
         spec = self.spec
-        return {"every": f"{spec.every}s", "slots": self.cadence.slots, "dropout": spec.dropout,
+        return {"every": f"{spec.months} months" if spec.months else f"{spec.every}s", "slots": self.cadence.slots,
+                "dropout": spec.dropout,
                 **({"timeline": spec.timeline} if spec.timeline else {})}
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
@@ -182,15 +209,15 @@ class CadenceGenerator(Generator):
             for local in np.unique(inverse[rows] - low):
                 mine = rows[inverse[rows] - low == local]
                 slot[mine] = np.searchsorted(rank[local], position[mine], side="left")
-        seconds = self.cadence.first + slot * self.cadence.every
-        jitter = min(self.spec.rows.jitter, self.cadence.every // 2)  # never past a neighbour
+        seconds = self.cadence.times[np.minimum(slot, max(self.cadence.slots - 1, 0))] if self.cadence.slots else slot
+        jitter = min(self.spec.rows.jitter, self.cadence.gap // 2)  # never past a neighbour
         ticks = TICKS_PER_DAY[self.spec.unit] // 86_400
         offset = ctx.rng().integers(-jitter * ticks, jitter * ticks, ctx.n, endpoint=True) if jitter else 0
         return seconds * ticks + offset
 
     def describe(self) -> dict[str, Any]:
         rows = self.spec.rows
-        return {"every": f"{rows.every}s", "slots": self.cadence.slots, "jitter": f"±{rows.jitter}s",
+        return {"every": f"{rows.months} months" if rows.months else f"{rows.every}s", "slots": self.cadence.slots, "jitter": f"±{rows.jitter}s",
                 "dropout": rows.dropout}
 
 

@@ -37,7 +37,7 @@ def parse_span(value: Any) -> Any:
     if isinstance(value, str):
         found = _SPAN.match(value.lower())
         if not found:
-            raise ValueError(f"{value!r} is not a length of time — write 30s, 15m, 1h or 2d")
+            raise ValueError(f"{value!r} is not a length of time — write 30s, 15m, 1h, 2d (or 1mo for `every`)")
         return int(round(float(found.group(1)) * _SECONDS[found.group(2)]))
     return value
 
@@ -49,7 +49,8 @@ class CadenceCount(ColumnSpec):
 
     numeric: ClassVar[bool] = True
     table: str = ""
-    every: int = Field(gt=0, description="seconds between readings, e.g. 15m")
+    every: int = Field(gt=0, description="seconds between readings, e.g. 15m (or months: 1mo)")
+    months: int | None = Field(None, gt=0, description="set from `every: 1mo`: slots on the same day of every month")
     start: DateBound
     end: DateBound
     jitter: int = Field(0, ge=0, description="each time moves by up to ± this many seconds")
@@ -57,6 +58,15 @@ class CadenceCount(ColumnSpec):
     timeline: str | None = Field(None, description="keep readings in proportion to a timeline's intensity")
     scoped: tuple[str, ...] = ()
     """Columns of the parent the events' `where:` conditions read (filled in by the loader)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _months(cls, data: Any) -> Any:
+        every = data.get("every") if isinstance(data, dict) else None
+        found = re.match(r"^\s*(\d+)\s*(mo|month|months)\s*$", every.lower()) if isinstance(every, str) else None
+        if found:
+            return {**data, "every": int(found.group(1)) * 28 * 86_400, "months": int(found.group(1))}
+        return data
 
     @field_validator("every", "jitter", mode="before")
     @classmethod
