@@ -142,6 +142,9 @@ EXAMPLES.update({
     "running": Example({"amount": {"kind": "normal", "mean": 5, "std": 2},
                         "x": {"kind": "running", "fn": "balance", "of": "amount", "start": 10}}, pa.float64(),
                        seeded=True, tables={"p": {**PARENT, "rows": ROWS}}, rows=ONE_PER_PARENT),
+    "component": Example({"paid_at": {"kind": "timestamp", "timeline": "both"},
+                          "x": {"kind": "component", "timeline": "both", "at": "paid_at"}},
+                         DICTIONARY_STRING, seeded=True),
     "duration": Example({"opened": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-03-31"},
                          "closed": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-03-31", "after": "opened"},
                          "x": {"kind": "duration", "from": "opened", "to": "closed", "unit": "hours"}},
@@ -202,6 +205,11 @@ def base_kind(kind: str) -> str:
 
 AS_OF = "2024-08-31"
 
+TIMELINES = {"day": {"start": "2024-06-01", "end": "2024-08-31", "rate": 100, "intraday": "daytime"},
+             "night": {"start": "2024-06-01", "end": "2024-08-31", "rate": 10, "intraday": [1] * 6 + [0] * 16 + [1] * 2},
+             "both": {"mix": {"normal": "day", "fraud": "night"}}}
+"""Timelines every contract dataset has (only the examples that name them use them)."""
+
 
 # -- helpers -------------------------------------------------------------------------------------
 
@@ -219,7 +227,7 @@ def dataset(columns: dict[str, Any], *, rows: int, seed: int = 7, tables: dict[s
     """A dataset with table `t` of `rows` rows (or sized by `table_rows`) and any other `tables`."""
     others = {name: {**table, "rows": rows if table["rows"] == ROWS else table["rows"]}
               for name, table in (tables or {}).items()}
-    return {"name": "contract", "seed": seed, "as_of": AS_OF,
+    return {"name": "contract", "seed": seed, "as_of": AS_OF, "timelines": TIMELINES,
             "tables": {TABLE: {"rows": rows if table_rows is None else table_rows, "columns": columns},
                        **others}}
 
@@ -586,6 +594,7 @@ BAD_PARAMETERS = [
     ("duration", {"x": {"kind": "duration", "from": "a", "to": "b", "unit": "weeks"}}, "bad-value", "x.unit",
      "hours"),
     ("cadence", {"x": {"kind": "cadence", "unit": "h"}}, "bad-value", "x.unit", "ms"),
+    ("component", {"x": {"kind": "component", "timeline": "both"}}, "missing-parameter", "x.at", "needs `at`"),
     ("cadence_count", {"x": {"kind": "cadence_count", "every": "15 parsecs", "start": "-1d", "end": "today"}},
      "bad-value", "x.every", "15m"),
     ("date", {"y": DAYS, "x": {**DAYS, "after": "y", "lag": {"kind": "categorical", "values": ["a"]}}},

@@ -3,6 +3,8 @@ counts from categoricals and booleans, and events scoped to a subset (issue 15).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -287,3 +289,28 @@ tables:
     assert len(paid) == 30 * 6
     days = paid.paid_at.dt.round("1D")  # jitter of two hours either side of midnight
     assert sorted(days.dt.strftime("%m-%d").unique()) == ["01-31", "02-29", "03-31", "04-30", "05-31", "06-30"]
+
+
+CARDS = (Path(__file__).parents[2] / "docs" / "story.md").read_text(encoding="utf-8").split(
+    "name: card_payments", 1)[1].split("```", 1)[0]
+
+
+def test_a_mix_of_timelines_holds_two_labelled_behaviours():
+    plan = compile_plan(load_text("name: card_payments" + CARDS))
+    payments = table(plan, "payments").to_pandas()
+    assert payments.paid_at.is_monotonic_increasing
+    fraud = payments[payments.is_fraud]
+    assert 0.005 < len(fraud) / len(payments) < 0.05
+    night = fraud.paid_at.dt.hour.isin([22, 23, 0, 1, 2, 3, 4, 5])
+    assert night.mean() > 0.85  # fraud labels land where the fraud timeline is
+    assert payments[~payments.is_fraud].paid_at.dt.hour.between(8, 20).mean() > 0.7
+    burst = fraud.paid_at.between("2024-02-10", "2024-02-12 23:59:59")
+    per_day_in, per_day_out = burst.sum() / 3, (~burst).sum() / (91 - 3)
+    assert 8 < per_day_in / per_day_out < 25  # the event on the timeline: ×15
+    assert fraud.amount.median() > 3 * payments[~payments.is_fraud].amount.median()
+
+
+def test_a_mix_names_timelines_that_exist():
+    with pytest.raises(SpecError) as raised:
+        load_text("name: card_payments" + CARDS.replace("fraud: night_fraud}", "fraud: night_frau}"))
+    assert "night_frau" in str(raised.value)

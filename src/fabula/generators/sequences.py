@@ -105,8 +105,8 @@ def _shape(story, timeline_name: str, table: str, times: np.ndarray) -> np.ndarr
     """The timeline's intensity at each slot relative to its busiest hour (0 outside its window)."""
     timeline = story.timelines[timeline_name]
     volume = story.day_volume(timeline_name, table)
-    shares = np.diff(np.concatenate([[0.0], timeline.hourly]))
-    per_hour = volume[:, None] * shares[None, :]
+    shares = np.diff(np.atleast_2d(timeline.cumulative_hours()), axis=1, prepend=0.0)
+    per_hour = volume[:, None] * shares
     top = per_hour.max()
     if not top > 0:
         return np.zeros(len(times))

@@ -59,7 +59,7 @@ class _Between(Generator):
         timeline = env.story.timelines[spec.timeline]
         if spec.after is not None:
             intensity = HourlyIntensity.of(timeline.first_day, env.story.day_volume(spec.timeline, env.table),
-                                           timeline.hourly)
+                                           timeline.cumulative_hours())
             return cls(spec=spec, arrow_type=arrow_type, low=timeline.first_day * ticks_per_day,
                        high=(timeline.last_day + 1) * ticks_per_day - 1, timeline=timeline,
                        intensity=intensity, censor_at=_censor_at(spec, env, arrow_type))
@@ -146,7 +146,7 @@ class _Between(Generator):
         days = self.timeline.first_day + day.astype(np.int64)
         if self.ticks_per_day == 1:
             return days
-        seconds = self.timeline.seconds_in_day(quantile)
+        seconds = self.timeline.seconds_in_day(quantile, day)
         return days * self.ticks_per_day + np.floor(seconds * (self.ticks_per_day / 86_400)).astype(np.int64)
 
     def distinct_values(self) -> int | None:

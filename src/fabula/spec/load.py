@@ -33,7 +33,7 @@ from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
 from fabula.spec.sequences import cadence_rows, integer_valued, place_cadence
-from fabula.spec.story import EventOverride, EventSpec, TimelineRows, TimelineSpec
+from fabula.spec.story import EventOverride, EventSpec, MixSpec, TimelineRows, TimelineSpec
 
 Path_ = tuple[str | int, ...]
 
@@ -203,7 +203,8 @@ def _parse_story(data: Mapping[str, Any], source: SourceMap, issues: list[Issue]
         for name, entry in raw.items():
             _check_name_is_text(name, (key, name), what.split()[-1], source, issues)
             if isinstance(entry, Mapping):
-                parsed = _validate(model, entry, (key, name), source, issues, what=what)
+                chosen = MixSpec if key == "timelines" and "mix" in entry else model  # a sum of timelines
+                parsed = _validate(chosen, entry, (key, name), source, issues, what=what)
             else:
                 parsed = None
                 issues.append(source.issue("wrong-type", (key, name), f"{what} is a mapping of its keys",

@@ -258,3 +258,16 @@ def check_scoped_volume(spec, table_name: str, table, effect, path, source):
             hint="size the table rows: {per: <parent>, every: 15m, ...}; to change only some rows of "
                  "another table, put `where:` on a column's `during:` override")]
     return None
+
+
+@column_kind("component")
+class ComponentColumn(ColumnSpec):
+    """Which timeline of a mix a row came from (`timelines: {card: {mix: {normal: day, fraud:
+    night}}}`): at the row's time `at`, each component is drawn in proportion to its intensity
+    that day and hour — a night-time fraud burst labels the night's extra rows `fraud`."""
+
+    timeline: str = Field(description="the mix timeline")
+    at: str = Field(description="the timestamp column that places the row in time")
+
+    def own_refs(self) -> frozenset[str]:
+        return frozenset({self.at})

@@ -155,6 +155,32 @@ class TimelineSpec(_Frozen):
         return INTRADAY_PRESETS[self.intraday] if isinstance(self.intraday, str) else tuple(self.intraday)
 
 
+class MixSpec(TimelineSpec):
+    """A timeline that is the sum of others: `mix: {normal: card_day, fraud: night_fraud}`. Each
+    day has the components' volumes added up and an intraday profile that mixes theirs, so rows
+    of two behaviours share one table; a `component` column says which one each row came from."""
+
+    start: DateBound | None = None
+    end: DateBound | None = None
+    rate: float | None = None
+    mix: dict[str, str] = Field(description="label: timeline, e.g. {normal: card_day, fraud: night_fraud}")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _bound(cls, value: Any) -> DateBound | None:
+        return None if value is None else parse_bound(value)
+
+    @model_validator(mode="after")
+    def _only_components(self) -> "MixSpec":
+        if len(self.mix) < 2:
+            raise ValueError("a mix adds up two timelines or more, e.g. mix: {normal: card_day, fraud: night_fraud}")
+        extra = sorted(self.model_fields_set - {"mix", "description"})
+        if extra:
+            raise ValueError(f"a mix takes its calendar from its timelines, so `{extra[0]}` does not apply — "
+                             "put it on a component timeline")
+        return self
+
+
 class TimelineRows(_Frozen):
     """`rows: {timeline: support}`: a row per arrival — each day's count drawn around the
     timeline's intensity — or `total` rows spread over the window in proportion to it."""

@@ -23,6 +23,9 @@ def check_story(spec: "DatasetSpec", source) -> list[Issue]:
     as_of = spec.as_of or date.today()  # only to compare bounds; the plan pins as_of for real
     issues: list[Issue] = []
     for name, timeline in spec.timelines.items():
+        if getattr(timeline, "mix", None) is not None:
+            issues.extend(_check_mix(spec, name, timeline, source))
+            continue
         issues.extend(_check_window(timeline, ("timelines", name), as_of, source))
         if timeline.holidays is not None:
             issues.extend(_check_holidays(timeline.holidays, ("timelines", name, "holidays"), source))
@@ -76,7 +79,23 @@ def _holiday_countries() -> dict[str, list[str]]:
     return holidays.list_supported_countries()
 
 
+def _check_mix(spec, name: str, timeline, source) -> Iterator[Issue]:
+    for label, component in timeline.mix.items():
+        found = spec.timelines.get(component)
+        if found is None:
+            yield _unknown("timeline", component, ("timelines", name, "mix", label), spec.timelines, source)
+        elif getattr(found, "mix", None) is not None:
+            yield source.issue("bad-value", ("timelines", name, "mix", label),
+                               f"`{component}` is a mix itself; a mix adds up plain timelines",
+                               hint="list the plain timelines of both mixes in one")
+
+
 def _check_volume_table(spec, table_name: str, path, source, effect=None) -> Iterator[Issue]:
+    if table_name in spec.timelines and table_name not in spec.tables:
+        if effect is not None and effect.where:
+            yield source.issue("bad-value", (*path, "where"), "`where` applies to a table, not a timeline",
+                               hint="drop `where`, or name a table on a cadence")
+        return  # an event on a timeline changes it for every table that uses it
     table = spec.tables.get(table_name)
     if table is None:
         yield _unknown("table", table_name, path, spec.tables, source)

@@ -25,8 +25,9 @@ class HourlyIntensity:
 
     @classmethod
     def of(cls, first_day: int, day_volume: np.ndarray, hourly_cdf: np.ndarray) -> "HourlyIntensity":
-        shares = np.diff(np.concatenate([[0.0], hourly_cdf]))
-        per_hour = (np.asarray(day_volume, dtype=np.float64)[:, None] * shares[None, :]).ravel()
+        cumulative = np.atleast_2d(hourly_cdf)  # one profile, or one per day (a mix)
+        shares = np.diff(cumulative, axis=1, prepend=0.0)
+        per_hour = (np.asarray(day_volume, dtype=np.float64)[:, None] * shares).ravel()
         return cls(first_day, np.concatenate([[0.0], np.cumsum(per_hour)]))
 
     @property
