@@ -55,16 +55,18 @@ def table_nodes(spec: DatasetSpec, table_name: str) -> dict[str, Node]:
             hidden[row_column(name)] = Node(row_column(name), "row", column,
                                             frozenset({PARENT_ROWS}) if owned else frozenset(), output=False,
                                             detail={"owned": owned})
-            nodes[name] = Node(name, "column", column, frozenset({row_column(name)}), frozenset({(parent, key)}))
+            nodes[name] = Node(name, "column", column, frozenset({row_column(name)}), frozenset({(parent, key)}),
+                               output=not column.hidden)
         elif isinstance(column, LookupColumn):
             reference, parent_column = split_target(column.from_)
             parent = references[reference].parent[0] if reference in references else reference
             nodes[name] = Node(name, "column", column, frozenset({row_column(reference)}),
-                               frozenset({(parent, parent_column)}))
+                               frozenset({(parent, parent_column)}), output=not column.hidden)
         elif isinstance(column, AggregateColumn):
             child, child_column = column.child
             foreign = frozenset({(child, child_column)}) if child_column else frozenset()
-            nodes[name] = Node(name, "column", column, frozenset({count_column(child)}), foreign)
+            nodes[name] = Node(name, "column", column, frozenset({count_column(child)}), foreign,
+                               output=not column.hidden)
         else:
             needs_parent = frozenset({PARENT_ROWS}) if per is not None and per_parent_kind(column) else frozenset()
             nodes[name] = Node(name, "column", column, local_of(column.refs()) | needs_parent,

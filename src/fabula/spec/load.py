@@ -298,7 +298,9 @@ def _place_overrides(columns: dict[str, AnyColumn], rows: Any) -> dict[str, AnyC
     """`during:` overrides without `at:` are placed in time by the table's one timeline column
     (its arrival time when the table's rows come from a timeline); left unset when that is
     ambiguous, which the checks then report."""
-    timed = [name for name, column in columns.items() if getattr(column, "timeline", None)]
+    # a time drawn after another (`after:`) follows a row's time; it does not place the row
+    timed = [name for name, column in columns.items()
+             if getattr(column, "timeline", None) and not getattr(column, "after", None)]
     if isinstance(rows, TimelineRows):
         arrivals = [name for name in timed if columns[name].timeline == rows.timeline]
         timed = arrivals or timed

@@ -2,8 +2,8 @@
 
 - a running balance never goes below its floor, a level stays within [low, high];
 - rows on a cadence are in time order within each parent (within a block);
-- a time drawn after another (`after:` with a timeline) is never before it, and a time censored
-  at `as_of` never falls after the data's end;
+- a time censored at `as_of` never falls after the data's end (that a time is never before its
+  `after` is the structure family's check);
 - a column with `when:` is null wherever its condition is false.
 
 Each statistic counts the rows it looked at and the rows that break the fact; counts add up
@@ -117,8 +117,6 @@ def statistics(plan) -> list[Fact]:
                 found.append(Fact(table.name, column.name, "order"))
             elif getattr(generator, "censor_at", None) is not None:
                 found.append(Fact(table.name, column.name, "as_of", high=float(generator.censor_at)))
-            if getattr(spec, "after", None) and getattr(spec, "timeline", None) and "." not in spec.after:
-                found.append(Fact(table.name, column.name, "after", other=spec.after))
     return found
 
 
