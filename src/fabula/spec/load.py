@@ -32,7 +32,7 @@ from fabula.spec.dates import DateBound
 from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
-from fabula.spec.sequences import cadence_rows, integer_valued, place_cadence
+from fabula.spec.sequences import as_count, cadence_rows, integer_valued, place_cadence
 from fabula.spec.story import EventOverride, EventSpec, MixSpec, TimelineRows, TimelineSpec
 
 Path_ = tuple[str | int, ...]
@@ -324,6 +324,7 @@ def _parse_per_parent(raw: Mapping[str, Any], path: Path_, source: SourceMap, is
     count = parse_column(model.count, (*path, "count"), source, issues)
     if count is None:
         return None
+    count = as_count(count)
     if not integer_valued(count):
         issues.append(source.issue("bad-value", (*path, "count"), "the count per parent must be a whole number",
                                    hint="e.g. count: 3, count: {kind: poisson, lam: 3}, "

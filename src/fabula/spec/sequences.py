@@ -167,6 +167,14 @@ def integer_valued(column) -> bool:
     return column.is_numeric()
 
 
+def as_count(column):
+    """A count spec with its categorical values as integers: the canonical form (JSON) writes
+    `{0: 90, 1: 10}` with text keys, which read back as "0" and "1"."""
+    if isinstance(column, CategoricalColumn) and all(isinstance(value, str) and value.isdigit() for value in column.values):
+        return column.model_copy(update={"values": {int(value): weight for value, weight in column.values.items()}})
+    return column
+
+
 def where_columns(where: str) -> frozenset[str]:
     return parse_expression(where).columns
 
