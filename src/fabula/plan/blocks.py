@@ -89,7 +89,7 @@ class PlanReader:
         last = int(np.searchsorted(index.prefix, start + n - 1, side="right")) - 1
         pieces = []
         for parent_block in range(first, last + 1):
-            counts = generate_columns(self.plan, parent, parent_block, [count_column(table)])[count_column(table)]
+            counts = self._child_counts(table, parent, parent_block)
             ends = np.cumsum(counts.to_numpy()) + index.prefix[parent_block]  # last child row + 1, per parent
             low = max(start, int(index.prefix[parent_block]))
             high = min(start + n, int(index.prefix[parent_block + 1]))
@@ -97,6 +97,15 @@ class PlanReader:
             # only this block's child rows are placed: O(rows log parents), whatever the fan-out
             pieces.append(parent_start + np.searchsorted(ends, np.arange(low, high), side="right"))
         return np.concatenate(pieces).astype(np.int64) if pieces else np.zeros(0, dtype=np.int64)
+
+    def _child_counts(self, table: str, parent, parent_block: int) -> pa.Array:
+        """How many rows of `table` each row of a parent block has: regenerated once per parent
+        block and kept (8 bytes a parent row), since every column of a child block that places its
+        rows asks again."""
+        memo = self.plan.relations.materialised
+        name = count_column(table)
+        return memo.once(memo.counts, (table, parent_block),
+                         lambda: generate_columns(self.plan, parent, parent_block, [name])[name])
 
     def parent_table(self, table: str) -> str:
         """The parent of a table sized per parent."""
@@ -114,7 +123,7 @@ class PlanReader:
         last = int(np.searchsorted(index.prefix, start + n - 1, side="right")) - 1
         pieces = []
         for parent_block in range(first, last + 1):
-            counts = generate_columns(self.plan, parent, parent_block, [count_column(table)])[count_column(table)]
+            counts = self._child_counts(table, parent, parent_block)
             ends = np.cumsum(counts.to_numpy()) + index.prefix[parent_block]
             begins = ends - counts.to_numpy()
             low = max(start, int(index.prefix[parent_block]))
