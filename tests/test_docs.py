@@ -73,9 +73,11 @@ def tables_spec(tables: dict) -> dict:
 def example_spec(block: Block) -> dict:
     """The spec an example stands for: its one `columns:` or `tables:` mapping, wrapped."""
     data = yaml.safe_load(block.body)
+    timelines = data.pop("timelines", None) if isinstance(data, dict) else None  # for kinds that need one
     assert isinstance(data, dict) and len(data) == 1 and set(data) <= {"columns", "tables"}, \
-        "an example is one `columns:` mapping or one `tables:` mapping"
-    return one_table_spec(data["columns"]) if "columns" in data else tables_spec(data["tables"])
+        "an example is one `columns:` mapping or one `tables:` mapping (and optionally `timelines:`)"
+    spec = one_table_spec(data["columns"]) if "columns" in data else tables_spec(data["tables"])
+    return {**spec, "timelines": timelines} if timelines else spec
 
 
 def spec_kinds(spec: dict) -> set:

@@ -132,6 +132,30 @@ EXAMPLES.update({
                          seeded=True, tables={"c": CHILDREN}),
 })
 
+ONE_PER_PARENT = {"per": "p", "count": 1}
+"""Sequences per parent with one row each, so `t` has the row count under test."""
+
+EXAMPLES.update({
+    # per-entity sequences (spec/sequences.py): one row per parent keeps the row count under test
+    "cadence": Example({"x": {"kind": "cadence"}}, pa.timestamp("us"), seeded=True,
+                       tables={"p": {**PARENT, "rows": ROWS}},
+                       rows={"per": "p", "every": "1d", "start": "2024-08-01", "end": "2024-08-01", "jitter": "1h"}),
+    "cadence_count": Example({"x": {"kind": "cadence_count", "table": "t", "every": "6h", "start": "2024-08-01",
+                                    "end": "2024-08-02", "dropout": 0.3}}, pa.int64(), seeded=True),
+    "position": Example({"x": {"kind": "position"}}, pa.int64(), seeded=False,
+                        tables={"p": {**PARENT, "rows": ROWS}}, rows=ONE_PER_PARENT),
+    "running": Example({"amount": {"kind": "normal", "mean": 5, "std": 2},
+                        "x": {"kind": "running", "fn": "balance", "of": "amount", "start": 10}}, pa.float64(),
+                       seeded=True, tables={"p": {**PARENT, "rows": ROWS}}, rows=ONE_PER_PARENT),
+    "component": Example({"paid_at": {"kind": "timestamp", "timeline": "both"},
+                          "x": {"kind": "component", "timeline": "both", "at": "paid_at"}},
+                         DICTIONARY_STRING, seeded=True),
+    "duration": Example({"opened": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-03-31"},
+                         "closed": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-03-31", "after": "opened"},
+                         "x": {"kind": "duration", "from": "opened", "to": "closed", "unit": "hours"}},
+                        pa.float64(), seeded=True),
+})
+
 VARIANTS: dict[str, Example] = {
     # the other ways a parent is chosen
     "reference/zipf": Example({"x": {"kind": "reference", "to": "p.key", "pick": "zipf", "a": 1.1}},
@@ -186,6 +210,11 @@ def base_kind(kind: str) -> str:
 
 AS_OF = "2024-08-31"
 
+TIMELINES = {"day": {"start": "2024-06-01", "end": "2024-08-31", "rate": 100, "intraday": "daytime"},
+             "night": {"start": "2024-06-01", "end": "2024-08-31", "rate": 10, "intraday": [1] * 6 + [0] * 16 + [1] * 2},
+             "both": {"mix": {"normal": "day", "fraud": "night"}}}
+"""Timelines every contract dataset has (only the examples that name them use them)."""
+
 
 # -- helpers -------------------------------------------------------------------------------------
 
@@ -203,7 +232,7 @@ def dataset(columns: dict[str, Any], *, rows: int, seed: int = 7, tables: dict[s
     """A dataset with table `t` of `rows` rows (or sized by `table_rows`) and any other `tables`."""
     others = {name: {**table, "rows": rows if table["rows"] == ROWS else table["rows"]}
               for name, table in (tables or {}).items()}
-    return {"name": "contract", "seed": seed, "as_of": AS_OF,
+    return {"name": "contract", "seed": seed, "as_of": AS_OF, "timelines": TIMELINES,
             "tables": {TABLE: {"rows": rows if table_rows is None else table_rows, "columns": columns},
                        **others}}
 
@@ -572,6 +601,16 @@ BAD_PARAMETERS = [
     ("date", {"ref": REFERENCE, "x": {**DAYS, "after": "ref.created"}}, "unknown-column", "x.after",
      "did you mean `created_at`"),
     ("date", {"x": {**DAYS, "lag": 3}}, "bad-value", "x", "add `after:`"),
+    ("running", {"x": {"kind": "running", "fn": "sum"}}, "bad-value", "x", "add `of: <column>`"),
+    ("running", {"x": {"kind": "running", "fn": "level", "of": "x", "low": 9, "high": 1}}, "bad-value", "x",
+     "low < high"),
+    ("position", {"x": {"kind": "position", "strat": 1}}, "unknown-key", "x.strat", "did you mean `start`"),
+    ("duration", {"x": {"kind": "duration", "from": "a", "to": "b", "unit": "weeks"}}, "bad-value", "x.unit",
+     "hours"),
+    ("cadence", {"x": {"kind": "cadence", "unit": "h"}}, "bad-value", "x.unit", "ms"),
+    ("component", {"x": {"kind": "component", "timeline": "both"}}, "missing-parameter", "x.at", "needs `at`"),
+    ("cadence_count", {"x": {"kind": "cadence_count", "every": "15 parsecs", "start": "-1d", "end": "today"}},
+     "bad-value", "x.every", "15m"),
     ("date", {"y": DAYS, "x": {**DAYS, "after": "y", "lag": {"kind": "categorical", "values": ["a"]}}},
      "bad-value", "x.lag", "numeric `kind`"),
     ("date", {"y": DAYS, "x": {**DAYS, "after": "y", "lag": {"kind": "exponential", "scale": -1}}},

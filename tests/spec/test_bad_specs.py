@@ -204,8 +204,8 @@ tables:
 
 
 def test_a_broken_timeline_column_adds_no_knock_on_errors():
-    """`timeline` with `after` breaks the column; the override that it would have placed in
-    time must not also be told its time column is ambiguous."""
+    """`timeline` with `after` and a `lag` breaks the column; the override that it would have
+    placed in time must not also be told its time column is ambiguous."""
     issues = issues_of("""\
 name: d
 seed: 1
@@ -224,7 +224,7 @@ tables:
     rows: {timeline: s}
     columns:
       order_id: {kind: reference, to: orders.order_id}
-      at: {kind: timestamp, timeline: s, after: order_id.ordered_at}
+      at: {kind: timestamp, timeline: s, after: order_id.ordered_at, lag: 2}
       x: {kind: expression, expr: "hour(at)"}
       y: {kind: categorical, values: [a, b], during: {e: {values: [a]}}}
 """)

@@ -96,10 +96,10 @@ CASES = {
         [(CREATED, "      created_at: {kind: timestamp, timeline: support, start: 2024-01-01, end: 2024-02-01}\n")],
         "bad-value", "tables.tickets.columns.created_at",
         "`timeline` sets the window, so leave out `start` and `end`", "drop them"),
-    "timeline with after": (
-        [(CREATED, CREATED + "      closed_at: {kind: timestamp, timeline: support, after: created_at}\n")],
+    "timeline with after and a lag": (
+        [(CREATED, CREATED + "      closed_at: {kind: timestamp, timeline: support, after: created_at, lag: 3}\n")],
         "bad-value", "tables.tickets.columns.closed_at",
-        "cannot also follow `after`", "drop one of them"),
+        "not a `lag`", "within: 30d"),
     "inverted timeline window": (
         [("    start: 2024-01-01\n", "    start: 2024-04-01\n")],
         "inverted-dates", "timelines.support.start", "start 2024-04-01 is after end 2024-03-31", "swap"),

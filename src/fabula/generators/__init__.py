@@ -4,7 +4,7 @@
 its law or shares for validation); importing this package registers them all.
 """
 
-from fabula.generators import categorical, keys, numeric, people, relations, temporal, text  # noqa: F401  (registers kinds)
+from fabula.generators import categorical, keys, numeric, people, relations, sequences, temporal, text  # noqa: F401  (registers kinds)
 from fabula.generators.base import (
     GENERATORS,
     KINDS,

@@ -279,7 +279,7 @@ class Generator:
 
     def describe(self) -> dict[str, Any]:
         """Parameters as a reviewer reads them (for `fabula plan`)."""
-        skip = {"kind", "nulls", "round", "clip", "unique", "description", "during"}
+        skip = {"kind", "nulls", "round", "clip", "unique", "description", "during", "hidden", "when"}
         return {
             name: value for name, value in self.spec.model_dump(exclude_defaults=False).items()
             if name not in skip and not callable(value)

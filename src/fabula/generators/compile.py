@@ -8,6 +8,10 @@ from fabula.spec.columns import AnyColumn, ConditionalColumn
 
 
 def compile_column(spec: AnyColumn, env: CompileEnv) -> Generator:
+    if getattr(spec, "when", None):
+        from fabula.generators.when import WhenGenerator
+
+        return WhenGenerator.wrap(spec, compile_column(spec.model_copy(update={"when": None}), env))
     if spec.during:
         from fabula.generators.story import DuringGenerator  # it compiles its parts through here
 

@@ -25,6 +25,8 @@ class Override:
     at: str
     window: EventWindow
     generator: Generator
+    where: str | None = None
+    """Only rows matching this condition change (`where: region == 'West'`)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class DuringGenerator(Generator):
                 # rows the override's cases leave out keep the column's own rule
                 generator = replace(generator, default=base)
             window = env.story.events[override.event].shifted(override.delay, override.lasting)
-            overrides.append(Override(override.event, override.at, window, generator))
+            overrides.append(Override(override.event, override.at, window, generator, override.where))
         arrow_type = common_type([base.arrow_type, *(o.generator.arrow_type for o in overrides)])
         # modifiers were applied by the base and the overrides (which inherit them): not twice
         plain = spec.model_copy(update={"nulls": 0.0, "round": None, "clip": None})
@@ -56,6 +58,10 @@ class DuringGenerator(Generator):
         for number, override in enumerate(self.overrides, start=1):
             strength = override.window.strength(_days(ctx.columns[override.at]))
             covered = ctx.rng(f"during:{override.event}").random(ctx.n) < strength
+            if override.where is not None:
+                from fabula.generators.when import condition_mask  # when imports evaluate: only if used
+
+                covered &= condition_mask(override.where, ctx)
             owner[covered] = number
         if not owner.any():
             return base.cast(self.arrow_type) if base.type != self.arrow_type else base
@@ -105,3 +111,56 @@ class FixedValuesGenerator(Generator):
 
 
 
+
+
+from fabula.generators.base import DICTIONARY_STRING, generator  # noqa: E402  (registered below)
+from fabula.spec.sequences import ComponentColumn  # noqa: E402
+
+
+@generator(ComponentColumn)
+@dataclass(frozen=True)
+class ComponentGenerator(Generator):
+    """The label of the mix component a row came from: drawn with probability proportional to
+    each component's volume on the row's day times its intraday share at the row's hour."""
+
+    labels: tuple[str, ...] = ()
+    weights: np.ndarray | None = field(default=None, compare=False)
+    """components × days × 24: each component's expected volume in each hour of the window."""
+    first_day: int = 0
+
+    @classmethod
+    def output_type(cls, spec, env):
+        return DICTIONARY_STRING
+
+    @classmethod
+    def compile(cls, spec: ComponentColumn, env: CompileEnv):
+        resolved = env.story.timelines.get(spec.timeline) if env.story else None
+        if resolved is None or not resolved.components:
+            raise ValueError(f"`{spec.timeline}` is not a mix of timelines: a component column labels the rows of a "
+                             "mix, e.g. timelines: {card: {mix: {normal: card_day, fraud: night_fraud}}}")
+        at_type = env.column_types.get(spec.at)
+        if at_type is not None and not pa.types.is_timestamp(at_type):
+            raise ValueError(f"`at` places the row in time, and `{spec.at}` is {at_type}, not a timestamp")
+        weights = np.stack([volume[:, None] * shares[None, :] for _, volume, shares in resolved.components])
+        return cls(spec=spec, arrow_type=DICTIONARY_STRING, labels=tuple(label for label, _, _ in resolved.components),
+                   weights=weights, first_day=resolved.first_day)
+
+    def _generate(self, ctx: BlockContext) -> pa.Array:
+        times = ctx.columns[self.spec.at]
+        moments = _days(times)  # fractional days since the epoch, NaN for nulls
+        known = ~np.isnan(moments)
+        day = np.floor(np.nan_to_num(moments)).astype(np.int64) - self.first_day
+        hour = np.floor((np.nan_to_num(moments) % 1.0) * 24).astype(np.int64)
+        inside = known & (day >= 0) & (day < self.weights.shape[1])
+        day, hour = np.clip(day, 0, self.weights.shape[1] - 1), np.clip(hour, 0, 23)
+        odds = self.weights[:, day, hour]  # components × rows
+        total = odds.sum(axis=0)
+        cumulative = np.cumsum(odds, axis=0) / np.where(total > 0, total, 1.0)
+        picks = (cumulative < ctx.rng().random(ctx.n)[None, :]).sum(axis=0)
+        codes = np.minimum(picks, len(self.labels) - 1).astype(np.int32)
+        valid = inside & (total > 0)
+        indices = pa.array(codes, type=pa.int32(), mask=~valid)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(self.labels, type=pa.string()))
+
+    def describe(self) -> dict[str, Any]:
+        return {"timeline": self.spec.timeline, "at": self.spec.at, "labels": ", ".join(self.labels)}

@@ -15,6 +15,7 @@ from fabula.generators.laws import Law, integer_uniform, shown_value, storage_of
 from fabula.spec.columns import LAG_UNITS, DateColumn, TimestampColumn
 from fabula.spec.dates import resolve_bound
 from fabula.story import Arrivals, ResolvedTimeline
+from fabula.story.intensity import HourlyIntensity
 
 
 # 0001-01-01 and 9999-12-31 as days since 1970-01-01: the calendar Python readers can hold.
@@ -34,6 +35,10 @@ class _Between(Generator):
     """Set when the table's rows are this timeline's arrivals: row i is the i-th arrival."""
     day_cdf: np.ndarray | None = field(default=None, compare=False)
     """Cumulative expected volume per day, to draw days from a timeline's shape."""
+    intensity: HourlyIntensity | None = field(default=None, compare=False)
+    """With `timeline` and `after`: the timeline's intensity per hour, drawn from after `after`."""
+    censor_at: int | None = None
+    """The first tick after the data's end (`as_of`) when values past it become null."""
 
     def law(self) -> Law | None:
         """Every day (or tick) of the window equally likely; none for a timeline's shape or `after`."""
@@ -49,13 +54,20 @@ class _Between(Generator):
 
         lag_spec = spec.lag_spec()
         lag = compile_column(lag_spec, env) if lag_spec is not None else None
-        return cls(spec=spec, arrow_type=arrow_type, low=low, high=high, lag=lag)
+        return cls(spec=spec, arrow_type=arrow_type, low=low, high=high, lag=lag,
+                   censor_at=_censor_at(spec, env, arrow_type))
 
     @classmethod
     def _from_timeline(cls, spec, env: CompileEnv, arrow_type, ticks_per_day: int):
         """The window is the timeline's; rows are its arrivals when the table's rows come from
         it, else days are drawn in proportion to its volume as this table sees it."""
         timeline = env.story.timelines[spec.timeline]
+        if spec.after is not None:
+            intensity = HourlyIntensity.of(timeline.first_day, env.story.day_volume(spec.timeline, env.table),
+                                           timeline.cumulative_hours())
+            return cls(spec=spec, arrow_type=arrow_type, low=timeline.first_day * ticks_per_day,
+                       high=(timeline.last_day + 1) * ticks_per_day - 1, timeline=timeline,
+                       intensity=intensity, censor_at=_censor_at(spec, env, arrow_type))
         arrivals = env.story.arrivals.get(env.table)
         if arrivals is not None and arrivals.timeline != spec.timeline:
             arrivals = None
@@ -90,6 +102,40 @@ class _Between(Generator):
 
     def _draw(self, ctx: BlockContext) -> np.ndarray:
         rng = ctx.rng()
+        if self.intensity is not None:
+            return self._after_in_calendar(ctx, rng)
+        if self.timeline is not None:
+            return self._from_calendar(ctx, rng)
+        if self.censor_at is not None and self.spec.after is not None:
+            values = self._after_between(ctx, rng)
+            return _censored(values, self.censor_at, self.arrow_type)
+        return self._after_between(ctx, rng)
+
+    def _after_in_calendar(self, ctx: BlockContext, rng: np.random.Generator) -> pa.Array:
+        """In the timeline's shape, after `after` (and within `within` days of it); null where
+        nothing of the timeline is left before the bound (the window's end or `as_of`)."""
+        after, known = self._after(ctx)
+        per_hour = self.ticks_per_day / 24
+        start = self.timeline.first_day * self.ticks_per_day
+        low = (after - start) / per_hour
+        high = np.full(ctx.n, float(self.intensity.hours))
+        if self.spec.within is not None:
+            high = np.minimum(high, low + self.spec.within * 24.0)
+        if self.censor_at is not None:
+            high = np.minimum(high, (self.censor_at - start) / per_hour)
+        moments, drawn = self.intensity.draw_between(low, high, rng.random(ctx.n))
+        values = start + np.floor(moments * per_hour).astype(np.int64)
+        values = np.maximum(values, after)  # never before `after`, whatever the rounding
+        if not self.censored:
+            # asked not to censor: a row with no room left keeps `after` itself
+            return _as_storage(np.where(drawn, values, after), known, self.arrow_type)
+        return _as_storage(values, known & drawn, self.arrow_type)
+
+    @property
+    def censored(self) -> bool:
+        return self.censor_at is not None
+
+    def _after_between(self, ctx: BlockContext, rng: np.random.Generator):
         if self.timeline is not None:
             return self._from_calendar(ctx, rng)
         if self.spec.after is None:
@@ -122,7 +168,7 @@ class _Between(Generator):
         days = self.timeline.first_day + day.astype(np.int64)
         if self.ticks_per_day == 1:
             return days
-        seconds = self.timeline.seconds_in_day(quantile)
+        seconds = self.timeline.seconds_in_day(quantile, day)
         return days * self.ticks_per_day + np.floor(seconds * (self.ticks_per_day / 86_400)).astype(np.int64)
 
     def distinct_values(self) -> int | None:
@@ -170,6 +216,31 @@ class _Between(Generator):
         if self.spec.lag is not None:
             shown["lag"] = f"{self.spec.lag} {self.spec.lag_unit}"
         return shown
+
+
+def _censor_at(spec, env: CompileEnv, arrow_type) -> int | None:
+    """The first tick after `as_of` when this column censors there: by default with `timeline`
+    and `after` (a child's time never runs past the data's end), else only with `censor: true`."""
+    censor = spec.censor if spec.censor is not None else (spec.timeline is not None and spec.after is not None)
+    if not censor:
+        return None
+    per_day = 1 if pa.types.is_date32(arrow_type) else TICKS_PER_DAY[arrow_type.unit]
+    return ((env.as_of - EPOCH).days + 1) * per_day
+
+
+def _as_storage(values: np.ndarray, valid: np.ndarray, arrow_type) -> pa.Array:
+    storage = pa.int32() if pa.types.is_date32(arrow_type) else pa.int64()
+    return pa.array(values.astype(storage.to_pandas_dtype()), type=storage, mask=~valid).view(arrow_type)
+
+
+def _censored(values, censor_at: int, arrow_type) -> pa.Array:
+    """Values at or after `censor_at` (past the data's end) become null."""
+    if isinstance(values, np.ndarray):
+        return _as_storage(values, values < censor_at, arrow_type)
+    storage = pa.int32() if pa.types.is_date32(arrow_type) else pa.int64()
+    numbers = values.view(storage)
+    keep = np.asarray(numbers.is_valid()) & (numbers.fill_null(0).to_numpy() < censor_at)
+    return _as_storage(numbers.fill_null(0).to_numpy(), keep, arrow_type)
 
 
 def _shown(bound, value: int, arrow_type) -> str:

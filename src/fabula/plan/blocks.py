@@ -110,7 +110,7 @@ class PlanReader:
         last = int(np.searchsorted(index.prefix, start + n - 1, side="right")) - 1
         pieces = []
         for parent_block in range(first, last + 1):
-            counts = generate_columns(self.plan, parent, parent_block, [count_column(table)])[count_column(table)]
+            counts = self._child_counts(table, parent, parent_block)
             ends = np.cumsum(counts.to_numpy()) + index.prefix[parent_block]  # last child row + 1, per parent
             low = max(start, int(index.prefix[parent_block]))
             high = min(start + n, int(index.prefix[parent_block + 1]))
@@ -118,6 +118,50 @@ class PlanReader:
             # only this block's child rows are placed: O(rows log parents), whatever the fan-out
             pieces.append(parent_start + np.searchsorted(ends, np.arange(low, high), side="right"))
         return np.concatenate(pieces).astype(np.int64) if pieces else np.zeros(0, dtype=np.int64)
+
+    def _child_counts(self, table: str, parent, parent_block: int) -> pa.Array:
+        """How many rows of `table` each row of a parent block has: regenerated once per parent
+        block and kept (8 bytes a parent row), since every column of a child block that places its
+        rows asks again."""
+        memo = self.plan.relations.materialised
+        name = count_column(table)
+        return memo.once(memo.counts, (table, parent_block),
+                         lambda: generate_columns(self.plan, parent, parent_block, [name])[name])
+
+    def parent_table(self, table: str) -> str:
+        """The parent of a table sized per parent."""
+        return self.plan.relations.per_parent[table].parent
+
+    def first_child_rows(self, table: str, block: int) -> np.ndarray:
+        """For each row of a block of a table sized per parent, the first row of its parent's
+        children (so `row − first` is the row's position within its parent)."""
+        index = self.plan.relations.per_parent[table]
+        parent = self.plan.table(index.parent)
+        start, n = self.plan.table(table).block_span(block)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        first = int(np.searchsorted(index.prefix, start, side="right")) - 1
+        last = int(np.searchsorted(index.prefix, start + n - 1, side="right")) - 1
+        pieces = []
+        for parent_block in range(first, last + 1):
+            counts = self._child_counts(table, parent, parent_block)
+            ends = np.cumsum(counts.to_numpy()) + index.prefix[parent_block]
+            begins = ends - counts.to_numpy()
+            low = max(start, int(index.prefix[parent_block]))
+            high = min(start + n, int(index.prefix[parent_block + 1]))
+            pieces.append(begins[np.searchsorted(ends, np.arange(low, high), side="right")])
+        return np.concatenate(pieces).astype(np.int64)
+
+    def column_rows(self, table: str, column: str, start: int, stop: int) -> pa.Array:
+        """A column's values at rows [start, stop) of a table (regenerated from their blocks)."""
+        plan_table = self.plan.table(table)
+        pieces = []
+        for block in range(start // plan_table.block_rows, (stop - 1) // plan_table.block_rows + 1):
+            block_start, _ = plan_table.block_span(block)
+            values = generate_columns(self.plan, plan_table, block, [column])[column]
+            low, high = max(start, block_start) - block_start, min(stop, block_start + len(values)) - block_start
+            pieces.append(values.slice(low, high - low))
+        return concat(pieces) if pieces else pa.array([], type=plan_table.column(column).arrow_type)
 
     def children(self, child: str, parent_block: int, column: str) -> pa.Array:
         """A column of all children of one parent block, in order (regenerated from their blocks)."""

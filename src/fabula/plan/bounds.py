@@ -45,6 +45,10 @@ def _timeline_rows(spec, timeline_name: str, table: str, as_of: date) -> float:
     timeline = spec.timelines.get(timeline_name)
     if timeline is None:
         return 0.0
+    mix = getattr(timeline, "mix", None)
+    if mix is not None:  # the sum of its components (checked to be plain timelines)
+        return sum(_timeline_rows(spec, component, table, as_of) for component in mix.values()
+                   if component != timeline_name)
     try:
         days = (resolve_bound(timeline.end, as_of) - resolve_bound(timeline.start, as_of)).days + 1
     except ValueError:

@@ -106,6 +106,12 @@ def _story_lines(plan: Plan) -> list[Text]:
     lines = []
     for name, timeline in plan.spec.timelines.items():
         resolved = story.timelines[name]
+        if getattr(timeline, "mix", None) is not None:  # a sum of timelines
+            first, last = (_day(resolved.first_day), _day(resolved.last_day)) if resolved.n_days else ("-", "-")
+            mixed = " + ".join(f"{label} ({component})" for label, component in timeline.mix.items())
+            lines.append(Text.assemble(("timeline ", "bold"), (name, "bold cyan"),
+                                       f"  {first} → {last} ({resolved.n_days} days): mix of {mixed}"))
+            continue
         shape = [f"{timeline.rate:g}/day"]
         weekday = timeline.weekday_factors()
         if weekday != (1.0,) * 7:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fabula.generators.relations import PARENT_ROWS, count_column, row_column
 from fabula.spec.columns import AnyColumn
 from fabula.spec.model import DatasetSpec
+from fabula.spec.sequences import per_parent_kind, scoped_columns
 from fabula.spec.relations import AggregateColumn, LookupColumn, PerParent, ReferenceColumn, split_target
 
 
@@ -54,23 +55,28 @@ def table_nodes(spec: DatasetSpec, table_name: str) -> dict[str, Node]:
             hidden[row_column(name)] = Node(row_column(name), "row", column,
                                             frozenset({PARENT_ROWS}) if owned else frozenset(), output=False,
                                             detail={"owned": owned})
-            nodes[name] = Node(name, "column", column, frozenset({row_column(name)}), frozenset({(parent, key)}))
+            nodes[name] = Node(name, "column", column, frozenset({row_column(name)}), frozenset({(parent, key)}),
+                               output=not column.hidden)
         elif isinstance(column, LookupColumn):
             reference, parent_column = split_target(column.from_)
             parent = references[reference].parent[0] if reference in references else reference
             nodes[name] = Node(name, "column", column, frozenset({row_column(reference)}),
-                               frozenset({(parent, parent_column)}))
+                               frozenset({(parent, parent_column)}), output=not column.hidden)
         elif isinstance(column, AggregateColumn):
             child, child_column = column.child
             foreign = frozenset({(child, child_column)}) if child_column else frozenset()
-            nodes[name] = Node(name, "column", column, frozenset({count_column(child)}), foreign)
+            nodes[name] = Node(name, "column", column, frozenset({count_column(child)}), foreign,
+                               output=not column.hidden)
         else:
-            nodes[name] = Node(name, "column", column, local_of(column.refs()))
+            needs_parent = frozenset({PARENT_ROWS}) if per is not None and per_parent_kind(column) else frozenset()
+            nodes[name] = Node(name, "column", column, local_of(column.refs()) | needs_parent,
+                               output=not getattr(column, "hidden", False))
     if per is not None:
         hidden[PARENT_ROWS] = Node(PARENT_ROWS, "parents", None, output=False, detail={"parent": per})
     for child_name, child in spec.tables.items():
         if isinstance(child.rows, PerParent) and child.rows.per == table_name:
             hidden[count_column(child_name)] = Node(
-                count_column(child_name), "count", child.rows.count, local_of(child.rows.count.refs()),
+                count_column(child_name), "count", child.rows.count,
+                local_of(child.rows.count.refs() | scoped_columns(spec, child_name)),
                 output=False, detail={"child": child_name})
     return {**nodes, **hidden}

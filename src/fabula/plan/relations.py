@@ -44,6 +44,8 @@ class Materialised:
     def __init__(self) -> None:
         self.values: dict[tuple[str, str], pa.Array] = {}
         self.levels: dict[tuple[str, str], LevelIndex] = {}
+        self.counts: dict[tuple[str, int], pa.Array] = {}
+        """Child counts of a parent block, per (child table, parent block), as child blocks ask."""
         self.in_progress: set[tuple[str, str]] = set()
         self._lock = threading.RLock()
 
@@ -54,6 +56,7 @@ class Materialised:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("counts", {})
         self._lock = threading.RLock()
 
     def once(self, store: dict, key: tuple[str, str], compute: Callable[[], Answer]) -> Answer:
@@ -67,7 +70,7 @@ class Materialised:
             return store[key]
 
     def nbytes(self) -> int:
-        held = sum(array.nbytes for array in self.values.values())
+        held = sum(array.nbytes for array in (*self.values.values(), *self.counts.values()))
         return held + sum(level.rows.nbytes + level.offsets.nbytes for level in self.levels.values())
 
 

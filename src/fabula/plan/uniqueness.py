@@ -8,7 +8,7 @@ there are values), or is a template that provably cannot map two rows to one str
 
 from __future__ import annotations
 
-from fabula.spec.columns import ConditionalColumn, SequenceColumn, TemplateColumn
+from fabula.spec.columns import ConditionalColumn, IdColumn, SequenceColumn, TemplateColumn, UuidColumn
 from fabula.spec.expressions import Call, Column, Expression
 
 TEMPLATE_HINT = ("set a key field off with punctuation on both sides and make the other fields slug(...), "
@@ -42,7 +42,8 @@ def unique_problem(columns: dict, name: str, generator, rows: int) -> tuple[str,
 
 def template_is_injective(spec: TemplateColumn, columns: dict) -> bool:
     """Two rows can never give the same string if the only field is a unique column, or if a
-    field is a non-negative unique integer key set off by punctuation on both sides and every
+    field is a key with the same punctuation on every row (a non-negative sequence, an `id`, a
+    `uuid`) set off by punctuation on both sides and every
     other field is `slug(...)` (letters and digits only): then the punctuation in the output is
     exactly the template's, which locates the key, which tells the row."""
     parts = spec.parsed.parts
@@ -72,7 +73,10 @@ def _unique_column(field: Expression, columns: dict, *, integer_only: bool) -> b
     if target is None or not getattr(target, "unique", False) and not getattr(target, "key", False):
         return False
     if integer_only:
-        return isinstance(target, SequenceColumn) and target.start >= 0 and target.step > 0
+        # a key whose punctuation is the same on every row: a non-negative sequence, a formatted
+        # id (fixed prefix and suffix around digits) or a uuid (hex digits and fixed dashes)
+        sequence = isinstance(target, SequenceColumn) and target.start >= 0 and target.step > 0
+        return sequence or isinstance(target, (IdColumn, UuidColumn))
     return True
 
 

@@ -82,6 +82,16 @@ class ColumnSpec(BaseModel):
     unique: bool = Field(False, description="every value distinct, guaranteed by construction")
     description: str | None = None
     during: tuple[EventOverride, ...] = Field((), description="how rows inside an event's window are drawn")
+    hidden: bool = Field(False, description="computed and readable by other columns, but not written")
+    when: str | None = Field(None, description="a condition on the row; where it is false the value is null, "
+                                               "e.g. status == 'shipped'")
+
+    @field_validator("when")
+    @classmethod
+    def _when_parses(cls, text: str | None) -> str | None:
+        if text is not None:
+            _parse_or_raise(parse_expression, text)
+        return text
 
     @model_validator(mode="before")
     @classmethod
@@ -100,7 +110,7 @@ class ColumnSpec(BaseModel):
     def refs(self) -> frozenset[str]:
         """What this column reads, as written: `tier`, or `customer_id.tier` through a reference,
         including what its event overrides read and the time column that places them."""
-        return self.own_refs() | during_refs(self.during)
+        return self.own_refs() | during_refs(self.during) | when_refs(self.when)
 
     def own_refs(self) -> frozenset[str]:
         """What the column's own parameters read (kinds that read columns override this)."""
@@ -268,11 +278,22 @@ class _Between(ColumnSpec):
     lag: str | float | dict[str, Any] | None = Field(
         None, description="how long after `after`: a number, a numeric column, or a distribution")
     lag_unit: Literal["days", "hours", "minutes", "seconds"] = "days"
+    within: int | None = Field(None, gt=0, description="with `timeline` and `after`: at most this many days "
+                                                       "after `after`, e.g. 30d")
+    censor: bool | None = Field(None, description="null when the value would fall after the data's end "
+                                                  "(default: yes with `timeline` and `after`, no otherwise)")
 
     @field_validator("start", "end", mode="before")
     @classmethod
     def _bound(cls, value: Any) -> DateBound | None:
         return None if value is None else parse_bound(value)
+
+    @field_validator("within", mode="before")
+    @classmethod
+    def _within_days(cls, value: Any) -> Any:
+        from fabula.spec.story import parse_days
+
+        return parse_days(value)
 
     @field_validator("lag")
     @classmethod
@@ -290,12 +311,17 @@ class _Between(ColumnSpec):
         if self.lag is not None and self.after is None:
             raise ValueError("`lag` counts from `after`; add `after:` with the column it follows")
         if self.timeline is not None:
+            if self.within is not None and self.after is None:
+                raise ValueError("`within` counts from `after`; add `after:` with the time it follows")
             if self.start is not None or self.end is not None:
                 raise ValueError("`timeline` sets the window, so leave out `start` and `end` — drop them, "
                                  "or drop `timeline` to draw between your own dates")
-            if self.after is not None:
-                raise ValueError("a column drawn from a timeline cannot also follow `after` — "
-                                 "drop one of them")
+            if self.lag is not None:
+                raise ValueError("a column drawn from a timeline after another time takes the timeline's "
+                                 "shape, not a `lag` — drop `lag`, and bound the wait with `within: 30d`")
+        elif self.within is not None:
+            raise ValueError("`within` bounds a time drawn from a timeline after another time — add "
+                             "`timeline:` and `after:`, or use `lag:` to say how long after")
         elif self.start is None or self.end is None:
             missing = "start" if self.start is None else "end"
             raise ValueError(f"needs `{missing}` (or `timeline:` to draw from a timeline) — "
@@ -430,6 +456,15 @@ class ConditionalColumn(BaseModel):
     unique: bool = False
     description: str | None = None
     during: tuple[EventOverride, ...] = ()
+    hidden: bool = False
+    when: str | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _when_parses(cls, text: str | None) -> str | None:
+        if text is not None:
+            _parse_or_raise(parse_expression, text)
+        return text
 
     @field_validator("bins")
     @classmethod
@@ -458,7 +493,7 @@ class ConditionalColumn(BaseModel):
         found = {self.by}
         for branch in self.branches():
             found |= branch.refs()
-        return frozenset(found) | during_refs(self.during)
+        return frozenset(found) | during_refs(self.during) | when_refs(self.when)
 
     def depends_on(self) -> frozenset[str]:
         return frozenset(ref.split(".", 1)[0] for ref in self.refs())
@@ -482,7 +517,14 @@ def during_refs(during: tuple[EventOverride, ...]) -> frozenset[str]:
         found |= override.column.refs()
         if override.at:
             found.add(override.at)
+        if override.where:
+            found |= parse_expression(override.where).columns
     return frozenset(found)
+
+
+def when_refs(when: str | None) -> frozenset[str]:
+    """What a `when:` condition reads."""
+    return parse_expression(when).columns if when else frozenset()
 
 
 def _number(value: float) -> str:
@@ -491,7 +533,7 @@ def _number(value: float) -> str:
 
 AnyColumn = ColumnSpec | ConditionalColumn
 
-MODIFIERS = ("nulls", "round", "clip", "unique", "description")
+MODIFIERS = ("nulls", "round", "clip", "unique", "description", "hidden", "when")
 CONDITIONAL_KEYS = ("by", "bins", "cases", "default")
 
 

@@ -37,7 +37,8 @@ from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.changes import ChangeSpec, change_issues
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
-from fabula.spec.story import EventOverride, EventSpec, TimelineRows, TimelineSpec
+from fabula.spec.sequences import as_count, cadence_rows, integer_valued, place_cadence
+from fabula.spec.story import EventOverride, EventSpec, MixSpec, TimelineRows, TimelineSpec
 
 Path_ = tuple[str | int, ...]
 
@@ -338,7 +339,8 @@ def _parse_story(data: Mapping[str, Any], source: SourceMap, issues: list[Issue]
         for name, entry in raw.items():
             _check_name_is_text(name, (key, name), what.split()[-1], source, issues)
             if isinstance(entry, Mapping):
-                parsed = _validate(model, entry, (key, name), source, issues, what=what)
+                chosen = MixSpec if key == "timelines" and "mix" in entry else model  # a sum of timelines
+                parsed = _validate(chosen, entry, (key, name), source, issues, what=what)
             else:
                 parsed = None
                 issues.append(source.issue("wrong-type", (key, name), f"{what} is a mapping of its keys",
@@ -415,13 +417,18 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
         fields["changes"] = header.changes  # formats (issue 13): keep the model, not its dump
     if sized is not None:
         fields["rows"] = sized
-    return TableSpec.model_construct(**fields, columns=_place_overrides(columns, fields.get("rows")))
+    columns = place_cadence(_place_overrides(columns, fields.get("rows")), fields.get("rows"))
+    return TableSpec.model_construct(**fields, columns=columns)
 
 
 def _parse_sized_rows(raw: Mapping[str, Any], path: Path_, source: SourceMap,
                       issues: list[Issue]) -> PerParent | TimelineRows | None:
-    if "timeline" in raw:
+    if "timeline" in raw and "every" not in raw:
         return _validate(TimelineRows, raw, path, source, issues, what="`rows` from a timeline")
+    if "every" in raw:  # a regular cadence per parent (spec/sequences.py)
+        raw = cadence_rows(raw, path, source, issues)
+        if raw is None:
+            return None
     return _parse_per_parent(raw, path, source, issues)
 
 
@@ -429,7 +436,9 @@ def _place_overrides(columns: dict[str, AnyColumn], rows: Any) -> dict[str, AnyC
     """`during:` overrides without `at:` are placed in time by the table's one timeline column
     (its arrival time when the table's rows come from a timeline); left unset when that is
     ambiguous, which the checks then report."""
-    timed = [name for name, column in columns.items() if getattr(column, "timeline", None)]
+    # a time drawn after another (`after:`) follows a row's time; it does not place the row
+    timed = [name for name, column in columns.items()
+             if getattr(column, "timeline", None) and not getattr(column, "after", None)]
     if isinstance(rows, TimelineRows):
         arrivals = [name for name in timed if columns[name].timeline == rows.timeline]
         timed = arrivals or timed
@@ -453,9 +462,11 @@ def _parse_per_parent(raw: Mapping[str, Any], path: Path_, source: SourceMap, is
     count = parse_column(model.count, (*path, "count"), source, issues)
     if count is None:
         return None
-    if not count.is_numeric():
-        issues.append(source.issue("bad-value", (*path, "count"), "the count per parent must be a number",
-                                   hint="e.g. count: 3, or count: {kind: poisson, lam: 3}"))
+    count = as_count(count)
+    if not integer_valued(count):
+        issues.append(source.issue("bad-value", (*path, "count"), "the count per parent must be a whole number",
+                                   hint="e.g. count: 3, count: {kind: poisson, lam: 3}, "
+                                        "count: {kind: categorical, values: {0: 90, 1: 10}} or a boolean"))
         return None
     return PerParent(per=model.per, count=count)
 

@@ -155,6 +155,32 @@ class TimelineSpec(_Frozen):
         return INTRADAY_PRESETS[self.intraday] if isinstance(self.intraday, str) else tuple(self.intraday)
 
 
+class MixSpec(TimelineSpec):
+    """A timeline that is the sum of others: `mix: {normal: card_day, fraud: night_fraud}`. Each
+    day has the components' volumes added up and an intraday profile that mixes theirs, so rows
+    of two behaviours share one table; a `component` column says which one each row came from."""
+
+    start: DateBound | None = None
+    end: DateBound | None = None
+    rate: float | None = None
+    mix: dict[str, str] = Field(description="label: timeline, e.g. {normal: card_day, fraud: night_fraud}")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _bound(cls, value: Any) -> DateBound | None:
+        return None if value is None else parse_bound(value)
+
+    @model_validator(mode="after")
+    def _only_components(self) -> "MixSpec":
+        if len(self.mix) < 2:
+            raise ValueError("a mix adds up two timelines or more, e.g. mix: {normal: card_day, fraud: night_fraud}")
+        extra = sorted(self.model_fields_set - {"mix", "description"})
+        if extra:
+            raise ValueError(f"a mix takes its calendar from its timelines, so `{extra[0]}` does not apply — "
+                             "put it on a component timeline")
+        return self
+
+
 class TimelineRows(_Frozen):
     """`rows: {timeline: support}`: a row per arrival — each day's count drawn around the
     timeline's intensity — or `total` rows spread over the window in proportion to it."""
@@ -169,6 +195,13 @@ class VolumeEffect(_Frozen):
     factor: float = Field(ge=0, description="volume multiplier in the window: 3 for an incident, 0 for an outage")
     delay: int = Field(0, ge=0, description="days after the event's start that the effect starts")
     lasting: int | None = Field(None, gt=0, description="days the effect lasts (default: the event's own length)")
+    where: str | None = Field(None, description="only rows matching this condition, e.g. region == 'West' "
+                                                "(a table on a cadence: a condition on the parent's columns)")
+
+    @field_validator("where")
+    @classmethod
+    def _where_parses(cls, text: str | None) -> str | None:
+        return _condition(text)
 
     @model_validator(mode="before")
     @classmethod
@@ -215,14 +248,32 @@ class EventOverride(_Frozen):
                                               "(default: the table's one column drawn from a timeline)")
     delay: int = Field(0, ge=0, description="days after the event's start that the change starts")
     lasting: int | None = Field(None, gt=0, description="days the change lasts (default: the event's own length)")
+    where: str | None = Field(None, description="only rows matching this condition change, e.g. region == 'West'")
 
-    reserved: ClassVar[tuple[str, ...]] = ("at", "delay", "lasting")
+    reserved: ClassVar[tuple[str, ...]] = ("at", "delay", "lasting", "where")
+
+    @field_validator("where")
+    @classmethod
+    def _where_parses(cls, text: str | None) -> str | None:
+        return _condition(text)
     """Keys of a `during:` entry that are about the window, not the column."""
 
     @field_validator("delay", "lasting", mode="before")
     @classmethod
     def _days(cls, value: Any) -> Any:
         return parse_days(value)
+
+
+def _condition(text: str | None) -> str | None:
+    """A `where:` condition, parsed now so that a typo is reported where it is written."""
+    if text is not None:
+        from fabula.spec.expressions import ExpressionError, parse_expression
+
+        try:
+            parse_expression(text)
+        except ExpressionError as error:
+            raise ValueError(error.message + (f" — {error.hint}" if error.hint else "")) from None
+    return text
 
 
 def parse_days(value: Any) -> Any:

@@ -28,6 +28,9 @@ def check_story(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = f
     if warnings is not None:
         warnings.extend(_idle_events(spec, as_of, source))
     for name, timeline in spec.timelines.items():
+        if getattr(timeline, "mix", None) is not None:
+            issues.extend(_check_mix(spec, name, timeline, source))
+            continue
         issues.extend(_check_window(timeline, ("timelines", name), as_of, source, longest=MAX_TIMELINE_DAYS))
         if timeline.holidays is not None:
             issues.extend(_check_holidays(timeline.holidays, ("timelines", name, "holidays"), source))
@@ -36,8 +39,7 @@ def check_story(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = f
         issues.extend(_check_days(event, ("events", name), ("ramp_up", "decay"), source))
         for table, effect in event.volume.items():
             issues.extend(_check_days(effect, ("events", name, "volume", table), ("delay", "lasting"), source))
-        for table, _ in event.volume.items():
-            found = list(_check_volume_table(spec, table, ("events", name, "volume", table), source))
+            found = list(_check_volume_table(spec, table, ("events", name, "volume", table), source, effect))
             # an unknown table is an error; a table off every timeline is only a volume with no effect
             issues.extend(issue for issue in found if issue.code != "idle-event")
             if warnings is not None:
@@ -100,10 +102,32 @@ def _holiday_countries() -> dict[str, list[str]]:
     return holidays.list_supported_countries()
 
 
-def _check_volume_table(spec, table_name: str, path, source) -> Iterator[Issue]:
+def _check_mix(spec, name: str, timeline, source) -> Iterator[Issue]:
+    for label, component in timeline.mix.items():
+        found = spec.timelines.get(component)
+        if found is None:
+            yield _unknown("timeline", component, ("timelines", name, "mix", label), spec.timelines, source)
+        elif getattr(found, "mix", None) is not None:
+            yield source.issue("bad-value", ("timelines", name, "mix", label),
+                               f"`{component}` is a mix itself; a mix adds up plain timelines",
+                               hint="list the plain timelines of both mixes in one")
+
+
+def _check_volume_table(spec, table_name: str, path, source, effect=None) -> Iterator[Issue]:
+    if table_name in spec.timelines and table_name not in spec.tables:
+        if effect is not None and effect.where:
+            yield source.issue("bad-value", (*path, "where"), "`where` applies to a table, not a timeline",
+                               hint="drop `where`, or name a table on a cadence")
+        return  # an event on a timeline changes it for every table that uses it
     table = spec.tables.get(table_name)
     if table is None:
         yield _unknown("table", table_name, path, spec.tables, source)
+        return
+    from fabula.spec.sequences import check_scoped_volume  # volumes on a cadence, scoped volumes
+
+    found = check_scoped_volume(spec, table_name, table, effect, path, source)
+    if found is not None:
+        yield from found
         return
     sized = isinstance(getattr(table, "rows", None), TimelineRows)
     drawn = any(getattr(branch, "timeline", None) for column in table.columns.values()
@@ -153,6 +177,8 @@ def _idle_events(spec, as_of: date, source) -> Iterator[Issue]:
     accepted, and change nothing, which is worth saying."""
     windows = {}
     for name, timeline in spec.timelines.items():
+        if getattr(timeline, "mix", None) is not None:
+            continue  # a mixture's window is its components'
         try:
             windows[name] = (resolve_bound(timeline.start, as_of), resolve_bound(timeline.end, as_of))
         except ValueError:
@@ -187,7 +213,9 @@ def _longest_delay(spec, event: str) -> int:
 
 
 def _is_time(column) -> bool:
-    return all(isinstance(branch, (DateColumn, TimestampColumn)) for _, branch in _branches(column, ()))
+    from fabula.spec.sequences import CadenceColumn
+
+    return all(isinstance(branch, (DateColumn, TimestampColumn, CadenceColumn)) for _, branch in _branches(column, ()))
 
 
 def _unknown(what: str, name: str, path, known, source) -> Issue:

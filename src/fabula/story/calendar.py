@@ -29,6 +29,11 @@ class ResolvedTimeline:
     """Expected rows on each day of the window at the base rate (before events and --scale)."""
     hourly: np.ndarray
     """Cumulative share of a day's activity at the end of each hour (24 values, the last is 1)."""
+    day_hourly: np.ndarray | None = None
+    """For a mix: the cumulative intraday profile of each day (days × 24), which changes with
+    the components' volumes that day."""
+    components: tuple = ()
+    """For a mix: (label, volume per day of this window, hourly shares) of each component."""
 
     @property
     def n_days(self) -> int:
@@ -41,9 +46,22 @@ class ResolvedTimeline:
     def days(self) -> np.ndarray:
         return np.arange(self.first_day, self.first_day + self.n_days, dtype=np.int64)
 
-    def seconds_in_day(self, u: np.ndarray) -> np.ndarray:
+    def cumulative_hours(self) -> np.ndarray:
+        """The cumulative intraday profile: 24 values, or one row of 24 per day for a mix."""
+        return self.day_hourly if self.day_hourly is not None else self.hourly
+
+    def seconds_in_day(self, u: np.ndarray, day: np.ndarray | None = None) -> np.ndarray:
         """Seconds after midnight for quantiles `u` in [0, 1) of the intraday profile (inverse
-        CDF, uniform within an hour); increasing in `u`, so sorted quantiles give sorted times."""
+        CDF, uniform within an hour); increasing in `u`, so sorted quantiles give sorted times.
+        `day` (index in the window) picks each row's profile for a mix."""
+        if self.day_hourly is not None and day is not None:
+            profile = self.day_hourly[day]
+            hour = np.minimum((profile <= u[:, None]).sum(axis=1), 23)
+            rows = np.arange(len(u))
+            below = np.where(hour > 0, profile[rows, np.maximum(hour - 1, 0)], 0.0)
+            width = profile[rows, hour] - below
+            within = np.divide(u - below, width, out=np.zeros_like(u), where=width > 0)
+            return (hour + np.clip(within, 0.0, 1.0 - 1e-12)) * 3600.0
         hour = np.minimum(np.searchsorted(self.hourly, u, side="right"), 23)
         below = np.where(hour > 0, self.hourly[hour - 1], 0.0)
         width = self.hourly[hour] - below
@@ -81,6 +99,29 @@ def resolve_timeline(name: str, spec: TimelineSpec, as_of: date, seed: int) -> R
     hourly = np.asarray(spec.intraday_factors(), dtype=np.float64)
     return ResolvedTimeline(name, int(ordinals[0] - EPOCH_ORDINAL) if len(ordinals) else 0,
                             np.maximum(volume, 0.0), np.cumsum(hourly) / hourly.sum())
+
+
+def resolve_mix(name: str, mix: dict[str, str], timelines: dict[str, ResolvedTimeline]) -> ResolvedTimeline:
+    """The sum of timelines over the union of their windows: each day's volumes added up, and
+    that day's intraday profile the volume-weighted mix of the components' profiles."""
+    parts = [(label, timelines[component]) for label, component in mix.items()]
+    first = min(part.first_day for _, part in parts)
+    last = max(part.last_day for _, part in parts)
+    days = last - first + 1
+    components = []
+    for label, part in parts:
+        volume = np.zeros(days)
+        volume[part.first_day - first:part.first_day - first + part.n_days] = part.volume
+        components.append((label, volume, np.diff(np.concatenate([[0.0], part.hourly]))))
+    per_hour = sum(volume[:, None] * shares[None, :] for _, volume, shares in components)
+    total = per_hour.sum(axis=1)
+    flat = np.full(24, 1.0 / 24)
+    shares = np.where(total[:, None] > 0, per_hour / np.where(total > 0, total, 1.0)[:, None], flat)
+    day_hourly = np.cumsum(shares, axis=1)
+    day_hourly[:, -1] = 1.0
+    overall = per_hour.sum(axis=0)
+    hourly = np.cumsum(overall / overall.sum()) if overall.sum() > 0 else np.cumsum(flat)
+    return ResolvedTimeline(name, first, total, hourly, day_hourly, tuple(components))
 
 
 def holiday_mask(spec: TimelineSpec, dates: list[date]) -> np.ndarray:

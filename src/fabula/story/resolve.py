@@ -10,7 +10,7 @@ import numpy as np
 
 from fabula.spec.model import DatasetSpec
 from fabula.spec.story import TimelineRows
-from fabula.story.calendar import ResolvedTimeline, resolve_timeline
+from fabula.story.calendar import ResolvedTimeline, resolve_mix, resolve_timeline
 from fabula.story.events import EventWindow, resolve_event
 from fabula.streams import rng_for
 
@@ -46,6 +46,8 @@ class Story:
     volume_effects: dict[str, tuple[tuple[EventWindow, float], ...]] = field(default_factory=dict)
     """Per table: the (lagged) windows of events that multiply its volume, with their factors."""
     arrivals: dict[str, Arrivals] = field(default_factory=dict)
+    scoped_effects: dict[str, tuple[tuple[EventWindow, float, str], ...]] = field(default_factory=dict)
+    """Per table: volume effects on the rows matching a condition only (window, factor, `where`)."""
 
     def day_volume(self, timeline: str, table: str) -> np.ndarray:
         """A timeline's expected volume per day as `table` sees it: with the events that change
@@ -59,13 +61,32 @@ class Story:
 
 
 def resolve_story(spec: DatasetSpec, *, as_of: date, seed: int, scale: float) -> Story:
-    timelines = {name: resolve_timeline(name, timeline, as_of, seed) for name, timeline in spec.timelines.items()}
     events = {name: resolve_event(name, event, as_of) for name, event in spec.events.items()}
+    timelines = {name: resolve_timeline(name, timeline, as_of, seed) for name, timeline in spec.timelines.items()
+                 if getattr(timeline, "mix", None) is None}
+    for name, event in spec.events.items():  # an event on a timeline changes it for every table on it
+        for target, effect in event.volume.items():
+            if target in timelines and target not in spec.tables:
+                window, resolved = events[name].shifted(effect.delay, effect.lasting), timelines[target]
+                volume = resolved.volume * (1.0 + (effect.factor - 1.0) * window.strength(resolved.days() + 0.5))
+                timelines[target] = replace(resolved, volume=volume)
+    for name, timeline in spec.timelines.items():
+        if getattr(timeline, "mix", None) is not None:
+            timelines[name] = resolve_mix(name, timeline.mix, timelines)
+    timelines = {name: timelines[name] for name in spec.timelines}  # in the spec's order
     effects: dict[str, list[tuple[EventWindow, float]]] = {}
+    scoped: dict[str, list[tuple[EventWindow, float, str]]] = {}
     for name, event in spec.events.items():
         for table, effect in event.volume.items():
-            effects.setdefault(table, []).append((events[name].shifted(effect.delay, effect.lasting), effect.factor))
-    story = Story(timelines, events, {table: tuple(found) for table, found in effects.items()})
+            if table in spec.timelines and table not in spec.tables:
+                continue  # already in the timeline's own volume
+            window = events[name].shifted(effect.delay, effect.lasting)
+            if effect.where is None:
+                effects.setdefault(table, []).append((window, effect.factor))
+            else:
+                scoped.setdefault(table, []).append((window, effect.factor, effect.where))
+    story = Story(timelines, events, {table: tuple(found) for table, found in effects.items()},
+                  scoped_effects={table: tuple(found) for table, found in scoped.items()})
     arrivals = {name: _arrivals(story, name, table.rows, seed, scale)
                 for name, table in spec.tables.items() if isinstance(table.rows, TimelineRows)}
     return replace(story, arrivals=arrivals)

@@ -128,7 +128,8 @@ def column_models(plan: Plan) -> list[ColumnModel]:
             spec = spec_columns.get(column.name)
             if spec is None or getattr(spec, "during", ()):  # event overrides: the story checks' job
                 continue
-            model = _column_model(plan, table, column.name, spec, column.generator)
+            generator = getattr(column.generator, "inner", None) if getattr(spec, "when", None) else None
+            model = _column_model(plan, table, column.name, spec, generator or column.generator)
             if model is not None and (model.null_checked or any(g.numeric or g.levels for g in model.groups)):
                 models.append(model)
     return models
@@ -154,7 +155,8 @@ def _group(plan: Plan, table: str, column: str, label: str, spec, generator, out
     outer_nulls = outer.nulls if outer is not None else 0.0
     nulls = 1 - (1 - outer_nulls) * (1 - spec.nulls)
     kind = kind_of(spec)
-    null_checked = kind is not None and kind.own_nulls and not isinstance(getattr(spec, "lag", None), str)
+    null_checked = (kind is not None and kind.own_nulls and not isinstance(getattr(spec, "lag", None), str)
+                    and not _conditional_nulls(spec) and not (outer is not None and _conditional_nulls(outer)))
     if spec.unique or getattr(spec, "after", None) or getattr(spec, "timeline", None):
         return Group(label, nulls, null_checked)  # values drawn without replacement or after another
     shares = generator.shares()
@@ -162,6 +164,14 @@ def _group(plan: Plan, table: str, column: str, label: str, spec, generator, out
         return Group(label, nulls, null_checked, levels=LevelModel(shares.describe, shares.levels, shares.weights))
     numeric = _numeric_model(plan, table, column, label, spec, generator, outer, arrow_type)
     return Group(label, nulls, null_checked, numeric=numeric)
+
+
+def _conditional_nulls(spec) -> bool:
+    """Nulls beyond `nulls:`: rows a `when:` condition leaves out, times censored at `as_of`."""
+    if getattr(spec, "when", None):
+        return True
+    censor = getattr(spec, "censor", None)
+    return bool(censor) or (censor is None and getattr(spec, "timeline", None) and getattr(spec, "after", None))
 
 
 # -- numeric ----------------------------------------------------------------------------------------

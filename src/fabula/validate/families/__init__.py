@@ -8,8 +8,8 @@
 Adding a family is one module and one entry here.
 """
 
-from fabula.validate.families import columns, expectations, guidance, records, story, structure
+from fabula.validate.families import columns, expectations, guidance, records, sequences, story, structure
 
-FAMILIES = (structure, columns, records, story, expectations, guidance)
+FAMILIES = (structure, columns, records, story, sequences, expectations, guidance)
 
 __all__ = ["FAMILIES"]

@@ -125,7 +125,9 @@ def statistics(plan) -> list:
     for table in plan.tables:
         for column in table.outputs:
             generator = column.generator
-            if getattr(generator, "timeline", None) is not None:  # dates and times drawn from a timeline
+            if getattr(generator, "intensity", None) is not None:
+                pass  # drawn after another time in the timeline's shape: the sequences family checks it
+            elif getattr(generator, "timeline", None) is not None:  # dates and times drawn from a timeline
                 timeline = generator.timeline
                 found.append(DailyCounts(table.name, column.name, timeline.name, timeline.first_day, timeline.n_days))
             if isinstance(generator, DuringGenerator):

@@ -133,7 +133,10 @@ class OrderStatistic:
         return f"{FAMILY}:after:{self.table}.{self.column}"
 
     def observe(self, view) -> dict:
-        later, earlier = _comparable(_array(view.batch.column(self.column)), _array(view.batch.column(self.after)))
+        earlier = view.column(self.after)  # may be a hidden helper the plan computes
+        if earlier is None:
+            raise ValueError(f"cannot read `{self.after}`")
+        later, earlier = _comparable(_array(view.batch.column(self.column)), _array(earlier))
         return {"early": int(pc.sum(pc.fill_null(pc.less(later, earlier), False)).as_py() or 0)}
 
 
@@ -201,6 +204,8 @@ def statistics(plan) -> list:
     found: list = [TableShape(table.name) for table in plan.tables] + aggregates.statistics(plan)
     for table in plan.tables:
         for name, spec in declared_columns(plan, table.name).items():
+            if getattr(spec, "hidden", False):
+                continue  # not written: nothing to check in the output
             if _is_key(spec):
                 found.append(KeyStatistic(table.name, name))
             if isinstance(spec, ReferenceColumn):
@@ -254,6 +259,8 @@ def checks(evidence: Evidence) -> list[Check]:
         columns = declared_columns(evidence.plan, table.name)
         summed = []
         for name, spec in columns.items():
+            if getattr(spec, "hidden", False):
+                continue
             where = f"{table.name}.{name}"
             if _is_key(spec) or spec.unique:
                 found.append(_guarded(f"{where} is unique", evidence, table.name, name, _unique, spec))
