@@ -63,8 +63,52 @@ CONTACTS = {
 """The record kinds, in a table of their own so that the other tables' digests never move."""
 
 
+SEQUENCES = {
+    "timelines": {
+        "card_day": {"start": "2024-06-01", "end": "2024-06-14", "rate": 300, "intraday": "daytime"},
+        "night_fraud": {"start": "2024-06-01", "end": "2024-06-14", "rate": 20,
+                        "intraday": [3, 3, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]},
+        "card": {"mix": {"normal": "card_day", "fraud": "night_fraud"}},
+    },
+    "tables": {
+        "devices": {
+            "rows": 60,
+            "columns": {
+                "device_id": {"kind": "id", "format": "DEV-{:04d}"},
+                "region": {"kind": "categorical", "values": {"West": 1, "East": 2}},
+                "slots_kept": {"kind": "cadence_count", "every": "6h", "start": "2024-06-01",
+                               "end": "2024-06-07", "dropout": 0.1},
+            },
+        },
+        "readings": {
+            "rows": {"per": "devices", "every": "1h", "start": "2024-06-01", "end": "2024-06-07",
+                     "jitter": "2m", "dropout": 0.05},
+            "columns": {
+                "device_id": {"kind": "reference", "to": "devices.device_id"},
+                "read_at": {"kind": "cadence"},
+                "line": {"kind": "position"},
+                "drain": {"kind": "normal", "mean": -1.5, "std": 0.5, "round": 2},
+                "battery": {"kind": "running", "fn": "level", "of": "drain", "high": 100, "low": 10, "round": 2},
+                "used": {"kind": "running", "fn": "sum", "of": "drain", "round": 2},
+                "previous_drain": {"kind": "running", "fn": "previous", "of": "drain"},
+                "synced_at": {"kind": "timestamp", "start": "2024-06-01", "end": "2024-06-08", "after": "read_at"},
+                "sync_delay": {"kind": "duration", "from": "read_at", "to": "synced_at", "unit": "minutes", "round": 1},
+            },
+        },
+        "payments": {
+            "rows": {"timeline": "card"},
+            "columns": {
+                "paid_at": {"kind": "timestamp", "timeline": "card"},
+                "source": {"kind": "component", "timeline": "card", "at": "paid_at"},
+            },
+        },
+    },
+}
+"""Cadences, positions, running values, durations and a mix of timelines, in tables of their own."""
+
+
 def every_kind_spec() -> dict:
-    """SHOP (every relation), SMALL_SPEC's tables and MISC (every other kind) as one dataset."""
+    """SHOP (every relation), SMALL_SPEC's tables, MISC and SEQUENCES (every other kind) as one dataset."""
     spec = copy.deepcopy(SHOP)
     spec["name"] = "every_kind"
     small = copy.deepcopy(SMALL_SPEC["tables"])
@@ -72,6 +116,9 @@ def every_kind_spec() -> dict:
     spec["tables"]["clicks"] = small["events"]
     spec["tables"]["misc"] = dict(MISC, columns=dict(MISC["columns"]))
     spec["tables"]["contacts"] = dict(CONTACTS, columns=dict(CONTACTS["columns"]))
+    sequences = copy.deepcopy(SEQUENCES)
+    spec["timelines"] = {**spec.get("timelines", {}), **sequences["timelines"]}
+    spec["tables"].update(sequences["tables"])
     return spec
 
 
