@@ -151,14 +151,14 @@ def compile_defects(plan: Plan) -> dict[str, TableDefects]:
             if defect.kind == "orphan":
                 parent_table, parent_key = spec.columns[defect.column].to.split(".")
                 parents.append((defect.column, parent_table, parent_key))
-        compiled[table.name] = TableDefects(table, tuple(defects), plan.seed, _key_of(plan, table),
+        compiled[table.name] = TableDefects(table, tuple(defects), plan.seed, key_column(plan, table),
                                             tuple(parents))
     if issues:
         raise SpecError(issues)
     return compiled
 
 
-def _key_of(plan: Plan, table: TablePlan) -> str | None:
+def key_column(plan: Plan, table: TablePlan) -> str | None:
     spec = plan.spec.tables[table.name]
     for column in table.outputs:
         column_spec = spec.columns.get(column.name)

@@ -61,7 +61,7 @@ def labels_of(labels: pa.Table, table: str) -> pa.Table:
     return labels.filter(pc.equal(labels.column("table"), table))
 
 
-def clean_batches(dirty: Iterable[pa.RecordBatch], labels: pa.Table, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+def clean_batches(dirty: Iterable[pa.RecordBatch], labels: pa.Table) -> Iterator[pa.RecordBatch]:
     """The clean rows behind a table's written rows: copies dropped, damaged values put back
     from their labels' originals. `labels` are this table's, `dirty` its rows in file order."""
     rows = labels.column("row").to_numpy(zero_copy_only=False)
@@ -91,12 +91,14 @@ def clean_batches(dirty: Iterable[pa.RecordBatch], labels: pa.Table, schema: pa.
         keep = np.ones(n, dtype=bool)
         a, b = np.searchsorted(copies, [low, high])
         keep[copies[a:b] - low] = False
-        restored = pa.RecordBatch.from_arrays([arrays[field.name] for field in schema], schema=schema)
+        restored = pa.RecordBatch.from_arrays([arrays[field.name] for field in batch.schema], schema=batch.schema)
         yield restored if keep.all() else restored.filter(pa.array(keep))
         offset = high
 
 
 def _put_back(column: pa.Array, positions: np.ndarray, originals: pa.Array) -> pa.Array:
+    if isinstance(originals, pa.ChunkedArray):
+        originals = originals.combine_chunks()
     target = column.type
     base = column.dictionary_decode() if pa.types.is_dictionary(target) else column
     values = originals.cast(base.type) if originals.type != base.type else originals
