@@ -321,3 +321,20 @@ def test_loaded_specs_remember_where_each_key_was_written(tmp_path: Path):
     spec = load_text(SMALL, file="small.yaml")
     assert spec.where.line(("tables", "customers", "columns", "arr", "cases", "Free")) == 18
     assert spec.where.line(("tables", "customers", "columns", "created_at", "start")) == 19
+
+
+def test_the_spec_layer_knows_every_kind_on_its_own():
+    """A spec loads with the spec layer alone: no kind's model lives in a higher layer, so
+    nothing depends on which modules happened to be imported first."""
+    import subprocess
+    import sys
+
+    program = ("import sys\n"
+               "from fabula.spec import COLUMN_KINDS, load_text\n"
+               "load_text('name: t\\ntables:\\n  a:\\n    rows: 3\\n    columns:\\n      x: {kind: normal, mean: 1, std: 2}\\n')\n"
+               "assert not any(name.startswith('fabula.generators') for name in sys.modules)\n"
+               "print(len(COLUMN_KINDS))")
+    found = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    from fabula.generators.base import KINDS
+
+    assert int(found.stdout) == len(KINDS)

@@ -1,9 +1,10 @@
-"""The numeric distributions, each declared whole in one place: the spec model that reads its
-parameters, the generator that draws it (a vectorised draw from the column's values stream),
-and its law in closed form, which validation compares the data with.
+"""The numeric distributions' generators, each beside its law in closed form, which validation
+compares the data with. Their spec models (the parameters a user writes) are in
+`fabula.spec.numeric`, in the spec layer, so a spec loads without this module.
 
-Adding a distribution means one more model, generator and law here, and its section in
-docs/columns.md (a test checks every kind is documented and passes the generator contract).
+Adding a distribution means its model in `spec/numeric.py`, its generator and law here, and its
+section in docs/columns.md (a test checks every kind is documented and passes the generator
+contract).
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ import math
 
 import numpy as np
 import pyarrow as pa
-from pydantic import Field, model_validator
 
 from fabula.generators.base import BlockContext, Generator, generator
 from fabula.generators.laws import Law, beta_i, gamma_p, integer_uniform, phi, poisson_cdf, zeta, zipf_cdf
-from fabula.spec.columns import Distribution, column_kind
-
-Positive = Field(gt=0)
+from fabula.spec.numeric import (
+    NormalColumn,
+    LogNormalColumn,
+    ParetoColumn,
+    ExponentialColumn,
+    GammaColumn,
+    BetaColumn,
+    WeibullColumn,
+    PoissonColumn,
+    ZipfColumn,
+    UniformColumn,
+)
 
 
 class _Float(Generator):
@@ -36,14 +45,6 @@ class _Count(Generator):
 # -- normal -----------------------------------------------------------------------------------------
 
 
-@column_kind("normal")
-class NormalColumn(Distribution):
-    """Normal(mean, std); pair with `clip` for physical bounds."""
-
-    mean: float
-    std: float = Positive
-
-
 @generator(NormalColumn)
 class NormalGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
@@ -57,14 +58,6 @@ class NormalGenerator(_Float):
 # -- lognormal --------------------------------------------------------------------------------------
 
 
-@column_kind("lognormal")
-class LogNormalColumn(Distribution):
-    """exp(Normal(mean, sigma)): prices, revenue, sizes. `mean`/`sigma` are of the log."""
-
-    mean: float
-    sigma: float = Positive
-
-
 @generator(LogNormalColumn)
 class LogNormalGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
@@ -76,14 +69,6 @@ class LogNormalGenerator(_Float):
 
 
 # -- pareto -----------------------------------------------------------------------------------------
-
-
-@column_kind("pareto")
-class ParetoColumn(Distribution):
-    """Pareto with shape `alpha` and minimum `scale`: heavy-tailed popularity, wealth."""
-
-    alpha: float = Positive
-    scale: float = Field(1.0, gt=0)
 
 
 @generator(ParetoColumn)
@@ -101,13 +86,6 @@ class ParetoGenerator(_Float):
 # -- exponential ------------------------------------------------------------------------------------
 
 
-@column_kind("exponential")
-class ExponentialColumn(Distribution):
-    """Exponential with mean `scale`: durations, waiting times."""
-
-    scale: float = Positive
-
-
 @generator(ExponentialColumn)
 class ExponentialGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
@@ -119,12 +97,6 @@ class ExponentialGenerator(_Float):
 
 
 # -- gamma ------------------------------------------------------------------------------------------
-
-
-@column_kind("gamma")
-class GammaColumn(Distribution):
-    shape: float = Positive
-    scale: float = Field(1.0, gt=0)
 
 
 @generator(GammaColumn)
@@ -140,14 +112,6 @@ class GammaGenerator(_Float):
 # -- beta -------------------------------------------------------------------------------------------
 
 
-@column_kind("beta")
-class BetaColumn(Distribution):
-    """Beta(a, b) on [0, 1]: rates and shares."""
-
-    a: float = Positive
-    b: float = Positive
-
-
 @generator(BetaColumn)
 class BetaGenerator(_Float):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
@@ -159,12 +123,6 @@ class BetaGenerator(_Float):
 
 
 # -- weibull ----------------------------------------------------------------------------------------
-
-
-@column_kind("weibull")
-class WeibullColumn(Distribution):
-    shape: float = Positive
-    scale: float = Field(1.0, gt=0)
 
 
 @generator(WeibullColumn)
@@ -181,13 +139,6 @@ class WeibullGenerator(_Float):
 # -- poisson ----------------------------------------------------------------------------------------
 
 
-@column_kind("poisson")
-class PoissonColumn(Distribution):
-    """Poisson counts with mean `lam`."""
-
-    lam: float = Field(ge=0)
-
-
 @generator(PoissonColumn)
 class PoissonGenerator(_Count):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
@@ -199,13 +150,6 @@ class PoissonGenerator(_Count):
 
 
 # -- zipf -------------------------------------------------------------------------------------------
-
-
-@column_kind("zipf")
-class ZipfColumn(Distribution):
-    """Zipf ranks 1, 2, … with exponent `a` > 1: a few values very common, a long tail."""
-
-    a: float = Field(gt=1)
 
 
 @generator(ZipfColumn)
@@ -220,23 +164,6 @@ class ZipfGenerator(_Count):
 
 
 # -- uniform ----------------------------------------------------------------------------------------
-
-
-@column_kind("uniform")
-class UniformColumn(Distribution):
-    """Uniform on [low, high) (or integers low..high inclusive): only when asked for by name."""
-
-    low: float
-    high: float
-    integer: bool = False
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "UniformColumn":
-        if self.high <= self.low:
-            raise ValueError(f"high ({self.high}) must be above low ({self.low})")
-        if self.integer and math.ceil(self.low) > math.floor(self.high):
-            raise ValueError(f"no integer lies between low ({self.low}) and high ({self.high})")
-        return self
 
 
 @generator(UniformColumn)

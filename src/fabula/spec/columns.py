@@ -3,9 +3,8 @@
 These models only describe and validate parameters (and say what the spec layer itself needs:
 whether a kind draws numbers, whether it is a key). The generator of each kind is registered
 against its model in `fabula.generators` (`generators.base.KINDS`), together with what
-validation expects of it. The numeric distributions declare their models there too, beside
-their generators and laws (`generators/numeric.py`), so the registry is complete once
-`fabula` is imported.
+validation expects of it. The numeric distributions' models are in `spec/numeric.py`, which
+`fabula.spec` imports, so the registry is complete whatever a caller imports.
 """
 
 from __future__ import annotations
@@ -188,8 +187,8 @@ class UuidColumn(ColumnSpec):
 
 
 class Distribution(ColumnSpec):
-    """The base of the numeric distributions. Each one is declared whole — spec model,
-    generator and law — in `fabula.generators.numeric`, so adding one touches one module."""
+    """The base of the numeric distributions (`spec/numeric.py`; their generators and laws are
+    in `generators/numeric.py`)."""
 
     numeric: ClassVar[bool] = True
 
