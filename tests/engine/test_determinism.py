@@ -121,7 +121,7 @@ def test_python_hash_seed_does_not_matter(tmp_path):
 
 
 def test_manifest_records_what_reproduces_the_run(small_spec, tmp_path):
-    manifest = fabula.generate(small_spec, tmp_path / "out", scale=0.5)
+    manifest = fabula.generate(small_spec, tmp_path / "out", scale=0.5).manifest
     written = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert written == manifest.to_dict()
     assert written["seed"] == 7 and written["as_of"] == "2024-06-30" and written["scale"] == 0.5

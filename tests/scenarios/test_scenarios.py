@@ -29,8 +29,8 @@ def test_each_scenario_is_described_documented_and_checked(name):
 
 @pytest.mark.parametrize("name", ["iot_telemetry", "banking", "healthcare"])
 def test_new_scenarios_pass_strict_validation(name, tmp_path):
-    report = fabula.generate(name, tmp_path / name, workers=2)
-    assert report is None or getattr(report, "verdict", "pass") != "fail"
+    result = fabula.generate(name, tmp_path / name, workers=2)
+    assert result.report.verdict != "fail"
     import json
 
     verdicts = {check["verdict"] for check in json.loads((tmp_path / name / "report.json").read_text())["checks"]}

@@ -64,7 +64,7 @@ def test_manifest_is_the_local_engines(plan, written):
 def test_byte_identical_to_the_local_engine_with_the_same_report(spark, tmp_path):
     """The same files (sha256 for sha256), the same report.json, and both pass `validate --strict`."""
     plan = fabula.compile_plan("saas_support", scale=0.05)  # a story, its checks and expectations
-    local = fabula.generate(plan, tmp_path / "local")
+    local = fabula.generate(plan, tmp_path / "local").manifest
     spark_manifest = write_spark(plan, spark, tmp_path / "spark")
     assert (local.engine, spark_manifest.engine) == ("local", "spark")
     assert {name: table.files for name, table in spark_manifest.tables.items()} == \

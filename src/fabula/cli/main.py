@@ -312,7 +312,7 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
         started = time.perf_counter()
         manifest = fabula.generate(spec_source(spec), out_dir, workers=workers, mode=mode, compression=compression,
                                    validate=validate_, strict=False, output_format=output_format,
-                                   seed=seed, scale=scale, as_of=as_of, allow_large=_allow_large())
+                                   seed=seed, scale=scale, as_of=as_of, allow_large=_allow_large()).manifest
         report = _written_report(out_dir) if validate_ else None
         if not quiet:
             _print_summary(manifest, out_dir, time.perf_counter() - started)
@@ -332,7 +332,7 @@ def generate(spec, out_dir, seed, scale, as_of, workers, mode, output_format, co
         manifest = _generate_with_progress(plan_, out_dir, workers, mode, compression, validate_, output_format)
     else:
         manifest = fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
-                                   validate=validate_, strict=False, output_format=output_format)
+                                   validate=validate_, strict=False, output_format=output_format).manifest
     report = _written_report(out_dir) if validate_ else None  # both engines check while they write
     elapsed = time.perf_counter() - started
     if not quiet:
@@ -474,7 +474,7 @@ def _generate_on_cluster(spec, out_dir, cluster, *, seed, scale, as_of, mode, va
             err.print(f"installed fabula {fabula.__version__} into the execution context on cluster {cluster} "
                       f"from {installed['wheel']}", markup=False, highlight=False, soft_wrap=True)
         summary = generate_on_cluster(session, text, str(out_dir), mode=mode, validate=validate_,
-                                      plan_options={"seed": seed, "scale": scale, "as_of": as_of})
+                                      seed=seed, scale=scale, as_of=as_of)
     finally:
         if close_context:
             session.close()
@@ -587,7 +587,7 @@ def _generate_with_progress(plan_, out_dir, workers, mode, compression, validate
         task = bar.add_task("rows", total=plan_.total_rows)
         return fabula.generate(plan_, out_dir, workers=workers, mode=mode, compression=compression,
                                progress=lambda rows: bar.advance(task, rows), validate=validate_, strict=False,
-                               output_format=output_format)
+                               output_format=output_format).manifest
 
 
 def _print_summary(manifest, out_dir, elapsed):
