@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from fabula.cli.main import main
 
-from conftest import SMALL_SPEC
+from helpers import SMALL_SPEC
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
