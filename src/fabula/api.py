@@ -221,16 +221,9 @@ def generate(source: SpecSource | Plan, out: str | Path, *,
     checks = _Stopwatch()
     if engine == "spark":
         manifest = _run_spark(plan, sink, spark=spark, master=master, mode=mode, partitions=partitions,
-                              validation=validation, reports=checks.timed(validation.finish) if validation else None)
+                              validation=validation, checks=checks)
     else:
-        def reports(folder: Path, parts) -> dict[str, bytes]:
-            if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
-                write_change_tables(plan, sink)
-            return checks.timed(validation.finish)(folder, parts) if validation is not None else {}
-
-        manifest = run_local(plan, sink, workers=workers, progress=progress,
-                             observe=validation.observe if validation else None, reports=reports)
-        manifest = getattr(sink, "committed", None) or manifest  # with the change tables a sink lists
+        manifest = _run_local(plan, sink, workers=workers, progress=progress, validation=validation, checks=checks)
     return _finished(GenerateResult(
         out=_location(out), manifest=manifest, report=validation.report if validation else None,
         strict=validate and (plan.spec.validation.strict if strict is None else strict),
@@ -266,8 +259,21 @@ def _check_run_options(out: str | Path, *, engine: str, mode: str, workers: int 
                          hint="with Spark on Databricks, write to the Volume's path from the cluster")
 
 
+def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | None,
+               validation: Validation | None, checks: _Stopwatch) -> Manifest:
+    """The local engine's run, with the change tables the spec asks for beside the tables."""
+    def reports(folder: Path, parts) -> dict[str, bytes]:
+        if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
+            write_change_tables(plan, sink)
+        return checks.timed(validation.finish)(folder, parts) if validation is not None else {}
+
+    manifest = run_local(plan, sink, workers=workers, progress=progress,
+                         observe=validation.observe if validation else None, reports=reports)
+    return getattr(sink, "committed", None) or manifest  # with the change tables a sink lists
+
+
 def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, partitions: int | None,
-               validation: Validation | None, reports) -> Manifest:
+               validation: Validation | None, checks: _Stopwatch) -> Manifest:
     """The Spark engine's run, on the caller's session or on one started for it (and stopped)."""
     from fabula.engine.spark import cli_session, run_spark
     from fabula.sinks.folder import check_target
@@ -275,7 +281,8 @@ def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, p
     check_target(sink.target, mode)  # before Spark's start-up, not after (the run re-checks it under its lock)
     session, created = (spark, False) if spark is not None else cli_session(master or "local[*]")
     try:
-        return run_spark(plan, session, sink, partitions=partitions, validation=validation, reports=reports)
+        return run_spark(plan, session, sink, partitions=partitions, validation=validation,
+                         reports=checks.timed(validation.finish) if validation is not None else None)
     finally:
         if created:
             session.stop()
