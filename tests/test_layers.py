@@ -19,7 +19,7 @@ LAYERS = {
     "sandbox": 0,  # the locked-down DuckDB: imports nothing of fabula, so the spec layer may parse SQL with it
     "spec": 1,
     "streams": 2, "providers": 2, "story": 2, "generators": 2,
-    "plan": 3,
+    "plan": 3, "defects": 3,  # labelled bad data: reads plans, beside them (issue 14)
     "manifest": 4, "sinks": 4, "validate": 4,  # the manifest: written by sinks, read by validate
     "engine": 5, "databricks": 5,  # Unity Catalog: a destination and a place to run, beside the engines
     "cli": 6, "mcp": 6, "api": 6, "scenarios": 6, "__init__": 6, "__main__": 6,

@@ -275,10 +275,12 @@ def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | No
 def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, partitions: int | None,
                validation: Validation | None, checks: _Stopwatch) -> Manifest:
     """The Spark engine's run, on the caller's session or on one started for it (and stopped)."""
+    from fabula.defects import refuse_defects
     from fabula.engine.spark import cli_session, run_spark
     from fabula.sinks.folder import check_target
 
-    check_target(sink.target, mode)  # before Spark's start-up, not after (the run re-checks it under its lock)
+    refuse_defects(plan.spec, "the Spark engine")  # as the engine would, but before Spark's start-up
+    check_target(sink.target, mode)  # before Spark's start-up too (the run re-checks it under its lock)
     session, created = (spark, False) if spark is not None else cli_session(master or "local[*]")
     try:
         return run_spark(plan, session, sink, partitions=partitions, validation=validation,

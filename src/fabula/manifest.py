@@ -204,7 +204,8 @@ def build_manifest(plan, parts: Iterable, *, engine: str, output_format: str = "
         by_table.setdefault(part.table, []).append(part)
     tables = {
         table.name: TableEntry(
-            rows=table.rows,
+            # the rows written: the plan's, or more where duplicates were injected (issue 14)
+            rows=sum(part.rows for part in by_table[table.name]) if by_table.get(table.name) else table.rows,
             columns=tuple((column.name, str(column.arrow_type)) for column in table.columns),
             files=tuple(FileEntry(path=part.path, rows=part.rows, bytes=part.bytes, sha256=part.sha256)
                         for part in by_table.get(table.name, [])))

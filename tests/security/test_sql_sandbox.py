@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 import fabula
 from fabula.cli.main import main
-from fabula.sandbox import UnsafeSQL, connect, open_folder, parse_expression, parse_query
+from fabula.sandbox import QueryTimeout, UnsafeSQL, connect, open_folder, parse_expression, parse_query, run_limited
 from fabula.spec.canonical import from_canonical
 
 SECRET = "fabula-secret-7d1e0c"
@@ -178,6 +178,31 @@ def test_python_variables_are_not_tables(sandbox):
     with pytest.raises(duckdb.CatalogException) as caught:
         sandbox.execute("select * from hidden_rows").fetchall()
     assert SECRET not in str(caught.value)
+
+
+def test_a_query_that_runs_too_long_is_stopped(sandbox):
+    """A spec's query cannot hold the machine: past its time limit it is interrupted."""
+    with pytest.raises(QueryTimeout, match="was stopped"):
+        run_limited(sandbox, "select count(*) from range(1000000000000) a", seconds=0.5)
+    assert run_limited(sandbox, "select 1")[0] == [(1,)]  # and the connection still answers
+
+
+def test_joins_keep_the_written_order_with_their_keys_hashed(tmp_path):
+    """The output's files are scanned as Arrow datasets, which carry no row counts, so a blind
+    join-order search can start with an inequality: a nested loop over two whole tables
+    (minutes at 100K rows, hours at 1M)."""
+    n = 1000
+    tables = {"orders": pa.table({"order_id": range(n), "shipped_at": range(n)}),
+              "items": pa.table({"item_id": range(n), "order_id": range(n)}),
+              "returns": pa.table({"item_id": range(n), "returned_at": range(n)})}
+    for name, table in tables.items():
+        (tmp_path / name).mkdir()
+        pq.write_table(table, tmp_path / name / "part-00000.parquet")
+    connection = open_folder(tmp_path, tables)
+    plan = connection.execute(
+        "explain select count(*) from returns r join items i on r.item_id = i.item_id "
+        "join orders o on i.order_id = o.order_id where r.returned_at < o.shipped_at").fetchall()[0][1]
+    assert "HASH_JOIN" in plan.replace(" ", "_").upper() and "NESTED_LOOP" not in plan.replace(" ", "_").upper()
 
 
 def test_a_link_out_of_the_output_is_not_a_table_file(output, secret, tmp_path):

@@ -83,7 +83,7 @@ def test_a_spec_passes_through():
 def test_builtin_name():
     spec = fabula.load_spec("retail")
     assert spec.name == "retail"
-    assert set(spec.tables) == {"customers", "products", "orders", "order_items"}
+    assert set(spec.tables) == {"customers", "products", "orders", "order_items", "returns"}
     assert spec.where.file == "<builtin retail>"
     plan = fabula.compile_plan("retail")
     assert plan.table("products").rows == 500

@@ -126,6 +126,9 @@ def next_batch(spec: DatasetSpec, previous: Manifest | None, *, seed: int | None
 
 def batch_spec(spec: DatasetSpec, state: BatchState) -> DatasetSpec:
     """`spec` for one batch: its seed, as_of, and keys starting after earlier batches' rows."""
+    from fabula.defects import refuse_defects
+
+    refuse_defects(spec, "--mode append")  # labels' row numbers and new keys would span batches
     if state.batch == 0:
         return spec.model_copy(update={"seed": state.seed, "as_of": state.as_of})
     tables = {}

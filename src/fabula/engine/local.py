@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
+from fabula.defects import LABELS_TABLE, Injector, has_defects
 from fabula.manifest import Manifest, build_manifest
 from fabula.plan.blocks import generate_block
 from fabula.plan.model import Plan, TablePlan
@@ -40,10 +41,16 @@ def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, progress: P
     workers = max(1, workers or os.cpu_count() or 1)
     tasks = [(table, index, blocks) for table in plan.tables
              for index, blocks in enumerate(plan.layout.parts(table))]
+    injector = Injector(plan) if has_defects(plan) else None  # a type that cannot take a defect fails here
+    if injector is not None:
+        require_table_writer(sink)
     sink.open(plan)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabula-block") as block_pool:
-            parts = _run_tasks(plan, sink, tasks, workers, progress, block_pool if workers > 1 else None, observe)
+            parts = _run_tasks(plan, sink, tasks, workers, progress, block_pool if workers > 1 else None, observe,
+                               injector)
+        if injector is not None:
+            write_labels(sink, injector.labels())
         return commit(plan, sink, parts, engine="local", reports=reports)
     except BaseException:
         sink.abort()
@@ -61,10 +68,27 @@ def commit(plan: Plan, sink: Sink, parts: list[PartWritten], *, engine: str, rep
     return manifest
 
 
+def require_table_writer(sink: Sink) -> None:
+    """Labels are a table made outside the plan: a sink without `write_table` cannot hold them."""
+    from fabula.errors import UsageError
+
+    if not callable(getattr(sink, "write_table", None)):
+        raise UsageError(f"this destination ({type(sink).__name__}) cannot write the `{LABELS_TABLE}` table "
+                         "the spec's `defects:` need",
+                         hint="write to a folder or object store (--out DIR), or remove `defects:`")
+
+
+def write_labels(sink: Sink, labels: pa.Table) -> None:
+    """The `_defects` table, through the sink like any table, so the manifest lists and hashes it."""
+    sink.write_table(LABELS_TABLE, labels, description="one row per injected defect (docs/defects.md)")
+
+
 def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress | None,
-               block_pool: ThreadPoolExecutor | None, observe: Observe | None) -> list[PartWritten]:
+               block_pool: ThreadPoolExecutor | None, observe: Observe | None,
+               injector: Injector | None = None) -> list[PartWritten]:
     def write(table: TablePlan, index: int, blocks: range) -> PartWritten:
-        return sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool, observe))
+        return sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool, observe,
+                                                        injector))
 
     if workers == 1 or len(tasks) == 1:
         return [write(*task) for task in tasks]
@@ -80,14 +104,18 @@ def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress |
 
 
 def row_groups(plan: Plan, table: TablePlan, blocks: range, progress: Progress | None = None,
-               block_pool: ThreadPoolExecutor | None = None, observe: Observe | None = None) -> Iterator[pa.Table]:
+               block_pool: ThreadPoolExecutor | None = None, observe: Observe | None = None,
+               injector: Injector | None = None) -> Iterator[pa.Table]:
     """The part's blocks, a row group at a time (a fixed number of blocks each). Block tasks
     never wait on anything, so sharing one pool between parts cannot deadlock; `map` keeps
-    the blocks in order. `observe` sees each block in the thread that made it."""
+    the blocks in order. `observe` sees each block in the thread that made it, clean: the
+    `injector`, if any, damages it after (validation checks the clean rows and the labels)."""
     def make(block: int) -> pa.RecordBatch:
         batch = generate_block(plan, table, block)
         if observe is not None:
             observe(table.name, block, batch)
+        if injector is not None:
+            batch = injector.apply(table.name, block, batch)
         return batch
 
     step = plan.layout.blocks_per_row_group

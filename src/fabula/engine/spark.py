@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fabula.defects import refuse_defects
 from fabula.engine.local import Reports, commit
 from fabula.engine.spark_executor import (PART_RESULT, PartTask, Shipment, VersionMismatchError, block_mapper,
                                           part_mapper)
@@ -54,6 +55,7 @@ def to_dataframes(plan: Plan, spark, *, partitions: int | None = None) -> dict[s
     >>> frames = to_dataframes(plan, spark)                  # doctest: +SKIP
     >>> frames["orders"].groupBy("tier").count().show()      # doctest: +SKIP
     """
+    refuse_defects(plan.spec, "the Spark engine")  # it would hand back the clean rows as if dirty
     require_pyspark()
     _check_partitions(partitions)
     shipment = Shipment.build(plan)
@@ -101,6 +103,7 @@ def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", comp
     """
     from fabula.validate.run import Validation
 
+    refuse_defects(plan.spec, "the Spark engine")
     require_pyspark()
     _check_partitions(partitions)
     sink = folder_sink(out, mode=mode, compression=compression, output_format=output_format)
@@ -131,6 +134,7 @@ def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, v
     `reports` stages the reports (default: `validation.finish`); a caller passes its own to
     time or extend it. Only the parts' `PartWritten` fields and their pickled summaries come
     back to the driver."""
+    refuse_defects(plan.spec, "the Spark engine")
     require_pyspark()
     _check_partitions(partitions)
     if not sink.capabilities.shared_staging:

@@ -115,6 +115,9 @@ def stream(plan: Plan, out: str | Path, *, every: float = 0.0, batches: int | No
            on_batch: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
     """Write the next `batches` micro-batches (default: all that remain) into `out`, `every`
     seconds apart (0: as fast as possible); resume from `out`'s state. Returns the state."""
+    from fabula.defects import refuse_defects
+
+    refuse_defects(plan.spec, "fabula stream")
     out = Path(out)
     cuts = cut(plan, window_days)
     total = len(cuts.windows) - 1

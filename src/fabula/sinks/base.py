@@ -83,6 +83,11 @@ class Sink(Protocol):
     def stage_report(self, name: str, data: bytes) -> FileEntry:
         """Put a report beside the data, to be committed with it; returns its manifest entry."""
 
+    def write_table(self, name: str, rows: pa.Table, *, description: str | None = None) -> PartWritten:
+        """A table made outside the plan (a change feed, the `_defects` labels), in the sink's
+        format, listed in the manifest at commit. Optional: an engine asks for it only when the
+        plan needs it, and refuses the run up front if the sink has none."""
+
     def commit(self, manifest: Manifest) -> None: ...
 
     def abort(self) -> None: ...

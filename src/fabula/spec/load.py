@@ -35,6 +35,7 @@ from fabula.spec.columns import (
 from fabula.spec.dates import DateBound
 from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.changes import ChangeSpec, change_issues
+from fabula.spec.defects import DefectSpec, defect_issues
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
 from fabula.spec.sequences import as_count, cadence_rows, integer_valued, place_cadence
@@ -277,6 +278,7 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
             if table is not None:
                 tables[str(name)] = table
         _check_changes(tables, source, issues)  # formats (issue 13): `changes:` fits its table
+        _check_defects(tables, source, issues)  # issue 14: `defects:` fits its table
     broken = _broken_columns(issues)
     spec = None
     if header_model is not None and raw_tables is not None:
@@ -404,7 +406,8 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
             parsed = parse_column(column, (*path, "columns", name), source, issues)
             if parsed is not None:
                 columns[str(name)] = parsed
-    rest = {key: value for key, value in raw.items() if key != "columns"}
+    rest = {key: value for key, value in raw.items() if key not in ("columns", "defects")}
+    defects = _parse_defects(raw.get("defects"), (*path, "defects"), source, issues)
     sized = None
     if isinstance(rest.get("rows"), Mapping):
         sized = _parse_sized_rows(rest.pop("rows"), (*path, "rows"), source, issues)
@@ -417,6 +420,8 @@ def _build_table(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) 
         fields["changes"] = header.changes  # formats (issue 13): keep the model, not its dump
     if sized is not None:
         fields["rows"] = sized
+    if defects:
+        fields["defects"] = defects
     columns = place_cadence(_place_overrides(columns, fields.get("rows")), fields.get("rows"))
     return TableSpec.model_construct(**fields, columns=columns)
 
@@ -476,7 +481,41 @@ class _TableHeader(BaseModel):
     rows: int = Field(ge=0, description="a row count, or {per: parent_table, count: ...}")
     description: str | None = None
     changes: ChangeSpec | None = None  # formats (issue 13)
-    also_accepts: ClassVar[tuple[str, ...]] = ("columns",)
+    also_accepts: ClassVar[tuple[str, ...]] = ("columns", "defects")
+
+
+def _parse_defects(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> tuple[DefectSpec, ...]:
+    """A table's `defects:` (issue 14): a list of mappings, each validated on its own."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        issues.append(source.issue("wrong-type", path, "`defects` is a list of defects", value=_short(raw),
+                                   hint="defects:\n        - {kind: missing, column: customer_id, rate: 0.02}"))
+        return ()
+    parsed = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            issues.append(source.issue("wrong-type", (*path, index), "a defect is a mapping with `kind` and `rate`",
+                                       value=_short(item), hint="- {kind: missing, column: customer_id, rate: 0.02}"))
+            continue
+        model = _validate(DefectSpec, item, (*path, index), source, issues, what="a defect")
+        if model is not None:
+            parsed.append(model)
+        else:
+            parsed.append(DefectSpec.model_construct(kind="?", rate=0.0))  # keeps the indexes of the rest
+    return tuple(parsed)
+
+
+def _check_defects(tables: dict[str, TableSpec], source: SourceMap, issues: list[Issue]) -> None:
+    """issue 14: each table's `defects:` names its own columns, with kinds that fit them."""
+    for name, table in tables.items():
+        defects = getattr(table, "defects", ())
+        valid = tuple(defect for defect in defects if defect.kind != "?")
+        if valid:
+            for where, message, hint in defect_issues(name, defects, table.columns):
+                if where[:2] in {("defects", i) for i, d in enumerate(defects) if d.kind == "?"}:
+                    continue  # that entry already has its own issue
+                issues.append(source.issue("bad-value", ("tables", name, *where), message, hint=hint))
 
 
 def _check_changes(tables: dict[str, TableSpec], source: SourceMap, issues: list[Issue]) -> None:

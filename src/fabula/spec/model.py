@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from fabula.spec.changes import ChangeSpec
 from fabula.spec.columns import AnyColumn
+from fabula.spec.defects import DefectSpec
 from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.relations import PerParent
 from fabula.spec.story import EventSpec, TimelineRows, TimelineSpec
@@ -26,6 +27,8 @@ class TableSpec(BaseModel):
     description: str | None = None
     changes: ChangeSpec | None = Field(None, description="updates and deletes over time, emitted as a change "
                                                          "feed or SCD2 history (docs/formats.md)")  # issue 13
+    defects: tuple[DefectSpec, ...] = Field((), description="bad data on purpose, labelled in `_defects` "
+                                                           "(docs/defects.md)")  # issue 14
 
 
 class DatasetSpec(BaseModel):
@@ -72,6 +75,9 @@ class DatasetSpec(BaseModel):
         """
         # serialize_as_any: columns are declared as the base ColumnSpec; dump each kind's own fields
         dumped = _date_keys(self.model_dump(mode="python", serialize_as_any=True))
+        for table in dumped.get("tables", {}).values():
+            if not table.get("defects"):  # a clean spec hashes as it did before `defects:` existed
+                table.pop("defects", None)
         return json.loads(json.dumps(dumped, default=_plain))
 
     def spec_hash(self) -> str:

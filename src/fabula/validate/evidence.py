@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fabula.plan.model import Plan
-from fabula.sandbox import open_folder
+from fabula.sandbox import connect, folder_views, open_folder
 from fabula.validate.statistics import Statistic
 
 
@@ -27,10 +27,15 @@ class Tables:
 
     Spill files go to a private temporary folder, never into the output or the working folder."""
 
-    def __init__(self, folder: Path, tables: list[str]):
+    def __init__(self, folder: Path, tables: list[str], clean: Path | None = None, cleaned: tuple[str, ...] = ()):
         self._spill = tempfile.mkdtemp(prefix="fabula-duckdb-")
         try:
-            self.connection = open_folder(folder, tables, spill=self._spill)
+            if cleaned:  # defects (issue 14): damaged tables are seen as their clean rows
+                views = {**folder_views(folder, [name for name in tables if name not in cleaned]),
+                         **folder_views(clean, [name for name in tables if name in cleaned])}
+                self.connection = connect(views, spill=self._spill)
+            else:
+                self.connection = open_folder(folder, tables, spill=self._spill)
         except BaseException:
             shutil.rmtree(self._spill, ignore_errors=True)
             raise
@@ -61,6 +66,8 @@ class Evidence:
     states: dict[str, Any]
     rows: dict[str, int]
     folder: Path
+    clean: Any = None
+    """The clean copy of the damaged tables (`validate.defects.CleanCopy`), when the spec declares defects."""
     _tables: Tables | None = field(default=None, repr=False)
 
     def state(self, statistic: Statistic) -> Any:
@@ -72,7 +79,9 @@ class Evidence:
     def sql(self) -> Tables:
         """DuckDB over the written files, opened on first use."""
         if self._tables is None:
-            self._tables = Tables(self.folder, [table.name for table in self.plan.tables])
+            clean = self.clean
+            self._tables = Tables(self.folder, [table.name for table in self.plan.tables],
+                                  clean.root if clean else None, tuple(clean.tables) if clean else ())
         return self._tables
 
     def close(self) -> None:

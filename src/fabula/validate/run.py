@@ -20,7 +20,9 @@ from fabula.plan.model import Plan
 from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
 from fabula.validate.evidence import Evidence
+from fabula.validate.defects import CleanCopy, clean_copy
 from fabula.validate.families import FAMILIES, integrity
+from fabula.validate.families import defects as defects_family
 from fabula.validate.report import REPORT_HTML, REPORT_JSON, Report
 
 __all__ = ["Validation", "validate_folder", "read_manifest", "plan_from_manifest", "write_reports",
@@ -54,16 +56,23 @@ class Validation:
         """Summarise one generated block (thread-safe; every block exactly once)."""
         self.accumulator.observe(table, block, batch, generated=True)
 
-    def check(self, folder: Path, listing: integrity.Listing) -> Report:
+    def check(self, folder: Path, listing: integrity.Listing, clean: CleanCopy | None = None) -> Report:
         """Every family's checks, over the summaries and the Parquet files in `folder`, after
-        the integrity of the files `listing` names."""
+        the integrity of the files `listing` names. With defects, `clean` (made here if not
+        given) holds the clean rows the checks see, and the defects family checks the labels."""
+        owned = clean is None
+        if owned:
+            clean = clean_copy(self.plan, Path(folder))
         evidence = Evidence(self.plan, self.statistics, self.accumulator.states(), self.accumulator.rows(),
-                            Path(folder))
+                            Path(folder), clean)
         try:
             checks = (*integrity.checks(Path(folder), listing),
-                      *(check for family in FAMILIES for check in family.checks(evidence)))
+                      *(check for family in FAMILIES for check in family.checks(evidence)),
+                      *(defects_family.checks(evidence) if clean is not None else ()))
         finally:
             evidence.close()
+            if owned and clean is not None:
+                clean.close()
         plan = self.plan
         return Report(dataset=plan.name, seed=plan.seed, as_of=plan.as_of.isoformat(), scale=plan.scale,
                       spec_hash=plan.spec_hash, rows=self.accumulator.rows(), checks=checks)
@@ -116,8 +125,13 @@ def validate_folder(folder: str | Path, *, workers: int | None = None,
                                 reports=manifest.reports, digest_matches=manifest.digest_matches,
                                 spec_hash_matches=manifest.spec_hash == plan.spec_hash)
     validation = Validation(plan)
-    _stream(folder, manifest, plan, validation.accumulator, workers or os.cpu_count() or 1)
-    report = validation.check(folder, listing)
+    clean = clean_copy(plan, folder)  # defects (issue 14): the clean rows behind the damaged tables
+    try:
+        _stream(folder, manifest, plan, validation.accumulator, workers or os.cpu_count() or 1, clean)
+        report = validation.check(folder, listing, clean)
+    finally:
+        if clean is not None:
+            clean.close()
     if write:
         try:
             write_reports(report, folder)
@@ -127,7 +141,8 @@ def validate_folder(folder: str | Path, *, workers: int | None = None,
     return report
 
 
-def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulator, workers: int) -> None:
+def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulator, workers: int,
+            clean: CleanCopy | None = None) -> None:
     """Every table's listed files that are there (the integrity checks name the missing ones),
     cut into the plan's blocks and summarised on a few threads."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabula-validate") as pool:
@@ -136,8 +151,13 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
             entry = manifest.tables.get(table.name)
             listed = [folder / file.path for file in entry.files] if entry is not None else []
             files = [path for path in listed if path.is_file() and not path.is_symlink()]
-            aligned = _row_count(files) == table.rows
-            for block, batch in enumerate(_read_blocks(files, table.block_rows, table.schema)):
+            if clean is not None and table.name in clean.tables:
+                blocks = _cut(clean.clean_batches(table.name, table.block_rows), table.block_rows)
+                aligned = True  # cut from the clean rows, whatever the copies did to the files' row groups
+            else:
+                blocks = _read_blocks(files, table.block_rows, table.schema)
+                aligned = _row_count(files) == table.rows
+            for block, batch in enumerate(blocks):
                 in_flight.append(pool.submit(accumulator.observe, table.name, block, batch, aligned=aligned))
                 while len(in_flight) > 2 * workers:  # bounded: a few blocks in memory
                     in_flight.pop(0).result()
@@ -176,18 +196,23 @@ def _read_blocks(files: list[Path], block_rows: int,
 def _blocks(files: list[Path], block_rows: int, schema: pa.Schema | None = None) -> Iterator[pa.Table | pa.RecordBatch]:
     """The files' rows in blocks of `block_rows` (fabula's row groups hold whole blocks, so this
     is normally one batch a block; files written otherwise are re-cut)."""
+    return _cut((batch for path in files for batch in read_batches(path, schema, batch_rows=block_rows)),
+                block_rows)
+
+
+def _cut(batches: Iterable[pa.RecordBatch], block_rows: int) -> Iterator[pa.Table | pa.RecordBatch]:
+    """Batches re-cut into blocks of `block_rows`."""
     pending: list[pa.RecordBatch] = []
     count = 0
-    for path in files:
-        for batch in read_batches(path, schema, batch_rows=block_rows):
-            while batch.num_rows:
-                take = min(block_rows - count, batch.num_rows)
-                pending.append(batch.slice(0, take))
-                count += take
-                batch = batch.slice(take)
-                if count == block_rows:
-                    yield _joined(pending)
-                    pending, count = [], 0
+    for batch in batches:
+        while batch.num_rows:
+            take = min(block_rows - count, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            count += take
+            batch = batch.slice(take)
+            if count == block_rows:
+                yield _joined(pending)
+                pending, count = [], 0
     if count:
         yield _joined(pending)
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from fabula.errors import Issue
 from fabula.plan.model import Plan
-from fabula.sandbox import UnsafeSQL, connect, first_line, parse_expression, parse_query
+from fabula.sandbox import QueryTimeout, UnsafeSQL, connect, first_line, parse_expression, parse_query, run_limited
 from fabula.spec.dates import resolve_bound
 from fabula.spec.expectation_checks import sql_pieces
 from fabula.spec.expectations import Expectation
@@ -45,9 +45,10 @@ def _check(evidence: Evidence, expectation: Expectation) -> Check:
     expected = [low, high]
     details = {"form": expectation.form, "sql": sql}
     try:
-        cursor = evidence.sql().connection.execute(sql)
-        rows = cursor.fetchmany(2)
-        width = len(cursor.description or ())
+        rows, width = run_limited(evidence.sql().connection, sql)
+    except QueryTimeout as error:
+        return Check(FAMILY, expectation.name, FAIL, f"the query failed: {error}; make it cheaper "
+                     "(join on keys, filter early)", expected=expected, details=details)
     except Exception as error:  # noqa: BLE001 - any DuckDB error fails this check, with its words
         # (the sandbox opens no file outside the output, so they can quote only the output's rows)
         return Check(FAMILY, expectation.name, FAIL, f"the query failed: {first_line(error)}",

@@ -61,7 +61,10 @@ class Fact:
             outside = (numbers < self.low - 1e-9) | (numbers > self.high + 1e-9)
             return {"n": int(known.sum()), "bad": int((known & outside).sum())}
         if self.fact == "as_of":
-            return {"n": int(known.sum()), "bad": int((known & (numbers >= self.high)).sum())}
+            # compared in whole days: a file format may store another unit than the generator's
+            # (Parquet has no seconds, so `unit: s` reads back as milliseconds)
+            days = _numbers(values, like=pa.date32())
+            return {"n": int(known.sum()), "bad": int((known & (days >= self.high)).sum())}
         if self.fact == "after":
             other = view.column(self.other)
             if other is None:
@@ -116,8 +119,17 @@ def statistics(plan) -> list[Fact]:
             elif isinstance(generator, CadenceGenerator):
                 found.append(Fact(table.name, column.name, "order"))
             elif getattr(generator, "censor_at", None) is not None:
-                found.append(Fact(table.name, column.name, "as_of", high=float(generator.censor_at)))
+                found.append(Fact(table.name, column.name, "as_of", high=_censor_day(generator)))
     return found
+
+
+def _censor_day(generator) -> float:
+    """The first day after `as_of`, in days since the epoch (the generator's tick is a day's start)."""
+    from fabula.generators.base import TICKS_PER_DAY
+
+    arrow_type = generator.arrow_type
+    per_day = 1 if pa.types.is_date32(arrow_type) else TICKS_PER_DAY[arrow_type.unit]
+    return float(generator.censor_at // per_day)
 
 
 _WORDS = {

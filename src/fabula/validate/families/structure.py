@@ -24,6 +24,8 @@ to fit in memory (see `evidence.py`).
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -317,8 +319,17 @@ def _stored(arrow_type: str) -> str:
     return "timestamp[ms]" if arrow_type == "timestamp[s]" else arrow_type
 
 
+_UNITS = ("s", "ms", "us", "ns")
+_TIMESTAMP = re.compile(r"timestamp\[(s|ms|us|ns)(?:, tz=(.+))?\]")
+
+
 def _same_type(planned: str, seen: str) -> bool:
-    return _stored(planned) == seen
+    """The planned type, or a timestamp in a finer unit: each format stores timestamps in the
+    units it has (Parquet has no seconds, Delta only microseconds), the same instants."""
+    if planned == seen:
+        return True
+    want, got = _TIMESTAMP.fullmatch(planned), _TIMESTAMP.fullmatch(seen)
+    return bool(want and got and want[2] == got[2] and _UNITS.index(got[1]) >= _UNITS.index(want[1]))
 
 
 def _guarded(name: str, evidence: Evidence, table: str, column: str, check, spec) -> Check:

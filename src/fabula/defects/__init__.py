@@ -1,0 +1,58 @@
+"""Labelled bad data (issue 14): defects injected at declared rates into the blocks the plan
+makes, and a `_defects` table recording each one.
+
+A layer beside `plan` (it reads plans, never engines or sinks): engines call `Injector.apply`
+on every block after validation has seen it clean, and write `Injector.labels()` through their
+sink as the `_defects` table; validation uses `clean_batches` to put the clean rows back.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from fabula.defects.compile import LABELS_TABLE, TableDefects, compile_defects
+from fabula.defects.inject import inject_block
+from fabula.defects.labels import LABEL_SCHEMA, LabelCollector, clean_batches, labels_of
+from fabula.plan.model import Plan
+
+
+def has_defects(plan: Plan) -> bool:
+    """Whether any table of the plan declares defects."""
+    return any(getattr(table, "defects", ()) for table in plan.spec.tables.values())
+
+
+def refuse_defects(spec, where: str) -> None:
+    """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (the
+    Spark engine, an appended batch, a stream) cannot write them and their labels yet."""
+    from fabula.errors import UsageError
+
+    damaged = [name for name, table in spec.tables.items() if getattr(table, "defects", ())]
+    if damaged:
+        raise UsageError(f"{where} does not inject defects yet, and `{damaged[0]}` declares `defects:`",
+                         hint="generate with the local engine into a new output (fabula generate SPEC --out DIR), "
+                              "or remove `defects:` (docs/defects.md)")
+
+
+class Injector:
+    """One run's injection: the compiled defects and the labels gathered from every block."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.tables: dict[str, TableDefects] = compile_defects(plan)
+        self.collector = LabelCollector()
+
+    def apply(self, table: str, block: int, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The block as written; its labels are kept (thread-safe)."""
+        defects = self.tables.get(table)
+        if defects is None:
+            return batch
+        dirty, labels = inject_block(self.plan, defects, block, batch)
+        self.collector.add(table, block, labels)
+        return dirty
+
+    def labels(self) -> pa.Table:
+        return self.collector.table()
+
+
+__all__ = ["Injector", "has_defects", "refuse_defects", "compile_defects", "inject_block", "clean_batches", "labels_of",
+           "LABEL_SCHEMA", "LABELS_TABLE", "TableDefects"]

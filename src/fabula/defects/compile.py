@@ -1,0 +1,178 @@
+"""A table's declared defects, checked against the plan's types and made ready to inject.
+
+The spec layer checks what the spec alone shows (`fabula.spec.defects`); here the columns have
+Arrow types, so a kind that cannot apply to one (an outlier in a text column, a placeholder that
+is not a number in a number column) is refused with the same kind of issue. Also fixed here,
+once per table: how many rows each block gains from duplicates, so any block knows the row
+number it starts at in the written table without looking at another block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pyarrow as pa
+
+from fabula.errors import Issue, SpecError
+from fabula.plan.model import Plan, TablePlan
+from fabula.spec.defects import DefectSpec
+from fabula.streams import rng_for
+
+LABELS_TABLE = "_defects"
+"""The table of labels beside the data (a `_` name: never a spec's table, skipped by readers)."""
+
+
+def value_type(kind: pa.DataType) -> pa.DataType:
+    return kind.value_type if pa.types.is_dictionary(kind) else kind
+
+
+def is_text(kind: pa.DataType) -> bool:
+    kind = value_type(kind)
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def is_number(kind: pa.DataType) -> bool:
+    kind = value_type(kind)
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def is_time(kind: pa.DataType) -> bool:
+    kind = value_type(kind)
+    return pa.types.is_date(kind) or pa.types.is_timestamp(kind)
+
+
+_NEEDS = {  # kind or (kind, form) → (what the column must be, test)
+    "outlier": ("a number", is_number),
+    "negative": ("a signed number", lambda kind: is_number(kind) and not pa.types.is_unsigned_integer(value_type(kind))),
+    "future": ("a date or time", is_time),
+    "late": ("a date or time", is_time),
+    "malformed": ("text", is_text),
+    ("missing", "empty"): ("text", is_text),
+}
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One declared defect, resolved against the plan."""
+
+    spec: DefectSpec
+    table: str
+    stream: tuple
+    """The names of its random stream (the block is added per block)."""
+    arrow_type: pa.DataType | None
+    """The damaged column's type (None for whole-row kinds)."""
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def form(self) -> str | None:
+        return self.spec.chosen_form
+
+    @property
+    def column(self) -> str | None:
+        return self.spec.column
+
+    def rng(self, seed: int, block: int) -> np.random.Generator:
+        return rng_for(seed, *self.stream, block)
+
+
+@dataclass(frozen=True)
+class TableDefects:
+    """The defects of one table, in declared order, and where each block lands once rows are added."""
+
+    table: TablePlan
+    defects: tuple[Defect, ...]
+    seed: int
+    key: str | None
+    """The table's own key column (labels carry it), if it has one."""
+    parents: tuple[tuple[str, str, str], ...] = ()
+    """(column, parent table, parent key column) of each reference an orphan damages."""
+
+    @property
+    def row_defects(self) -> tuple[Defect, ...]:
+        return tuple(defect for defect in self.defects if defect.spec.adds_rows)
+
+    def added_counts(self, block: int) -> list[int]:
+        """How many rows each whole-row defect adds to a block: a binomial draw, the first of
+        its stream, capped by the rows earlier ones left (a row is copied at most once), so it
+        is known without making the block."""
+        _, n = self.table.block_span(block)
+        counts, free = [], n
+        for defect in self.row_defects:
+            count = min(int(defect.rng(self.seed, block).binomial(n, defect.spec.rate)), free)
+            counts.append(count)
+            free -= count
+        return counts
+
+    @cached_property
+    def added_before(self) -> np.ndarray:
+        """Rows added before each block (and in all, at the end): the offset of each block's
+        first row in the written table is its first row id plus this."""
+        per_block = [sum(self.added_counts(block)) for block in range(self.table.n_blocks)]
+        return np.concatenate([[0], np.cumsum(per_block, dtype=np.int64)]).astype(np.int64)
+
+    @property
+    def written_rows(self) -> int:
+        return self.table.rows + int(self.added_before[-1])
+
+
+def compile_defects(plan: Plan) -> dict[str, TableDefects]:
+    """Every table's defects, or SpecError naming each one that cannot apply to its column."""
+    compiled: dict[str, TableDefects] = {}
+    issues: list[Issue] = []
+    for table in plan.tables:
+        spec = plan.spec.tables.get(table.name)
+        declared = tuple(getattr(spec, "defects", ()) or ()) if spec is not None else ()
+        if not declared:
+            continue
+        seen: dict[tuple, int] = {}
+        defects, parents = [], []
+        for index, defect in enumerate(declared):
+            path = f"tables.{table.name}.defects.{index}"
+            arrow_type = table.column(defect.column).arrow_type if defect.column else None
+            need = _NEEDS.get((defect.kind, defect.chosen_form)) or _NEEDS.get(defect.kind)
+            if need is not None and arrow_type is not None and not need[1](arrow_type):
+                issues.append(Issue("bad-value", f"{path}.column",
+                                    f"`{defect.kind}` needs {need[0]}, and `{defect.column}` is {arrow_type}",
+                                    hint="name a column of that type, or choose another kind"))
+                continue
+            if defect.value is not None and arrow_type is not None and not _castable(defect.value, arrow_type):
+                issues.append(Issue("bad-value", f"{path}.value",
+                                    f"`{defect.value}` cannot be written in `{defect.column}` ({arrow_type})",
+                                    hint="give a value of the column's type, e.g. -999.99 for a number"))
+                continue
+            names = (table.name, "defects", defect.column or "*", defect.kind, defect.chosen_form or "")
+            seen[names] = seen.get(names, -1) + 1  # the same defect twice gets a stream of its own
+            defects.append(Defect(defect, table.name, (*names, seen[names]), arrow_type))
+            if defect.kind == "orphan":
+                parent_table, parent_key = spec.columns[defect.column].to.split(".")
+                parents.append((defect.column, parent_table, parent_key))
+        compiled[table.name] = TableDefects(table, tuple(defects), plan.seed, key_column(plan, table),
+                                            tuple(parents))
+    if issues:
+        raise SpecError(issues)
+    return compiled
+
+
+def key_column(plan: Plan, table: TablePlan) -> str | None:
+    spec = plan.spec.tables[table.name]
+    for column in table.outputs:
+        column_spec = spec.columns.get(column.name)
+        if column_spec is not None and getattr(column_spec, "key", False) and column_spec.kind != "reference":
+            return column.name
+    return None
+
+
+def _castable(value, arrow_type: pa.DataType) -> bool:
+    try:
+        pa.array([value]).cast(value_type(arrow_type))
+    except (pa.ArrowException, TypeError, ValueError):
+        try:
+            pa.array([str(value)]).cast(value_type(arrow_type))
+        except (pa.ArrowException, TypeError, ValueError):
+            return False
+    return True

@@ -1,0 +1,295 @@
+"""Injection: a clean block in, the dirty block and its labels out — a pure function of (plan,
+table, block, clean block).
+
+Each defect draws from its own stream, named ("defects" and its table, column, kind, form) and
+the block: first how many rows it damages (Binomial(rows, rate): the rate is exact in
+expectation), then which. Nothing else is drawn, so turning defects on moves no clean value,
+and every row no defect touched is written byte for byte as the clean spec writes it.
+
+Value defects damage rows whose value is not null and that no earlier defect of the same column
+damaged (one label per cell, so the original is always the clean value). Duplicates then copy
+whole rows (as damaged) and put each copy right after its original.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fabula.defects.compile import Defect, TableDefects, is_text, value_type
+from fabula.defects.labels import LABEL_SCHEMA, as_text
+from fabula.plan.blocks import PlanReader
+from fabula.plan.model import Plan
+
+DEFAULT_DAYS = {"late": 7.0, "future": 365.0}
+
+
+def inject_block(plan: Plan, defects: TableDefects, block: int,
+                 clean: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.Table]:
+    """The block as written (damaged, with duplicates) and one label per defect in it."""
+    table = defects.table
+    start, n = table.block_span(block)
+    columns = {name: clean.column(name) for name in clean.schema.names}
+    cells: list[tuple[Defect, np.ndarray, pa.Array]] = []  # (defect, positions, original values)
+    taken: dict[str, np.ndarray] = {}
+    for defect in defects.defects:
+        if defect.spec.adds_rows:
+            continue
+        column = columns[defect.column]
+        free = taken.setdefault(defect.column, np.asarray(column.is_valid(), dtype=bool).copy())
+        rng = defect.rng(plan.seed, block)
+        count = int(rng.binomial(n, defect.spec.rate))
+        candidates = np.flatnonzero(free)
+        chosen = np.sort(rng.choice(candidates, size=min(count, len(candidates)), replace=False))
+        original = column.take(pa.array(chosen, pa.int64()))
+        damaged, kept = _damage(plan, defects, defect, original, rng, start + chosen)
+        chosen, original, damaged = chosen[kept], original.filter(pa.array(kept)), damaged.filter(pa.array(kept))
+        if len(chosen):
+            columns[defect.column] = _put(column, chosen, damaged)
+            free[chosen] = False
+            cells.append((defect, chosen, original))
+    order, copies = _with_copies(plan, defects, block, n)
+    dirty = pa.RecordBatch.from_arrays([columns[name] for name in clean.schema.names], schema=clean.schema)
+    if len(order) != n:
+        dirty = dirty.take(pa.array(order, pa.int64()))
+    written = defects.added_before[block] + start + np.arange(len(order), dtype=np.int64)  # written row of each dirty row
+    where_original = np.flatnonzero(_is_original(order))  # dirty row of each clean row
+    dirty, copy_labels = _finish_copies(plan, defects, dirty, copies, written)
+    keys = as_text(dirty.column(defects.key)) if defects.key else None
+    labels = [_cell_labels(defects, defect, where_original[chosen], original, written, keys)
+              for defect, chosen, original in cells]
+    return dirty, _sorted(pa.concat_tables([*labels, *copy_labels])) if labels or copy_labels else empty_labels()
+
+
+def empty_labels() -> pa.Table:
+    return LABEL_SCHEMA.empty_table()
+
+
+def _sorted(labels: pa.Table) -> pa.Table:
+    return labels.sort_by([("row", "ascending"), ("kind", "ascending"), ("column", "ascending")])
+
+
+def _cell_labels(defects: TableDefects, defect: Defect, positions: np.ndarray, original: pa.Array,
+                 written: np.ndarray, keys: pa.Array | None) -> pa.Table:
+    count = len(positions)
+    return pa.table({
+        "table": pa.array([defects.table.name] * count, pa.string()),
+        "column": pa.array([defect.column] * count, pa.string()),
+        "kind": pa.array([defect.kind] * count, pa.string()),
+        "form": pa.array([defect.form] * count, pa.string()),
+        "key": keys.take(pa.array(positions, pa.int64())) if keys is not None else pa.nulls(count, pa.string()),
+        "row": pa.array(written[positions], pa.int64()),
+        "original": as_text(original),
+    }, schema=LABEL_SCHEMA)
+
+
+# -- values ----------------------------------------------------------------------------------------
+
+
+def _damage(plan: Plan, defects: TableDefects, defect: Defect, original: pa.Array, rng: np.random.Generator,
+            rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """The damaged values of the chosen cells, and which cells really changed (a value that a
+    damage leaves as it was — the case of "123" — is not damaged, nor labelled)."""
+    kind, form, spec = defect.kind, defect.form, defect.spec
+    target = defect.arrow_type
+    plain = original.dictionary_decode() if pa.types.is_dictionary(original.type) else original
+    count = len(original)
+    if kind == "missing" and form == "null":
+        return pa.nulls(count, target), np.ones(count, dtype=bool)
+    if kind == "missing":
+        value = "" if form == "empty" else spec.value
+        return _constant(value, count, target), _changed(plain, _constant(value, count, value_type(target)))
+    if kind == "outlier":
+        if spec.value is not None:
+            damaged = _constant(spec.value, count, value_type(target))
+        else:
+            damaged = pc.multiply(plain.cast(pa.float64()), spec.factor)
+            damaged = _to_number(damaged, value_type(target))
+        return _typed(damaged, target), _changed(plain, damaged)
+    if kind == "negative":
+        negative = pc.negate(pc.abs(plain))
+        damaged = pc.if_else(pc.equal(negative, pa.scalar(0).cast(negative.type)),
+                             pa.scalar(-1).cast(negative.type), negative)
+        return _typed(damaged, target), np.ones(count, dtype=bool)
+    if kind in ("future", "late"):
+        days = spec.days or DEFAULT_DAYS[kind]
+        offsets = rng.uniform(0.5, 1.0, count) * days  # between half and all of `days`
+        if kind == "future":
+            damaged = _after_as_of(plan, offsets, value_type(target))
+        else:
+            damaged = _shifted(plain, -offsets)
+        return _typed(damaged, target), _changed(plain, damaged)
+    if kind == "orphan":
+        (parent_table, parent_key), = [(table, key) for column, table, key in defects.parents
+                                       if column == defect.column][:1]
+        parent_rows = PlanReader(plan).table_rows(parent_table)
+        missing_rows = parent_rows + rng.integers(0, max(parent_rows, 1), count)  # rows no parent has
+        damaged = PlanReader(plan).keys(parent_table, parent_key, missing_rows)
+        return _typed(damaged.cast(value_type(target)), target), np.ones(count, dtype=bool)
+    if kind == "malformed":
+        values = plain.to_pylist()
+        damaged = [_malformed(form, value, spec.length) for value in values]
+        changed = np.array([new != old for new, old in zip(damaged, values)], dtype=bool)
+        return _typed(pa.array(damaged, value_type(target)), target), changed
+    raise AssertionError(f"no injection for {kind}")  # the spec refuses unknown kinds
+
+
+def _malformed(form: str, value: str, length: int | None) -> str:
+    if form == "email":  # the most common breakage: the @ lost (or doubled where there was none)
+        return value.replace("@", "", 1) if "@" in value else value + "@@"
+    if form == "date_format":  # ISO 2024-03-07… written day first: 07/03/2024…
+        if len(value) >= 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
+            return f"{value[8:10]}/{value[5:7]}/{value[:4]}{value[10:]}"
+        return value
+    if form == "whitespace":
+        return f"  {value} "
+    if form == "case":
+        return value.upper() if value != value.upper() else value.lower()
+    if form == "truncate":
+        return value[:length if length is not None else len(value) // 2]
+    if form == "mojibake":  # UTF-8 read as Latin-1; plain ASCII gets the classic mangled apostrophe
+        broken = value.encode("utf-8").decode("latin-1")
+        return broken if broken != value else value + "â€™s"
+    raise AssertionError(form)
+
+
+def _constant(value, count: int, target: pa.DataType) -> pa.Array:
+    base = value_type(target)
+    try:
+        array = pa.array([value] * count).cast(base)
+    except (pa.ArrowException, TypeError, ValueError):
+        array = pa.array([str(value)] * count).cast(base)
+    return _typed(array, target)
+
+
+def _typed(array: pa.Array, target: pa.DataType) -> pa.Array:
+    return array if array.type == target else array.cast(target)
+
+
+def _to_number(values: pa.Array, target: pa.DataType) -> pa.Array:
+    if pa.types.is_integer(target):
+        values = pc.round(values)
+    return values.cast(target, safe=False)
+
+
+def _changed(before: pa.Array, after: pa.Array) -> np.ndarray:
+    same = pc.fill_null(pc.equal(before.cast(after.type) if before.type != after.type else before, after), False)
+    return ~np.asarray(same, dtype=bool)
+
+
+def _after_as_of(plan: Plan, days: np.ndarray, target: pa.DataType) -> pa.Array:
+    base = datetime(plan.as_of.year, plan.as_of.month, plan.as_of.day) + timedelta(days=1)
+    if pa.types.is_date(target):
+        return pa.array([(base + timedelta(days=int(day))).date() for day in days], target)
+    unit = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[target.unit]
+    seconds = int(base.timestamp()) + (days * 86_400).astype(np.int64)  # as_of is a date: naive is UTC here
+    return pa.array(seconds * unit, pa.int64()).cast(pa.timestamp(target.unit)).cast(target)
+
+
+def _shifted(values: pa.Array, days: np.ndarray) -> pa.Array:
+    kind = values.type
+    if pa.types.is_date(kind):
+        as_days = values.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+        return pa.array(as_days + np.floor(days).astype(np.int64), pa.int32()).cast(pa.date32()).cast(kind)
+    unit = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[kind.unit]
+    raw = values.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return pa.array(raw + (days * 86_400 * unit).astype(np.int64), pa.int64()).cast(kind)
+
+
+def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
+    """`column` with `values` at `positions` (any type: dictionaries are decoded and re-encoded)."""
+    target = column.type
+    base = column.dictionary_decode() if pa.types.is_dictionary(target) else column
+    values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+    index = np.arange(len(base), dtype=np.int64)
+    index[positions] = len(base) + np.arange(len(positions))
+    merged = pa.concat_arrays([base, values.cast(base.type)]).take(pa.array(index))
+    return merged.cast(target) if merged.type != target else merged
+
+
+# -- rows ------------------------------------------------------------------------------------------
+
+
+def _with_copies(plan: Plan, defects: TableDefects, block: int, n: int) -> tuple[np.ndarray, list]:
+    """The clean position of each dirty row (a copy repeats its original's, right after it),
+    and for each whole-row defect the dirty rows that are its copies."""
+    counts = defects.added_counts(block)
+    free = np.ones(n, dtype=bool)
+    chosen_by = []
+    for defect, count in zip(defects.row_defects, counts):
+        rng = defect.rng(plan.seed, block)
+        rng.binomial(n, defect.spec.rate)  # the count, drawn first (see `added_counts`)
+        chosen = np.sort(rng.choice(np.flatnonzero(free), size=count, replace=False))
+        free[chosen] = False
+        chosen_by.append((defect, chosen))
+    if not any(len(chosen) for _, chosen in chosen_by):
+        return np.arange(n, dtype=np.int64), []
+    copied = (~free).astype(np.int64)
+    order = np.repeat(np.arange(n, dtype=np.int64), 1 + copied)
+    dirty_of = np.cumsum(1 + copied) - 1 - copied  # dirty row of each clean row
+    return order, [(defect, dirty_of[chosen] + 1) for defect, chosen in chosen_by if len(chosen)]
+
+
+def _is_original(order: np.ndarray) -> np.ndarray:
+    """The first dirty row of each clean position (its copy, if any, follows it)."""
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = order[1:] != order[:-1]
+    return first
+
+
+def _finish_copies(plan: Plan, defects: TableDefects, dirty: pa.RecordBatch, copies: list,
+                   written: np.ndarray) -> tuple[pa.RecordBatch, list[pa.Table]]:
+    """Change what near and new-key copies change, and label every copy."""
+    if not copies:
+        return dirty, []
+    arrays = {name: dirty.column(name) for name in dirty.schema.names}
+    originals = []
+    for defect, rows in copies:
+        original = pa.nulls(len(rows), pa.string())
+        if defect.form == "near":
+            column = arrays[defect.column]
+            before = column.take(pa.array(rows, pa.int64()))
+            arrays[defect.column] = _put(column, rows, _nudged(before))
+            original = as_text(before)
+        elif defect.form == "new_key":
+            key = defects.key
+            before = arrays[key].take(pa.array(rows, pa.int64()))
+            fresh = PlanReader(plan).keys(defects.table.name, key, defects.table.rows + written[rows])
+            arrays[key] = _put(arrays[key], rows, fresh)
+            original = as_text(before)
+        originals.append(original)
+    dirty = pa.RecordBatch.from_arrays([arrays[name] for name in dirty.schema.names], schema=dirty.schema)
+    keys = as_text(dirty.column(defects.key)) if defects.key else None
+    tables = []
+    for (defect, rows), original in zip(copies, originals):
+        count = len(rows)
+        tables.append(pa.table({
+            "table": pa.array([defects.table.name] * count, pa.string()),
+            "column": pa.array([defect.column] * count, pa.string()),
+            "kind": pa.array([defect.kind] * count, pa.string()),
+            "form": pa.array([defect.form] * count, pa.string()),
+            "key": keys.take(pa.array(rows, pa.int64())) if keys is not None else pa.nulls(count, pa.string()),
+            "row": pa.array(written[rows], pa.int64()),
+            "original": original,
+        }, schema=LABEL_SCHEMA))
+    return dirty, tables
+
+
+def _nudged(values: pa.Array) -> pa.Array:
+    """A near duplicate's changed field: close to the value, but not it."""
+    plain = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+    kind = plain.type
+    if is_text(kind):
+        return pa.array([f"{value} " if value is not None else "" for value in plain.to_pylist()], kind)
+    if pa.types.is_integer(kind):
+        return pc.add(plain, pa.scalar(1).cast(kind))
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return _to_number(pc.multiply(plain.cast(pa.float64()), 1.01), kind)
+    if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+        return _shifted(plain, np.ones(len(plain)))
+    if pa.types.is_boolean(kind):
+        return pc.invert(plain)
+    return plain

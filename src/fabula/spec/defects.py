@@ -1,0 +1,135 @@
+"""Labelled bad data (issue 14): a table's `defects:`, each a kind of damage at a rate.
+
+    tables:
+      orders:
+        defects:
+          - {kind: missing, column: customer_id, rate: 0.02}
+          - {kind: outlier, column: amount, rate: 0.01, value: -999.99}
+          - {kind: duplicate, rate: 0.005}
+
+What a spec can say and what loading checks (every problem at once): the kind, the column it
+names, the rate in [0, 1) and the parameters each kind takes. Whether a kind fits the column's
+type (an outlier needs numbers) is known once the plan has typed every column, so
+`fabula.defects.compile` checks that, with the same kind of message. Injection and labels live in
+`fabula.defects`; this module is only what the user writes (no numpy, no pyarrow).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFECT_KINDS: dict[str, str] = {
+    "missing": "a value removed: null, an empty string or a placeholder (`form:`, `value:`)",
+    "outlier": "a number far out: multiplied by `factor:` or replaced by `value:`",
+    "negative": "a positive number made negative",
+    "future": "a date or time moved `days:` after as_of",
+    "malformed": "text damaged: `form:` email, date_format, whitespace, case, truncate or mojibake",
+    "orphan": "a reference to a parent key that does not exist",
+    "duplicate": "an extra row after a row: `form:` exact, near (same key, `column:` changed) or "
+                 "new_key (the same entity under a new key)",
+    "late": "an event time moved `days:` behind its row's neighbours (late, out of order)",
+}
+"""Every kind, with what it does (the docs and `fabula check`'s hints list them)."""
+
+FORMS: dict[str, tuple[str, ...]] = {
+    "missing": ("null", "empty", "placeholder"),
+    "malformed": ("email", "date_format", "whitespace", "case", "truncate", "mojibake"),
+    "duplicate": ("exact", "near", "new_key"),
+}
+"""The forms a kind takes (`form:`), the first being its default."""
+
+ROW_KINDS = frozenset({"duplicate"})
+"""Kinds that add rows rather than change a value."""
+
+
+class DefectSpec(BaseModel):
+    """One declared defect of a table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: str = Field(description=f"one of: {', '.join(DEFECT_KINDS)}")
+    column: str | None = Field(None, description="the column damaged (for duplicate form near: the one changed)")
+    rate: float = Field(ge=0.0, lt=1.0, description="the expected share of the table's rows given this defect")
+    form: str | None = Field(None, description="the variant of the kind, e.g. missing: null, empty or placeholder")
+    value: Any = Field(None, description="the placeholder (missing) or the value (outlier) written instead")
+    factor: float | None = Field(None, description="what an outlier multiplies the value by, e.g. 100")
+    days: float | None = Field(None, gt=0, description="how far a late time moves back, or a future one forward")
+    length: int | None = Field(None, ge=0, description="how many characters a truncated value keeps")
+
+    @property
+    def chosen_form(self) -> str | None:
+        """`form`, or the kind's default form."""
+        forms = FORMS.get(self.kind)
+        return self.form if self.form is not None else (forms[0] if forms else None)
+
+    @property
+    def adds_rows(self) -> bool:
+        return self.kind in ROW_KINDS
+
+
+_NEEDS_COLUMN = {"missing", "outlier", "negative", "future", "malformed", "orphan", "late"}
+_PARAMETERS = {"missing": {"form", "value"}, "outlier": {"factor", "value"}, "negative": set(),
+               "future": {"days"}, "malformed": {"form", "length"}, "orphan": set(),
+               "duplicate": {"form"}, "late": {"days"}}
+_DATES = ("date", "timestamp")
+
+
+def defect_issues(table: str, defects: tuple[DefectSpec, ...], columns: Mapping[str, Any]) -> Iterator[tuple[tuple, str, str]]:
+    """(path under the table, message, hint) for each problem of a table's `defects:` that the
+    spec alone shows: unknown kind, form or column, a missing or foreign parameter, a kind
+    that cannot apply to the column's kind. Types come later (`fabula.defects.compile`)."""
+    from fabula.errors import did_you_mean
+    from fabula.spec.relations import ReferenceColumn
+
+    for index, defect in enumerate(defects):
+        where = ("defects", index)
+        if defect.kind not in DEFECT_KINDS:
+            yield ((*where, "kind"), f"unknown defect kind `{defect.kind}`",
+                   did_you_mean(defect.kind, DEFECT_KINDS) or f"use one of: {', '.join(DEFECT_KINDS)}")
+            continue
+        forms = FORMS.get(defect.kind, ())
+        if defect.form is not None and defect.form not in forms:
+            yield ((*where, "form"), f"`{defect.kind}` has no form `{defect.form}`",
+                   f"use one of: {', '.join(forms)}" if forms else f"`{defect.kind}` takes no `form`")
+        given = {name for name in ("form", "value", "factor", "days", "length")
+                 if getattr(defect, name) is not None}
+        for name in sorted(given - _PARAMETERS[defect.kind]):
+            yield ((*where, name), f"`{defect.kind}` takes no `{name}`",
+                   f"remove it; `{defect.kind}` takes: {', '.join(sorted(_PARAMETERS[defect.kind])) or 'only column and rate'}")
+        form = defect.chosen_form
+        needs_column = defect.kind in _NEEDS_COLUMN or (defect.kind == "duplicate" and form == "near")
+        if needs_column and defect.column is None:
+            yield ((*where, "column"), f"`{defect.kind}` needs the `column` it damages",
+                   f"add column: one of {', '.join(columns)}")
+        elif defect.column is not None and not needs_column:
+            yield ((*where, "column"), f"duplicate form `{form}` copies whole rows and takes no `column`",
+                   "remove `column`, or use form: near to change that column in the copy")
+        elif defect.column is not None and defect.column not in columns:
+            yield ((*where, "column"), f"table `{table}` has no column `{defect.column}`",
+                   did_you_mean(defect.column, columns) or f"use one of: {', '.join(columns)}")
+        elif defect.column is not None:
+            spec = columns[defect.column]
+            if getattr(spec, "hidden", False):
+                yield ((*where, "column"), f"`{defect.column}` is hidden (not written), so it cannot be damaged",
+                       "damage a written column")
+            if defect.kind == "orphan" and not isinstance(spec, ReferenceColumn):
+                yield ((*where, "column"), f"an orphan needs a `reference` column, and `{defect.column}` is "
+                       f"`{getattr(spec, 'kind', '?')}`", "name a column of kind: reference")
+            if defect.kind in ("future", "late") and getattr(spec, "kind", None) not in _DATES:
+                yield ((*where, "column"), f"`{defect.kind}` moves a date or time, and `{defect.column}` is "
+                       f"`{getattr(spec, 'kind', '?')}`", "name a column of kind: date or timestamp")
+            if getattr(spec, "key", False) and not getattr(spec, "kind", None) == "reference":
+                yield ((*where, "column"), f"`{defect.column}` is the table's key, which labels point at",
+                       "damage another column; duplicate keys come from kind: duplicate")
+        if defect.kind == "missing" and form == "placeholder" and defect.value is None:
+            yield ((*where, "value"), "a placeholder needs the `value` written instead", "e.g. value: N/A")
+        if defect.kind == "outlier" and (defect.value is None) == (defect.factor is None):
+            yield ((*where,), "an outlier takes either `factor` or `value`", "e.g. factor: 100, or value: -999.99")
+        if defect.kind == "duplicate" and form == "new_key" and not any(
+                getattr(spec, "key", False) and getattr(spec, "kind", None) != "reference" for spec in columns.values()):
+            yield ((*where, "form"), f"a new key needs a key column in `{table}` (kind id, sequence or uuid)",
+                   "add a key column, or use form: exact")
+
+
+__all__ = ["DefectSpec", "DEFECT_KINDS", "FORMS", "ROW_KINDS", "defect_issues"]
