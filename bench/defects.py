@@ -26,7 +26,7 @@ def run(name: str, scale: float, workers: int | None, validate: bool, root: Path
     out = root / name
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    manifest = fabula.generate(plan, out, workers=workers, validate=validate)
+    manifest = fabula.generate(plan, out, workers=workers, validate=validate).manifest
     seconds = time.perf_counter() - started
     return seconds, sum(entry.rows for entry in manifest.tables.values())
 

@@ -69,7 +69,7 @@ def run_child(args) -> None:
     started = time.perf_counter()
     plan = fabula.compile_plan(spec(args.scenario, args.parents, args.per_parent))
     compiled = time.perf_counter()
-    manifest = fabula.generate(plan, args.out, workers=args.workers, mode="overwrite")
+    manifest = fabula.generate(plan, args.out, workers=args.workers, mode="overwrite").manifest
     elapsed = time.perf_counter() - started
     peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
                 if line.startswith("VmHWM"))

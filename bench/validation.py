@@ -80,37 +80,19 @@ def child(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
     import fabula
-    from fabula.engine.local import run_local
-    from fabula.sinks import ParquetSink
-    from fabula.validate import Validation
 
     pa.array([0])  # pyarrow's lazy imports, before the clock
     spec, scale = scaled_spec(args.spec, args.rows)
     plan = fabula.compile_plan(spec, scale=scale)
     importlib.import_module("duckdb")  # imported before the clock in both variants
 
-    out = Path(args.out)
-    checks_seconds = 0.0
     cpu0, t0 = cpu_seconds(), time.perf_counter()
-    if args.variant == "plain":
-        run_local(plan, ParquetSink(out, mode="overwrite"), workers=args.workers)
-    else:
-        validation = Validation(plan)
-
-        def finish(folder, parts):
-            nonlocal checks_seconds
-            started = time.perf_counter()
-            reports = validation.finish(folder, parts)
-            checks_seconds = time.perf_counter() - started
-            return reports
-
-        run_local(plan, ParquetSink(out, mode="overwrite"), workers=args.workers, observe=validation.observe,
-                  reports=finish)
-        verdict = validation.report.verdict
+    result = fabula.generate(plan, Path(args.out), mode="overwrite", workers=args.workers,
+                             validate=args.variant == "validated", strict=False)
     seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     report = {"variant": args.variant, "rows": plan.total_rows, "seconds": seconds, "cpu_seconds": cpu,
-              "checks_seconds": checks_seconds, "peak_rss_mb": peak_rss_mb(),
-              "verdict": verdict if args.variant == "validated" else "-"}
+              "checks_seconds": result.timings.validate, "peak_rss_mb": peak_rss_mb(),
+              "verdict": result.report.verdict if result.report is not None else "-"}
     print(REPORT_MARK + json.dumps(report), flush=True)
     return 0
 

@@ -150,7 +150,7 @@ def run_fabula(rows: int, workers: int, out: Path, warm_pool: bool) -> dict:
     cpu0, t0 = cpu_seconds(), time.perf_counter()
     plan = fabula.compile_plan(table_spec)
     t1 = time.perf_counter()
-    manifest = fabula.generate(plan, out, workers=workers, mode="overwrite", compression="snappy")
+    manifest = fabula.generate(plan, out, workers=workers, mode="overwrite", compression="snappy").manifest
     t2 = time.perf_counter()
     return {"seconds": t2 - t0, "pool_seconds": t1 - t0, "cpu_seconds": cpu_seconds() - cpu0,
             "start_rss_mb": start_rss, "output_bytes": folder_bytes(out), "workers": workers,

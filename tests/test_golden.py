@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import fabula
-from conftest import content_digest, read_table
+from helpers import content_digest, read_table
 from fabula.scenarios import builtin_names
 from spark.specs import every_kind_spec
 

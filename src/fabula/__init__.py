@@ -15,6 +15,7 @@ from fabula.errors import FabulaError, Issue, OutputError, SpecError, UsageError
 _LAZY = {
     "column": "fabula.api", "compile_plan": "fabula.api", "generate": "fabula.api", "load_spec": "fabula.api",
     "preview": "fabula.api", "to_spark": "fabula.api", "validate_output": "fabula.api",
+    "GenerateResult": "fabula.api", "Timings": "fabula.api",
     "Plan": "fabula.plan", "explain": "fabula.plan",
     "DatasetSpec": "fabula.spec", "TableSpec": "fabula.spec",
 }
@@ -40,7 +41,7 @@ __all__ = [
     # building specs in Python
     "DatasetSpec", "TableSpec", "column",
     # values
-    "Plan",
+    "Plan", "GenerateResult", "Timings",
     # errors
     "FabulaError", "SpecError", "UsageError", "OutputError", "ValidationFailed", "Issue",
 ]

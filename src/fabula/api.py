@@ -1,16 +1,22 @@
-"""The Python API, mirroring the CLI: load → compile_plan → preview / generate."""
+"""The Python API, mirroring the CLI: load → compile_plan → preview / generate → validate_output.
+
+The CLI is a client of these functions: it parses and prints, and every decision — which
+engine, which sink, whether a failed check fails the run — is taken here.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from time import perf_counter
+from typing import Any, Callable, Mapping
 
 import pyarrow as pa
 
 from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
-from fabula.errors import Issue, OutputError, SpecError, ValidationFailed
+from fabula.errors import Issue, OutputError, SpecError, UsageError, ValidationFailed
 from fabula.manifest import Manifest, read_manifest
 from fabula.plan.blocks import generate_block
 from fabula.plan import Plan, compile_plan as _compile
@@ -23,6 +29,54 @@ from fabula.spec.load import SourceMap, parse_column
 from fabula.validate import REPORT_HTML, Report, Validation, check_queries, validate_folder
 
 SpecSource = DatasetSpec | Mapping[str, Any] | str | Path
+ENGINES = ("local", "spark")
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds one `generate` run spent in each phase, by the wall clock (for people and
+    benchmarks; never written into the output)."""
+
+    plan: float
+    """Loading and compiling the spec; 0 when `generate` was given a compiled Plan."""
+    write: float
+    """Generating the blocks and writing them (the per-block summaries for the checks included)."""
+    validate: float
+    """The checks over the staged output, and rendering the reports."""
+    total: float
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """What `generate` wrote and found.
+
+    >>> import tempfile
+    >>> spec = {"name": "d", "seed": 1, "tables": {"t": {"rows": 500, "columns": {
+    ...     "id": {"kind": "id", "format": "T-{:03d}"}, "x": {"kind": "normal", "mean": 5, "std": 1}}}}}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result = generate(spec, f"{folder}/d")
+    >>> result.manifest.tables["t"].rows, result.report.verdict, result.strict, result.failed
+    (500, 'pass', False, False)
+    >>> result.timings.total >= result.timings.plan + result.timings.validate
+    True
+    """
+
+    out: str
+    """Where the output is: the local folder or object-store URI as given, or the Volume."""
+    manifest: Manifest
+    """The manifest committed with the output (`manifest.json`)."""
+    report: Report | None
+    """The validation report written beside the data; None with `validate=False`."""
+    strict: bool
+    """Whether a failed check fails the run: `strict=`, else the spec's `validation: {strict: ...}`."""
+    timings: Timings
+    created: tuple[str, ...] = ()
+    """What the run created besides the output: a Volume's schema and volume in Unity Catalog."""
+
+    @property
+    def failed(self) -> bool:
+        """A check failed and the run is strict: `generate` raised ValidationFailed carrying this."""
+        return self.strict and self.report is not None and bool(self.report.failed)
 
 
 def load_spec(source: SpecSource) -> DatasetSpec:
@@ -81,6 +135,9 @@ def compile_plan(source: SpecSource | Plan, *, seed: int | None = None, scale: f
 
     A plan beyond 10^12 rows or about 1 TB is refused unless `allow_large` (docs/security.md)."""
     if isinstance(source, Plan):
+        if seed is not None or scale != 1.0 or as_of is not None:  # never silently ignored
+            raise UsageError("seed, scale and as_of apply when a spec is compiled; this plan is compiled already",
+                             hint="pass them to compile_plan, or pass the spec instead of the plan")
         return source
     plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
     issues = check_queries(plan)  # `expect:` SQL against the planned columns, before any work
@@ -89,7 +146,8 @@ def compile_plan(source: SpecSource | Plan, *, seed: int | None = None, scale: f
     return plan
 
 
-def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) -> dict[str, pa.Table]:
+def preview(source: SpecSource | Plan, *, rows: int = 5, seed: int | None = None, scale: float = 1.0,
+            as_of: date | None = None, allow_large: bool = False) -> dict[str, pa.Table]:
     """The first rows of every table, generated in memory (exactly what `generate` would write).
 
     >>> t = preview({"name": "d", "seed": 1, "tables": {"t": {"rows": 9, "columns": {
@@ -97,7 +155,7 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
     >>> t.column("id").to_pylist()
     ['T-00', 'T-01']
     """
-    plan = compile_plan(source, **plan_options)
+    plan = compile_plan(source, seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
     tables = {}
     for table in plan.tables:
         if table.rows == 0:
@@ -108,52 +166,128 @@ def preview(source: SpecSource | Plan, *, rows: int = 5, **plan_options: Any) ->
     return tables
 
 
-def generate(source: SpecSource | Plan, out: str | Path, *, mode: str = "error",
-             compression: str = "snappy", workers: int | None = None,
-             progress: Progress | None = None, validate: bool = True, strict: bool | None = None,
-             output_format: str = "parquet", profile: str | None = None, uploaded: Progress | None = None,
-             **plan_options: Any) -> Manifest:
-    """Write every table under `out` with a manifest; return the manifest.
+def generate(source: SpecSource | Plan, out: str | Path, *,
+             seed: int | None = None, scale: float = 1.0, as_of: date | None = None, allow_large: bool = False,
+             mode: str = "error", output_format: str = "parquet", compression: str = "snappy",
+             engine: str = "local", workers: int | None = None, spark: Any = None, master: str | None = None,
+             partitions: int | None = None, validate: bool = True, strict: bool | None = None,
+             progress: Progress | None = None, profile: str | None = None,
+             uploaded: Progress | None = None) -> GenerateResult:
+    """Write every table under `out` with a manifest; return what was written and found.
 
-    `output_format` is one of parquet, delta, csv, json (JSON Lines); `out` may be a local
-    folder or an object-store prefix (s3://, gs://, abfss://). `mode="append"` adds a batch to
-    an output written before: ids continue, the time window moves on, and the manifest keeps
-    the history of batches. See docs/formats.md.
+    The spec: `seed`, `scale` and `as_of` override the spec's; `allow_large` lifts the size
+    bounds (docs/security.md). A compiled Plan is taken as it is.
 
-    Nothing appears at `out` unless the whole run succeeds. With `validate` (the default) the
-    data is checked as it is generated and `report.json` / `report.html` are written beside it
-    (docs/validation.md); with `strict` (default: the spec's `validation: {strict: ...}`) a
-    failed check raises ValidationFailed, after the output and its report are in place.
+    The output: `output_format` is one of parquet, delta, csv, json (JSON Lines); `out` may be a
+    local folder or an object-store prefix (s3://, gs://, abfss://). `mode="append"` adds a
+    batch to an output written before: ids continue, the time window moves on, and the manifest
+    keeps the history of batches. See docs/formats.md. `out` is replaced only when it is absent,
+    empty, or (with `mode="overwrite"`) an output fabula wrote; a run locks it, so a second run
+    to the same `out` fails at once (docs/how-it-works.md#output-layout). Nothing appears at
+    `out` unless the whole run succeeds.
 
-    `out` is replaced only when it is absent, empty, or (with `mode="overwrite"`) an output
-    fabula wrote; a run locks it, so a second run to the same `out` fails at once
-    (docs/how-it-works.md#output-layout).
+    The engine: `engine="local"` generates on `workers` threads (default: all cores) and calls
+    `progress` with the rows of each block written; `engine="spark"` runs the same blocks as
+    Spark tasks, on the session `spark`, or on one started for `master` (default `local[*]`,
+    or `sc://host:port`) and stopped at the end; `partitions` spreads each table over that many
+    files. Both write the same bytes (docs/how-it-works.md#spark-engine).
+
+    The checks: with `validate` (the default) the data is checked as it is generated and
+    `report.json` / `report.html` are written beside it (docs/validation.md). With `strict`
+    (default: the spec's `validation: {strict: ...}`) a failed check raises ValidationFailed,
+    after the output and its report are in place; the error carries this result.
 
     `out` may be a Unity Catalog Volume, `dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>`
     (docs/databricks.md): `profile` picks a ~/.databrickscfg profile, `uploaded` is called
     with the bytes of each file uploaded.
     """
+    started = perf_counter()
+    _check_run_options(out, engine=engine, mode=mode, workers=workers, spark=spark, master=master,
+                       partitions=partitions, validate=validate, strict=strict)
     if mode == "append":  # formats (issue 13): a batch that continues the folder's state
-        return _append(source, out, compression=compression, workers=workers, progress=progress,
-                       validate=validate, strict=strict, output_format=output_format, **plan_options)
-    sink = _sink(out, mode=mode, compression=compression, profile=profile, uploaded=uploaded,
-                 output_format=output_format)  # refuses `.`, `/`, home… before any work
-    plan = compile_plan(source, **plan_options)
-    validation = Validation(plan) if validate else None
+        return _append(source, out, started=started, compression=compression, workers=workers,
+                       progress=progress, validate=validate, strict=strict, output_format=output_format,
+                       seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
+    if engine == "spark":
+        from fabula.engine.spark import folder_sink
 
+        sink = folder_sink(out, mode=mode, compression=compression, output_format=output_format)
+    else:
+        sink = _sink(out, mode=mode, compression=compression, profile=profile, uploaded=uploaded,
+                     output_format=output_format)  # refuses `.`, `/`, home… before any work
+    plan = compile_plan(source, seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
+    planned = perf_counter()
+    validation = Validation(plan) if validate else None
+    checks = _Stopwatch()
+    if engine == "spark":
+        manifest = _run_spark(plan, sink, spark=spark, master=master, mode=mode, partitions=partitions,
+                              validation=validation, checks=checks)
+    else:
+        manifest = _run_local(plan, sink, workers=workers, progress=progress, validation=validation, checks=checks)
+    return _finished(GenerateResult(
+        out=_location(out), manifest=manifest, report=validation.report if validation else None,
+        strict=validate and (plan.spec.validation.strict if strict is None else strict),
+        timings=_timings(started, planned, checks.seconds),
+        created=tuple(getattr(sink, "created", ()))))
+
+
+def _check_run_options(out: str | Path, *, engine: str, mode: str, workers: int | None, spark: Any,
+                       master: str | None, partitions: int | None, validate: bool, strict: bool | None) -> None:
+    """Arguments that contradict each other, refused before any work."""
+    from fabula.databricks.paths import volume_target
+
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}", hint=f"use one of: {', '.join(ENGINES)}")
+    if strict and not validate:
+        raise UsageError("strict=True needs the checks that validate=False turns off", hint="drop one of them")
+    if engine == "local":
+        for given, name in ((spark, "spark"), (master, "master"), (partitions, "partitions")):
+            if given is not None:
+                raise UsageError(f"{name}= applies only with engine='spark'", hint="pass engine='spark' too")
+        return
+    if spark is not None and master is not None:
+        raise UsageError("pass either a Spark session (spark=) or a master to start one (master=), not both",
+                         hint="drop master=: the session's own master is used")
+    if workers is not None:
+        raise UsageError("workers= applies to the local engine; with engine='spark' the session sets the "
+                         "parallelism", hint="start the session on e.g. master='local[4]'")
+    if mode == "append" or is_remote(out):
+        raise UsageError("engine='spark' writes a new local folder for now",
+                         hint="use the local engine for mode='append' and object stores")
+    if volume_target(out) is not None:
+        raise UsageError("a Volume out (dbfs:/Volumes/...) is written by the local engine",
+                         hint="with Spark on Databricks, write to the Volume's path from the cluster")
+
+
+def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | None,
+               validation: Validation | None, checks: _Stopwatch) -> Manifest:
+    """The local engine's run, with the change tables the spec asks for beside the tables."""
     def reports(folder: Path, parts) -> dict[str, bytes]:
         if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
             write_change_tables(plan, sink)
-        return validation.finish(folder, parts) if validation is not None else {}
+        return checks.timed(validation.finish)(folder, parts) if validation is not None else {}
 
     manifest = run_local(plan, sink, workers=workers, progress=progress,
                          observe=validation.observe if validation else None, reports=reports)
-    manifest = getattr(sink, "committed", None) or manifest  # with the change tables a sink lists
-    if validation is None:
-        return manifest
-    _fail_if_strict(validation.report, out if is_remote(out) else str(sink.target),
-                    plan.spec.validation.strict if strict is None else strict)
-    return manifest
+    return getattr(sink, "committed", None) or manifest  # with the change tables a sink lists
+
+
+def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, partitions: int | None,
+               validation: Validation | None, checks: _Stopwatch) -> Manifest:
+    """The Spark engine's run, on the caller's session or on one started for it (and stopped)."""
+    from fabula.defects import refuse_defects
+    from fabula.engine.spark import cli_session, run_spark
+    from fabula.sinks.folder import check_target
+
+    refuse_defects(plan.spec, "the Spark engine")  # as the engine would, but before Spark's start-up
+    check_target(sink.target, mode)  # before Spark's start-up too (the run re-checks it under its lock)
+    session, created = (spark, False) if spark is not None else cli_session(master or "local[*]")
+    try:
+        return run_spark(plan, session, sink, partitions=partitions, validation=validation,
+                         reports=checks.timed(validation.finish) if validation is not None else None)
+    finally:
+        if created:
+            session.stop()
 
 
 def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, uploaded: Progress | None,
@@ -175,10 +309,10 @@ def _sink(out: str | Path, *, mode: str, compression: str, profile: str | None, 
     return VolumeSink(target, mode=mode, compression=compression, profile=profile, uploaded=uploaded)
 
 
-def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, workers: int | None,
-            progress: Progress | None, validate: bool, strict: bool | None, output_format: str,
-            seed: int | None = None, scale: float = 1.0, as_of: date | None = None,
-            allow_large: bool = False) -> Manifest:
+def _append(source: SpecSource | Plan, out: str | Path, *, started: float, compression: str,
+            workers: int | None, progress: Progress | None, validate: bool, strict: bool | None,
+            output_format: str, seed: int | None, scale: float, as_of: date | None,
+            allow_large: bool) -> GenerateResult:
     """One batch more in `out` (or its first batch): see fabula.engine.append."""
     from fabula.engine.append import batch_spec, next_batch, read_previous, with_history
 
@@ -195,16 +329,62 @@ def _append(source: SpecSource | Plan, out: str | Path, *, compression: str, wor
                           hint=f"pass --format {previous.output_format}, or write to a new --out")
     state = next_batch(spec, previous, seed=seed, as_of=as_of)
     plan = compile_plan(batch_spec(spec, state), scale=scale, allow_large=allow_large)
+    planned = perf_counter()
     sink = FilesSink(out, mode="append", compression=compression, output_format=output_format, batch=state.batch,
                      amend=lambda manifest: with_history(manifest, state, spec, previous))
     validation = Validation(plan) if validate else None
+    checks = _Stopwatch()
     run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe if validation else None,
-              reports=validation.finish if validation else None)
-    if validation is not None:
-        report = validate_output(out, strict=False, workers=workers, allow_large=allow_large) if state.batch \
-            else validation.report
-        _fail_if_strict(report, Path(out), spec.validation.strict if strict is None else strict)
-    return sink.committed
+              reports=checks.timed(validation.finish) if validation else None)
+    report = None
+    if validation is not None:  # a later batch is checked with the batches before it
+        report = checks.timed(validate_output)(out, strict=False, workers=workers, allow_large=allow_large) \
+            if state.batch else validation.report
+    return _finished(GenerateResult(
+        out=_location(out), manifest=sink.committed, report=report,
+        strict=validate and (spec.validation.strict if strict is None else strict),
+        timings=_timings(started, planned, checks.seconds)))
+
+
+class _Stopwatch:
+    """Seconds spent in the checks, which an engine calls from inside its run."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def timed(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            started = perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += perf_counter() - started
+
+        return timed_call
+
+
+def _timings(started: float, planned: float, validating: float) -> Timings:
+    ended = perf_counter()
+    return Timings(plan=planned - started, write=max(ended - planned - validating, 0.0), validate=validating,
+                   total=ended - started)
+
+
+def _location(out: str | Path) -> str:
+    """`out` as people read it: an object-store URI as given, a Volume as dbfs:/Volumes/..., a
+    folder as its path."""
+    from fabula.databricks.paths import volume_target
+
+    target = volume_target(out)
+    if target is not None:
+        return str(target)
+    return str(out) if is_remote(out) else str(Path(out))
+
+
+def _finished(result: GenerateResult) -> GenerateResult:
+    """The result, or ValidationFailed carrying it when the run is strict and a check failed."""
+    if result.failed:
+        _fail_if_strict(result.report, result.out, True, result=result)
+    return result
 
 
 def stream(source: SpecSource | Plan, out: str | Path, *, every: float = 0.0, batches: int | None = None,
@@ -267,20 +447,24 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
     return report
 
 
-def _fail_if_strict(report: Report | None, out: str | Path, strict: bool) -> None:
+def _fail_if_strict(report: Report | None, out: str | Path, strict: bool, *, result: Any = None) -> None:
+    """The one strict gate: failed checks of a strict run raise ValidationFailed, which carries
+    what the run produced (`result`, else the report) for a caller to show."""
     if strict and report is not None and report.failed:
         raise ValidationFailed([f"{check.name}: {check.message}" for check in report.failed],
-                               report=f"{str(out).rstrip('/')}/{REPORT_HTML}")
+                               report=f"{str(out).rstrip('/')}/{REPORT_HTML}",
+                               result=report if result is None else result)
 
 
-def to_spark(source: SpecSource | Plan, spark, *, partitions: int | None = None,
-             **plan_options: Any) -> dict[str, Any]:
+def to_spark(source: SpecSource | Plan, spark, *, partitions: int | None = None, seed: int | None = None,
+             scale: float = 1.0, as_of: date | None = None, allow_large: bool = False) -> dict[str, Any]:
     """One Spark DataFrame per table, generated by the executors with the same blocks as
     `generate`: the same rows, in the same order. `spark` is the session you already have
     (local, cluster, Spark Connect, Databricks); fabula never creates one. Needs
-    `pip install 'fabula[spark]'`; to write the local layout, see `fabula.engine.spark.write_spark`.
+    `pip install 'fabula[spark]'`; to write the local layout, `generate(..., engine="spark", spark=spark)`.
     """
     from fabula.engine.spark import require_pyspark, to_dataframes
 
     require_pyspark()
-    return to_dataframes(compile_plan(source, **plan_options), spark, partitions=partitions)
+    plan = compile_plan(source, seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
+    return to_dataframes(plan, spark, partitions=partitions)

@@ -108,9 +108,13 @@ class ValidationFailed(FabulaError):
 
     exit_code = 3
 
-    def __init__(self, failed: Iterable[str], *, report: str | None = None):
+    def __init__(self, failed: Iterable[str], *, report: str | None = None, result: Any = None):
         self.failed = tuple(failed)
         self.report = report
+        """Where the report is (report.html), to point people at."""
+        self.result = result
+        """What the run produced and kept (`fabula.generate`'s result, or `validate_output`'s
+        report), so a caller can still show it: failing the checks is not failing to write."""
         count = len(self.failed)
         lines = [f"{count} check{'s' if count != 1 else ''} failed:", *(f"  {line}" for line in self.failed)]
         if report:

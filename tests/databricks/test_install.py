@@ -63,7 +63,7 @@ def test_fabula_is_installed_once_and_then_reused(standin, isolated, session, tm
 
     summary = generate_on_cluster(session, json.dumps(SPEC), str(tmp_path / "out"))
     assert summary["rows"] == {"t": 300}
-    local = fabula.generate(SPEC, tmp_path / "local")
+    local = fabula.generate(SPEC, tmp_path / "local").manifest
     assert (tmp_path / "out" / "t" / "part-00000.parquet").read_bytes() == \
         (tmp_path / "local" / local.tables["t"].files[0].path).read_bytes()
 

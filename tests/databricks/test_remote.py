@@ -58,7 +58,7 @@ def test_close_destroys_the_context_and_forgets_it(standin, session):
 def test_generate_on_the_cluster_returns_one_line_of_json(standin, session, tmp_path):
     out = tmp_path / "on-cluster"
     summary = generate_on_cluster(session, json.dumps(SPEC), str(out))
-    local = fabula.generate(SPEC, tmp_path / "local")
+    local = fabula.generate(SPEC, tmp_path / "local").manifest
     assert summary["rows"] == {"t": 1000} and summary["verdict"] in ("pass", "warn")
     assert summary["files"] == {"t": [entry.path for entry in local.tables["t"].files]}
     assert (out / "t" / "part-00000.parquet").read_bytes() == (tmp_path / "local" / "t" / "part-00000.parquet").read_bytes()

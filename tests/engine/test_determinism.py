@@ -16,7 +16,7 @@ from fabula.plan.blocks import generate_block
 from fabula.plan import Layout
 from fabula.plan.compile import compile_plan as compile_with_options
 
-from conftest import content_digest, file_digests, read_table
+from helpers import content_digest, file_digests, read_table
 
 
 def _plan(spec, **options):
@@ -104,7 +104,7 @@ def test_python_hash_seed_does_not_matter(tmp_path):
     """Streams are keyed by BLAKE2b of names, never Python's salted hash()."""
     script = (
         "import sys, fabula\n"
-        "from conftest import SMALL_SPEC, content_digest, read_table\n"
+        "from helpers import SMALL_SPEC, content_digest, read_table\n"
         "from pathlib import Path\n"
         "fabula.generate(SMALL_SPEC, sys.argv[1])\n"
         "print(content_digest(read_table(Path(sys.argv[1]), 'customers')),"
@@ -121,7 +121,7 @@ def test_python_hash_seed_does_not_matter(tmp_path):
 
 
 def test_manifest_records_what_reproduces_the_run(small_spec, tmp_path):
-    manifest = fabula.generate(small_spec, tmp_path / "out", scale=0.5)
+    manifest = fabula.generate(small_spec, tmp_path / "out", scale=0.5).manifest
     written = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert written == manifest.to_dict()
     assert written["seed"] == 7 and written["as_of"] == "2024-06-30" and written["scale"] == 0.5

@@ -16,7 +16,7 @@ from fabula.errors import OutputError
 
 def append_twice(out, **options):
     for _ in range(2):
-        manifest = fabula.generate("saas_support", out, mode="append", scale=0.05, **options)
+        manifest = fabula.generate("saas_support", out, mode="append", scale=0.05, **options).manifest
     return manifest
 
 
@@ -67,7 +67,7 @@ def test_as_of_moves_to_the_next_window_or_the_one_given(tmp_path):
     out = tmp_path / "out"
     fabula.generate("saas_support", out, mode="append", scale=0.05, validate=False)
     manifest = fabula.generate("saas_support", out, mode="append", scale=0.05, validate=False,
-                               as_of=date(2025, 3, 1))
+                               as_of=date(2025, 3, 1)).manifest
     assert manifest.batches[1]["as_of"] == "2025-03-01"
     with pytest.raises(OutputError, match="later --as-of"):
         fabula.generate("saas_support", out, mode="append", scale=0.05, as_of=date(2025, 1, 1))

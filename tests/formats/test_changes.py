@@ -134,7 +134,7 @@ def test_same_spec_same_changes_and_a_version_of_its_own():
 @pytest.mark.parametrize("output_format", ["parquet", "delta", "csv", "json"])
 def test_written_beside_the_table_in_every_format(tmp_path, output_format):
     manifest = fabula.generate(spec({"commits": 3, "updates": 0.3, "deletes": 0.1, "emit": ["cdf", "scd2"]}),
-                               tmp_path / "out", output_format=output_format)
+                               tmp_path / "out", output_format=output_format).manifest
     assert manifest.tables["customers_changes"].rows == len(change_feed(history_of(
         spec({"commits": 3, "updates": 0.3, "deletes": 0.1}))))
     assert [name for name, _ in manifest.tables["customers_history"].columns][-3:] == ["valid_from", "valid_to",

@@ -58,8 +58,8 @@ def store_files(uri):
 @pytest.mark.parametrize("output_format", ["parquet", "csv", "json"])
 def test_generate_to_s3_reads_back_the_same_rows(bucket, tmp_path, output_format):
     uri = f"s3://{bucket}/saas/{output_format}"
-    manifest = fabula.generate("saas_support", uri, output_format=output_format, scale=0.05)
-    local = fabula.generate("saas_support", tmp_path / "local", output_format=output_format, scale=0.05)
+    manifest = fabula.generate("saas_support", uri, output_format=output_format, scale=0.05).manifest
+    local = fabula.generate("saas_support", tmp_path / "local", output_format=output_format, scale=0.05).manifest
     assert manifest.tables == local.tables
     files = store_files(uri)
     assert "manifest.json" in files and "report.json" in files

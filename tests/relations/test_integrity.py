@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import content_digest, read_table
+from helpers import content_digest, read_table
 from relations.shop import RUNS, SAME_BLOCKS, TABLES, scalar
 
 KEYS = {"customers": "customer_id", "products": "product_id", "orders": "order_id",

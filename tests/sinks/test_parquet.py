@@ -15,7 +15,7 @@ from fabula.plan.blocks import generate_block
 from fabula.errors import OutputError
 from fabula.generators import GenerationError
 
-from conftest import read_table
+from helpers import read_table
 
 
 def _siblings(path):

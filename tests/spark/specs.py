@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from conftest import SMALL_SPEC
+from helpers import SMALL_SPEC
 from relations.shop import SHOP
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from spark.compare import assert_same_rows, read_folder
 
 import fabula
-from conftest import SMALL_SPEC
+from helpers import SMALL_SPEC
 from fabula.cli.main import main
 
 

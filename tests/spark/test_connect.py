@@ -13,7 +13,7 @@ from spark.compare import assert_same_rows, read_folder
 from spark.specs import every_kind_spec
 
 import fabula
-from conftest import SMALL_SPEC
+from helpers import SMALL_SPEC
 from fabula.engine.spark import to_dataframes
 from fabula.plan.compile import compile_plan
 from fabula.scenarios import builtin_names

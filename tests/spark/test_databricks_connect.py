@@ -47,7 +47,7 @@ def test_through_connect_the_files_are_the_local_engines(connect, connect_server
                                         builder=ConnectSession.builder.remote(connect_server.url))
     assert not declared  # a plain Spark Connect builder cannot declare UDF dependencies
     manifest, registered = generate_with_connect(plan, session, tmp_path / "connect")
-    local = fabula.generate(plan, tmp_path / "local")
+    local = fabula.generate(plan, tmp_path / "local").manifest
     assert registered == [] and manifest.engine == "spark"
     for name, table in local.tables.items():
         assert manifest.tables[name].rows == table.rows
@@ -71,7 +71,7 @@ def test_tables_through_spark_sql_carry_the_comments(spark, plan, tmp_path):
         assert columns["customer_id"].description == "the customer's key"
         assert columns["tier"].description == "plan (Free or Pro)" and columns["signup"].description is None
         assert columns["signup"].dataType == "timestamp_ntz"
-        local = fabula.generate(plan, tmp_path / "local")
+        local = fabula.generate(plan, tmp_path / "local").manifest
         for name in ("customers", "orders"):
             rows = spark.table(f"spark_catalog.fabula_connect.{name}")
             assert rows.count() == local.tables[name].rows

@@ -15,7 +15,7 @@ SCALE = 0.05
 def test_same_part_files_as_the_local_engine(spark, tmp_path, output_format):
     plan = fabula.compile_plan("saas_support", scale=SCALE)
     manifest = write_spark(plan, spark, tmp_path / "spark", output_format=output_format)
-    local = fabula.generate(plan, tmp_path / "local", output_format=output_format)
+    local = fabula.generate(plan, tmp_path / "local", output_format=output_format).manifest
     assert manifest.output_format == output_format
     assert manifest.tables == local.tables  # same paths, rows, sizes and sha256
     assert not fabula.validate_output(tmp_path / "spark").failed

@@ -10,7 +10,7 @@ from spark.specs import every_kind_spec, kinds_of
 from test_docs import column_examples, example_id, example_spec
 
 import fabula
-from conftest import SMALL_SPEC
+from helpers import SMALL_SPEC
 from fabula.engine.spark import table_dataframe, to_dataframes
 from fabula.engine.spark_executor import Shipment
 from fabula.plan.compile import compile_plan

@@ -64,7 +64,7 @@ def test_manifest_is_the_local_engines(plan, written):
 def test_byte_identical_to_the_local_engine_with_the_same_report(spark, tmp_path):
     """The same files (sha256 for sha256), the same report.json, and both pass `validate --strict`."""
     plan = fabula.compile_plan("saas_support", scale=0.05)  # a story, its checks and expectations
-    local = fabula.generate(plan, tmp_path / "local")
+    local = fabula.generate(plan, tmp_path / "local").manifest
     spark_manifest = write_spark(plan, spark, tmp_path / "spark")
     assert (local.engine, spark_manifest.engine) == ("local", "spark")
     assert {name: table.files for name, table in spark_manifest.tables.items()} == \
@@ -122,3 +122,16 @@ def test_refuses_object_store_uris(spark, plan):
 def test_refuses_unknown_compression(spark, plan, tmp_path):
     with pytest.raises(UsageError, match="unknown compression 'brotli'"):
         write_spark(plan, spark, tmp_path / "out", compression="brotli")
+
+
+def test_generate_with_the_spark_engine_returns_what_it_wrote(spark, tmp_path):
+    """`fabula.generate(engine="spark", spark=...)`: the local engine's files and report, handed
+    back in the result; the caller's session is left running."""
+    plan = fabula.compile_plan("retail", scale=0.02)
+    local = fabula.generate(plan, tmp_path / "local")
+    result = fabula.generate(plan, tmp_path / "spark", engine="spark", spark=spark)
+    assert result.manifest.engine == "spark" and result.out == str(tmp_path / "spark")
+    assert {name: table.files for name, table in result.manifest.tables.items()} == \
+        {name: table.files for name, table in local.manifest.tables.items()}
+    assert result.report.to_dict() == local.report.to_dict()
+    assert spark.range(1).count() == 1

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 import fabula
-from conftest import read_table
+from helpers import read_table
 
 SIGMAS = 5.0
 AS_OF = "2024-12-31"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fabula
-from conftest import content_digest, file_digests
+from helpers import content_digest, file_digests
 from fabula.plan import Layout
 from fabula.plan.compile import compile_plan
 from story.support import counts_per_day, day_index, days, table, write

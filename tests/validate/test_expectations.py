@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.compute as pc
 import pytest
 import yaml
-from conftest import read_table
+from helpers import read_table
 from validate.shop import SHOP
 
 import fabula

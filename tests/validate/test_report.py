@@ -28,7 +28,7 @@ def run_cli(*argv: str) -> int:
 @pytest.mark.parametrize("name", builtin_names())
 def test_builtin_scenario_report_passes(name, tmp_path):
     out = tmp_path / name
-    manifest = fabula.generate(name, out, strict=True)  # strict: a failed check would raise
+    manifest = fabula.generate(name, out, strict=True).manifest  # strict: a failed check would raise
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] in ("pass", "warn")
     assert not [check for check in report["checks"] if check["verdict"] == "fail"]
@@ -86,7 +86,7 @@ def test_revalidating_a_copied_folder_gives_the_same_report(shop_output, tmp_pat
 
 def test_reports_are_in_the_manifest_and_no_validate_skips_them(tmp_path):
     plain = tmp_path / "plain"
-    manifest = fabula.generate(yaml.safe_load(SHOP), plain, validate=False)
+    manifest = fabula.generate(yaml.safe_load(SHOP), plain, validate=False).manifest
     assert manifest.reports == ()
     assert not (plain / "report.json").exists() and not (plain / "report.html").exists()
     written = json.loads((plain / "manifest.json").read_text())

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -200,27 +201,27 @@ _args = _json.loads({args!r})
 if "as_of" in _args["plan"]:
     import datetime as _datetime
     _args["plan"]["as_of"] = _datetime.date.fromisoformat(_args["plan"]["as_of"])
-_manifest = _fabula.generate(_fabula.load_spec(_args["spec"]), _args["out"], mode=_args["mode"],
-                             validate=_args["validate"], strict=False, **_args["plan"])
-_verdict = None
-if _args["validate"]:
-    import pathlib as _pathlib
-    _verdict = _json.loads((_pathlib.Path(_args["out"]) / "report.json").read_text())["verdict"]
-print(_json.dumps({{"out": _args["out"], "rows": {{t: v.rows for t, v in _manifest.tables.items()}},
-                   "files": {{t: [f.path for f in v.files] for t, v in _manifest.tables.items()}},
-                   "verdict": _verdict}}))
+_result = _fabula.generate(_fabula.load_spec(_args["spec"]), _args["out"], mode=_args["mode"],
+                           validate=_args["validate"], strict=False, **_args["plan"])
+_tables = _result.manifest.tables
+print(_json.dumps({{"out": _args["out"], "rows": {{t: v.rows for t, v in _tables.items()}},
+                   "files": {{t: [f.path for f in v.files] for t, v in _tables.items()}},
+                   "verdict": _result.report.verdict if _result.report is not None else None}}))
 """
 
 
 def generate_on_cluster(session: ClusterSession, spec_text: str, out: str, *, mode: str = "error",
-                        validate: bool = True, plan_options: dict[str, Any] | None = None,
-                        timeout: float | None = None) -> dict[str, Any]:
+                        validate: bool = True, seed: int | None = None, scale: float = 1.0,
+                        as_of: date | None = None, timeout: float | None = None) -> dict[str, Any]:
     """Generate on the cluster into `out` (a path the cluster sees, e.g. /Volumes/...); return the
-    one-line summary it prints: out, rows and files per table, and the validation verdict."""
+    one-line summary it prints: out, rows and files per table, and the validation verdict.
+
+    The cluster runs this fabula (`fabula.databricks.install.ensure_fabula` puts it there), so
+    the job calls the same `fabula.generate` as a local run."""
     out = out[len("dbfs:"):] if out.startswith("dbfs:") else out
+    plan = {"seed": seed, "scale": scale, "as_of": as_of.isoformat() if as_of is not None else None}
     args = json.dumps({"spec": spec_text, "out": out, "mode": mode, "validate": validate,
-                       "plan": {key: (value.isoformat() if hasattr(value, "isoformat") else value)
-                                for key, value in (plan_options or {}).items() if value is not None}})
+                       "plan": {key: value for key, value in plan.items() if value is not None}})
     printed = session.run(_JOB.format(args=args), timeout=timeout)
     try:
         return json.loads(printed.strip().splitlines()[-1])

@@ -8,8 +8,9 @@ nothing but the parts' file entries and their blocks' validation summaries come 
 driver (`write_spark`, through the same sink and checks as the local engine). What reaches the executors and
 what they recompute is described in `fabula.engine.spark_executor`.
 
-fabula never creates the session for API callers: pass the one you have. pyspark is imported
-only here and only when called (`pip install 'fabula[spark]'`).
+`to_dataframes` and `write_spark` take the session you have; `cli_session` starts one for a
+caller without one (the `fabula` command, `fabula.generate(engine="spark")` without `spark=`).
+pyspark is imported only here and only when called (`pip install 'fabula[spark]'`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fabula.defects import refuse_defects
-from fabula.engine.local import commit
+from fabula.engine.local import Reports, commit
 from fabula.engine.spark_executor import (PART_RESULT, PartTask, Shipment, VersionMismatchError, block_mapper,
                                           part_mapper)
 from fabula.engine.spark_schema import spark_schema
@@ -100,29 +101,39 @@ def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", comp
     writers. `output_format` is parquet, delta, csv or json, as in `fabula.generate` (a Delta
     table's log is committed by deltalake on the driver).
     """
-    from fabula.sinks.parquet import ParquetSink
     from fabula.validate.run import Validation
 
     refuse_defects(plan.spec, "the Spark engine")
     require_pyspark()
     _check_partitions(partitions)
-    if output_format == "parquet":
-        sink = ParquetSink(_local_path(out), mode=mode, compression=compression)
-    else:  # formats (issue 13): the executors write CSV / JSON Lines / Delta parts; the driver commits
-        from fabula.sinks.files import FilesSink
-
-        sink = FilesSink(_local_path(out), mode=mode, compression=compression, output_format=output_format)
+    sink = folder_sink(out, mode=mode, compression=compression, output_format=output_format)
     validation = Validation(plan) if validate else None
     return run_spark(plan, spark, sink, partitions=partitions, validation=validation)
 
 
+def folder_sink(out: str | Path, *, mode: str = "error", compression: str = "snappy",
+                output_format: str = "parquet") -> Sink:
+    """The sink the Spark engine writes a folder with: the executors write the parts into its
+    shared staging folder, the driver commits (see `write_spark`)."""
+    if output_format == "parquet":
+        from fabula.sinks.parquet import ParquetSink
+
+        return ParquetSink(_local_path(out), mode=mode, compression=compression)
+    from fabula.sinks.files import FilesSink  # formats (issue 13): CSV / JSON Lines / Delta parts
+
+    return FilesSink(_local_path(out), mode=mode, compression=compression, output_format=output_format)
+
+
 def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, validation=None,
-              shipment: Shipment | None = None) -> Manifest:
+              shipment: Shipment | None = None,
+              reports: Reports | None = None) -> Manifest:
     """The Spark engine's run, as `run_local` is the local one's: open the sink, write every
     part from a Spark task (`mapInArrow` over part numbers, one small row back per part),
     merge the tasks' block summaries into `validation`, stage its reports, commit.
 
-    Only the parts' `PartWritten` fields and their pickled summaries come back to the driver."""
+    `reports` stages the reports (default: `validation.finish`); a caller passes its own to
+    time or extend it. Only the parts' `PartWritten` fields and their pickled summaries come
+    back to the driver."""
     refuse_defects(plan.spec, "the Spark engine")
     require_pyspark()
     _check_partitions(partitions)
@@ -141,7 +152,9 @@ def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, v
         except Exception as error:
             raise _plain_error(error) from None
         parts = _parts(rows, tasks, validation)
-        return commit(plan, sink, parts, engine="spark", reports=validation.finish if validation is not None else None)
+        if reports is None and validation is not None:
+            reports = validation.finish
+        return commit(plan, sink, parts, engine="spark", reports=reports)
     except BaseException:
         sink.abort()
         raise
@@ -202,8 +215,9 @@ def _local_path(out: str | Path) -> Path:
 
 
 def cli_session(master: str):
-    """A Spark session for the `fabula` command (an API caller passes their own): `sc://…`
-    connects to a Spark Connect server, anything else is a master URL such as `local[2]`.
+    """A Spark session for a caller without one (the `fabula` command, `fabula.generate` without
+    `spark=`): `sc://…` connects to a Spark Connect server, anything else is a master URL such
+    as `local[2]`.
     Returns (session, created): stop the session only if `created`."""
     require_pyspark()
     from pyspark.sql import SparkSession

@@ -10,7 +10,6 @@ functions raise fabula's own errors (`SpecError`, `UsageError`, `OutputError`,
 from __future__ import annotations
 
 import base64
-import json
 import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -135,22 +134,19 @@ def generate(plan, out: Path, *, mode: str, progress: Callable[[int], None]) -> 
 
     Never strict: a failed check is part of the answer (the assistant reads the verdict back),
     not an error."""
-    manifest = fabula.generate(plan, out, mode=mode, progress=progress, validate=True, strict=False)
+    result = fabula.generate(plan, out, mode=mode, progress=progress, validate=True, strict=False)
+    manifest = result.manifest
     written = {name: {"rows": table.rows, "files": len(table.files), "bytes": table.bytes}
                for name, table in manifest.tables.items()}
     return {"dataset": manifest.dataset, "seed": manifest.seed, "as_of": manifest.as_of,
             "scale": manifest.scale, "tables": written,
-            "validation": report_summary(_read_report(out), out)}
+            "validation": report_summary(result.report.to_dict(), out)}
 
 
 def validate(out: Path, *, all_checks: bool = False) -> dict[str, Any]:
     """Re-check a folder written by `generate` against the spec its manifest records."""
     report = fabula.validate_output(out, strict=False)
     return report_summary(report.to_dict(), out, all_checks=all_checks)
-
-
-def _read_report(out: Path) -> dict[str, Any]:
-    return json.loads((out / REPORT_JSON).read_text(encoding="utf-8"))
 
 
 def report_summary(report: dict[str, Any], out: Path, *, all_checks: bool = False) -> dict[str, Any]:
