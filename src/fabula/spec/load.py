@@ -939,12 +939,30 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
                 touched_tables.add(name)
                 changed = True
                 continue
+            count = getattr(tables[name].rows, "count", None)
+            if isinstance(tables[name].rows, PerParent) and hasattr(count, "refs") and any(
+                    ref not in tables.get(tables[name].rows.per, tables[name]).columns for ref in count.refs()):
+                tables.pop(name)  # its count reads a parent column that is dropped
+                touched_tables.add(name)
+                changed = True
+                continue
             columns = dict(tables[name].columns)
+
+            def dropped_parent_column(column) -> bool:  # `fk.column` of a parent column left out
+                for ref in column.refs():
+                    reference, _, parent_column = ref.partition(".")
+                    owner = columns.get(reference)
+                    if parent_column and isinstance(owner, ReferenceColumn) and (
+                            owner.parent[0] not in tables or parent_column not in tables[owner.parent[0]].columns):
+                        return True
+                return False
+
             for column_name, column in list(columns.items()):
                 reads = {ref.split(".", 1)[0] for ref in column.depends_on()}
                 child = column.child if isinstance(column, AggregateColumn) else None
                 target = column.parent if isinstance(column, ReferenceColumn) else None
                 if (name, column_name) in touched_columns or any(ref not in columns for ref in reads) \
+                        or dropped_parent_column(column) \
                         or (child is not None and (child[0] not in tables or child[1] is not None
                                                    and child[1] not in tables[child[0]].columns)) \
                         or (target is not None and (target[0] not in tables
