@@ -137,6 +137,16 @@ class SequenceColumn(ColumnSpec):
     key: ClassVar[bool] = True
     start: int = 0
     step: int = Field(1, description="must not be 0")
+    order_by: str | None = Field(None, description="number the rows in the order of this date, timestamp or "
+                                                   "number of the same row (chronological ids)")
+
+    @field_validator("order_by")
+    @classmethod
+    def _same_row(cls, value: str | None) -> str | None:
+        return _same_row_column(value)
+
+    def own_refs(self) -> frozenset[str]:
+        return frozenset({self.order_by}) if self.order_by else frozenset()
 
     @field_validator("step")
     @classmethod
@@ -154,6 +164,16 @@ class IdColumn(ColumnSpec):
 
     format: str = Field(description="a pattern with one integer field, e.g. CUST-{:05d}")
     start: int = Field(0, ge=0)
+    order_by: str | None = Field(None, description="number the rows in the order of this date, timestamp or "
+                                                   "number of the same row (chronological ids)")
+
+    @field_validator("order_by")
+    @classmethod
+    def _same_row(cls, value: str | None) -> str | None:
+        return _same_row_column(value)
+
+    def own_refs(self) -> frozenset[str]:
+        return frozenset({self.order_by}) if self.order_by else frozenset()
 
     @field_validator("format")
     @classmethod
@@ -175,6 +195,13 @@ class IdColumn(ColumnSpec):
         suffix = "".join(literal for literal, *_ in rest)
         digits = (spec or "").rstrip("d")
         return prefix, int(digits) if digits else 0, suffix
+
+
+def _same_row_column(value: str | None) -> str | None:
+    if value is not None and "." in value:
+        raise ValueError(f"`order_by` names a column of the same table, not `{value}` — look the parent's "
+                         "time up into a column first ({kind: lookup, from: ...})")
+    return value
 
 
 @column_kind("uuid")
