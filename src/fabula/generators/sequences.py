@@ -44,6 +44,8 @@ class Cadence:
     scoped: tuple[tuple[np.ndarray, str], ...]
     """Per scoped event: the factor on each slot's keep probability, and its condition."""
     key: int
+    window: tuple[int, int] = (0, 0)
+    """The window in seconds since the epoch: its first instant, and the instant after its last."""
 
     @property
     def slots(self) -> int:
@@ -77,7 +79,7 @@ def resolve_cadence(spec: CadenceCount, env: CompileEnv) -> Cadence:
     scoped = tuple((np.minimum(1.0, 1.0 + (factor - 1.0) * window.strength(days)), where)
                    for window, factor, where in story.scoped_effects.get(spec.table, ()))
     words = stream_key(env.seed, spec.table, "#cadence", "keep")
-    return Cadence(times, gap, keep, scoped, (words[0] << 32 | words[1]))
+    return Cadence(times, gap, keep, scoped, (words[0] << 32 | words[1]), (first, (last_day + 1) * 86_400))
 
 
 def _monthly(first_day: int, last_day: int, months: int) -> np.ndarray:
@@ -213,12 +215,25 @@ class CadenceGenerator(Generator):
         jitter = min(self.spec.rows.jitter, self.cadence.gap // 2)  # never past a neighbour
         ticks = TICKS_PER_DAY[self.spec.unit] // 86_400
         offset = ctx.rng().integers(-jitter * ticks, jitter * ticks, ctx.n, endpoint=True) if jitter else 0
-        return seconds * ticks + offset
+        return _reflected(seconds * ticks + offset, self.cadence.window[0] * ticks, self.cadence.window[1] * ticks - 1)
 
     def describe(self) -> dict[str, Any]:
         rows = self.spec.rows
         return {"every": f"{rows.months} months" if rows.months else f"{rows.every}s", "slots": self.cadence.slots, "jitter": f"±{rows.jitter}s",
                 "dropout": rows.dropout}
+
+
+def _reflected(values: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Jittered times kept inside the window [low, high] by reflecting at its edges: a first
+    reading jittered 24 s before the start is 24 s after it. Only those readings move, by as
+    little as the jitter allows (at most half a slot, so never past a neighbour's slot), and no
+    readings pile up on the edge as clipping would make them.
+
+    >>> _reflected(np.array([-24, 5, 96, 103]), 0, 99).tolist()
+    [24, 5, 96, 95]
+    """
+    values = np.where(values < low, 2 * low - values, values)
+    return np.where(values > high, 2 * high - values, values)
 
 
 # -- position and running values ---------------------------------------------------------------------
