@@ -436,9 +436,10 @@ def _place_overrides(columns: dict[str, AnyColumn], rows: Any) -> dict[str, AnyC
     """`during:` overrides without `at:` are placed in time by the table's one timeline column
     (its arrival time when the table's rows come from a timeline); left unset when that is
     ambiguous, which the checks then report."""
-    # a time drawn after another (`after:`) follows a row's time; it does not place the row
-    timed = [name for name, column in columns.items()
-             if getattr(column, "timeline", None) and not getattr(column, "after", None)]
+    # a time drawn after another (`after:`) follows a row's time; it does not place the row,
+    # unless it is the table's only time from a timeline (a purchase after its signup)
+    drawn = [name for name, column in columns.items() if getattr(column, "timeline", None)]
+    timed = [name for name in drawn if not getattr(columns[name], "after", None)] or drawn
     if isinstance(rows, TimelineRows):
         arrivals = [name for name in timed if columns[name].timeline == rows.timeline]
         timed = arrivals or timed
