@@ -237,3 +237,38 @@ def test_a_zone_column_holding_something_else_is_refused_while_generating():
     text = SHOP.replace("zone: {kind: lookup, from: customer_id.zone}", "zone: {kind: faker, provider: city}")
     with pytest.raises(Exception, match="`zone` holds `.*`, which is not a time zone"):
         fabula.preview(load_text(text), rows=5)
+
+
+# -- local_time and utc_time in expressions ---------------------------------------------------------
+
+
+def test_local_time_and_utc_time_in_expressions(orders):
+    from fabula.generators.evaluate import evaluate
+    from fabula.spec.expressions import parse_expression
+
+    times = pa.array(orders.ordered_at.to_numpy(), type=pa.timestamp("s"))
+    zones = pa.array(orders.zone.astype(str).tolist())
+    shown = evaluate(parse_expression("local_time(t, z)"), {"t": times, "z": zones}, len(times)).to_pandas()
+    for name in ZONES.values():
+        mine = (orders.zone == name).to_numpy()
+        assert (shown[mine].reset_index(drop=True) == local(orders.ordered_at[mine], name).reset_index(drop=True)).all()
+    back = evaluate(parse_expression("utc_time(local_time(t, z), z)"), {"t": times, "z": zones}, len(times))
+    repeated = 0
+    for name in ZONES.values():  # back to the same instant, except the first of a repeated hour
+        mine = (orders.zone == name).to_numpy()
+        repeated += (back.to_pandas()[mine] != orders.ordered_at[mine]).sum()
+    assert repeated < len(orders) / 1000
+    fixed = evaluate(parse_expression("hour(local_time(t, 'Asia/Tokyo'))"), {"t": times}, len(times))
+    assert fixed.to_pandas().equals(local(orders.ordered_at, "Asia/Tokyo").dt.hour.astype(fixed.to_pandas().dtype))
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("local_time(ordered_at, 'Mars/Base')", "not a time zone"),
+    ("local_time(ordered_at, 3)", "takes the zone as text"),
+    ("local_time(day, 'UTC')", "needs a timestamp"),
+])
+def test_zone_functions_refuse_what_is_not_a_zone_or_a_time(expr, words):
+    text = SHOP.replace("      shipped_at:", f"      day: {{kind: expression, expr: \"date(ordered_at)\"}}\n"
+                                            f"      odd: {{kind: expression, expr: \"{expr}\"}}\n      shipped_at:")
+    with pytest.raises(Exception, match=words):
+        fabula.preview(load_text(text), rows=5)

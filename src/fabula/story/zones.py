@@ -210,3 +210,17 @@ def zone_codes(values: pa.Array | None, tz: str, n: int) -> tuple[np.ndarray, li
             raise ValueError(f"`{tz}` holds `{name}`, which is not a time zone")
     codes = values.indices.fill_null(len(names)).to_numpy(zero_copy_only=False).astype(np.int64)
     return codes, [*names, "UTC"]
+
+
+def convert_times(times: pa.Array, zones: pa.Array, *, to_local: bool) -> pa.Array:
+    """Timestamps (naive, any unit) moved between UTC and the wall clock of each row's zone (a
+    column of zone names); null where either is null. ValueError names a value that is not a zone."""
+    n = len(times)
+    codes, names = zone_codes(zones, "zone", n)
+    unknown = codes == len(names) - 1  # a null zone
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[times.type.unit]
+    ticks = times.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    seconds, rest = split_ticks(ticks, per_second)
+    moved = local_seconds(seconds, codes, names) if to_local else utc_seconds(seconds, codes, names)
+    missing = np.asarray(times.is_null()) | unknown
+    return pa.array(moved * per_second + rest, type=pa.int64(), mask=missing).view(times.type)
