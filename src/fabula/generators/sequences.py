@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEnv, Generator, generator
 from fabula.generators.relations import PARENT_ROWS
@@ -286,12 +287,17 @@ class RunningGenerator(Generator):
         rows = np.arange(earliest, start + ctx.n)
         group_first = np.concatenate([np.full(start - earliest, earliest), first]) if earliest < start else first
         # every row before the block belongs to a parent of the block's first row
-        result = self._run(values, rows, group_first)
+        starts = rows == group_first
+        if self.spec.restart is not None:  # and a run starts afresh where `restart` changes
+            here = ctx.columns[self.spec.restart]
+            before = ctx.relations.column_rows(ctx.table, self.spec.restart, earliest, start) if earliest < start else None
+            starts |= _changes(pa.concat_arrays([before, here]) if before is not None and len(before) else here)
+        result = self._run(values, starts)
         return result[start - earliest:] if isinstance(result, np.ndarray) else result.slice(start - earliest)
 
-    def _run(self, values: pa.Array, rows: np.ndarray, group_first: np.ndarray):
+    def _run(self, values: pa.Array, starts: np.ndarray):
+        """The running value over `values`, starting afresh where `starts` is true."""
         fn = self.spec.fn
-        starts = rows == group_first
         if fn == "previous":
             positions = np.arange(len(values)) - 1
             taken = values.take(pa.array(np.maximum(positions, 0)))
@@ -311,6 +317,22 @@ class RunningGenerator(Generator):
         span = self.spec.high - self.spec.low
         drained = _grouped_cumsum(-numbers, starts)
         return self.spec.high - np.mod(np.maximum(drained, 0.0), span)
+
+
+def _changes(values: pa.Array) -> np.ndarray:
+    """Where a value differs from the previous row's (two nulls are the same; the first row is
+    not a change: the parent's first row starts anyway)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    changed = np.zeros(len(values), dtype=bool)
+    if len(values) > 1:
+        now, before = values.slice(1), values.slice(0, len(values) - 1)
+        same = np.asarray(pc.equal(now, before).fill_null(False)) | (np.asarray(now.is_null())
+                                                                    & np.asarray(before.is_null()))
+        changed[1:] = ~same
+    return changed
 
 
 def _grouped_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
