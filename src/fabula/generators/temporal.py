@@ -249,9 +249,11 @@ class _Between(Generator):
 
     def describe(self):
         if self.timeline is not None:
-            shown = {"timeline": self.spec.timeline + (" (arrivals, in time order)" if self.arrivals else " (shape)")}
-            if getattr(self.spec, "tz", None) is not None:
-                shown["tz"] = f"{self.spec.tz} (stored as {self.spec.store or 'utc'})"
+            zone = getattr(self.spec, "tz", None)
+            order = " (arrivals, in local-time order)" if zone else " (arrivals, in time order)"
+            shown = {"timeline": self.spec.timeline + (order if self.arrivals else " (shape)")}
+            if zone is not None:
+                shown["tz"] = f"{zone} (stored as {self.spec.store or 'utc'})"
             return shown
         shown = {"start": _shown(self.spec.start, self.low, self.arrow_type),
                  "end": _shown(self.spec.end, self.high, self.arrow_type)}
