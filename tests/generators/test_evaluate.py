@@ -180,6 +180,8 @@ def test_dates_and_timestamps_compare_with_iso_text():
     ("weekday(d)", [2, 3, None, 6]),
     ("hour(ts)", [23, 0, None, 0]),
     ("date(ts)", [dt.date(2024, 1, 1), dt.date(2024, 6, 1), None, dt.date(2024, 1, 1)]),
+    ("hour(local_time(ts, 'Europe/Berlin'))", [0, 2, None, 1]),  # UTC+1 in winter, UTC+2 in summer
+    ("hour(utc_time(ts, 'America/New_York'))", [4, 4, None, 5]),  # 23:30 in New York is 04:30 UTC
     ("year(date('2024-05-06'))", [2024] * N),
 ])
 def test_functions(text, expected):

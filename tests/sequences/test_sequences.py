@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -321,3 +322,57 @@ def test_a_mix_names_timelines_that_exist():
     with pytest.raises(SpecError) as raised:
         load_text("name: card_payments" + CARDS.replace("fraud: night_fraud}", "fraud: night_frau}"))
     assert "night_frau" in str(raised.value)
+
+
+def test_jitter_never_takes_a_reading_outside_the_window():
+    """The first slot sits on the window's start and the last near its end: jitter reflects at
+    both edges (only those readings move) instead of crossing them."""
+    text = """
+name: edges
+seed: 5
+tables:
+  devices:
+    rows: 400
+    columns:
+      device_id: {kind: id, format: "D-{:04d}"}
+  readings:
+    rows: {per: devices, every: 10m, start: 2024-06-01, end: 2024-06-01, jitter: 5m}
+    columns:
+      read_at: {kind: cadence, unit: s}
+      seq: {kind: position}
+"""
+    readings = table(compile_plan(load_text(text)), "readings").to_pandas()
+    assert readings.read_at.min() >= pd.Timestamp("2024-06-01")
+    assert readings.read_at.max() <= pd.Timestamp("2024-06-01 23:59:59")
+    first = readings[readings.seq == 1].read_at
+    assert (first < pd.Timestamp("2024-06-01 00:05:01")).all() and first.nunique() > 200  # spread, not piled up
+    middle = readings[readings.seq == 70].read_at - pd.Timestamp("2024-06-01 11:30")
+    assert middle.min() < pd.Timedelta(minutes=-4) and middle.max() > pd.Timedelta(minutes=4)  # untouched
+
+
+def test_running_values_restart_when_a_column_changes():
+    """Units produced today per machine: the sum starts afresh each day, across block edges."""
+    text = """
+name: restart
+seed: 2
+tables:
+  machines:
+    rows: 7
+    columns:
+      machine_id: {kind: id, format: "M-{:03d}"}
+  telemetry:
+    rows: {per: machines, every: 5m, start: 2024-03-01, end: 2024-03-04, dropout: 0.2}
+    columns:
+      machine_id: {kind: reference, to: machines.machine_id}
+      read_at: {kind: cadence, unit: s}
+      units: {kind: poisson, lam: 12}
+      day: {kind: expression, expr: "date(read_at)", hidden: true}
+      units_today: {kind: running, fn: sum, of: units, restart: day}
+      readings_today: {kind: running, fn: count, restart: day}
+      last_units: {kind: running, fn: previous, of: units, restart: day}
+"""
+    frame = table(compile_plan(load_text(text), block_rows=500), "telemetry").to_pandas()
+    groups = frame.groupby(["machine_id", frame.read_at.dt.date])
+    assert (frame.units_today == groups.units.cumsum()).all()
+    assert (frame.readings_today == groups.cumcount() + 1).all()
+    assert frame.last_units.isna().sum() == groups.ngroups

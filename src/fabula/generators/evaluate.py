@@ -875,6 +875,38 @@ def _date(ts):
     return pc.cast(value, pa.date32())
 
 
+def _zone_function(name: str, to_local: bool) -> Callable[[Value, Value], pa.Array | pa.Scalar]:
+    """`local_time(ts, zone)` and `utc_time(ts, zone)`: a timestamp moved between UTC and a
+    zone's wall clock, with its daylight-saving rules (`fabula.story.zones`)."""
+
+    def convert(ts, zone):
+        from fabula.story.zones import convert_times
+
+        value = _need_moment(ts, name)
+        if not pa.types.is_timestamp(value.type):
+            raise _Failure(f"`{name}` needs a timestamp, got a date ({value.type})",
+                           hint="a date has no time of day to move; use a timestamp column")
+        zones = _settle(zone)
+        if _is_null(zones.type):
+            zones = _cast(zones, pa.string())
+        if not (pa.types.is_string(zones.type) or pa.types.is_large_string(zones.type)
+                or (pa.types.is_dictionary(zones.type) and pa.types.is_string(zones.type.value_type))):
+            raise _Failure(f"`{name}` takes the zone as text, got {_kind(zones.type)} ({zones.type})",
+                           hint=f"an IANA zone name: {name}(ts, 'Europe/Berlin'), or a column of them")
+        scalar = isinstance(value, pa.Scalar)
+        times = pa.array([value.as_py()], type=value.type) if scalar else value
+        if isinstance(zones, pa.Scalar):
+            zones = pa.repeat(zones, len(times))
+        try:
+            moved = convert_times(times, zones, to_local=to_local)
+        except ValueError as error:
+            raise _Failure(str(error).replace("`zone` holds", "the zone is"),
+                           hint="IANA zone names such as America/New_York, Europe/Berlin, Asia/Tokyo") from None
+        return moved[0] if scalar else moved
+
+    return convert
+
+
 def _duration_function(seconds: int, name: str) -> Callable[[Value], _Duration]:
     def make(n):
         return _Duration(_need_number(n, name), seconds)
@@ -896,6 +928,7 @@ _FUNCTIONS: dict[str, Callable[..., Value]] = {
     "exp": _exp, "min": _min, "max": _max, "int": _int, "float": _float,
     "where": _where, "coalesce": _coalesce, "is_null": _is_null_function,
     "year": _year, "month": _month, "day": _day, "weekday": _weekday, "hour": _hour, "date": _date,
+    "local_time": _zone_function("local_time", True), "utc_time": _zone_function("utc_time", False),
     "days": _duration_function(86400, "days"), "hours": _duration_function(3600, "hours"),
     "minutes": _duration_function(60, "minutes"), "seconds": _duration_function(1, "seconds"),
 }

@@ -25,10 +25,18 @@ class SequenceGenerator(Generator):
     def output_type(cls, spec, env):
         return pa.int64()
 
+    @classmethod
+    def compile(cls, spec, env: CompileEnv):
+        _check_order_by(spec, env)
+        return cls(spec=spec, arrow_type=pa.int64())
+
     def _generate(self, ctx: BlockContext) -> np.ndarray:
-        rows = ctx.row_ids()
+        rows = _numbers(ctx, self.spec.order_by)
         _check_key_range(ctx, rows, self.spec.start, self.spec.step)
         return self.spec.start + rows * self.spec.step
+
+    def describe(self):
+        return _without_order(super().describe())
 
 
 @generator("id")
@@ -39,10 +47,42 @@ class IdGenerator(Generator):
     def output_type(cls, spec, env):
         return pa.string()
 
+    @classmethod
+    def compile(cls, spec, env: CompileEnv):
+        _check_order_by(spec, env)
+        return cls(spec=spec, arrow_type=pa.string())
+
     def _generate(self, ctx: BlockContext) -> pa.Array:
-        rows = ctx.row_ids()
+        rows = _numbers(ctx, self.spec.order_by)
         _check_key_range(ctx, rows, self.spec.start, 1)
         return format_ids(self.spec.start + rows, *self.spec.parts)
+
+    def describe(self):
+        return _without_order(super().describe())
+
+
+def _without_order(shown: dict) -> dict:
+    """`order_by` only where it is used (plans of other specs read as before)."""
+    return {key: value for key, value in shown.items() if key != "order_by" or value is not None}
+
+
+def _numbers(ctx: BlockContext, order_by: str | None) -> np.ndarray:
+    """The number behind each row's key: its row number, or with `order_by` its rank in the
+    order of that column over the whole table (so key order is time order, for any split)."""
+    rows = ctx.row_ids()
+    if order_by is None:
+        return rows
+    if ctx.relations is None:
+        raise ValueError("`order_by` numbers the rows of a whole table: generate it through a plan")
+    return ctx.relations.ranks(ctx.table, order_by)[rows].astype(np.int64)
+
+
+def _check_order_by(spec, env: CompileEnv) -> None:
+    found = env.column_types.get(spec.order_by) if spec.order_by else None
+    if found is not None and not (pa.types.is_temporal(found) or pa.types.is_integer(found)
+                                  or pa.types.is_floating(found)):
+        raise ValueError(f"`order_by` puts the keys in the order of a date, timestamp or number, "
+                         f"and `{spec.order_by}` is {found}")
 
 
 def _check_key_range(ctx: BlockContext, rows: np.ndarray, start: int, step: int) -> None:

@@ -55,7 +55,25 @@ class ParentRowGenerator(Generator):
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         reference = ctx.for_column(ctx.column.removesuffix(ROW_SUFFIX))
-        return pa.array(self._rows(ctx), type=pa.int64(), mask=null_mask(self.nulls, reference))
+        missing = null_mask(self.nulls, reference)
+        if self.spec.matched is not None and not self.owned:
+            rows, unmatched = self._matching_rows(ctx)
+            missing = unmatched if missing is None else missing | unmatched
+            return pa.array(rows, type=pa.int64(), mask=missing)
+        return pa.array(self._rows(ctx), type=pa.int64(), mask=missing)
+
+    def _matching_rows(self, ctx: BlockContext) -> tuple[np.ndarray, np.ndarray]:
+        """A uniform parent among those whose `match` column equals the row's value; none (null)
+        where no parent has the value, or the value is null."""
+        parent_column, own_column = self.spec.matched
+        index = ctx.relations.levels(self.spec.parent[0], parent_column)
+        level = level_of(ctx.columns[own_column], index.values)
+        found = level >= 0
+        counts = np.where(found, index.counts[np.maximum(level, 0)], 0)
+        within = np.floor(ctx.rng().random(ctx.n) * counts).astype(np.int64)
+        position = np.where(counts > 0, index.offsets[np.maximum(level, 0)] + within, 0)
+        rows = index.rows[position] if len(index.rows) else np.zeros(ctx.n)
+        return rows.astype(np.int64), counts == 0
 
     def _rows(self, ctx: BlockContext) -> np.ndarray:
         if self.owned:
@@ -72,6 +90,26 @@ class ParentRowGenerator(Generator):
         if self.spec.pick == "hotspot":
             return spread(hotspot_ranks(rng, self.spec.hot, self.spec.share, count, ctx.n), count)
         return weighted_rows(rng, ctx.relations.levels(parent, self.spec.weight_by), self.spec.weights, ctx.n)
+
+
+def level_of(values: pa.Array, levels: list) -> np.ndarray:
+    """Each value's position in `levels` (the parent's distinct values), -1 where it has none."""
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    known = [level for level in levels if level is not None]
+    if not known:
+        return np.full(len(values), -1, dtype=np.int64)
+    try:
+        value_set = pa.array(known).cast(values.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. text against numbers: nothing matches
+        return np.full(len(values), -1, dtype=np.int64)
+    positions = pc.index_in(values, value_set=value_set).fill_null(-1).to_numpy(zero_copy_only=False)
+    remap = np.array([levels.index(level) for level in known] + [-1], dtype=np.int64)
+    return remap[np.where(positions >= 0, positions, len(known))]
 
 
 def zipf_ranks(rng: np.random.Generator, a: float, count: int, n: int) -> np.ndarray:
@@ -156,6 +194,8 @@ class ReferenceGenerator(Generator):
             detail["hot"] = f"{spec.hot:.0%} of parents get {spec.share:.0%} of rows"
         elif spec.pick == "weighted":
             detail["weighted by"] = f"{spec.weight_by} {spec.weights}"
+        if spec.matched:
+            detail["match"] = f"{spec.parent[0]}.{spec.matched[0]} = {spec.matched[1]}"
         return detail
 
 

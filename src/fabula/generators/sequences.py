@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEnv, Generator, generator
 from fabula.generators.relations import PARENT_ROWS
@@ -44,6 +45,8 @@ class Cadence:
     scoped: tuple[tuple[np.ndarray, str], ...]
     """Per scoped event: the factor on each slot's keep probability, and its condition."""
     key: int
+    window: tuple[int, int] = (0, 0)
+    """The window in seconds since the epoch: its first instant, and the instant after its last."""
 
     @property
     def slots(self) -> int:
@@ -77,7 +80,7 @@ def resolve_cadence(spec: CadenceCount, env: CompileEnv) -> Cadence:
     scoped = tuple((np.minimum(1.0, 1.0 + (factor - 1.0) * window.strength(days)), where)
                    for window, factor, where in story.scoped_effects.get(spec.table, ()))
     words = stream_key(env.seed, spec.table, "#cadence", "keep")
-    return Cadence(times, gap, keep, scoped, (words[0] << 32 | words[1]))
+    return Cadence(times, gap, keep, scoped, (words[0] << 32 | words[1]), (first, (last_day + 1) * 86_400))
 
 
 def _monthly(first_day: int, last_day: int, months: int) -> np.ndarray:
@@ -213,12 +216,25 @@ class CadenceGenerator(Generator):
         jitter = min(self.spec.rows.jitter, self.cadence.gap // 2)  # never past a neighbour
         ticks = TICKS_PER_DAY[self.spec.unit] // 86_400
         offset = ctx.rng().integers(-jitter * ticks, jitter * ticks, ctx.n, endpoint=True) if jitter else 0
-        return seconds * ticks + offset
+        return _reflected(seconds * ticks + offset, self.cadence.window[0] * ticks, self.cadence.window[1] * ticks - 1)
 
     def describe(self) -> dict[str, Any]:
         rows = self.spec.rows
         return {"every": f"{rows.months} months" if rows.months else f"{rows.every}s", "slots": self.cadence.slots, "jitter": f"±{rows.jitter}s",
                 "dropout": rows.dropout}
+
+
+def _reflected(values: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Jittered times kept inside the window [low, high] by reflecting at its edges: a first
+    reading jittered 24 s before the start is 24 s after it. Only those readings move, by as
+    little as the jitter allows (at most half a slot, so never past a neighbour's slot), and no
+    readings pile up on the edge as clipping would make them.
+
+    >>> _reflected(np.array([-24, 5, 96, 103]), 0, 99).tolist()
+    [24, 5, 96, 95]
+    """
+    values = np.where(values < low, 2 * low - values, values)
+    return np.where(values > high, 2 * high - values, values)
 
 
 # -- position and running values ---------------------------------------------------------------------
@@ -271,12 +287,17 @@ class RunningGenerator(Generator):
         rows = np.arange(earliest, start + ctx.n)
         group_first = np.concatenate([np.full(start - earliest, earliest), first]) if earliest < start else first
         # every row before the block belongs to a parent of the block's first row
-        result = self._run(values, rows, group_first)
+        starts = rows == group_first
+        if self.spec.restart is not None:  # and a run starts afresh where `restart` changes
+            here = ctx.columns[self.spec.restart]
+            before = ctx.relations.column_rows(ctx.table, self.spec.restart, earliest, start) if earliest < start else None
+            starts |= _changes(pa.concat_arrays([before, here]) if before is not None and len(before) else here)
+        result = self._run(values, starts)
         return result[start - earliest:] if isinstance(result, np.ndarray) else result.slice(start - earliest)
 
-    def _run(self, values: pa.Array, rows: np.ndarray, group_first: np.ndarray):
+    def _run(self, values: pa.Array, starts: np.ndarray):
+        """The running value over `values`, starting afresh where `starts` is true."""
         fn = self.spec.fn
-        starts = rows == group_first
         if fn == "previous":
             positions = np.arange(len(values)) - 1
             taken = values.take(pa.array(np.maximum(positions, 0)))
@@ -296,6 +317,22 @@ class RunningGenerator(Generator):
         span = self.spec.high - self.spec.low
         drained = _grouped_cumsum(-numbers, starts)
         return self.spec.high - np.mod(np.maximum(drained, 0.0), span)
+
+
+def _changes(values: pa.Array) -> np.ndarray:
+    """Where a value differs from the previous row's (two nulls are the same; the first row is
+    not a change: the parent's first row starts anyway)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    changed = np.zeros(len(values), dtype=bool)
+    if len(values) > 1:
+        now, before = values.slice(1), values.slice(0, len(values) - 1)
+        same = np.asarray(pc.equal(now, before).fill_null(False)) | (np.asarray(now.is_null())
+                                                                    & np.asarray(before.is_null()))
+        changed[1:] = ~same
+    return changed
 
 
 def _grouped_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:

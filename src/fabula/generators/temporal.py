@@ -102,6 +102,8 @@ class _Between(Generator):
 
     def _draw(self, ctx: BlockContext) -> np.ndarray:
         rng = ctx.rng()
+        if getattr(self.spec, "tz", None) is not None:
+            return self._in_local_time(ctx, rng)
         if self.intensity is not None:
             return self._after_in_calendar(ctx, rng)
         if self.timeline is not None:
@@ -115,6 +117,13 @@ class _Between(Generator):
         """In the timeline's shape, after `after` (and within `within` days of it); null where
         nothing of the timeline is left before the bound (the window's end or `as_of`)."""
         after, known = self._after(ctx)
+        values, valid = self._after_in_window(ctx, rng, after, known)
+        return _as_storage(values, valid, self.arrow_type)
+
+    def _after_in_window(self, ctx: BlockContext, rng: np.random.Generator, after: np.ndarray,
+                         known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The values after `after` in the timeline's shape (in the timeline's own clock), and
+        which rows have one."""
         per_hour = self.ticks_per_day / 24
         start = self.timeline.first_day * self.ticks_per_day
         low = (after - start) / per_hour
@@ -128,8 +137,40 @@ class _Between(Generator):
         values = np.maximum(values, after)  # never before `after`, whatever the rounding
         if not self.censored:
             # asked not to censor: a row with no room left keeps `after` itself
-            return _as_storage(np.where(drawn, values, after), known, self.arrow_type)
-        return _as_storage(values, known & drawn, self.arrow_type)
+            return np.where(drawn, values, after), known
+        return values, known & drawn
+
+    def _in_local_time(self, ctx: BlockContext, rng: np.random.Generator) -> pa.Array | np.ndarray:
+        """The timeline's calendar on each row's local clock (`tz`): the time is drawn as a
+        wall-clock time exactly as without a zone, then written as UTC or as local time."""
+        from fabula.story.zones import local_seconds, split_ticks, utc_seconds
+
+        codes, names = row_zones(ctx, self.spec.tz)
+        per_second = self.ticks_per_day // 86_400
+        valid = after = stored_after = None
+        if self.intensity is not None:
+            stored_after, valid = self._after(ctx)
+            after = stored_after
+            if self.spec.store != "local":  # `after` is a UTC instant: where is it on the row's clock?
+                seconds, rest = split_ticks(after, per_second)
+                after = local_seconds(seconds, codes, names) * per_second + rest
+            wall, valid = self._after_in_window(ctx, rng, after, valid)
+        else:
+            wall = self._from_calendar(ctx, rng)
+        seconds, rest = split_ticks(wall, per_second)
+        # a time shown twice when the clock falls back is either occurrence, by a coin of its own stream
+        second = ctx.rng("tz-fold").random(ctx.n) < 0.5
+        utc = utc_seconds(seconds, codes, names, second)
+        if self.spec.store == "local":  # a time the clock skips shows as the time it moved to
+            values = local_seconds(utc, codes, names) * per_second + rest
+        else:
+            values = utc * per_second + rest
+        if self.intensity is None:
+            return values
+        values = np.maximum(values, stored_after)  # never before `after`, also where the clock fell back
+        if self.spec.within is not None:  # nor more than `within` after it, when the clock fell back in between
+            values = np.minimum(values, stored_after + self.spec.within * self.ticks_per_day)
+        return _as_storage(values, valid, self.arrow_type)
 
     @property
     def censored(self) -> bool:
@@ -208,7 +249,12 @@ class _Between(Generator):
 
     def describe(self):
         if self.timeline is not None:
-            return {"timeline": self.spec.timeline + (" (arrivals, in time order)" if self.arrivals else " (shape)")}
+            zone = getattr(self.spec, "tz", None)
+            order = " (arrivals, in local-time order)" if zone else " (arrivals, in time order)"
+            shown = {"timeline": self.spec.timeline + (order if self.arrivals else " (shape)")}
+            if zone is not None:
+                shown["tz"] = f"{zone} (stored as {self.spec.store or 'utc'})"
+            return shown
         shown = {"start": _shown(self.spec.start, self.low, self.arrow_type),
                  "end": _shown(self.spec.end, self.high, self.arrow_type)}
         if self.spec.after:
@@ -216,6 +262,18 @@ class _Between(Generator):
         if self.spec.lag is not None:
             shown["lag"] = f"{self.spec.lag} {self.spec.lag_unit}"
         return shown
+
+
+def row_zones(ctx: BlockContext, tz: str) -> tuple[np.ndarray, list[str]]:
+    """Each row's zone as a code into a list of zone names (`story.zones.zone_codes`)."""
+    from fabula.spec.zones import is_zone_name
+    from fabula.story.zones import zone_codes
+
+    try:
+        return zone_codes(None if is_zone_name(tz) else ctx.columns[tz], tz, ctx.n)
+    except ValueError as error:
+        raise DataError(str(error), hint="write IANA zone names such as America/New_York, Europe/Berlin, "
+                                         "Asia/Tokyo") from None
 
 
 def _censor_at(spec, env: CompileEnv, arrow_type) -> int | None:

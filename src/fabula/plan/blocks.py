@@ -18,7 +18,7 @@ import pyarrow as pa
 from fabula.errors import Issue, SpecError
 from fabula.generators.base import BlockContext, LevelIndex
 from fabula.generators.relations import count_column
-from fabula.plan.relations import concat, group_rows
+from fabula.plan.relations import concat, group_rows, ranks_of
 
 if TYPE_CHECKING:  # the plan model imports this module to offer `plan.block(...)`
     from fabula.plan.model import Plan, TablePlan
@@ -97,6 +97,12 @@ class PlanReader:
     def values(self, table: str, column: str) -> pa.Array:
         memo = self.plan.relations.materialised
         return memo.once(memo.values, (table, column), lambda: self._materialise(table, column))
+
+    def ranks(self, table: str, column: str) -> np.ndarray:
+        """Each row's rank in the order of one of its table's columns (chronological ids): the
+        column is regenerated once, over every block, and only the ranks are kept."""
+        memo = self.plan.relations.materialised
+        return memo.once(memo.ranks, (table, column), lambda: ranks_of(self._materialise(table, column)))
 
     def levels(self, table: str, column: str) -> LevelIndex:
         memo = self.plan.relations.materialised

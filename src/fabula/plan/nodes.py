@@ -52,9 +52,12 @@ def table_nodes(spec: DatasetSpec, table_name: str) -> dict[str, Node]:
         if isinstance(column, ReferenceColumn):
             parent, key = column.parent
             owned = parent == per
+            matched = column.matched if not owned else None  # `match`: the row's value and the parent's column
             hidden[row_column(name)] = Node(row_column(name), "row", column,
-                                            frozenset({PARENT_ROWS}) if owned else frozenset(), output=False,
-                                            detail={"owned": owned})
+                                            frozenset({PARENT_ROWS}) if owned else
+                                            frozenset({matched[1]}) if matched else frozenset(),
+                                            frozenset({(parent, matched[0])}) if matched else frozenset(),
+                                            output=False, detail={"owned": owned})
             nodes[name] = Node(name, "column", column, frozenset({row_column(name)}), frozenset({(parent, key)}),
                                output=not column.hidden)
         elif isinstance(column, LookupColumn):

@@ -46,6 +46,8 @@ class Materialised:
         self.levels: dict[tuple[str, str], LevelIndex] = {}
         self.counts: dict[tuple[str, int], pa.Array] = {}
         """Child counts of a parent block, per (child table, parent block), as child blocks ask."""
+        self.ranks: dict[tuple[str, str], np.ndarray] = {}
+        """Each row's rank in the order of a column, per (table, column): chronological ids."""
         self.in_progress: set[tuple[str, str]] = set()
         self._lock = threading.RLock()
 
@@ -57,6 +59,7 @@ class Materialised:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.__dict__.setdefault("counts", {})
+        self.__dict__.setdefault("ranks", {})
         self._lock = threading.RLock()
 
     def once(self, store: dict, key: tuple[str, str], compute: Callable[[], Answer]) -> Answer:
@@ -70,7 +73,7 @@ class Materialised:
             return store[key]
 
     def nbytes(self) -> int:
-        held = sum(array.nbytes for array in (*self.values.values(), *self.counts.values()))
+        held = sum(array.nbytes for array in (*self.values.values(), *self.counts.values(), *self.ranks.values()))
         return held + sum(level.rows.nbytes + level.offsets.nbytes for level in self.levels.values())
 
 
@@ -120,3 +123,20 @@ def group_rows(values: pa.Array) -> LevelIndex:
         rows = order[int((codes < 0).sum()):].astype(row_type)  # nulls sort first; no level holds them
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return LevelIndex(values=levels, rows=rows, offsets=offsets)
+
+
+def ranks_of(values: pa.Array) -> np.ndarray:
+    """Each row's position when the rows are sorted by `values` (ascending, nulls last, equal
+    values by row number): a permutation of 0..n-1, 4 bytes a row (8 past 2**31 rows).
+
+    >>> ranks_of(pa.array([30, None, 10, 30])).tolist()
+    [1, 3, 0, 2]
+    """
+    n = len(values)
+    rows = pa.array(np.arange(n, dtype=np.int64))
+    missing = pc.is_null(values)  # nulls last, whatever pyarrow's default placement
+    order = pc.sort_indices(pa.table({"missing": missing, "value": values, "row": rows}),
+                            sort_keys=[("missing", "ascending"), ("value", "ascending"), ("row", "ascending")])
+    ranks = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    ranks[order.to_numpy()] = np.arange(n, dtype=ranks.dtype)
+    return ranks

@@ -29,6 +29,7 @@ from fabula.spec.graph import topological_order
 from fabula.spec.expectation_checks import check_expectations
 from fabula.spec.relation_checks import check_relations
 from fabula.spec.story_checks import check_story
+from fabula.spec.zones import check_zones
 
 if TYPE_CHECKING:
     from fabula.spec.load import SourceMap
@@ -88,6 +89,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                 ))
     issues.extend(check_relations(spec, source, broken=broken, broken_tables=broken_tables))
     issues.extend(check_story(spec, source, broken=broken))
+    issues.extend(check_zones(spec, source))
     issues.extend(check_expectations(spec, source))
     return issues
 

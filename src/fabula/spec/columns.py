@@ -136,6 +136,16 @@ class SequenceColumn(ColumnSpec):
     key: ClassVar[bool] = True
     start: int = 0
     step: int = Field(1, description="must not be 0")
+    order_by: str | None = Field(None, description="number the rows in the order of this date, timestamp or "
+                                                   "number of the same row (chronological ids)")
+
+    @field_validator("order_by")
+    @classmethod
+    def _same_row(cls, value: str | None) -> str | None:
+        return _same_row_column(value)
+
+    def own_refs(self) -> frozenset[str]:
+        return frozenset({self.order_by}) if self.order_by else frozenset()
 
     @field_validator("step")
     @classmethod
@@ -153,6 +163,16 @@ class IdColumn(ColumnSpec):
 
     format: str = Field(description="a pattern with one integer field, e.g. CUST-{:05d}")
     start: int = Field(0, ge=0)
+    order_by: str | None = Field(None, description="number the rows in the order of this date, timestamp or "
+                                                   "number of the same row (chronological ids)")
+
+    @field_validator("order_by")
+    @classmethod
+    def _same_row(cls, value: str | None) -> str | None:
+        return _same_row_column(value)
+
+    def own_refs(self) -> frozenset[str]:
+        return frozenset({self.order_by}) if self.order_by else frozenset()
 
     @field_validator("format")
     @classmethod
@@ -174,6 +194,13 @@ class IdColumn(ColumnSpec):
         suffix = "".join(literal for literal, *_ in rest)
         digits = (spec or "").rstrip("d")
         return prefix, int(digits) if digits else 0, suffix
+
+
+def _same_row_column(value: str | None) -> str | None:
+    if value is not None and "." in value:
+        raise ValueError(f"`order_by` names a column of the same table, not `{value}` — look the parent's "
+                         "time up into a column first ({kind: lookup, from: ...})")
+    return value
 
 
 @column_kind("uuid")
@@ -349,9 +376,52 @@ class DateColumn(_Between):
 
 @column_kind("timestamp")
 class TimestampColumn(_Between):
-    """A timestamp from the start of `start` to the end of `end`, in `unit` precision (UTC)."""
+    """A timestamp from the start of `start` to the end of `end`, in `unit` precision (UTC).
+
+    With `timeline` and `tz`, the timeline's calendar is read in each row's local time
+    (`fabula.spec.zones`): its days, weekdays, hours and holidays are those of the row's zone."""
 
     unit: Literal["s", "ms", "us"] = "us"
+    tz: str | None = Field(None, description="read the timeline's calendar in local time: a zone such as "
+                                             "Europe/Berlin, or the column (or fk.column) holding each row's zone")
+    store: Literal["utc", "local"] | None = Field(
+        None, description="with tz: write UTC instants (utc, the default) or local wall-clock times (local)")
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        from fabula.spec.zones import is_zone_name, zone_problem
+
+        if value is None:
+            return value
+        if is_zone_name(value):
+            problem = zone_problem(value)
+            if problem:
+                raise ValueError(problem)
+        elif not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)?$", value):
+            raise ValueError(f"`{value}` is neither a time zone (Europe/Berlin) nor a column holding zone names")
+        return value
+
+    @model_validator(mode="after")
+    def _zone_on_a_timeline(self) -> "TimestampColumn":
+        if self.store is not None and self.tz is None:
+            raise ValueError("`store` says how a local time is written: add `tz:` with the zone "
+                             "(Europe/Berlin) or the column holding each row's zone")
+        if self.tz is not None and self.timeline is None:
+            raise ValueError("`tz` reads a timeline's calendar in local time: add `timeline:` "
+                             "(a timestamp between `start` and `end` has no hours to place)")
+        return self
+
+    @property
+    def zone_column(self) -> str | None:
+        """The column holding each row's zone (None for a fixed zone or no zone)."""
+        from fabula.spec.zones import is_zone_name
+
+        return self.tz if self.tz is not None and not is_zone_name(self.tz) else None
+
+    def own_refs(self) -> frozenset[str]:
+        refs = super().own_refs()
+        return refs | {self.zone_column} if self.zone_column else refs
 
 
 # -- text -----------------------------------------------------------------------------------------

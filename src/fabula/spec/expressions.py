@@ -120,6 +120,10 @@ def _table() -> dict[str, FunctionSignature]:
         ("weekday", 1, 1, "weekday(d): the day of the week, Monday=0 to Sunday=6"),
         ("hour", 1, 1, "hour(ts): the hour (0-23) of a timestamp"),
         ("date", 1, 1, "date(ts): the date of a timestamp (text in ISO format is parsed)"),
+        ("local_time", 2, 2, "local_time(ts, zone): the wall-clock time in `zone` (an IANA name such as "
+                             "'Europe/Berlin', or a column of them) of a UTC timestamp"),
+        ("utc_time", 2, 2, "utc_time(ts, zone): the UTC time of a wall-clock time in `zone`; a time the clock "
+                           "skips moves forward, a repeated one is its first occurrence"),
         ("days", 1, 1, "days(n): a duration of n days, e.g. order_date + days(3)"),
         ("hours", 1, 1, "hours(n): a duration of n hours (fractions kept), e.g. created_at + hours(1.5)"),
         ("minutes", 1, 1, "minutes(n): a duration of n minutes"),

@@ -441,9 +441,10 @@ def _place_overrides(columns: dict[str, AnyColumn], rows: Any) -> dict[str, AnyC
     """`during:` overrides without `at:` are placed in time by the table's one timeline column
     (its arrival time when the table's rows come from a timeline); left unset when that is
     ambiguous, which the checks then report."""
-    # a time drawn after another (`after:`) follows a row's time; it does not place the row
-    timed = [name for name, column in columns.items()
-             if getattr(column, "timeline", None) and not getattr(column, "after", None)]
+    # a time drawn after another (`after:`) follows a row's time; it does not place the row,
+    # unless it is the table's only time from a timeline (a purchase after its signup)
+    drawn = [name for name, column in columns.items() if getattr(column, "timeline", None)]
+    timed = [name for name in drawn if not getattr(columns[name], "after", None)] or drawn
     if isinstance(rows, TimelineRows):
         arrivals = [name for name in timed if columns[name].timeline == rows.timeline]
         timed = arrivals or timed
@@ -978,12 +979,30 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
                 touched_tables.add(name)
                 changed = True
                 continue
+            count = getattr(tables[name].rows, "count", None)
+            if isinstance(tables[name].rows, PerParent) and hasattr(count, "refs") and any(
+                    ref not in tables.get(tables[name].rows.per, tables[name]).columns for ref in count.refs()):
+                tables.pop(name)  # its count reads a parent column that is dropped
+                touched_tables.add(name)
+                changed = True
+                continue
             columns = dict(tables[name].columns)
+
+            def dropped_parent_column(column) -> bool:  # `fk.column` of a parent column left out
+                for ref in column.refs():
+                    reference, _, parent_column = ref.partition(".")
+                    owner = columns.get(reference)
+                    if parent_column and isinstance(owner, ReferenceColumn) and (
+                            owner.parent[0] not in tables or parent_column not in tables[owner.parent[0]].columns):
+                        return True
+                return False
+
             for column_name, column in list(columns.items()):
                 reads = {ref.split(".", 1)[0] for ref in column.depends_on()}
                 child = column.child if isinstance(column, AggregateColumn) else None
                 target = column.parent if isinstance(column, ReferenceColumn) else None
                 if (name, column_name) in touched_columns or any(ref not in columns for ref in reads) \
+                        or dropped_parent_column(column) \
                         or (child is not None and (child[0] not in tables or child[1] is not None
                                                    and child[1] not in tables[child[0]].columns)) \
                         or (target is not None and (target[0] not in tables

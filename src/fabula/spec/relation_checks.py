@@ -63,6 +63,8 @@ def _targets(column, table) -> Iterator[tuple[str, str | None]]:
         yield column.parent
         if column.weight_by:
             yield column.parent[0], column.weight_by
+        if column.matched:
+            yield column.parent[0], column.matched[0]
     if isinstance(column, AggregateColumn):
         yield column.child
     for ref, _ in _dotted_refs(column):
@@ -155,6 +157,14 @@ def _check_reference(spec, column: ReferenceColumn, path, source) -> Iterator[Is
         yield source.issue("bad-value", (*path, "pick"),
                            f"rows of `{path[1]}` each belong to their own `{parent_name}` row, so `pick` does not apply",
                            hint="drop `pick` here; to skew children per parent, make the count depend on the parent")
+    if column.matched is not None:
+        if isinstance(table_rows, PerParent) and table_rows.per == parent_name:
+            yield source.issue("bad-value", (*path, "match"),
+                               f"rows of `{path[1]}` each belong to their own `{parent_name}` row, so `match` does not apply",
+                               hint="drop `match`; the owning parent is the reference")
+        elif column.matched[0] not in parent.columns:
+            yield source.issue("unknown-column", (*path, "match"), f"`{parent_name}` has no column `{column.matched[0]}`",
+                               hint=_column_hint(column.matched[0], parent_name, parent))
     if column.weight_by is not None:
         weight_column = parent.columns.get(column.weight_by)
         if weight_column is None:

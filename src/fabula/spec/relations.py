@@ -30,6 +30,18 @@ class ReferenceColumn(ColumnSpec):
     share: float | None = Field(None, gt=0, lt=1, description="the share of rows the hot parents get (pick: hotspot)")
     weight_by: str | None = Field(None, description="the parent column whose value sets each parent's weight")
     weights: dict[Any, float] | None = Field(None, description="weight per value of weight_by, e.g. {Enterprise: 5, Free: 1}")
+    match: str | dict[str, str] | None = Field(
+        None, description="pick only parents whose column equals this row's: `city` (the same name in both), "
+                          "or {parent_column: row_column}")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _match_pair(cls, data: Any) -> Any:
+        match = data.get("match") if isinstance(data, dict) else None
+        if isinstance(match, dict) and len(match) != 1:
+            raise ValueError("`match` pairs one parent column with one column of the row, e.g. "
+                             "match: city or match: {city: pickup_city}")
+        return data
 
     @model_validator(mode="after")
     def _parameters_match_pick(self) -> "ReferenceColumn":
@@ -47,11 +59,26 @@ class ReferenceColumn(ColumnSpec):
         if self.unique:
             raise ValueError("a reference cannot be unique; for one row per parent, size the table "
                              "`rows: {per: <parent>, count: 1}`")
+        if self.match is not None and self.pick != "uniform":
+            raise ValueError(f"`match` picks uniformly among the matching parents, so pick: {self.pick} does not "
+                             "combine with it — drop one of them")
         return self
 
     @property
     def parent(self) -> tuple[str, str]:
         return split_target(self.to)
+
+    @property
+    def matched(self) -> tuple[str, str] | None:
+        """(parent column, this row's column) that must be equal, or None."""
+        if self.match is None:
+            return None
+        if isinstance(self.match, str):
+            return self.match, self.match
+        return next(iter(self.match.items()))
+
+    def own_refs(self) -> frozenset[str]:
+        return frozenset({self.matched[1]}) if self.match is not None else frozenset()
 
 
 @column_kind("lookup")

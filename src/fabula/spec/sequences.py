@@ -112,7 +112,10 @@ class RunningColumn(ColumnSpec):
     - `previous` — the previous row's `of` (null on a parent's first row);
     - `balance` — `start` plus the changes in `of`, never below `floor`;
     - `level` — starts at `high`, moves by `of` each row and is reset to `high` when it would
-      fall below `low` (a battery that drains and is recharged)."""
+      fall below `low` (a battery that drains and is recharged).
+
+    With `restart: day`, it also starts afresh whenever the row's `day` differs from the previous
+    row's (units produced today, per machine)."""
 
     numeric: ClassVar[bool] = True
     fn: Literal["sum", "count", "previous", "balance", "level"]
@@ -121,6 +124,8 @@ class RunningColumn(ColumnSpec):
     floor: float = Field(0.0, description="balance: the lowest value it can take")
     low: float | None = Field(None, description="level: the value below which it is reset")
     high: float | None = Field(None, description="level: the value it starts at and is reset to")
+    restart: str | None = Field(None, description="start afresh whenever this column of the row changes "
+                                                  "within the parent, e.g. a day or a shift")
 
     @model_validator(mode="after")
     def _parameters(self) -> "RunningColumn":
@@ -136,7 +141,7 @@ class RunningColumn(ColumnSpec):
         return self
 
     def own_refs(self) -> frozenset[str]:
-        return frozenset({self.of}) if self.of else frozenset()
+        return frozenset(name for name in (self.of, self.restart) if name)
 
 
 @column_kind("duration")

@@ -8,8 +8,9 @@
 Adding a family is one module and one entry here.
 """
 
-from fabula.validate.families import columns, expectations, guidance, records, sequences, story, structure
+from fabula.validate.families import (chronology, columns, expectations, guidance, matches, records, sequences,
+                                     story, structure, zones)
 
-FAMILIES = (structure, columns, records, story, sequences, expectations, guidance)
+FAMILIES = (structure, columns, records, story, sequences, zones, chronology, matches, expectations, guidance)
 
 __all__ = ["FAMILIES"]

@@ -118,7 +118,8 @@ def statistics(plan) -> list[Fact]:
                 found.append(Fact(table.name, column.name, "range", low=spec.low, high=spec.high))
             elif isinstance(generator, CadenceGenerator):
                 found.append(Fact(table.name, column.name, "order"))
-            elif getattr(generator, "censor_at", None) is not None:
+            elif getattr(generator, "censor_at", None) is not None and getattr(spec, "tz", None) is None:
+                # (with `tz`, as_of is on the row's local clock: the zones family checks it)
                 found.append(Fact(table.name, column.name, "as_of", high=_censor_day(generator)))
     return found
 

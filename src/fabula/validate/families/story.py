@@ -127,6 +127,8 @@ def statistics(plan) -> list:
             generator = column.generator
             if getattr(generator, "intensity", None) is not None:
                 pass  # drawn after another time in the timeline's shape: the sequences family checks it
+            elif getattr(getattr(generator, "spec", None), "tz", None) is not None:
+                pass  # on each row's local clock: the zones family counts its local days
             elif getattr(generator, "timeline", None) is not None:  # dates and times drawn from a timeline
                 timeline = generator.timeline
                 found.append(DailyCounts(table.name, column.name, timeline.name, timeline.first_day, timeline.n_days))
