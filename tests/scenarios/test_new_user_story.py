@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 import fabula
-from conftest import read_table
+from helpers import read_table
 
 SPEC = Path(__file__).parent / "specs" / "ride_hailing.yaml"
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 import fabula
-from conftest import content_digest, read_table
+from helpers import content_digest, read_table
 from fabula.errors import SpecError
 from fabula.plan import compile_plan
 from fabula.spec import load_text

@@ -158,7 +158,7 @@ def test_after_in_local_time(orders):
 
 
 def test_the_same_for_any_number_of_workers(tmp_path):
-    from conftest import content_digest, read_table
+    from helpers import content_digest, read_table
 
     plan = compile_plan(load_text(SHOP), block_rows=4096)
     digests = []
