@@ -13,8 +13,8 @@ import pytest
 
 import fabula
 
-MODULES = sorted(info.name for info in pkgutil.walk_packages(fabula.__path__, "fabula.")
-                 if not info.name.endswith("__main__"))
+MODULES = ["fabula", *sorted(info.name for info in pkgutil.walk_packages(fabula.__path__, "fabula.")
+                             if not info.name.endswith("__main__"))]
 
 
 @pytest.mark.parametrize("name", MODULES)

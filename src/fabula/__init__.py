@@ -2,8 +2,8 @@
 
 >>> import fabula
 >>> spec = fabula.load_spec("retail")
->>> fabula.compile_plan(spec, scale=0.01).table("orders").rows
-1000
+>>> fabula.compile_plan(spec, scale=0.01).table("customers").rows
+100
 """
 
 __version__ = "0.1.0"
