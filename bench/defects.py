@@ -1,8 +1,8 @@
 """The cost of defects: saas_support against saas_support_dirty, in one invocation.
 
 Both specs generate the same clean rows; the dirty one also injects its defects, writes the
-`_defects` labels and validates the clean rows behind the damaged tables (a clean copy of them
-in a temporary folder, and every label checked against the files). Each variant is generated
+`_defects` labels and validates the clean rows behind the damaged tables (the clean blocks
+spooled as Arrow IPC in a temporary folder, and every label checked against the files). Each variant is generated
 --repeat times alternately (validation on, as `fabula generate` does by default), the best
 time kept; the ratio is dirty over clean. The goal (issue 14) is at most 1.10.
 

@@ -103,3 +103,24 @@ def test_validate_passes_on_every_kind(tmp_path, output_format):
     defects = [check for check in report.checks if check.family == "defects"]
     assert len(defects) == 13 and all(check.verdict == "pass" for check in defects), \
         [(check.name, check.message) for check in defects if check.verdict != "pass"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "duplicate", "orphan"])
+def test_a_false_label_fails(tmp_path, kind):
+    """Move one label of a kind onto the next row: the truth check names it, whether the label is
+    of a cell (the next row holds its clean value) or of a copy (the next row is no copy)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    fabula.generate(fabula.load_spec(SPEC + DEFECTS), out, workers=2)
+    path = next((out / "_defects").glob("*.parquet"))
+    labels = pq.read_table(path)
+    first = pc.index(pc.and_(pc.equal(labels.column("kind"), kind), pc.equal(labels.column("table"), "o")),
+                     True).as_py()
+    rows = labels.column("row").to_pylist()
+    rows[first] += 1 if kind != "duplicate" else 2
+    pq.write_table(labels.set_column(labels.schema.get_field_index("row"), "row", pa.array(rows, pa.int64())), path)
+    report = fabula.validate_output(out, strict=False)
+    truth = [check for check in report.checks if check.name == "o: every label is true of the written rows"]
+    assert truth and truth[0].verdict == "fail" and truth[0].observed >= 1, truth

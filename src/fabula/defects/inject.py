@@ -202,8 +202,18 @@ def _shifted(values: pa.Array, days: np.ndarray) -> pa.Array:
 def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
     """`column` with `values` at `positions` (any type: dictionaries are decoded and re-encoded)."""
     target = column.type
-    base = column.dictionary_decode() if pa.types.is_dictionary(target) else column
     values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+    if not pa.types.is_dictionary(target):
+        # a masked replace writes each value once; the take below copies the whole column
+        mask = np.zeros(len(column), dtype=bool)
+        mask[positions] = True
+        in_order = values if np.all(positions[1:] > positions[:-1]) else \
+            values.take(pa.array(np.argsort(positions, kind="stable"), pa.int64()))  # taken in row order
+        try:
+            return pc.replace_with_mask(column, pa.array(mask), in_order.cast(target))
+        except pa.ArrowNotImplementedError:
+            pass  # a type replace_with_mask does not take: the take below
+    base = column.dictionary_decode() if pa.types.is_dictionary(target) else column
     index = np.arange(len(base), dtype=np.int64)
     index[positions] = len(base) + np.arange(len(positions))
     merged = pa.concat_arrays([base, values.cast(base.type)]).take(pa.array(index))

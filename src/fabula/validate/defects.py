@@ -1,29 +1,35 @@
 """Validation of a dirty output (issue 14): every usual check runs on the clean rows, and each
 label is checked to be true of the written rows.
 
-One pass over each damaged table's written files (`examine`): the labels put the clean rows back
-(copies dropped, originals restored), which are written to a private temporary folder for the
-SQL checks (keys, orphans, `expect:`) and handed to the block statistics when re-validating a
-folder; the same pass reads the damaged cells and the copied rows, so each label can be checked
-against what is really in the file. A declared orphan is then not an integrity failure, an
-undeclared one still is, and a label that is not true fails.
+`CleanView` holds the clean rows of each damaged table, spooled a block at a time as Arrow IPC
+files in a private temporary folder (writing one costs little more than a memory copy, and
+DuckDB scans them memory-mapped, so memory stays bounded by a block whatever the table's size).
+While `fabula generate` validates, the spool is fed the clean blocks validation already sees
+before the injector damages them: nothing is read back or rebuilt. Re-validating a folder
+rebuilds the clean rows from the files and the labels (copies dropped, originals put back) and
+spools them the same way. The SQL checks (keys, orphans, `expect:`) see the spool as the damaged
+tables, so a declared orphan is not an integrity failure and an undeclared one still is.
+
+`examine` reads what is really written at the labels (only the labelled columns, and whole rows
+only around copies), a batch at a time, for the defects family's truth check.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
+import weakref
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, has_defects, labels_of
 from fabula.defects.compile import key_column
-from fabula.defects.labels import as_text
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import read_batches
 from fabula.spec.defects import ROW_KINDS
@@ -42,129 +48,261 @@ def table_files(folder: Path, table: str) -> list[Path]:
     return sorted(path for path in (Path(folder) / table).glob("part-*") if path.is_file() and not path.is_symlink())
 
 
-@dataclass
-class Seen:
-    """What the written rows show at one table's labels."""
-
-    written_rows: int = 0
-    cells: list = field(default_factory=list)
-    """(label indexes, the written values of their cells), a piece per column and batch."""
-
-    def values(self) -> dict[int, object]:
-        """label index → (the written value as Python, as text) of its cell."""
-        found = {}
-        for indexes, values in self.cells:
-            texts = as_text(values).to_pylist()
-            for index, plain, text in zip(indexes, values.to_pylist(), texts):
-                found[index] = (plain, text)
-        return found
-    copies: dict[int, tuple[dict, dict]] = field(default_factory=dict)
-    """label index → (the copy's row, the row before it) as Python dicts (whole-row labels)."""
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """Dictionaries decoded: the types SQL sees (as `fabula.sandbox.folder_views` reads files)."""
+    return pa.schema([field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
+                      for field in schema])
 
 
-class CleanCopy:
-    """The clean rows of each damaged table in a private temporary folder, and what was seen."""
+def _plain(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    if not any(pa.types.is_dictionary(kind) for kind in batch.schema.types):
+        return batch
+    arrays = [_decoded(column) for column in batch.columns]
+    return type(batch).from_arrays(arrays, schema=plain_schema(batch.schema))
 
-    def __init__(self, plan: Plan, folder: Path):
+
+class CleanView:
+    """The clean rows of each damaged table (spooled blocks), the labels, and what the files
+    show at them. Thread-safe `spool`; `close` (or garbage collection) removes the spool."""
+
+    def __init__(self, plan: Plan):
         self.plan = plan
-        self.folder = Path(folder)
-        self.labels = read_labels(self.folder)
-        self.root = Path(tempfile.mkdtemp(prefix="fabula-clean-"))
         self.tables = [table.name for table in plan.tables
                        if getattr(plan.spec.tables.get(table.name), "defects", ())]
-        self.seen: dict[str, Seen] = {}
-        try:
-            for name in self.tables:
-                self._examine(name)
-        except BaseException:
-            self.close()
-            raise
+        self.labels: pa.Table = LABEL_SCHEMA.empty_table()
+        self._seen: dict[str, Future] = {}
+        self._spooled: dict[str, set[int]] = {name: set() for name in self.tables}
+        self._lock = threading.Lock()
+        self._root: Path | None = None
+        self._cleanup = None
 
-    def _examine(self, name: str) -> None:
-        import pyarrow.parquet as pq
+    @property
+    def root(self) -> Path:
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="fabula-clean-"))
+                self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True)
+                for name in self.tables:
+                    (self._root / name).mkdir()
+            return self._root
 
+    def spool(self, table: str, block: int, batch: pa.RecordBatch | pa.Table) -> None:
+        """Keep one clean block of a damaged table (other tables are ignored)."""
+        if table not in self._spooled:
+            return
+        import pyarrow.ipc as ipc
+
+        batch = _plain(batch)
+        path = self.root / table / f"block-{block:09d}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, batch.schema) as writer:
+            writer.write(batch)
+        with self._lock:
+            self._spooled[table].add(block)
+
+    def complete(self, name: str) -> bool:
+        return len(self._spooled[name]) == self.plan.table(name).n_blocks
+
+    def from_files(self, folder: Path, name: str) -> Iterator[pa.RecordBatch]:
+        """A damaged table's clean rows rebuilt from its written files and the labels (call
+        `read` first), for re-validating a folder: the caller cuts them into blocks and spools
+        them."""
         table = self.plan.table(name)
-        labels = labels_of(self.labels, name)
-        seen = self.seen[name] = Seen()
-        rows = labels.column("row").to_numpy(zero_copy_only=False)
-        columns = labels.column("column").to_pylist()
-        kinds = labels.column("kind").to_pylist()
-        wanted_cells = {int(index): (int(rows[index]), columns[index])
-                        for index in range(len(rows)) if kinds[index] not in ROW_KINDS}
-        wanted_rows = {int(index): int(rows[index]) for index in range(len(rows)) if kinds[index] in ROW_KINDS}
-        previous: dict | None = None
-        (self.root / name).mkdir()
-        schema = pa.schema([field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
-                            for field in table.schema])
-        by_row_cells: dict[int, list[tuple[int, str]]] = {}
-        for index, (row, column) in wanted_cells.items():
-            by_row_cells.setdefault(row, []).append((index, column))
-        by_row_copies = {row: index for index, row in wanted_rows.items()}
-        wanted = np.array(sorted({*by_row_cells, *by_row_copies}), dtype=np.int64)
+        with self._lock:  # rebuilt whole: forget what was spooled before
+            self._spooled[name].clear()
+        dirty = (batch for path in table_files(folder, name) for batch in read_batches(path, table.schema))
+        return clean_batches(dirty, labels_of(self.labels, name))
 
-        def dirty() -> Iterator[pa.RecordBatch]:
-            nonlocal previous
-            offset = 0
-            for path in table_files(self.folder, name):
-                for batch in read_batches(path, table.schema):
-                    n = batch.num_rows
-                    low, high = np.searchsorted(wanted, [offset, offset + n])
-                    lookup = wanted[low:high].tolist()
-                    cells = [(index, column, row - offset) for row in lookup for index, column in by_row_cells.get(row, ())]
-                    for column in {column for _, column, _ in cells}:
-                        mine = [(index, position) for index, col, position in cells if col == column]
-                        taken = batch.column(column).take(pa.array([position for _, position in mine], pa.int64()))
-                        seen.cells.append(([index for index, _ in mine], taken))
-                    copy_rows = [row for row in lookup if row in by_row_copies]
-                    if copy_rows:
-                        positions = np.array(copy_rows, dtype=np.int64) - offset
-                        heres = batch.take(pa.array(positions)).to_pylist()
-                        befores = batch.take(pa.array(np.maximum(positions - 1, 0))).to_pylist()
-                        for row, position, here, before in zip(copy_rows, positions, heres, befores):
-                            seen.copies[by_row_copies[row]] = (here, before if position > 0 else previous or {})
-                    if n:
-                        previous = batch.slice(n - 1, 1).to_pylist()[0] if by_row_copies else None
-                    offset += n
-                    yield batch
-            seen.written_rows = offset
+    def read(self, folder: Path) -> "CleanView":
+        """The labels of the output in `folder`, what its files show at them, and any damaged
+        table not spooled yet (validation of a folder someone else generated) rebuilt."""
+        self.labels = read_labels(folder)
+        # what the files show at the labels is read on a thread of its own: Parquet decoding
+        # releases the GIL, so it overlaps the other families' checks until the defects family
+        # asks for it (`seen`)
+        from concurrent.futures import ThreadPoolExecutor
 
-        # the clean rows keep the written files' types (dictionaries, Parquet's time units), as
-        # the files of a clean output would have them
-        writer = None
-        try:
-            for batch in clean_batches(dirty(), labels):
-                if writer is None:
-                    writer = pq.ParquetWriter(self.root / name / "part-00000.parquet", batch.schema, compression="none")
-                writer.write_batch(batch)
-            if writer is None:
-                pq.write_table(schema.empty_table(), self.root / name / "part-00000.parquet")
-        finally:
-            if writer is not None:
-                writer.close()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fabula-labels")
+        self._seen = {name: pool.submit(examine, self.plan, folder, name, labels_of(self.labels, name))
+                      for name in self.tables}
+        pool.shutdown(wait=False)
+        for name in self.tables:
+            if not self.complete(name):
+                block_rows = self.plan.table(name).block_rows
+                buffered, block = [], 0
+                for batch in self.from_files(folder, name):  # re-cut into whole blocks
+                    buffered.append(batch)
+                    while sum(piece.num_rows for piece in buffered) >= block_rows:
+                        joined = pa.Table.from_batches(buffered)
+                        self.spool(name, block, joined.slice(0, block_rows))
+                        buffered, block = [joined.slice(block_rows)], block + 1
+                rest = pa.Table.from_batches(buffered) if buffered else None
+                if rest is not None and rest.num_rows:
+                    self.spool(name, block, rest)
+        return self
+
+    @property
+    def seen(self) -> dict[str, "Seen"]:
+        """table → what its files show at its labels (waits for `read`'s reading thread)."""
+        return {name: future.result() for name, future in self._seen.items()}
+
+    def clean_batches(self, name: str) -> Iterator[pa.RecordBatch]:
+        """The clean rows of a damaged table, in order, from the spool."""
+        import pyarrow.ipc as ipc
+
+        for path in self._files(name):
+            with pa.memory_map(str(path)) as source:
+                reader = ipc.open_file(source)
+                for index in range(reader.num_record_batches):
+                    yield reader.get_batch(index)
+
+    def views(self) -> dict[str, object]:
+        """table → its clean rows, as DuckDB views (`fabula.sandbox.connect`): the spooled
+        files as an Arrow dataset, scanned memory-mapped."""
+        import pyarrow.dataset as ds
+
+        views = {}
+        for name in self.tables:
+            files = [str(path) for path in self._files(name)]
+            schema = plain_schema(self.plan.table(name).schema)
+            views[name] = ds.dataset(files, format="ipc") if files else schema.empty_table()
+        return views
 
     def key(self, name: str) -> str | None:
         """The table's key column, which labels carry."""
         return key_column(self.plan, self.plan.table(name))
 
-    def clean_batches(self, name: str, block_rows: int) -> Iterator[pa.RecordBatch]:
-        """The clean rows of a damaged table, from the temporary copy."""
-        import pyarrow.parquet as pq
-
-        yield from pq.ParquetFile(self.root / name / "part-00000.parquet").iter_batches(batch_size=block_rows)
+    def _files(self, name: str) -> list[Path]:
+        if self._root is None:
+            return []
+        return sorted((self._root / name).glob("block-*.arrow"))
 
     def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Remove the spool (a later `read` rebuilds every table from the files)."""
+        with self._lock:
+            if self._cleanup is not None:
+                self._cleanup()
+            self._root, self._cleanup = None, None
+            for blocks in self._spooled.values():
+                blocks.clear()
 
 
-def clean_copy(plan: Plan, folder: Path) -> CleanCopy | None:
-    return CleanCopy(plan, folder) if has_defects(plan) else None
+def clean_view(plan: Plan) -> CleanView | None:
+    return CleanView(plan) if has_defects(plan) else None
 
 
-def text_of(value: pa.Scalar) -> str | None:
-    if not value.is_valid:
-        return None
-    return as_text(pa.array([value.as_py()], value.type))[0].as_py() if not isinstance(value.as_py(), str) \
-        else value.as_py()
+# -- what the files show at the labels ---------------------------------------------------------------
 
 
-__all__ = ["CleanCopy", "clean_copy", "read_labels", "text_of", "np", "pc"]
+@dataclass
+class Seen:
+    """What the written rows of one damaged table show at its labels (label indexes are
+    positions in the table's labels, as `labels_of` returns them)."""
+
+    written_rows: int = 0
+    cells: dict[str, tuple[np.ndarray, pa.Array]] = field(default_factory=dict)
+    """column → (label indexes, the written values of their cells), in row order."""
+    copies: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """The label indexes of whole-row labels whose row (and the row before it) was found."""
+    differ: dict[str, np.ndarray] = field(default_factory=dict)
+    """column → for each of `copies`, whether the copy differs from the row before it there."""
+
+
+def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
+    """One pass over a damaged table's files, a batch at a time: the written values at the
+    labelled cells (only those columns are read from Parquet) and, for copies, which columns
+    differ from the row before. Memory: one batch and arrays the size of the labels."""
+    table = plan.table(name)
+    seen = Seen()
+    rows = labels.column("row").to_numpy(zero_copy_only=False).astype(np.int64)
+    is_copy = np.isin(np.asarray(labels.column("kind").to_pylist(), dtype=object), list(ROW_KINDS)) \
+        if len(rows) else np.zeros(0, dtype=bool)
+    columns = np.asarray(labels.column("column").to_pylist(), dtype=object)
+    cell_columns = sorted({column for column in columns[~is_copy] if column is not None})
+    by_column = {}
+    for column in cell_columns:
+        members = np.flatnonzero((columns == column) & ~is_copy)
+        members = members[np.argsort(rows[members], kind="stable")]
+        by_column[column] = (members, rows[members])
+    copies = np.flatnonzero(is_copy)
+    copies = copies[np.argsort(rows[copies], kind="stable")]
+    copy_rows = rows[copies]
+    names = [column.name for column in table.schema]
+    wanted = names if len(copies) else cell_columns
+    pieces: dict[str, list] = {column: [] for column in cell_columns}
+    found_copies, differ = [], {column: [] for column in names}
+    previous = None  # the last row of the batch before, for a copy at a batch's first row
+    offset = 0
+    for path in table_files(folder, name):
+        for batch in _read_columns(path, table.schema, wanted):
+            n = batch.num_rows
+            for column, (members, member_rows) in by_column.items():
+                low, high = np.searchsorted(member_rows, [offset, offset + n])
+                if high > low:
+                    positions = pa.array(member_rows[low:high] - offset, pa.int64())
+                    pieces[column].append((members[low:high], batch.column(column).take(positions)))
+            low, high = np.searchsorted(copy_rows, [offset, offset + n])
+            if high > low:
+                positions = copy_rows[low:high] - offset
+                with_previous = positions > 0 if previous is None else np.ones(len(positions), dtype=bool)
+                positions = positions[with_previous]
+                here = pa.array(positions, pa.int64())
+                if previous is not None:  # the row before row 0 of this batch is `previous`
+                    joined = pa.Table.from_batches([previous, _plain(batch)]).combine_chunks().to_batches()[0]
+                    before, here = pa.array(positions, pa.int64()), pa.array(positions + 1, pa.int64())
+                    source = joined
+                else:
+                    before, source = pa.array(positions - 1, pa.int64()), batch
+                for column in names:
+                    differ[column].append(_differs(source.column(column).take(here),
+                                                   source.column(column).take(before)))
+                found_copies.append(copies[low:high][with_previous])
+            if n and len(copies):
+                previous = _plain(batch.slice(n - 1, 1))
+            offset += n
+    seen.written_rows = offset
+    for column, parts in pieces.items():
+        if parts:
+            seen.cells[column] = (np.concatenate([indexes for indexes, _ in parts]),
+                                  pa.concat_arrays([_decoded(values) for _, values in parts]))
+    if found_copies:
+        seen.copies = np.concatenate(found_copies)
+        seen.differ = {column: np.concatenate(flags) for column, flags in differ.items()}
+    return seen
+
+
+def _read_columns(path: Path, schema: pa.Schema, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    if str(path).endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        file = pq.ParquetFile(path)
+        if not columns:  # nothing labelled here: the row counts alone
+            for group in range(file.num_row_groups):
+                yield pa.RecordBatch.from_arrays([pa.nulls(file.metadata.row_group(group).num_rows)], ["_"])
+            return
+        yield from file.iter_batches(batch_size=65_536, columns=columns)
+        return
+    yield from read_batches(path, schema)  # CSV and JSON Lines are read whole anyway
+
+
+def _decoded(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    if not pa.types.is_dictionary(values.type):
+        return values
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([chunk.dictionary_decode() for chunk in values.chunks], values.type.value_type)
+    return values.dictionary_decode()
+
+
+def _differs(here: pa.Array, before: pa.Array) -> np.ndarray:
+    """Whether each value differs from the one before (two nulls are the same)."""
+    import pyarrow.compute as pc
+
+    here, before = _decoded(here), _decoded(before)
+    try:
+        same = pc.fill_null(pc.equal(here, before), False)
+    except pa.ArrowNotImplementedError:  # nested types: compared as Python values
+        return np.array([a != b for a, b in zip(here.to_pylist(), before.to_pylist())], dtype=bool)
+    both_null = pc.and_(pc.is_null(here), pc.is_null(before))
+    return ~np.asarray(pc.or_(same, both_null).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+__all__ = ["CleanView", "Seen", "clean_view", "examine", "read_labels", "plain_schema"]

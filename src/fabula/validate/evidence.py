@@ -27,12 +27,11 @@ class Tables:
 
     Spill files go to a private temporary folder, never into the output or the working folder."""
 
-    def __init__(self, folder: Path, tables: list[str], clean: Path | None = None, cleaned: tuple[str, ...] = ()):
+    def __init__(self, folder: Path, tables: list[str], clean: dict[str, Any] | None = None):
         self._spill = tempfile.mkdtemp(prefix="fabula-duckdb-")
         try:
-            if cleaned:  # defects (issue 14): damaged tables are seen as their clean rows
-                views = {**folder_views(folder, [name for name in tables if name not in cleaned]),
-                         **folder_views(clean, [name for name in tables if name in cleaned])}
+            if clean:  # defects (issue 14): damaged tables are seen as their clean rows (Arrow views)
+                views = {**folder_views(folder, [name for name in tables if name not in clean]), **clean}
                 self.connection = connect(views, spill=self._spill)
             else:
                 self.connection = open_folder(folder, tables, spill=self._spill)
@@ -67,7 +66,7 @@ class Evidence:
     rows: dict[str, int]
     folder: Path
     clean: Any = None
-    """The clean copy of the damaged tables (`validate.defects.CleanCopy`), when the spec declares defects."""
+    """The clean rows of the damaged tables (`validate.defects.CleanView`), when the spec declares defects."""
     _tables: Tables | None = field(default=None, repr=False)
 
     def state(self, statistic: Statistic) -> Any:
@@ -81,7 +80,7 @@ class Evidence:
         if self._tables is None:
             clean = self.clean
             self._tables = Tables(self.folder, [table.name for table in self.plan.tables],
-                                  clean.root if clean else None, tuple(clean.tables) if clean else ())
+                                  clean.views() if clean else None)
         return self._tables
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from fabula.plan.model import Plan
 from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
 from fabula.validate.evidence import Evidence
-from fabula.validate.defects import CleanCopy, clean_copy
+from fabula.validate.defects import CleanView, clean_view, read_labels
 from fabula.validate.families import FAMILIES, integrity
 from fabula.validate.families import defects as defects_family
 from fabula.validate.report import REPORT_HTML, REPORT_JSON, Report
@@ -49,20 +49,23 @@ class Validation:
         self.statistics = [statistic for family in FAMILIES if hasattr(family, "statistics")
                            for statistic in family.statistics(plan)]
         self.accumulator = Accumulator(plan, self.statistics)
+        self.clean = clean_view(plan)
+        """Defects (issue 14): the clean blocks of the damaged tables, kept for the SQL checks."""
         self.report: Report | None = None
         """Set by `finish`: the report written with the output."""
 
     def observe(self, table: str, block: int, batch: pa.RecordBatch) -> None:
         """Summarise one generated block (thread-safe; every block exactly once)."""
         self.accumulator.observe(table, block, batch, generated=True)
+        if self.clean is not None:
+            self.clean.spool(table, block, batch)
 
-    def check(self, folder: Path, listing: integrity.Listing, clean: CleanCopy | None = None) -> Report:
+    def check(self, folder: Path, listing: integrity.Listing) -> Report:
         """Every family's checks, over the summaries and the Parquet files in `folder`, after
-        the integrity of the files `listing` names. With defects, `clean` (made here if not
-        given) holds the clean rows the checks see, and the defects family checks the labels."""
-        owned = clean is None
-        if owned:
-            clean = clean_copy(self.plan, Path(folder))
+        the integrity of the files `listing` names. With defects, the checks see the clean
+        rows spooled from the observed blocks (any table not spooled is rebuilt from the files
+        and labels), and the defects family checks the labels against the files."""
+        clean = self.clean.read(Path(folder)) if self.clean is not None else None
         evidence = Evidence(self.plan, self.statistics, self.accumulator.states(), self.accumulator.rows(),
                             Path(folder), clean)
         try:
@@ -71,7 +74,7 @@ class Validation:
                       *(defects_family.checks(evidence) if clean is not None else ()))
         finally:
             evidence.close()
-            if owned and clean is not None:
+            if clean is not None:
                 clean.close()
         plan = self.plan
         return Report(dataset=plan.name, seed=plan.seed, as_of=plan.as_of.isoformat(), scale=plan.scale,
@@ -125,13 +128,12 @@ def validate_folder(folder: str | Path, *, workers: int | None = None,
                                 reports=manifest.reports, digest_matches=manifest.digest_matches,
                                 spec_hash_matches=manifest.spec_hash == plan.spec_hash)
     validation = Validation(plan)
-    clean = clean_copy(plan, folder)  # defects (issue 14): the clean rows behind the damaged tables
     try:
-        _stream(folder, manifest, plan, validation.accumulator, workers or os.cpu_count() or 1, clean)
-        report = validation.check(folder, listing, clean)
+        _stream(folder, manifest, plan, validation.accumulator, workers or os.cpu_count() or 1, validation.clean)
+        report = validation.check(folder, listing)
     finally:
-        if clean is not None:
-            clean.close()
+        if validation.clean is not None:
+            validation.clean.close()
     if write:
         try:
             write_reports(report, folder)
@@ -142,7 +144,7 @@ def validate_folder(folder: str | Path, *, workers: int | None = None,
 
 
 def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulator, workers: int,
-            clean: CleanCopy | None = None) -> None:
+            clean: CleanView | None = None) -> None:
     """Every table's listed files that are there (the integrity checks name the missing ones),
     cut into the plan's blocks and summarised on a few threads."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabula-validate") as pool:
@@ -151,13 +153,17 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
             entry = manifest.tables.get(table.name)
             listed = [folder / file.path for file in entry.files] if entry is not None else []
             files = [path for path in listed if path.is_file() and not path.is_symlink()]
-            if clean is not None and table.name in clean.tables:
-                blocks = _cut(clean.clean_batches(table.name, table.block_rows), table.block_rows)
+            damaged = clean is not None and table.name in clean.tables
+            if damaged:  # defects (issue 14): the clean rows, rebuilt from the files and labels
+                clean.labels = read_labels(folder)
+                blocks = _cut(clean.from_files(folder, table.name), table.block_rows)
                 aligned = True  # cut from the clean rows, whatever the copies did to the files' row groups
             else:
                 blocks = _read_blocks(files, table.block_rows, table.schema)
                 aligned = _row_count(files) == table.rows
             for block, batch in enumerate(blocks):
+                if damaged:
+                    clean.spool(table.name, block, batch)  # the SQL checks' view of the table
                 in_flight.append(pool.submit(accumulator.observe, table.name, block, batch, aligned=aligned))
                 while len(in_flight) > 2 * workers:  # bounded: a few blocks in memory
                     in_flight.pop(0).result()

@@ -19,7 +19,9 @@ import math
 from functools import lru_cache
 from datetime import date, datetime
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fabula.defects import labels_of
 from fabula.defects.compile import value_type
@@ -38,19 +40,27 @@ def checks(evidence: Evidence) -> list[Check]:
         table = evidence.plan.table(name)
         spec = evidence.plan.spec.tables[name]
         labels = labels_of(clean.labels, name)
-        keys = [(label_kind, form, column) for label_kind, form, column in
-                zip(labels.column("kind").to_pylist(), labels.column("form").to_pylist(),
-                    labels.column("column").to_pylist())]
         declared = {}
         for defect in spec.defects:
             declared.setdefault((defect.kind, defect.chosen_form, defect.column), []).append(defect)
-        counts: dict[tuple, int] = {}
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
+        groups = _groups(labels)
         for key, defects in declared.items():
-            found.append(_rate_check(name, key, sum(defect.rate for defect in defects), counts.get(key, 0), table.rows))
-        found.append(_truth_check(evidence, name, labels, keys, declared))
+            count = len(groups.get(key, ()))
+            found.append(_rate_check(name, key, sum(defect.rate for defect in defects), count, table.rows))
+        found.append(_truth_check(evidence, name, labels, groups, declared))
     return found
+
+
+def _groups(labels: pa.Table) -> dict[tuple, np.ndarray]:
+    """(kind, form, column) → the indexes of its labels (one pass; a few distinct keys)."""
+    if not labels.num_rows:
+        return {}
+    keys = pa.Table.from_arrays([labels.column("kind"), labels.column("form"), labels.column("column")],
+                                names=["kind", "form", "column"]).append_column(
+        "index", pa.array(np.arange(labels.num_rows, dtype=np.int64)))
+    grouped = keys.group_by(["kind", "form", "column"]).aggregate([("index", "list")])
+    return {(kind, form, column): np.asarray(indexes, dtype=np.int64) for kind, form, column, indexes in
+            zip(*(grouped.column(name).to_pylist() for name in ("kind", "form", "column", "index_list")))}
 
 
 def _rate_check(table: str, key: tuple, rate: float, count: int, rows: int) -> Check:
@@ -66,104 +76,144 @@ def _rate_check(table: str, key: tuple, rate: float, count: int, rows: int) -> C
                  tolerance=round(tolerance / rows, 6) if rows else None, table=table, column=column)
 
 
-def _truth_check(evidence: Evidence, name: str, labels: pa.Table, keys: list[tuple], declared: dict) -> Check:
+def _truth_check(evidence: Evidence, name: str, labels: pa.Table, groups: dict, declared: dict) -> Check:
+    """Every label true of the files, checked a (kind, form, column) at a time with Arrow
+    compute: Python touches only the few labels that are wrong."""
     seen = evidence.clean.seen[name]
-    plan = evidence.plan
-    table = plan.table(name)
-    originals = labels.column("original").to_pylist()
-    rows = labels.column("row").to_pylist()
-    values = seen.values()
-    wrong: list[str] = []
-    orphans: dict[str, list[tuple[int, object]]] = {}
-    for index, (kind, form, column) in enumerate(keys):
+    rows = labels.column("row").to_numpy(zero_copy_only=False)
+    originals = labels.column("original")
+    wrong: list[tuple[int, str]] = []  # (label index, what is wrong), a few of each problem
+    bad: list[np.ndarray] = []
+
+    def fail(indexes: np.ndarray, problem: str) -> None:
+        bad.append(indexes)
+        wrong.extend((int(index), problem) for index in indexes[:3])
+
+    past = rows >= seen.written_rows
+    fail(np.flatnonzero(past), f"past the table's {seen.written_rows:,} rows")
+    for (kind, form, column), indexes in groups.items():
+        indexes = indexes[~past[indexes]]
         defects = declared.get((kind, form, column))
         if not defects:
-            wrong.append(f"row {rows[index]}: {kind} {form or ''} on {column or 'the row'} is not declared")
-            continue
-        if rows[index] >= seen.written_rows:
-            wrong.append(f"row {rows[index]}: past the table's {seen.written_rows:,} rows")
+            fail(indexes, f"{kind} {form or ''} on {column or 'the row'} is not declared")
             continue
         if kind in ROW_KINDS:
-            here, before = seen.copies.get(index, ({}, {}))
-            problem = _copy_problem(form, column, evidence.clean.key(name), here, before)
+            ok = _copies_true(seen, form, column, evidence.clean.key(name), indexes)
         else:
-            value = values.get(index)
-            problem = _cell_problem(kind, form, defects[0], value, originals[index], table.column(column).arrow_type,
-                                    plan.as_of)
-            if problem is None and kind == "orphan":
-                orphans.setdefault(column, []).append((index, value[0]))
-        if problem:
-            wrong.append(f"row {rows[index]} ({kind} on {column or 'the row'}): {problem}")
-    wrong.extend(_parents_found(evidence, name, orphans, rows))
+            ok = _cells_true(evidence, name, seen, kind, form, column, defects[0], indexes, originals)
+        for problem, false in ok:
+            fail(false, f"{kind} on {column or 'the row'}: {problem}")
+    count = len(np.unique(np.concatenate(bad))) if bad else 0  # a label may break two rules
     what = f"{name}: every label is true of the written rows"
-    if wrong:
-        return Check(FAMILY, what, FAIL, f"{len(wrong):,} of {len(keys):,} labels are not: " + "; ".join(wrong[:3]),
-                     expected=0, observed=len(wrong), table=name)
-    return Check(FAMILY, what, PASS, f"{len(keys):,} labels checked against the files", expected=0, observed=0,
-                 table=name)
+    if count:
+        examples = "; ".join(f"row {rows[index]} ({problem})" for index, problem in wrong[:3])
+        return Check(FAMILY, what, FAIL, f"{count:,} of {labels.num_rows:,} labels are not: " + examples,
+                     expected=0, observed=count, table=name)
+    return Check(FAMILY, what, PASS, f"{labels.num_rows:,} labels checked against the files", expected=0,
+                 observed=0, table=name)
 
 
-def _cell_problem(kind: str, form: str | None, defect, value: tuple | None, original: str | None,
-                  arrow_type: pa.DataType, as_of: date) -> str | None:
-    """What is wrong with a cell label, given the cell's (value, value as text), or None."""
-    if value is None:
-        return "the cell was not found"
-    plain, text = value
+def _cells_true(evidence: Evidence, name: str, seen, kind: str, form: str | None, column: str, defect,
+                indexes: np.ndarray, originals: pa.ChunkedArray) -> list[tuple]:
+    """(problem, label indexes it applies to) for the cell labels `indexes` of one defect."""
+    plan = evidence.plan
+    arrow_type = plan.table(name).column(column).arrow_type
+    found_indexes, values = seen.cells.get(column, (np.zeros(0, np.int64), pa.nulls(0)))
+    at = _positions(found_indexes, indexes)
+    problems = [("the cell was not found", indexes[at < 0])]
+    indexes, at = indexes[at >= 0], at[at >= 0]
+    value = values.take(pa.array(at, pa.int64()))
+    text = as_text(value)
+    original = originals.take(pa.array(indexes, pa.int64())).combine_chunks() if len(indexes) \
+        else pa.array([], pa.string())
+
+    def where(condition) -> np.ndarray:
+        """The labels for which `condition` (an Arrow boolean array; null is false) does not hold."""
+        holds = pc.fill_null(condition, False).to_numpy(zero_copy_only=False).astype(bool)
+        return indexes[~holds]
+
     if kind == "missing":
         if form == "null":
-            return None if plain is None else f"holds {plain!r}, not null"
+            return [*problems, ("holds a value, not null", where(pc.is_null(value)))]
         expected = "" if form == "empty" else _text(defect.value, arrow_type)
-        if form == "empty" and plain is None:
-            return None  # CSV and JSON write an empty string as nothing
-        return None if text == expected else f"holds {plain!r}, not {expected!r}"
-    if plain is None:
-        return "holds null"
+        holds = pc.equal(text, expected)
+        if form == "empty":  # CSV and JSON write an empty string as nothing
+            holds = pc.or_(pc.fill_null(holds, False), pc.is_null(value))
+        return [*problems, (f"does not hold {expected!r}", where(holds))]
+    problems.append(("holds null", where(pc.is_valid(value))))
     if kind == "outlier":
         if defect.value is not None:
             expected = _text(defect.value, arrow_type)
-            return None if text == expected else f"holds {plain!r}, not {expected!r}"
-        want = float(original) * defect.factor
-        return None if math.isclose(float(plain), want, rel_tol=1e-6, abs_tol=0.51) else \
-            f"holds {plain!r}, not about {want:g} ({original} × {defect.factor:g})"
+            return [*problems, (f"does not hold {expected!r}", where(pc.equal(text, expected)))]
+        want = pc.multiply(pc.cast(original, pa.float64()), defect.factor)
+        off = pc.abs(pc.subtract(pc.cast(value, pa.float64()), want))
+        limit = pc.max_element_wise(pc.multiply(pc.abs(want), 1e-6), 0.51)
+        return [*problems, (f"is not about its original × {defect.factor:g}", where(pc.less_equal(off, limit)))]
     if kind == "negative":
-        return None if float(plain) < 0 else f"holds {plain!r}, which is not negative"
+        return [*problems, ("is not negative", where(pc.less(value, pa.scalar(0).cast(value.type))))]
     if kind == "future":
-        day = plain.date() if isinstance(plain, datetime) else plain
-        return None if day > as_of else f"holds {plain!r}, not after as_of {as_of}"
+        return [*problems, (f"is not after as_of {plan.as_of}", where(pc.greater(_days(value), plan.as_of)))]
     if kind == "late":
-        return None if text < original else f"holds {plain!r}, not before its original {original}"
+        return [*problems, ("is not before its original", where(pc.less(text, original)))]
     if kind in ("malformed", "orphan"):
-        return None if text != original else "holds its original value"
-    return f"unknown kind {kind}"
+        problems.append(("holds its original value", where(pc.not_equal(text, original))))
+        if kind == "orphan":
+            problems.append(_parents_found(evidence, name, column, indexes, value))
+        return problems
+    return [*problems, (f"unknown kind {kind}", indexes)]
 
 
-def _copy_problem(form: str | None, column: str | None, key: str | None, here: dict, before: dict) -> str | None:
-    if not here or not before:
-        return "the copy or its original row was not found"
-    differ = sorted(name for name in here if here[name] != before.get(name))
-    allowed = {"exact": [], "near": [column], "new_key": [key]}[form]
-    if differ == allowed:
-        return None
-    if not differ:
-        return f"the copy is identical to the row before, but {form} changes {allowed[0]}"
-    return f"the copy differs from the row before in {', '.join(differ)}"
+def _positions(found: np.ndarray, indexes: np.ndarray) -> np.ndarray:
+    """Where each of `indexes` is in `found` (label indexes the files showed), or -1."""
+    size = int(max(found.max(initial=-1), indexes.max(initial=-1))) + 1
+    lookup = np.full(size, -1, dtype=np.int64)
+    lookup[found] = np.arange(len(found), dtype=np.int64)
+    return lookup[indexes] if len(indexes) else np.zeros(0, np.int64)
 
 
-def _parents_found(evidence: Evidence, name: str, orphans: dict, rows: list) -> list[str]:
-    """Labelled orphans whose key a parent row has after all (one query per reference)."""
-    wrong = []
+def _days(values: pa.Array) -> pa.Array:
+    """Dates of dates and times (a zoned time on its zone's calendar, as Python's `.date()`)."""
+    if pa.types.is_timestamp(values.type):
+        if values.type.tz is not None:
+            values = pc.local_timestamp(values)
+        return pc.cast(values, pa.date32())
+    return values
+
+
+def _copies_true(seen, form: str | None, column: str | None, key: str | None, indexes: np.ndarray) -> list[tuple]:
+    """(problem, label indexes) for the copy labels `indexes`: each repeats the row before it,
+    but for the one column its form changes."""
+    at = _positions(seen.copies, indexes)
+    problems = [("the copy or its original row was not found", indexes[at < 0])]
+    indexes, at = indexes[at >= 0], at[at >= 0]
+    allowed = {"exact": None, "near": column, "new_key": key}[form]
+    others = [name for name in seen.differ if name != allowed]
+    differ_elsewhere = np.zeros(len(at), dtype=bool)
+    for name in others:
+        differ_elsewhere |= seen.differ[name][at]
+    problems.append(("the copy differs from the row before in more than "
+                     f"{allowed or 'nothing'}", indexes[differ_elsewhere]))
+    if allowed is not None:
+        unchanged = ~seen.differ[allowed][at] & ~differ_elsewhere
+        problems.append((f"the copy is identical to the row before, but {form} changes {allowed}",
+                         indexes[unchanged]))
+    return problems
+
+
+def _parents_found(evidence: Evidence, name: str, column: str, indexes: np.ndarray, values: pa.Array) -> tuple:
+    """Labelled orphans whose key a parent row has after all: one hash join per reference."""
     spec = evidence.plan.spec.tables[name]
-    for column, found in orphans.items():
-        parent, parent_key = spec.columns[column].to.split(".")
-        values = [str(value) for _, value in found]
-        sql = evidence.sql()
-        hits = sql.connection.execute(
-            f"select {quote(parent_key)}::varchar from {quote(parent)} "
-            f"where list_contains(?, {quote(parent_key)}::varchar)", [values]).fetchall()
-        present = {hit[0] for hit in hits}
-        wrong.extend(f"row {rows[index]} (orphan on {column}): {value!r} is a {parent} key"
-                     for index, value in found if str(value) in present)
-    return wrong
+    parent, parent_key = spec.columns[column].to.split(".")
+    keys = as_text(values)
+    if not len(keys):
+        return ("is a parent key", indexes[:0])
+    sql = evidence.sql()
+    hits = sql.connection.execute(
+        f"select distinct o.k from (select unnest(?::varchar[]) as k) o "
+        f"join {quote(parent)} p on p.{quote(parent_key)}::varchar = o.k", [keys.to_pylist()]).fetchall()
+    present = pa.array([hit[0] for hit in hits], pa.string())
+    hit = pc.is_in(keys, value_set=present).to_numpy(zero_copy_only=False).astype(bool)
+    return (f"is a {parent} key", indexes[hit])
 
 
 @lru_cache(maxsize=64)
