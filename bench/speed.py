@@ -9,8 +9,9 @@ measured the same way: wall after imports, CPU seconds and peak RSS of the whole
 
     handwritten        ../shared/bench/handwritten_saas.py (numpy + polars, one thread, a
                        Faker pool); its own split of Faker pool vs generation + writing is shown
-    fabula             `fabula.generate(saas_support, scale=S)` with validation, threads on all
-                       cores, Faker pool cache warm (filled once before the runs)
+    fabula             `fabula.generate(bench/specs/saas_support_baseline.yaml, scale=S)` (the
+                       story the script writes) with validation, threads on all cores, Faker
+                       pool cache warm (filled once before the runs)
     fabula-novalidate  the same without validation
     fabula-spark,      at --spark-scales (default 100) when pyspark is installed: fabula's Spark
     pyspark-plain      engine and a plain PySpark job on local[2]
@@ -180,7 +181,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=600.0, help="kill a child after twice this")
     parser.add_argument("--out", type=Path, default=HERE / "out", help="where to write (default bench/out/)")
     args = parser.parse_args(argv)
-    args.spec = "saas_support"
+    args.spec = story.BASELINE_SPEC
     return args
 
 
