@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -200,7 +201,7 @@ def build_manifest(plan, parts: Iterable, *, engine: str, output_format: str = "
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
     by_table: dict[str, list] = {}
-    for part in sorted(parts, key=lambda p: (p.table, p.part)):
+    for part in sorted(parts, key=lambda p: (p.table, p.part, p.path)):  # a partitioned part: several files
         by_table.setdefault(part.table, []).append(part)
     tables = {
         table.name: TableEntry(
@@ -327,13 +328,17 @@ def _file(raw: Any, *, report: bool = False) -> FileEntry:
     # listed paths stay inside the folder: relative, no `..`, no empty or hidden parts
     if any(part in ("", ".", "..") for part in parts) or path.startswith("/") or "\\" in path:
         raise ValueError(f"the file path {path!r} leaves the output folder")
-    if (len(parts) != 1) if report else (len(parts) != 2):
+    if (len(parts) != 1) if report else (len(parts) < 2 or not all(map(_PARTITION_FOLDER.match, parts[1:-1]))):
         raise ValueError(f"the file path {path!r} is not where fabula puts {'reports' if report else 'parts'}")
     sha = _text(raw["sha256"], "a file's sha256")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValueError(f"{sha!r} is not a sha256")
     return FileEntry(path=path, bytes=_count(raw["bytes"], "bytes"), sha256=sha,
                      rows=_count(raw.get("rows"), "rows", optional=True))
+
+
+_PARTITION_FOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^/]*$")
+"""A Hive-style partition folder between a table's folder and its files (`region=West`)."""
 
 
 def _spec_path(raw: Any) -> tuple[str | int, ...]:

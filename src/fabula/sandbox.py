@@ -88,33 +88,69 @@ def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None,
     return connection
 
 
-def open_folder(folder: str | Path, tables: Iterable[str], *, spill: str | None = None):
-    """`connect` with one view per table over its Parquet files in `folder` (`folder/<table>/*.parquet`).
+def open_folder(folder: str | Path, tables: Iterable[str], *, spill: str | None = None,
+                partitions: Mapping[str, Any] | None = None):
+    """`connect` with one view per table over its Parquet files in `folder` (`folder/<table>/*.parquet`,
+    or below its partition folders, `folder/<table>/region=West/*.parquet`).
 
-    A table with no files gets no view, so a query of it fails and names it."""
-    return connect(folder_views(folder, tables), spill=spill)
+    A table with no files gets no view, so a query of it fails and names it. `partitions` gives
+    the Arrow schema of a partitioned table's partition columns (else read as Arrow infers them)."""
+    return connect(folder_views(folder, tables, partitions=partitions), spill=spill)
 
 
-def folder_views(folder: str | Path, tables: Iterable[str]) -> dict[str, Any]:
+def folder_views(folder: str | Path, tables: Iterable[str], *,
+                 partitions: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """table → a pyarrow dataset of its Parquet files, read with dictionaries decoded (as the
-    planned types are, so a query types the same here as when `fabula check` tried it)."""
+    planned types are, so a query types the same here as when `fabula check` tried it). Files
+    in Hive-style partition folders (`region=West/`) get the partition columns from the folder
+    names, as columns of the view."""
     import pyarrow.dataset as ds
 
     root = Path(folder).resolve()
     views = {}
     for table in tables:
-        files = [str(path) for path in sorted((root / table).glob("*.parquet")) if _inside(path, root)]
+        base = root / table
+        files = _files(base, root, ".parquet")
+        partitioning = _partitioning(base, files, (partitions or {}).get(table))
         if files:
-            views[table] = ds.dataset(files, format="parquet", schema=_plain_schema(files[0]))
+            views[table] = ds.dataset(files, format="parquet", schema=_plain_schema(files[0], partitioning),
+                                      partitioning=partitioning, partition_base_dir=str(base))
             continue
         # formats (issue 13): a CSV or JSON Lines output is read as text, its ISO dates and
         # timestamps typed by Arrow's inference
-        for pattern, file_format in (("*.csv", "csv"), ("*.jsonl", "json")):
-            files = [str(path) for path in sorted((root / table).glob(pattern)) if _inside(path, root)]
+        for suffix, file_format in ((".csv", "csv"), (".jsonl", "json")):
+            files = _files(base, root, suffix)
             if files:
-                views[table] = ds.dataset(files, format=file_format)
+                partitioning = _partitioning(base, files, (partitions or {}).get(table))
+                views[table] = ds.dataset(files, format=file_format, partitioning=partitioning,
+                                          partition_base_dir=str(base))
                 break
     return views
+
+
+def _files(base: Path, root: Path, suffix: str) -> list[str]:
+    """A table's data files: in its folder, or else in its partition folders (`name=value/`,
+    walked without following links), never in a hidden or `_` folder such as `_delta_log`."""
+    import os
+
+    found = sorted(base.glob(f"*{suffix}"))
+    if not found:
+        for top, folders, names in os.walk(base):
+            folders[:] = sorted(name for name in folders if "=" in name and not name.startswith((".", "_")))
+            if Path(top) != base:
+                found += sorted(Path(top) / name for name in names if name.endswith(suffix))
+    return [str(path) for path in found if _inside(path, root)]
+
+
+def _partitioning(base: Path, files: list[str], schema):
+    """Hive partitioning when the files are in partition folders (None otherwise)."""
+    import pyarrow.dataset as ds
+
+    if not any(Path(file).parent != base for file in files):
+        return None
+    if schema is not None:
+        return ds.partitioning(schema, flavor="hive")
+    return ds.HivePartitioning.discover(infer_dictionary=False)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -123,13 +159,18 @@ def _inside(path: Path, root: Path) -> bool:
     return resolved.is_file() and resolved.is_relative_to(root)
 
 
-def _plain_schema(file: str):
+def _plain_schema(file: str, partitioning=None):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(file)
-    return pa.schema([field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
-                      for field in schema])
+    fields = [field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
+              for field in schema]
+    if partitioning is not None:  # the partition columns, after the files' own
+        if getattr(partitioning, "schema", None) is None:
+            return None  # inferred from the folders: let the dataset unify them
+        fields += [field for field in partitioning.schema if field.name not in schema.names]
+    return pa.schema(fields)
 
 
 # -- parsing ---------------------------------------------------------------------------------------

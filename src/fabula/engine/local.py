@@ -20,7 +20,7 @@ import pyarrow as pa
 from fabula.manifest import Manifest, build_manifest
 from fabula.plan.blocks import generate_block
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import PartWritten, Sink
+from fabula.sinks.base import PartWritten, Sink, written_files
 
 Progress = Callable[[int], None]
 """Called with a number of rows just written (from worker threads)."""
@@ -63,18 +63,19 @@ def commit(plan: Plan, sink: Sink, parts: list[PartWritten], *, engine: str, rep
 
 def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress | None,
                block_pool: ThreadPoolExecutor | None, observe: Observe | None) -> list[PartWritten]:
-    def write(table: TablePlan, index: int, blocks: range) -> PartWritten:
-        return sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool, observe))
+    def write(table: TablePlan, index: int, blocks: range) -> tuple[PartWritten, ...]:
+        return written_files(sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool,
+                                                                      observe)))
 
     if workers == 1 or len(tasks) == 1:
-        return [write(*task) for task in tasks]
+        return [file for task in tasks for file in write(*task)]
     pool = ThreadPoolExecutor(max_workers=min(workers, len(tasks)), thread_name_prefix="fabula")
     try:
         futures = [pool.submit(write, *task) for task in tasks]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
             future.result()  # raise the first failure, if any
-        return [future.result() for future in futures]
+        return [file for future in futures for file in future.result()]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -257,7 +257,7 @@ def _table_plan(name, spec, nodes, generators, scale, block_rows, story: Story) 
         for node in nodes.values()
     )
     order = topological_order({node.name: node.local for node in nodes.values()})
-    return TablePlan(name, rows, columns, tuple(order), block_rows, per=per)
+    return TablePlan(name, rows, columns, tuple(order), block_rows, per=per, partition_by=declared.partition_by)
 
 
 # -- sizing tables defined per parent ----------------------------------------------------------------

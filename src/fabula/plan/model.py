@@ -55,6 +55,9 @@ class TablePlan:
     block_rows: int = BLOCK_ROWS
     per: str | None = None
     """The parent table when this table's rows are defined per parent row."""
+    partition_by: tuple[str, ...] = ()
+    """Columns whose values name the Hive-style partition folders its files are written in
+    (they are in the folder names, not in the files)."""
 
     @property
     def outputs(self) -> tuple[ColumnPlan, ...]:
@@ -72,6 +75,11 @@ class TablePlan:
     @property
     def schema(self) -> pa.Schema:
         return pa.schema([pa.field(column.name, column.arrow_type) for column in self.outputs])
+
+    @property
+    def file_schema(self) -> pa.Schema:
+        """The schema of its files: the table's without the partition columns."""
+        return pa.schema([field for field in self.schema if field.name not in self.partition_by])
 
     def column(self, name: str) -> ColumnPlan:
         for column in self.columns:

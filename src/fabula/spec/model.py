@@ -7,11 +7,12 @@ import json
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from fabula.spec.changes import ChangeSpec
 from fabula.spec.columns import AnyColumn
 from fabula.spec.expectations import Expectation, ValidationSettings
+from fabula.spec.partitions import partition_columns
 from fabula.spec.relations import PerParent
 from fabula.spec.story import EventSpec, TimelineRows, TimelineSpec
 
@@ -26,6 +27,13 @@ class TableSpec(BaseModel):
     description: str | None = None
     changes: ChangeSpec | None = Field(None, description="updates and deletes over time, emitted as a change "
                                                          "feed or SCD2 history (docs/formats.md)")  # issue 13
+    partition_by: tuple[str, ...] = Field((), description="columns whose values name Hive-style partition "
+                                                          "folders, e.g. [region] (docs/formats.md#partitions)")
+
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return partition_columns(value)
 
 
 class DatasetSpec(BaseModel):
@@ -72,6 +80,9 @@ class DatasetSpec(BaseModel):
         """
         # serialize_as_any: columns are declared as the base ColumnSpec; dump each kind's own fields
         dumped = _date_keys(self.model_dump(mode="python", serialize_as_any=True))
+        for table in dumped["tables"].values():
+            if not table.get("partition_by"):  # unpartitioned specs keep the hash they had before it existed
+                table.pop("partition_by", None)
         return json.loads(json.dumps(dumped, default=_plain))
 
     def spec_hash(self) -> str:

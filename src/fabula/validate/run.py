@@ -21,6 +21,7 @@ from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
 from fabula.validate.evidence import Evidence
 from fabula.validate.families import FAMILIES, integrity
+from fabula.validate.partitioned import partitioned_parts
 from fabula.validate.report import REPORT_HTML, REPORT_JSON, Report
 
 __all__ = ["Validation", "validate_folder", "read_manifest", "plan_from_manifest", "write_reports",
@@ -72,7 +73,7 @@ class Validation:
         """Check the staged output made of `parts` (`PartWritten`s, each just hashed by the
         sink); return the reports to stage beside the data, by file name."""
         tables: dict[str, list[FileEntry]] = {table.name: [] for table in self.plan.tables}
-        for part in sorted(parts, key=lambda p: (p.table, p.part)):
+        for part in sorted(parts, key=lambda p: (p.table, p.part, p.path)):
             tables[part.table].append(FileEntry(path=part.path, rows=part.rows, bytes=part.bytes,
                                                 sha256=part.sha256))
         listing = integrity.Listing({name: tuple(entries) for name, entries in tables.items()},
@@ -137,7 +138,11 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
             listed = [folder / file.path for file in entry.files] if entry is not None else []
             files = [path for path in listed if path.is_file() and not path.is_symlink()]
             aligned = _row_count(files) == table.rows
-            for block, batch in enumerate(_read_blocks(files, table.block_rows, table.schema)):
+            blocks = _read_blocks(files, table.block_rows, table.schema)
+            if table.partition_by and aligned:  # formats (issue 13): rows back in the plan's order
+                ordered = partitioned_parts(plan, table, entry.files, folder)
+                blocks, aligned = (ordered, True) if ordered is not None else (blocks, False)
+            for block, batch in enumerate(blocks):
                 in_flight.append(pool.submit(accumulator.observe, table.name, block, batch, aligned=aligned))
                 while len(in_flight) > 2 * workers:  # bounded: a few blocks in memory
                     in_flight.pop(0).result()
