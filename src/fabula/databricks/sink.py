@@ -40,7 +40,7 @@ from fabula.databricks.paths import VolumePath
 from fabula.databricks.unity import ensure_volume
 from fabula.manifest import MANIFEST, FileEntry, Manifest, parse_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import Capabilities, PartWriter, PartWritten
+from fabula.sinks.base import Capabilities, PartWriter, PartWritten, written_files
 from fabula.sinks.choices import MODES
 from fabula.sinks.parquet import ParquetSink
 
@@ -149,9 +149,10 @@ class VolumeSink:
         self._reports.append(entry.path)
         return entry
 
-    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
-        written = self._local.write_part(table, part, row_groups)
-        self._send(written.path)
+    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> tuple[PartWritten, ...]:
+        written = written_files(self._local.write_part(table, part, row_groups))
+        for file in written:  # one, or one per partition folder (formats, issue 13)
+            self._send(file.path)
         return written
 
     def _send(self, relative: str) -> None:

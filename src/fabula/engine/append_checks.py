@@ -51,6 +51,7 @@ def _make_view(folder: Path, view: Path, manifest: Manifest, record: Mapping[str
         (view / table).mkdir()
         files = tuple(by_path[path] for path in record["files"].get(table, []))
         for file in files:
+            (view / file.path).parent.mkdir(parents=True, exist_ok=True)  # partition folders
             os.link(folder / file.path, view / file.path)
         first, end = record["rows"].get(table, [0, 0])
         tables[table] = TableEntry(rows=end - first, columns=entry.columns, files=files)

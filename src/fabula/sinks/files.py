@@ -184,6 +184,7 @@ class FilesSink(FolderSink):
             for table, entry in batch_manifest.tables.items():
                 (target / table).mkdir(exist_ok=True)
                 for file in entry.files:
+                    (target / file.path).parent.mkdir(parents=True, exist_ok=True)  # a new partition's folder
                     os.replace(staged / file.path, target / file.path)
             for report in manifest.reports:
                 os.replace(staged / report.path, target / report.path)
