@@ -89,42 +89,44 @@ def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None,
 
 
 def open_folder(folder: str | Path, tables: Iterable[str], *, spill: str | None = None,
-                partitions: Mapping[str, Any] | None = None):
+                partitioned: Mapping[str, Any] | None = None):
     """`connect` with one view per table over its Parquet files in `folder` (`folder/<table>/*.parquet`,
     or below its partition folders, `folder/<table>/region=West/*.parquet`).
 
-    A table with no files gets no view, so a query of it fails and names it. `partitions` gives
-    the Arrow schema of a partitioned table's partition columns (else read as Arrow infers them)."""
-    return connect(folder_views(folder, tables, partitions=partitions), spill=spill)
+    A table with no files gets no view, so a query of it fails and names it. `partitioned` gives
+    the planned Arrow schema of each table written in partition folders: its partition columns
+    are typed from it (else as Arrow infers them from the folder names), and with no rows (no
+    files) it is an empty view of that schema."""
+    return connect(folder_views(folder, tables, partitioned=partitioned), spill=spill)
 
 
 def folder_views(folder: str | Path, tables: Iterable[str], *,
-                 partitions: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 partitioned: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """table → a pyarrow dataset of its Parquet files, read with dictionaries decoded (as the
     planned types are, so a query types the same here as when `fabula check` tried it). Files
     in Hive-style partition folders (`region=West/`) get the partition columns from the folder
-    names, as columns of the view."""
+    names, as the view's last columns."""
     import pyarrow.dataset as ds
 
     root = Path(folder).resolve()
     views = {}
     for table in tables:
         base = root / table
-        files = _files(base, root, ".parquet")
-        partitioning = _partitioning(base, files, (partitions or {}).get(table))
-        if files:
-            views[table] = ds.dataset(files, format="parquet", schema=_plain_schema(files[0], partitioning),
-                                      partitioning=partitioning, partition_base_dir=str(base))
-            continue
-        # formats (issue 13): a CSV or JSON Lines output is read as text, its ISO dates and
-        # timestamps typed by Arrow's inference
-        for suffix, file_format in ((".csv", "csv"), (".jsonl", "json")):
+        schema = (partitioned or {}).get(table)
+        for suffix, file_format in ((".parquet", "parquet"), (".csv", "csv"), (".jsonl", "json")):
+            # formats (issue 13): a CSV or JSON Lines output is read as text, its ISO dates and
+            # timestamps typed by Arrow's inference
             files = _files(base, root, suffix)
             if files:
-                partitioning = _partitioning(base, files, (partitions or {}).get(table))
+                partitioning = _partitioning(base, files, schema)
                 views[table] = ds.dataset(files, format=file_format, partitioning=partitioning,
-                                          partition_base_dir=str(base))
+                                          partition_base_dir=str(base),
+                                          schema=_plain_schema(files[0], partitioning) if suffix == ".parquet"
+                                          else None)
                 break
+        else:
+            if schema is not None:  # a partitioned table with no rows has no file at all
+                views[table] = _plain(schema).empty_table()
     return views
 
 
@@ -143,14 +145,27 @@ def _files(base: Path, root: Path, suffix: str) -> list[str]:
 
 
 def _partitioning(base: Path, files: list[str], schema):
-    """Hive partitioning when the files are in partition folders (None otherwise)."""
+    """Hive partitioning when the files are in partition folders (None otherwise), the
+    partition columns typed from `schema` when it is given."""
     import pyarrow.dataset as ds
 
-    if not any(Path(file).parent != base for file in files):
+    if Path(files[0]).parent == base:
         return None
-    if schema is not None:
-        return ds.partitioning(schema, flavor="hive")
-    return ds.HivePartitioning.discover(infer_dictionary=False)
+    if schema is None:
+        return ds.HivePartitioning.discover(infer_dictionary=False)
+    import pyarrow as pa
+
+    names = [part.split("=", 1)[0] for part in Path(files[0]).relative_to(base).parts[:-1]]
+    plain = _plain(schema)
+    return ds.partitioning(pa.schema([plain.field(name) for name in names]), flavor="hive")
+
+
+def _plain(schema):
+    """`schema` with dictionary types decoded."""
+    import pyarrow as pa
+
+    return pa.schema([field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
+                      for field in schema])
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -164,11 +179,10 @@ def _plain_schema(file: str, partitioning=None):
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(file)
-    fields = [field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
-              for field in schema]
+    fields = list(_plain(schema))
     if partitioning is not None:  # the partition columns, after the files' own
         if getattr(partitioning, "schema", None) is None:
-            return None  # inferred from the folders: let the dataset unify them
+            return None  # inferred from the folders: the dataset finds them
         fields += [field for field in partitioning.schema if field.name not in schema.names]
     return pa.schema(fields)
 

@@ -27,10 +27,10 @@ class Tables:
 
     Spill files go to a private temporary folder, never into the output or the working folder."""
 
-    def __init__(self, folder: Path, tables: list[str], *, partitions: dict | None = None):
+    def __init__(self, folder: Path, tables: list[str], *, partitioned: dict | None = None):
         self._spill = tempfile.mkdtemp(prefix="fabula-duckdb-")
         try:
-            self.connection = open_folder(folder, tables, spill=self._spill, partitions=partitions)
+            self.connection = open_folder(folder, tables, spill=self._spill, partitioned=partitioned)
         except BaseException:
             shutil.rmtree(self._spill, ignore_errors=True)
             raise
@@ -45,15 +45,6 @@ class Tables:
     def close(self) -> None:
         self.connection.close()
         shutil.rmtree(self._spill, ignore_errors=True)
-
-
-def partition_schemas(plan: Plan) -> dict:
-    """The partition columns' types of each partitioned table (formats, issue 13), so a view
-    reads them back with their planned types rather than as folder text."""
-    from fabula.sinks.formats.partitions import partition_schema
-
-    return {table.name: partition_schema(table.schema, table.partition_by)
-            for table in plan.tables if table.partition_by}
 
 
 def quote(name: str) -> str:
@@ -82,7 +73,8 @@ class Evidence:
         """DuckDB over the written files, opened on first use."""
         if self._tables is None:
             self._tables = Tables(self.folder, [table.name for table in self.plan.tables],
-                                  partitions=partition_schemas(self.plan))
+                                  partitioned={table.name: table.schema for table in self.plan.tables
+                                               if table.partition_by})
         return self._tables
 
     def close(self) -> None:

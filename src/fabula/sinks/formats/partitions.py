@@ -214,16 +214,6 @@ class _Spool:
                 yield pa.ipc.open_stream(source.read_at(size, offset)).read_all()
 
 
-def partition_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
-    """The partition columns' fields, with plain (not dictionary) types, in `names` order."""
-    fields = []
-    for name in names:
-        field = schema.field(name)
-        kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
-        fields.append(pa.field(name, kind))
-    return pa.schema(fields)
-
-
 def with_partition_columns(batch: pa.RecordBatch, schema: pa.Schema,
                            values: Mapping[str, str | None]) -> pa.RecordBatch:
     """A file's rows with the partition columns its folders name put back, typed as `schema`
