@@ -17,6 +17,7 @@ distribution have no such bound and are refused with a hint.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import TYPE_CHECKING, Iterator, Mapping
 
@@ -174,8 +175,9 @@ def _days(column: DateColumn, as_of: date) -> tuple[int | None, str]:
         days = (resolve_bound(column.end, as_of) - resolve_bound(column.start, as_of)).days + 1
     except ValueError as error:
         return None, str(error)
-    # a relative bound moves with as_of; months differ by up to three days, so leave room
-    slack = 0 if isinstance(column.start, date) and isinstance(column.end, date) else 3
+    # a bound in months or years moves with as_of by up to three days (months differ in length)
+    slack = 3 if any(isinstance(bound, str) and re.fullmatch(r"[+-]\d+(mo|y)", bound)
+                     for bound in (column.start, column.end)) else 0
     return max(days, 1) + slack, ""
 
 
