@@ -401,18 +401,43 @@ def _batches(raw: Any) -> tuple[Mapping[str, Any], ...]:
 
 
 def plan_from_manifest(manifest: Manifest, folder: Path, *, allow_large: bool = False):
-    """The plan that wrote the folder: its spec, seed, as_of, scale and layout, as recorded."""
+    """The plan that wrote the folder: its spec, seed, as_of, scale and layout, as recorded.
+
+    formats (issue 13): for an output of several batches, the last batch's plan, built on the
+    plans of the batches before it (each from its own record), since its references may name
+    their rows (`plan.earlier`)."""
+    earlier = batch_plans(manifest.batches[:-1], manifest, folder, allow_large=allow_large)
+    return _recorded_plan(manifest.spec, manifest.spec_dates, seed=manifest.seed, scale=manifest.scale,
+                          as_of=manifest.as_of, layout=manifest.layout, column_types=manifest.column_types(),
+                          folder=folder, allow_large=allow_large, earlier=earlier)
+
+
+def batch_plans(records: Iterable[Mapping[str, Any]], manifest: Manifest, folder: Path, *,
+                allow_large: bool = False) -> tuple:
+    """formats (issue 13): the plans of batches as `manifest.batches` records them, oldest
+    first, each built on the ones before it."""
+    plans: tuple = ()
+    for record in records:
+        plans += (_recorded_plan(record["spec"], record.get("spec_dates", ()), seed=record["seed"],
+                                 scale=record["scale"], as_of=record["as_of"],
+                                 layout=record.get("layout") or manifest.layout,
+                                 column_types=manifest.column_types(), folder=folder, allow_large=allow_large,
+                                 earlier=plans),)
+    return plans
+
+
+def _recorded_plan(canonical: Mapping[str, Any], spec_dates: Iterable, *, seed: int, scale: float, as_of: str,
+                   layout: Mapping[str, Any], column_types, folder: Path, allow_large: bool, earlier: tuple):
     from fabula.plan import compile_plan
     from fabula.plan.model import Layout
     from fabula.spec.canonical import from_canonical
 
     try:
-        spec = _with_dates(from_canonical(manifest.spec, column_types=manifest.column_types()),
-                           manifest.spec_dates)
+        spec = _with_dates(from_canonical(canonical, column_types=column_types),
+                           [tuple(path) for path in spec_dates])
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, SpecError) as error:
         raise OutputError(f"cannot rebuild the spec recorded in {Path(folder) / MANIFEST}: {error}",
                           hint=REGENERATE) from None
-    layout = manifest.layout
     options: dict[str, Any] = {}
     if layout.get("block_rows"):
         options["block_rows"] = layout["block_rows"]
@@ -420,8 +445,8 @@ def plan_from_manifest(manifest: Manifest, folder: Path, *, allow_large: bool = 
         options["layout"] = Layout(blocks_per_file=layout["blocks_per_file"],
                                    blocks_per_row_group=layout["blocks_per_row_group"])
     try:
-        return compile_plan(spec, seed=manifest.seed, scale=manifest.scale,
-                            as_of=date.fromisoformat(manifest.as_of), allow_large=allow_large, **options)
+        return compile_plan(spec, seed=seed, scale=scale, as_of=date.fromisoformat(as_of),
+                            allow_large=allow_large, earlier=earlier, **options)
     except SpecError as error:
         raise OutputError(f"the spec recorded in {Path(folder) / MANIFEST} does not compile: {error}",
                           hint=REGENERATE) from None

@@ -119,6 +119,9 @@ class Plan:
     table_order: tuple[str, ...] = ()
     """Parents before children (what `fabula plan` shows; blocks of any table are independent)."""
     layout: Layout = Layout()
+    earlier: tuple[Plan, ...] = ()
+    """When this plan is a batch appended to an output (formats, issue 13), the plans of the
+    batches before it, oldest first: its references may name their rows too (`PlanReader`)."""
 
     def table(self, name: str) -> TablePlan:
         for table in self.tables:

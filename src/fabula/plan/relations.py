@@ -46,6 +46,8 @@ class Materialised:
         self.levels: dict[tuple[str, str], LevelIndex] = {}
         self.counts: dict[tuple[str, int], pa.Array] = {}
         """Child counts of a parent block, per (child table, parent block), as child blocks ask."""
+        self.union: dict[tuple[str, str], pa.Array] = {}
+        """A batch's parent columns followed by the earlier batches' (formats, issue 13)."""
         self.in_progress: set[tuple[str, str]] = set()
         self._lock = threading.RLock()
 
@@ -57,6 +59,7 @@ class Materialised:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.__dict__.setdefault("counts", {})
+        self.__dict__.setdefault("union", {})
         self._lock = threading.RLock()
 
     def once(self, store: dict, key: tuple[str, str], compute: Callable[[], Answer]) -> Answer:
@@ -70,7 +73,7 @@ class Materialised:
             return store[key]
 
     def nbytes(self) -> int:
-        held = sum(array.nbytes for array in (*self.values.values(), *self.counts.values()))
+        held = sum(array.nbytes for array in (*self.values.values(), *self.counts.values(), *self.union.values()))
         return held + sum(level.rows.nbytes + level.offsets.nbytes for level in self.levels.values())
 
 

@@ -104,15 +104,18 @@ def write_reports(report: Report, folder: Path) -> list[str]:
 
 
 def validate_folder(folder: str | Path, *, workers: int | None = None,
-                    write: bool = True, allow_large: bool = False) -> Report:
+                    write: bool = True, allow_large: bool = False, plan: Plan | None = None) -> Report:
     """Re-check an output folder against the spec, seed, as_of and scale its manifest records,
     streaming its files through the same statistics as generation; write the reports into it.
+    `plan` is the plan that wrote it when the caller has it already (one batch of an appended
+    output, built on the batches before it); by default it is rebuilt from the manifest.
 
     Nothing is trusted: the files are checked against the manifest's sizes and checksums, and
     the manifest against its digest (the `integrity` family), before the data is."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    plan = plan_from_manifest(manifest, folder, allow_large=allow_large)  # a folder is input too: same bounds
+    if plan is None:
+        plan = plan_from_manifest(manifest, folder, allow_large=allow_large)  # a folder is input too: same bounds
     listing = integrity.Listing({name: table.files for name, table in manifest.tables.items()},
                                 reports=manifest.reports, digest_matches=manifest.digest_matches,
                                 spec_hash_matches=manifest.spec_hash == plan.spec_hash)
