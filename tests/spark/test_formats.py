@@ -79,3 +79,17 @@ def test_partitioned_tables_as_the_local_engine_writes_them(spark, tmp_path, out
     counts = {(row["region"], str(row["day"])): row["count"] for row in frame.groupBy("region", "day").count().collect()}
     assert sum(counts.values()) == plan.table("orders").rows
     assert ("North/South", "2024-12-31") in counts and any(region is None for region, _ in counts)
+
+
+def test_partitioned_tables_cut_into_other_parts_validate(spark, tmp_path):
+    """With `partitions=`, Spark cuts each table into other runs of blocks than the local engine's
+    parts; validation still puts every row back in its place."""
+    from fabula.plan import compile_plan
+    from fabula.plan.model import Layout
+
+    plan = compile_plan(fabula.load_spec(PARTITIONED), block_rows=256, layout=Layout(blocks_per_file=2,
+                                                                                     blocks_per_row_group=1))
+    manifest = write_spark(plan, spark, tmp_path / "out", partitions=3)  # 8 blocks in 3 runs, not 4 parts
+    assert {file.path.rsplit("/", 1)[1] for file in manifest.tables["orders"].files} == \
+        {"part-00000.parquet", "part-00001.parquet", "part-00002.parquet"}
+    assert not fabula.validate_output(tmp_path / "out", strict=True).failed

@@ -5,7 +5,7 @@ A part of a table with `partition_by:` is split over its partition folders (one 
 rows in order within it), so reading the folders one after the other gives the rows grouped
 by partition, not in row order. The order is known again from the plan: the partition columns
 of each block are regenerated (only they, and what they read), each row's folder tells which
-file its next row comes from, and the pieces are put back in place. Blocks then hold exactly
+of the part's files its next row comes from, and the pieces are put back in place. Blocks then hold exactly
 the plan's rows, so every check that regenerates hidden columns for a block still applies.
 """
 
@@ -30,7 +30,7 @@ _PART = re.compile(r"^part-(?:b\d+-)?(\d+)\.[a-z]+$")
 def partitioned_parts(plan: Plan, table: TablePlan, files: Sequence[FileEntry],
                       folder: Path) -> Iterator[pa.Table] | None:
     """The table's blocks in row order from its partition files, or None when the files are
-    not those the plan's parts make (then they are read as they are, not aligned)."""
+    not as listed (then they are read as they are, not aligned)."""
     by_part: dict[int, dict[str, Path]] = {}
     prefix = f"{table.name}/"
     for entry in files:
@@ -44,38 +44,37 @@ def partitioned_parts(plan: Plan, table: TablePlan, files: Sequence[FileEntry],
         if partition in parts or file_rows(path) != entry.rows:  # changed since it was listed
             return None
         parts[partition] = path
-    layout = plan.layout.parts(table)
-    if any(part >= len(layout) for part in by_part):
-        return None
-    return _blocks(plan, table, layout, by_part)
+    return _blocks(plan, table, [by_part[part] for part in sorted(by_part)])
 
 
-def _blocks(plan: Plan, table: TablePlan, layout: list[range], by_part: dict[int, dict[str, Path]]) -> Iterator[pa.Table]:
-    for part, blocks in enumerate(layout):
-        readers = {partition: _Rows(read_batches(path, table.schema, batch_rows=table.block_rows))
-                   for partition, path in by_part.get(part, {}).items()}
-        for block in blocks:
-            keys = plan.columns(table, block, table.partition_by)
-            folders, index = row_folders(pa.table({name: keys[name] for name in table.partition_by}),
-                                         table.partition_by)
-            order = np.argsort(index, kind="stable")
-            counts = np.bincount(index, minlength=len(folders))
-            pieces = []
-            for partition, count in zip(folders, counts.tolist()):
-                reader = readers.get(partition)
-                if reader is None:
-                    raise _misplaced(table, partition)
-                pieces.extend(reader.take(count, table, partition))
-            if not pieces:
-                yield table.schema.empty_table()
-                continue
-            grouped = pa.Table.from_batches(pieces).unify_dictionaries().combine_chunks()
-            back = np.empty_like(order)
-            back[order] = np.arange(len(order))  # row i of the block is row back[i] of `grouped`
-            yield grouped.take(pa.array(back))
-        for partition, reader in readers.items():
-            if not reader.exhausted():
+def _blocks(plan: Plan, table: TablePlan, parts: list[dict[str, Path]]) -> Iterator[pa.Table]:
+    """Parts are runs of whole blocks, in order (the plan's layout, or however a Spark run cut
+    them): each block's rows come from the part being read until its files are used up."""
+    remaining = iter(parts)
+    readers: dict[str, _Rows] = {}
+    for block in range(table.n_blocks):
+        while all(reader.exhausted() for reader in readers.values()):
+            part = next(remaining, None)
+            if part is None:
+                raise _misplaced(table, "its part files")
+            readers = {partition: _Rows(read_batches(path, table.schema, batch_rows=table.block_rows))
+                       for partition, path in part.items()}
+        keys = plan.columns(table, block, table.partition_by)
+        folders, index = row_folders(pa.table({name: keys[name] for name in table.partition_by}),
+                                     table.partition_by)
+        order = np.argsort(index, kind="stable")
+        pieces = []
+        for partition, count in zip(folders, np.bincount(index, minlength=len(folders)).tolist()):
+            reader = readers.get(partition)
+            if reader is None:
                 raise _misplaced(table, partition)
+            pieces.extend(reader.take(count, table, partition))
+        grouped = pa.Table.from_batches(pieces).unify_dictionaries().combine_chunks()
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))  # row i of the block is row back[i] of `grouped`
+        yield grouped.take(pa.array(back))
+    if not all(reader.exhausted() for reader in readers.values()) or next(remaining, None) is not None:
+        raise _misplaced(table, "its part files")
 
 
 class _Rows:
@@ -107,6 +106,6 @@ class _Rows:
         return False
 
 
-def _misplaced(table: TablePlan, partition: str) -> OutputError:
-    return OutputError(f"the rows of {table.name}/{partition} are not those the plan puts in that partition",
+def _misplaced(table: TablePlan, where: str) -> OutputError:
+    return OutputError(f"the files of {table.name} do not hold the rows the plan puts in {where}",
                        hint="the files were changed after fabula wrote them; re-generate the data")
