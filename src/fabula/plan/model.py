@@ -76,11 +76,6 @@ class TablePlan:
     def schema(self) -> pa.Schema:
         return pa.schema([pa.field(column.name, column.arrow_type) for column in self.outputs])
 
-    @property
-    def file_schema(self) -> pa.Schema:
-        """The schema of its files: the table's without the partition columns."""
-        return pa.schema([field for field in self.schema if field.name not in self.partition_by])
-
     def column(self, name: str) -> ColumnPlan:
         for column in self.columns:
             if column.name == name:

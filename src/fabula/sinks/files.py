@@ -61,8 +61,8 @@ class FormatPartWriter:
 
     def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> Written:
         fmt = part_format(self.output_format, compression=self.compression)
-        return write_part_files(Path(self.root), Path(self.target), table, part_name(table.name, part, fmt.extension,
-                                                                                     self.batch), part, row_groups, fmt)
+        relative = part_name(table.name, part, fmt.extension, self.batch)
+        return write_part_files(Path(self.root), Path(self.target), table, relative, part, row_groups, fmt)
 
 
 def write_part_files(root: Path, target: Path, table: TablePlan, relative: str, part: int,
