@@ -40,7 +40,7 @@ from fabula.databricks.paths import VolumePath
 from fabula.databricks.unity import ensure_volume
 from fabula.manifest import MANIFEST, FileEntry, Manifest, parse_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import Capabilities, PartWriter, PartWritten, written_files
+from fabula.sinks.base import Capabilities, PartWriter, PartWritten
 from fabula.sinks.choices import MODES
 from fabula.sinks.parquet import ParquetSink
 
@@ -87,6 +87,11 @@ class VolumeSink:
     # -- open: check, create, claim the folder ------------------------------------------------------
 
     def open(self, plan: Plan) -> None:
+        partitioned = [table.name for table in plan.tables if table.partition_by]
+        if partitioned:  # formats (issue 13): the claim marker lists a run's files before they exist
+            raise OutputError(f"a Volume takes unpartitioned tables for now, and {', '.join(partitioned)} "
+                              "has `partition_by:`", hint="write to a local folder or an object store, or on "
+                                                        "Databricks compute to the mounted /Volumes/… path")
         if self.client is None:
             self.client = workspace_client(self.profile)
         self.created = ensure_volume(self.client, self.target, comment=plan.spec.description)
@@ -149,10 +154,9 @@ class VolumeSink:
         self._reports.append(entry.path)
         return entry
 
-    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> tuple[PartWritten, ...]:
-        written = written_files(self._local.write_part(table, part, row_groups))
-        for file in written:  # one, or one per partition folder (formats, issue 13)
-            self._send(file.path)
+    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
+        written = self._local.write_part(table, part, row_groups)  # one file: partitioned tables are refused
+        self._send(written.path)
         return written
 
     def _send(self, relative: str) -> None:
