@@ -17,6 +17,7 @@ from fabula.spec.expressions import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS_DOC = ROOT / "docs" / "columns.md"
+FORMATS_DOC = ROOT / "docs" / "formats.md"
 README = ROOT / "README.md"
 CI_SCRIPT = ROOT / ".ci" / "run"
 
@@ -228,3 +229,28 @@ def test_readme_spec_loads_and_compiles(block):
     tables = fabula.preview(plan, rows=5)
     assert set(tables) == {table.name for table in plan.tables}
     assert all(isinstance(table, pa.Table) and table.num_rows > 0 for table in tables.values())
+
+
+# -- (f) docs/formats.md: the partitions example ----------------------------------------------------
+
+
+def test_formats_partition_example_writes_the_layout_it_shows(tmp_path, monkeypatch):
+    """The `partition_by:` example of docs/formats.md, generated as Parquet and CSV: the folders
+    it lists exist, its reading snippet runs, and the output validates."""
+    blocks = fenced_blocks(FORMATS_DOC)
+    (index, example), = [(i, block) for i, block in enumerate(blocks)
+                         if block.lang == "yaml" and "partition_by:" in block.body]
+    layout, snippet = blocks[index + 1], blocks[index + 2]
+    assert layout.lang == "text" and snippet.lang == "python" and "hive_partitioning" in snippet.body
+    spec = tables_spec(yaml.safe_load(example.body)["tables"])
+    fabula.generate(spec, tmp_path / "out", strict=True)
+    fabula.generate(spec, tmp_path / "out_csv", output_format="csv", strict=True)
+    listed = [line for line in layout.body.splitlines() if line.strip() and line.strip() != "…"]
+    assert listed and all((tmp_path / line).is_file() for line in listed), listed
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(snippet.body, f"docs/formats.md:{snippet.line}", "exec"), namespace)
+    counts = dict(namespace["duckdb"].sql(
+        "SELECT region, count(*) FROM read_parquet('out/orders/**/*.parquet', hive_partitioning = true) "
+        "GROUP BY ALL").fetchall())
+    assert set(counts) == {"West", "East", "Asia/Pacific"} and sum(counts.values()) == 20000

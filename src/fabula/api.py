@@ -314,7 +314,7 @@ def _append(source: SpecSource | Plan, out: str | Path, *, started: float, compr
             output_format: str, seed: int | None, scale: float, as_of: date | None,
             allow_large: bool) -> GenerateResult:
     """One batch more in `out` (or its first batch): see fabula.engine.append."""
-    from fabula.engine.append import batch_spec, next_batch, read_previous, with_history
+    from fabula.engine.append import batch_plan, next_batch, read_previous, with_history
 
     if is_remote(out):
         raise OutputError("--mode append writes to local folders for now",
@@ -328,7 +328,7 @@ def _append(source: SpecSource | Plan, out: str | Path, *, started: float, compr
         raise OutputError(f"cannot append {output_format} to {out}: it holds {previous.output_format} files",
                           hint=f"pass --format {previous.output_format}, or write to a new --out")
     state = next_batch(spec, previous, seed=seed, as_of=as_of)
-    plan = compile_plan(batch_spec(spec, state), scale=scale, allow_large=allow_large)
+    plan = batch_plan(spec, state, previous, Path(out), scale=scale, allow_large=allow_large)
     planned = perf_counter()
     sink = FilesSink(out, mode="append", compression=compression, output_format=output_format, batch=state.batch,
                      amend=lambda manifest: with_history(manifest, state, spec, previous))

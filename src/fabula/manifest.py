@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -200,7 +201,7 @@ def build_manifest(plan, parts: Iterable, *, engine: str, output_format: str = "
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
     by_table: dict[str, list] = {}
-    for part in sorted(parts, key=lambda p: (p.table, p.part)):
+    for part in sorted(parts, key=lambda p: (p.table, p.part, p.path)):  # a partitioned part: several files
         by_table.setdefault(part.table, []).append(part)
     tables = {
         table.name: TableEntry(
@@ -328,13 +329,17 @@ def _file(raw: Any, *, report: bool = False) -> FileEntry:
     # listed paths stay inside the folder: relative, no `..`, no empty or hidden parts
     if any(part in ("", ".", "..") for part in parts) or path.startswith("/") or "\\" in path:
         raise ValueError(f"the file path {path!r} leaves the output folder")
-    if (len(parts) != 1) if report else (len(parts) != 2):
+    if (len(parts) != 1) if report else (len(parts) < 2 or not all(map(_PARTITION_FOLDER.match, parts[1:-1]))):
         raise ValueError(f"the file path {path!r} is not where fabula puts {'reports' if report else 'parts'}")
     sha = _text(raw["sha256"], "a file's sha256")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValueError(f"{sha!r} is not a sha256")
     return FileEntry(path=path, bytes=_count(raw["bytes"], "bytes"), sha256=sha,
                      rows=_count(raw.get("rows"), "rows", optional=True))
+
+
+_PARTITION_FOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^/]*$")
+"""A Hive-style partition folder between a table's folder and its files (`region=West`)."""
 
 
 def _spec_path(raw: Any) -> tuple[str | int, ...]:
@@ -397,18 +402,43 @@ def _batches(raw: Any) -> tuple[Mapping[str, Any], ...]:
 
 
 def plan_from_manifest(manifest: Manifest, folder: Path, *, allow_large: bool = False):
-    """The plan that wrote the folder: its spec, seed, as_of, scale and layout, as recorded."""
+    """The plan that wrote the folder: its spec, seed, as_of, scale and layout, as recorded.
+
+    formats (issue 13): for an output of several batches, the last batch's plan, built on the
+    plans of the batches before it (each from its own record), since its references may name
+    their rows (`plan.earlier`)."""
+    earlier = batch_plans(manifest.batches[:-1], manifest, folder, allow_large=allow_large)
+    return _recorded_plan(manifest.spec, manifest.spec_dates, seed=manifest.seed, scale=manifest.scale,
+                          as_of=manifest.as_of, layout=manifest.layout, column_types=manifest.column_types(),
+                          folder=folder, allow_large=allow_large, earlier=earlier)
+
+
+def batch_plans(records: Iterable[Mapping[str, Any]], manifest: Manifest, folder: Path, *,
+                allow_large: bool = False) -> tuple:
+    """formats (issue 13): the plans of batches as `manifest.batches` records them, oldest
+    first, each built on the ones before it."""
+    plans: tuple = ()
+    for record in records:
+        plans += (_recorded_plan(record["spec"], record.get("spec_dates", ()), seed=record["seed"],
+                                 scale=record["scale"], as_of=record["as_of"],
+                                 layout=record.get("layout") or manifest.layout,
+                                 column_types=manifest.column_types(), folder=folder, allow_large=allow_large,
+                                 earlier=plans),)
+    return plans
+
+
+def _recorded_plan(canonical: Mapping[str, Any], spec_dates: Iterable, *, seed: int, scale: float, as_of: str,
+                   layout: Mapping[str, Any], column_types, folder: Path, allow_large: bool, earlier: tuple):
     from fabula.plan import compile_plan
     from fabula.plan.model import Layout
     from fabula.spec.canonical import from_canonical
 
     try:
-        spec = _with_dates(from_canonical(manifest.spec, column_types=manifest.column_types()),
-                           manifest.spec_dates)
+        spec = _with_dates(from_canonical(canonical, column_types=column_types),
+                           [tuple(path) for path in spec_dates])
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, SpecError) as error:
         raise OutputError(f"cannot rebuild the spec recorded in {Path(folder) / MANIFEST}: {error}",
                           hint=REGENERATE) from None
-    layout = manifest.layout
     options: dict[str, Any] = {}
     if layout.get("block_rows"):
         options["block_rows"] = layout["block_rows"]
@@ -416,8 +446,8 @@ def plan_from_manifest(manifest: Manifest, folder: Path, *, allow_large: bool = 
         options["layout"] = Layout(blocks_per_file=layout["blocks_per_file"],
                                    blocks_per_row_group=layout["blocks_per_row_group"])
     try:
-        return compile_plan(spec, seed=manifest.seed, scale=manifest.scale,
-                            as_of=date.fromisoformat(manifest.as_of), allow_large=allow_large, **options)
+        return compile_plan(spec, seed=seed, scale=scale, as_of=date.fromisoformat(as_of),
+                            allow_large=allow_large, earlier=earlier, **options)
     except SpecError as error:
         raise OutputError(f"the spec recorded in {Path(folder) / MANIFEST} does not compile: {error}",
                           hint=REGENERATE) from None

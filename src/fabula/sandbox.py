@@ -130,33 +130,84 @@ def run_limited(connection, sql: str, *, seconds: float = QUERY_SECONDS, rows: i
         timer.cancel()
 
 
-def open_folder(folder: str | Path, tables: Iterable[str], *, spill: str | None = None):
-    """`connect` with one view per table over its Parquet files in `folder` (`folder/<table>/*.parquet`).
+def open_folder(folder: str | Path, tables: Iterable[str], *, spill: str | None = None,
+                partitioned: Mapping[str, Any] | None = None):
+    """`connect` with one view per table over its Parquet files in `folder` (`folder/<table>/*.parquet`,
+    or below its partition folders, `folder/<table>/region=West/*.parquet`).
 
-    A table with no files gets no view, so a query of it fails and names it."""
-    return connect(folder_views(folder, tables), spill=spill)
+    A table with no files gets no view, so a query of it fails and names it. `partitioned` gives
+    the planned Arrow schema of each table written in partition folders: its partition columns
+    are typed from it (else as Arrow infers them from the folder names), and with no rows (no
+    files) it is an empty view of that schema."""
+    return connect(folder_views(folder, tables, partitioned=partitioned), spill=spill)
 
 
-def folder_views(folder: str | Path, tables: Iterable[str]) -> dict[str, Any]:
+def folder_views(folder: str | Path, tables: Iterable[str], *,
+                 partitioned: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """table → a pyarrow dataset of its Parquet files, read with dictionaries decoded (as the
-    planned types are, so a query types the same here as when `fabula check` tried it)."""
+    planned types are, so a query types the same here as when `fabula check` tried it). Files
+    in Hive-style partition folders (`region=West/`) get the partition columns from the folder
+    names, as the view's last columns."""
     import pyarrow.dataset as ds
 
     root = Path(folder).resolve()
     views = {}
     for table in tables:
-        files = [str(path) for path in sorted((root / table).glob("*.parquet")) if _inside(path, root)]
-        if files:
-            views[table] = ds.dataset(files, format="parquet", schema=_plain_schema(files[0]))
-            continue
-        # formats (issue 13): a CSV or JSON Lines output is read as text, its ISO dates and
-        # timestamps typed by Arrow's inference
-        for pattern, file_format in (("*.csv", "csv"), ("*.jsonl", "json")):
-            files = [str(path) for path in sorted((root / table).glob(pattern)) if _inside(path, root)]
+        base = root / table
+        schema = (partitioned or {}).get(table)
+        for suffix, file_format in ((".parquet", "parquet"), (".csv", "csv"), (".jsonl", "json")):
+            # formats (issue 13): a CSV or JSON Lines output is read as text, its ISO dates and
+            # timestamps typed by Arrow's inference
+            files = _files(base, root, suffix)
             if files:
-                views[table] = ds.dataset(files, format=file_format)
+                partitioning = _partitioning(base, files, schema)
+                views[table] = ds.dataset(files, format=file_format, partitioning=partitioning,
+                                          partition_base_dir=str(base),
+                                          schema=_plain_schema(files[0], partitioning) if suffix == ".parquet"
+                                          else None)
                 break
+        else:
+            if schema is not None:  # a partitioned table with no rows has no file at all
+                views[table] = _plain(schema).empty_table()
     return views
+
+
+def _files(base: Path, root: Path, suffix: str) -> list[str]:
+    """A table's data files: in its folder, or else in its partition folders (`name=value/`,
+    walked without following links), never in a hidden or `_` folder such as `_delta_log`."""
+    import os
+
+    found = sorted(base.glob(f"*{suffix}"))
+    if not found:
+        for top, folders, names in os.walk(base):
+            folders[:] = sorted(name for name in folders if "=" in name and not name.startswith((".", "_")))
+            if Path(top) != base:
+                found += sorted(Path(top) / name for name in names if name.endswith(suffix))
+    return [str(path) for path in found if _inside(path, root)]
+
+
+def _partitioning(base: Path, files: list[str], schema):
+    """Hive partitioning when the files are in partition folders (None otherwise), the
+    partition columns typed from `schema` when it is given."""
+    import pyarrow.dataset as ds
+
+    if Path(files[0]).parent == base:
+        return None
+    if schema is None:
+        return ds.HivePartitioning.discover(infer_dictionary=False)
+    import pyarrow as pa
+
+    names = [part.split("=", 1)[0] for part in Path(files[0]).relative_to(base).parts[:-1]]
+    plain = _plain(schema)
+    return ds.partitioning(pa.schema([plain.field(name) for name in names]), flavor="hive")
+
+
+def _plain(schema):
+    """`schema` with dictionary types decoded."""
+    import pyarrow as pa
+
+    return pa.schema([field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
+                      for field in schema])
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -165,13 +216,17 @@ def _inside(path: Path, root: Path) -> bool:
     return resolved.is_file() and resolved.is_relative_to(root)
 
 
-def _plain_schema(file: str):
+def _plain_schema(file: str, partitioning=None):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(file)
-    return pa.schema([field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
-                      for field in schema])
+    fields = list(_plain(schema))
+    if partitioning is not None:  # the partition columns, after the files' own
+        if getattr(partitioning, "schema", None) is None:
+            return None  # inferred from the folders: the dataset finds them
+        fields += [field for field in partitioning.schema if field.name not in schema.names]
+    return pa.schema(fields)
 
 
 # -- parsing ---------------------------------------------------------------------------------------

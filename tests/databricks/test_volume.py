@@ -180,3 +180,15 @@ def test_volume_paths():
         assert volume_target("/Volumes/nowhere/s/v/x").path == "/Volumes/nowhere/s/v/x"
     with pytest.raises(fabula.errors.UsageError, match="not a Unity Catalog Volume path"):
         volume_target("dbfs:/tmp/x")
+
+
+def test_a_partitioned_table_is_refused_before_anything_is_written(standin):
+    """partition_by (issue 13): a Volume's claim marker lists a run's files before they exist, and
+    partition folders are only known once written, so Volumes take unpartitioned tables for now."""
+    spec = {**SPEC, "tables": {**SPEC["tables"], "orders": {**SPEC["tables"]["orders"], "partition_by": "region",
+                                                             "columns": {**SPEC["tables"]["orders"]["columns"],
+                                                                         "region": {"kind": "categorical",
+                                                                                    "values": ["a", "b"]}}}}}
+    with pytest.raises(fabula.OutputError, match="unpartitioned tables for now"):
+        fabula.generate(spec, OUT)
+    assert standin.workspace.listing(FOLDER) == {}

@@ -92,3 +92,91 @@ def test_cli_append_twice_then_validate_strict(tmp_path):
         assert run.returncode == 0, run.stderr
     run = subprocess.run([*command, "validate", str(out), "--strict", "-q"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+# -- new children of old parents -------------------------------------------------------------------
+
+CONTINUING = {
+    "name": "continuing", "seed": 11, "as_of": "2024-12-31",
+    "timelines": {"sales": {"start": "-30d", "end": "today", "rate": 40}},
+    "tables": {
+        "customers": {"rows": 150, "columns": {
+            "customer_id": {"kind": "id", "format": "C-{:05d}"},
+            "tier": {"kind": "categorical", "values": {"Free": 6, "Pro": 3, "Enterprise": 1}},
+            "signed_up": {"kind": "timestamp", "start": "-60d", "end": "today"}}},
+        "orders": {"rows": {"timeline": "sales"}, "columns": {
+            "order_id": {"kind": "id", "format": "O-{:06d}"},
+            "customer_id": {"kind": "reference", "to": "customers.customer_id", "pick": "weighted",
+                            "weight_by": "tier", "weights": {"Free": 1, "Pro": 3, "Enterprise": 8}},
+            "tier": {"kind": "lookup", "from": "customer_id.tier"},
+            "placed_at": {"kind": "timestamp", "timeline": "sales"},
+            "first_seen": {"kind": "timestamp", "start": "-60d", "end": "today", "after": "customer_id.signed_up"}}},
+        "visits": {"rows": 300, "columns": {
+            "visit_id": {"kind": "sequence"},
+            "customer_id": {"kind": "reference", "to": "customers.customer_id", "pick": "zipf", "a": 1.2}}},
+    },
+}
+
+
+def batch_rows(connection, out, manifest, table: str) -> str:
+    """A query of a table's rows with the batch that wrote each (from the manifest's history)."""
+    selects = [f"SELECT *, {record['batch']} AS batch FROM read_parquet([{', '.join(repr(str(out / path)) for path in record['files'][table])}])"
+               for record in manifest.batches]
+    return " UNION ALL ".join(selects)
+
+
+def test_new_children_reference_old_parents_and_never_later_ones(tmp_path):
+    out = tmp_path / "out"
+    for _ in range(3):
+        manifest = fabula.generate(CONTINUING, out, mode="append").manifest
+    connection = duckdb.connect()
+    customers = batch_rows(connection, out, manifest, "customers")
+    for child in ("orders", "visits"):
+        rows = connection.execute(
+            f"SELECT c.batch AS child_batch, p.batch AS parent_batch, count(*) FROM ({batch_rows(connection, out, manifest, child)}) c "
+            f"LEFT JOIN ({customers}) p USING (customer_id) GROUP BY ALL ORDER BY ALL").fetchall()
+        assert all(parent is not None for _, parent, _ in rows), f"{child}: a key no batch wrote"
+        assert all(parent <= child_batch for child_batch, parent, _ in rows), f"{child}: a parent written later"
+        by_batch = {(child_batch, parent): count for child_batch, parent, count in rows}
+        assert by_batch.get((1, 0)) and by_batch.get((2, 0)) and by_batch.get((2, 1)), \
+            f"{child}: later batches should also pick older batches' parents: {by_batch}"
+        assert by_batch.get((1, 1)) and by_batch.get((2, 2))  # and their own
+    # what a child reads through the reference is its (old) parent's: values and times agree
+    wrong = connection.execute(
+        f"SELECT count(*) FILTER (WHERE o.tier <> c.tier), count(*) FILTER (WHERE o.first_seen < c.signed_up) "
+        f"FROM ({batch_rows(connection, out, manifest, 'orders')}) o JOIN ({customers}) c USING (customer_id)").fetchall()[0]
+    assert wrong == (0, 0)
+    report = fabula.validate_output(out, strict=True)
+    assert any(check.name == "batch 2: orders.customer_id has no orphans" and "batch 2 or an earlier one"
+               in check.message for check in report.checks)
+    assert any(check.name.startswith("orders.first_seen never before") and check.verdict == "pass"
+               for check in report.checks)
+
+
+def test_old_parents_are_picked_the_same_way_every_time(tmp_path):
+    manifests = []
+    for name in ("a", "b"):
+        for _ in range(2):
+            manifest = fabula.generate(CONTINUING, tmp_path / name, mode="append", validate=False).manifest
+        manifests.append(manifest)
+    assert manifests[0].tables == manifests[1].tables  # same files, byte for byte (sha256)
+
+
+def test_a_reference_to_a_parent_that_does_not_exist_yet_fails_validation(tmp_path):
+    """The per-batch check is against the batches up to it: a batch-1 order naming a customer of
+    batch 2 is caught even though batch 2 wrote that customer."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    for _ in range(3):
+        manifest = fabula.generate(CONTINUING, out, mode="append", validate=False).manifest
+    later = pq.read_table(out / manifest.batches[2]["files"]["customers"][0]).column("customer_id")[0].as_py()
+    path = out / manifest.batches[1]["files"]["visits"][0]
+    visits = pq.read_table(path)
+    ids = visits.column("customer_id").to_pylist()
+    ids[0] = later
+    pq.write_table(visits.set_column(1, "customer_id", __import__("pyarrow").array(ids)), path)
+    report = fabula.validate_output(out)
+    failed = {check.name: check.message for check in report.failed}
+    assert "batch 1: visits.customer_id has no orphans" in failed
+    assert repr(later) in failed["batch 1: visits.customer_id has no orphans"]

@@ -55,6 +55,17 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def read_back(out: Path, plan: Plan, table, manifest) -> pa.Table:
+    """A table as the local engine wrote it, in row order: a partitioned one (`partition_by:`)
+    put back in order from its partition folders as validation reads it."""
+    if not table.partition_by:
+        return read_folder(out / table.name, table.schema)
+    from fabula.validate.partitioned import partitioned_parts
+
+    blocks = list(partitioned_parts(plan, table, manifest.tables[table.name].files, out))
+    return pa.concat_tables(blocks).combine_chunks() if blocks else table.schema.empty_table()
+
+
 @pytest.fixture(scope="session")
 def spark():
     """A classic local[2] session for the whole test session."""
@@ -97,8 +108,8 @@ def local_tables(tmp_path_factory):
     def tables(plan: Plan) -> dict[str, pa.Table]:
         if id(plan) not in cache:
             out = tmp_path_factory.mktemp("local") / plan.name
-            run_local(plan, ParquetSink(out))  # the local engine itself, without the extras of generate()
-            cache[id(plan)] = plan, {table.name: read_folder(out / table.name, table.schema) for table in plan.tables}
+            manifest = run_local(plan, ParquetSink(out))  # the local engine itself, without the extras of generate()
+            cache[id(plan)] = plan, {table.name: read_back(out, plan, table, manifest) for table in plan.tables}
         return cache[id(plan)][1]
 
     return tables

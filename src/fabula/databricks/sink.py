@@ -87,6 +87,11 @@ class VolumeSink:
     # -- open: check, create, claim the folder ------------------------------------------------------
 
     def open(self, plan: Plan) -> None:
+        partitioned = [table.name for table in plan.tables if table.partition_by]
+        if partitioned:  # formats (issue 13): the claim marker lists a run's files before they exist
+            raise OutputError(f"a Volume takes unpartitioned tables for now, and {', '.join(partitioned)} "
+                              "has `partition_by:`", hint="write to a local folder or an object store, or on "
+                                                        "Databricks compute to the mounted /Volumes/… path")
         if self.client is None:
             self.client = workspace_client(self.profile)
         self.created = ensure_volume(self.client, self.target, comment=plan.spec.description)
@@ -150,7 +155,7 @@ class VolumeSink:
         return entry
 
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
-        written = self._local.write_part(table, part, row_groups)
+        written = self._local.write_part(table, part, row_groups)  # one file: partitioned tables are refused
         self._send(written.path)
         return written
 

@@ -5,9 +5,12 @@ A batch is the same spec generated with three things moved on, all decided from 
 manifest before any work (so the same sequence of runs gives the same data):
 
 - **ids continue**: every `id` and `sequence` column starts after the rows earlier batches
-  wrote (`start + rows × step`), so keys never repeat across batches, and every reference to
-  them, computed from the same generator, names a parent of this batch: never one that does not
-  exist yet;
+  wrote (`start + rows × step`), so keys never repeat across batches;
+- **parents carry on**: a reference picks among the parents of this batch *and* of the earlier
+  ones (a new order of an old customer), with the earlier batches' keys and values regenerated
+  from their own recorded plans (`batch_plan`, `PlanReader`); never a parent that does not exist
+  yet, since later batches are not there. A table sized per parent (`rows: {per: …}`) gets rows
+  for this batch's parents only;
 - **the time window moves on**: `as_of` advances by the dataset's window (the longest timeline,
   else one day), or to `--as-of`, which must be later than the last batch's;
 - **a seed of its own**: derived from the root seed and the batch number by name (BLAKE2b),
@@ -145,6 +148,27 @@ def batch_spec(spec: DatasetSpec, state: BatchState) -> DatasetSpec:
     copied = spec.model_copy(update={"seed": state.seed, "as_of": state.as_of, "tables": tables})
     copied._source, copied._where = spec.source, spec.where
     return copied
+
+
+def batch_plan(spec: DatasetSpec, state: BatchState, previous: Manifest | None, folder: Path, *,
+               scale: float = 1.0, allow_large: bool = False):
+    """The plan of the next batch: `batch_spec`, built on the plans of the batches the folder
+    holds, so that its references pick among their rows too (new orders of old customers).
+
+    The earlier batches' plans are rebuilt from the manifest's records (their spec, seed, as_of
+    and scale), so the same sequence of runs gives the same data, and a reference never names a
+    parent no batch wrote: only those of this batch and the ones before it."""
+    from fabula.errors import SpecError
+    from fabula.manifest import batch_plans
+    from fabula.plan import compile_plan
+    from fabula.validate import check_queries
+
+    earlier = batch_plans(state.history, previous, folder, allow_large=allow_large) if previous is not None else ()
+    plan = compile_plan(batch_spec(spec, state), scale=scale, allow_large=allow_large, earlier=earlier)
+    issues = check_queries(plan)  # `expect:` SQL against the planned columns, as for any plan
+    if issues:
+        raise SpecError(issues)
+    return plan
 
 
 def with_history(batch_manifest: Manifest, state: BatchState, base_spec: DatasetSpec,

@@ -3,7 +3,12 @@ folder for what only holds across batches (keys unique, references resolved).
 
 Each batch is checked by the ordinary validation over a hidden view folder beside the output
 that holds hard links to that batch's files and the manifest that batch alone would have had,
-so the checks are exactly those of a single run. The view is removed afterwards.
+against the batch's own plan (built on the plans of the batches before it, as when it was
+generated), so the checks are exactly those of a single run. The view is removed afterwards.
+
+One check changes meaning: a batch's references may name the parents of earlier batches (new
+orders of old customers), so "no orphans" is checked against the parents of that batch *and
+the ones before it* — never a parent that did not exist yet — rather than its own only.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ import shutil
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from fabula.manifest import MANIFEST, Manifest, TableEntry
+from fabula.manifest import MANIFEST, Manifest, TableEntry, batch_plans
+from fabula.plan.model import Plan
+from fabula.spec.columns import DateColumn, TimestampColumn
+from fabula.spec.relations import ReferenceColumn, split_target
 from fabula.validate.report import FAIL, PASS, Check, Report
 
 KEY_KINDS = ("id", "sequence", "uuid")
@@ -27,16 +35,21 @@ def validate_batches(folder: Path, manifest: Manifest, *, workers: int | None = 
     from fabula.validate.run import validate_folder
 
     folder = Path(folder)
+    plans = batch_plans(manifest.batches, manifest, folder)
     checks: list[Check] = []
-    for record in manifest.batches:
+    for index, (record, plan) in enumerate(zip(manifest.batches, plans)):
         view = folder.parent / f".{folder.name}.fabula-view-{uuid.uuid4().hex[:8]}"
         try:
             _make_view(folder, view, manifest, record)
-            report = validate_folder(view, workers=workers, write=False)
+            report = validate_folder(view, workers=workers, write=False, plan=plan)
         finally:
             shutil.rmtree(view, ignore_errors=True)
-        checks.extend(replace(check, name=f"batch {record['batch']}: {check.name}") for check in report.checks)
-    checks.extend(cross_batch_checks(folder, manifest))
+        found = list(report.checks)
+        if index:  # its references may name the parents of the batches before it
+            found = [_resolved_over_batches(check, folder, manifest, index, plan)
+                     if _is_orphan_check(check, plan) else check for check in found]
+        checks.extend(replace(check, name=f"batch {record['batch']}: {check.name}") for check in found)
+    checks.extend(cross_batch_checks(folder, manifest, plans[-1]))
     return Report(dataset=manifest.dataset, seed=manifest.base["seed"], as_of=manifest.as_of,
                   scale=manifest.scale, spec_hash=manifest.spec_hash,
                   rows={table: entry.rows for table, entry in manifest.tables.items()}, checks=tuple(checks))
@@ -51,6 +64,7 @@ def _make_view(folder: Path, view: Path, manifest: Manifest, record: Mapping[str
         (view / table).mkdir()
         files = tuple(by_path[path] for path in record["files"].get(table, []))
         for file in files:
+            (view / file.path).parent.mkdir(parents=True, exist_ok=True)  # partition folders
             os.link(folder / file.path, view / file.path)
         first, end = record["rows"].get(table, [0, 0])
         tables[table] = TableEntry(rows=end - first, columns=entry.columns, files=files)
@@ -62,26 +76,94 @@ def _make_view(folder: Path, view: Path, manifest: Manifest, record: Mapping[str
     (view / MANIFEST).write_text(single.to_json(), encoding="utf-8")
 
 
-def cross_batch_checks(folder: Path, manifest: Mapping[str, Any]) -> list[Check]:
-    """Keys unique over every batch, and every reference naming a parent some batch wrote."""
-    from fabula.sandbox import open_folder
+# -- a batch's references, over the parents of the batches up to it --------------------------------
 
-    spec_tables = manifest.batches[0]["spec"]["tables"]
-    connection = open_folder(folder, list(manifest.tables))
-    checks = []
+
+def _is_orphan_check(check: Check, plan: Plan) -> bool:
+    """The structure family's "no orphans" check of a reference column (its only check whose
+    column is a reference)."""
+    if check.family != "structure" or check.table is None or check.column is None:
+        return False
+    table = plan.spec.tables.get(check.table)
+    return table is not None and isinstance(table.columns.get(check.column), ReferenceColumn)
+
+
+def _resolved_over_batches(check: Check, folder: Path, manifest: Manifest, index: int, plan: Plan) -> Check:
+    """The check of a batch's reference column against the parents of that batch and the ones
+    before it (what the batch could name when it was written)."""
+    table, column = check.table, check.column
+    parent, key = plan.spec.tables[table].columns[column].parent
+    batches = manifest.batches
+    children = _dataset(folder, batches[index]["files"].get(table, []))
+    parents = _dataset(folder, [path for record in batches[:index + 1] for path in record["files"].get(parent, [])])
+    orphans, examples = _orphans(children, column, parents, key)
+    what = f"batch {batches[index]['batch']} or an earlier one"
+    message = (f"{orphans:,} {'rows point' if orphans != 1 else 'row points'} at no {parent} row of {what} "
+               f"(e.g. {', '.join(examples)})" if orphans else f"every {column} matches a {parent}.{key} of {what}")
+    return replace(check, verdict=FAIL if orphans else PASS, message=message, observed=orphans)
+
+
+def _orphans(children, column: str, parents, key: str) -> tuple[int, list[str]]:
+    """Non-null values of `children.column` that no `parents.key` holds, and a few of them."""
+    from fabula.sandbox import connect
+
+    if children is None:
+        return 0, []
+    c, k = _q(column), _q(key)
+    where = f"from child c where c.{c} is not null"
+    if parents is not None:
+        where += f" and not exists (select 1 from parent p where p.{k} = c.{c})"
+    connection = connect({"child": children, **({"parent": parents} if parents is not None else {})})
     try:
-        for table, table_spec in spec_tables.items():
-            for column, column_spec in table_spec["columns"].items():
-                kind = column_spec.get("kind")
+        orphans = connection.execute(f"select count(*) {where}").fetchone()[0]
+        examples = [repr(row[0]) for row in connection.execute(
+            f"select distinct c.{c} {where} order by 1 limit 3").fetchall()] if orphans else []
+    finally:
+        connection.close()
+    return orphans, examples
+
+
+def _dataset(folder: Path, paths: Sequence[str]):
+    """A pyarrow dataset over some listed files of one table (None for none). Keys and
+    references are never partition columns, so the files' own columns are enough."""
+    import pyarrow.dataset as ds
+
+    if not paths:
+        return None
+    file_format = {"parquet": "parquet", "csv": "csv", "jsonl": "json"}[paths[0].rsplit(".", 1)[1]]
+    return ds.dataset([str(folder / path) for path in paths], format=file_format)
+
+
+# -- the whole folder -------------------------------------------------------------------------------
+
+
+def cross_batch_checks(folder: Path, manifest: Manifest, plan: Plan) -> list[Check]:
+    """Keys unique over every batch, every reference naming a parent some batch wrote, and no
+    time before its parent row's (`after: customer_id.signed_up`), whichever batch that is."""
+    from fabula.sandbox import connect, folder_views
+
+    views = folder_views(folder, list(manifest.tables),
+                         partitioned={table.name: table.schema for table in plan.tables if table.partition_by})
+    connection = connect(views)
+    checks = []
+    count = len(manifest.batches)
+    try:
+        for table, table_spec in plan.spec.tables.items():
+            if table not in views:
+                continue  # no file in any batch: nothing to hold across them
+            for column, column_spec in table_spec.columns.items():
+                kind = getattr(column_spec, "kind", None)
+                if column_spec.hidden:
+                    continue
                 if kind in KEY_KINDS:
                     duplicates = connection.execute(
                         f"SELECT count({_q(column)}) - count(DISTINCT {_q(column)}) FROM {_q(table)}").fetchall()[0][0]
                     checks.append(Check("batches", f"{table}.{column} is unique across batches",
                                         PASS if duplicates == 0 else FAIL,
-                                        f"{duplicates:,} duplicate keys over {len(manifest.batches)} batches",
+                                        f"{duplicates:,} duplicate keys over {count} batches",
                                         expected=0, observed=duplicates))
-                elif kind == "reference":
-                    parent, key = column_spec["to"].split(".")
+                elif isinstance(column_spec, ReferenceColumn):
+                    parent, key = column_spec.parent
                     orphans = connection.execute(
                         f"SELECT count(*) FROM {_q(table)} c WHERE c.{_q(column)} IS NOT NULL AND NOT EXISTS "
                         f"(SELECT 1 FROM {_q(parent)} p WHERE p.{_q(key)} = c.{_q(column)})").fetchall()[0][0]
@@ -89,9 +171,27 @@ def cross_batch_checks(folder: Path, manifest: Mapping[str, Any]) -> list[Check]
                                         PASS if orphans == 0 else FAIL,
                                         f"{orphans:,} rows name a {parent} key no batch wrote",
                                         expected=0, observed=orphans))
+                elif isinstance(column_spec, (DateColumn, TimestampColumn)) and column_spec.after \
+                        and "." in column_spec.after:
+                    checks.append(_after_parent(connection, table, column, column_spec.after, table_spec, count))
     finally:
         connection.close()
     return checks
+
+
+def _after_parent(connection, table: str, column: str, after: str, table_spec, count: int) -> Check:
+    """A time that follows its parent row's (`after: customer_id.signed_up`), over every batch:
+    the parent may be one an earlier batch wrote."""
+    reference, parent_column = split_target(after)
+    parent, key = table_spec.columns[reference].parent
+    early = connection.execute(
+        f"SELECT count(*) FROM {_q(table)} c JOIN {_q(parent)} p ON p.{_q(key)} = c.{_q(reference)} "
+        f"WHERE c.{_q(column)} < p.{_q(parent_column)}").fetchall()[0][0]
+    return Check("batches", f"{table}.{column} never before its {parent} row's {parent_column} across batches",
+                 PASS if early == 0 else FAIL,
+                 f"{early:,} rows are before their {parent} row's {parent_column} over {count} batches"
+                 if early else f"never before {after}, whichever batch wrote the {parent} row",
+                 expected=0, observed=early)
 
 
 def _q(name: str) -> str:

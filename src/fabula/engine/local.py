@@ -21,7 +21,7 @@ from fabula.defects import LABELS_TABLE, Injector, has_defects
 from fabula.manifest import Manifest, build_manifest
 from fabula.plan.blocks import generate_block
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import PartWritten, Sink
+from fabula.sinks.base import PartWritten, Sink, written_files
 
 Progress = Callable[[int], None]
 """Called with a number of rows just written (from worker threads)."""
@@ -86,19 +86,19 @@ def write_labels(sink: Sink, labels: pa.Table) -> None:
 def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress | None,
                block_pool: ThreadPoolExecutor | None, observe: Observe | None,
                injector: Injector | None = None) -> list[PartWritten]:
-    def write(table: TablePlan, index: int, blocks: range) -> PartWritten:
-        return sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool, observe,
-                                                        injector))
+    def write(table: TablePlan, index: int, blocks: range) -> tuple[PartWritten, ...]:
+        return written_files(sink.write_part(table, index, row_groups(plan, table, blocks, progress, block_pool,
+                                                                      observe, injector)))
 
     if workers == 1 or len(tasks) == 1:
-        return [write(*task) for task in tasks]
+        return [file for task in tasks for file in write(*task)]
     pool = ThreadPoolExecutor(max_workers=min(workers, len(tasks)), thread_name_prefix="fabula")
     try:
         futures = [pool.submit(write, *task) for task in tasks]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
             future.result()  # raise the first failure, if any
-        return [future.result() for future in futures]
+        return [file for future in futures for file in future.result()]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

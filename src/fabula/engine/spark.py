@@ -177,13 +177,16 @@ def part_tasks(plan: Plan, partitions: int | None) -> list[PartTask]:
 
 def _parts(rows, tasks: list[PartTask], validation) -> list[PartWritten]:
     """The tasks' rows as `PartWritten`s, their summaries merged into `validation` in block order."""
-    parts = []
-    for row in sorted(rows, key=lambda row: (row["table"], row["part"])):
-        parts.append(PartWritten(row["table"], row["part"], row["path"], row["rows"], row["bytes"], row["sha256"]))
-        if validation is not None:
-            for block, (count, states) in pickle.loads(row["summaries"]).items():
-                validation.accumulator.add(row["table"], block, count, states)
-    if sorted((part.table, part.part) for part in parts) != sorted((task[0], task[1]) for task in tasks):
+    parts, done = [], []
+    for row in sorted(rows, key=lambda row: (row["table"], row["part"], row["path"] or "")):
+        if row["path"] is not None:  # a partitioned part with no rows writes no file
+            parts.append(PartWritten(row["table"], row["part"], row["path"], row["rows"], row["bytes"], row["sha256"]))
+        if row["summaries"] is not None:  # once per part
+            done.append((row["table"], row["part"]))
+            if validation is not None:
+                for block, (count, states) in pickle.loads(row["summaries"]).items():
+                    validation.accumulator.add(row["table"], block, count, states)
+    if sorted(done) != sorted((task[0], task[1]) for task in tasks):
         raise FabulaError("Spark returned another set of part files than it was asked to write; nothing was written")
     return parts
 

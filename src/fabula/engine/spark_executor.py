@@ -173,8 +173,10 @@ def _importer(source: bytes, digest: str):
 
 
 PART_RESULT = "table string, part long, path string, rows long, bytes long, sha256 string, summaries binary"
-"""What each part task returns to the driver: the `PartWritten` fields and its blocks'
-validation summaries, pickled ({block: (rows, states)}): a few KB, never the data."""
+"""What each part task returns to the driver: one row per file written, with the `PartWritten`
+fields (a part of a partitioned table writes one file per partition, and with no rows none:
+then one row with a null path), and on the part's first row its blocks' validation summaries,
+pickled ({block: (rows, states)}): a few KB, never the data."""
 
 PartTask = tuple[str, int, int, int]
 """(table, part, first block, end block) of one part file."""
@@ -223,6 +225,7 @@ def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], w
     validation report as they are generated (the local engine's `observe`), and return one
     row per part."""
     from fabula.engine.local import row_groups
+    from fabula.sinks.base import written_files
 
     check_versions(versions)
     plan = _load_plan(payload, payload_digest)
@@ -239,12 +242,16 @@ def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], w
             def observe(name, block, data, summaries=summaries):
                 summaries[block] = (len(data), accumulator.summarise(name, block, data, generated=True))
 
-            written = part_writer.write(table_plan, part, row_groups(plan, table_plan, range(first, end),
-                                                                     observe=observe if validate else None))
-            yield pa.RecordBatch.from_pylist([{
-                "table": written.table, "part": written.part, "path": written.path, "rows": written.rows,
-                "bytes": written.bytes, "sha256": written.sha256,
-                "summaries": pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL)}], schema=schema)
+            files = written_files(part_writer.write(table_plan, part, row_groups(
+                plan, table_plan, range(first, end), observe=observe if validate else None)))
+            # one row per file (a partitioned part may write several, or none); the part's
+            # summaries ride on its first row, and a part with no file still sends one row
+            rows = [{"table": file.table, "part": file.part, "path": file.path, "rows": file.rows,
+                     "bytes": file.bytes, "sha256": file.sha256, "summaries": None} for file in files] or [
+                {"table": table, "part": part, "path": None, "rows": 0, "bytes": 0, "sha256": None,
+                 "summaries": None}]
+            rows[0]["summaries"] = pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL)
+            yield pa.RecordBatch.from_pylist(rows, schema=schema)
 
 
 _ACCUMULATORS: dict[str, object] = {}

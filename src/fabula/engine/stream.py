@@ -157,24 +157,44 @@ def _write_batch(plan: Plan, out: Path, fmt, output_format: str, cuts: Cuts, num
         folder = out / table.name
         folder.mkdir(parents=True, exist_ok=True)
         name = f"batch-{number:06d}.{fmt.extension}"
-        temporary = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-        schema = fmt.file_schema(table.schema)
-        try:
-            rows = fmt.write(str(temporary), schema, [rows_between(plan, table, first, end).cast(schema)])
-            os.replace(temporary, folder / name)
-        finally:
-            if temporary.exists():
-                temporary.unlink()
-        size = (folder / name).stat().st_size
+        files = _write_files(plan, table, out, name, fmt, first, end)
         if output_format == "delta":
-            from fabula.sinks.formats.delta import DataFile, commit_table
+            from fabula.sinks.formats.delta import commit_table, data_file
 
             spec = plan.spec.tables.get(table.name)
-            commit_table(folder, table.schema, [DataFile(name, rows, size, {})], name=table.name,
-                         description=spec.description if spec else None, descriptions={},
-                         append=(folder / "_delta_log").is_dir())
-        written[table.name] = {"path": f"{table.name}/{name}", "rows": rows, "first_row": first, "bytes": size}
+            commit_table(folder, table.schema, [data_file(path.split("/", 1)[1], rows, size)
+                                                for path, rows, size in files],
+                         name=table.name, description=spec.description if spec else None, descriptions={},
+                         partition_by=table.partition_by, append=(folder / "_delta_log").is_dir())
+        rows, size = sum(file[1] for file in files), sum(file[2] for file in files)
+        if table.partition_by:  # formats (issue 13): the batch's file in each partition folder it has rows in
+            written[table.name] = {"files": [path for path, _, _ in files], "rows": rows, "first_row": first,
+                                   "bytes": size}
+        else:
+            written[table.name] = {"path": files[0][0], "rows": rows, "first_row": first, "bytes": size}
     return written
+
+
+def _write_files(plan: Plan, table: TablePlan, out: Path, name: str, fmt, first: int,
+                 end: int) -> list[tuple[str, int, int]]:
+    """(path, rows, bytes) of the batch's file of one table (one per partition folder for a
+    table with `partition_by:`), each written under a hidden name and renamed into place."""
+    rows = rows_between(plan, table, first, end)
+    if table.partition_by:
+        from fabula.sinks.formats.partitions import write_partitioned
+
+        written = write_partitioned(out, out, table.name, name, 0, table.schema, table.partition_by, [rows], fmt)
+        return [(file.path, file.rows, file.bytes) for file in written]
+    folder = out / table.name
+    temporary = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+    schema = fmt.file_schema(table.schema)
+    try:
+        count = fmt.write(str(temporary), schema, [rows.cast(schema)])
+        os.replace(temporary, folder / name)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return [(f"{table.name}/{name}", count, (folder / name).stat().st_size)]
 
 
 def _save(out: Path, state: dict[str, Any]) -> None:

@@ -81,20 +81,60 @@ def generate_columns(plan: Plan, table: TablePlan, block: int, names: Iterable[s
 @dataclass(frozen=True)
 class PlanReader:
     """The `Relations` a block's generators see: a pure function of the plan. Answers that
-    cost memory are kept in the plan's `relations.materialised` memo, computed once."""
+    cost memory are kept in the plan's `relations.materialised` memo, computed once.
+
+    **Rows a reference can name.** In a batch appended to an output (formats, issue 13), the
+    parents written by earlier batches still exist, so a reference picks among them too: its
+    row numbers run over this batch's rows first (0 … n−1, the numbers its own table's rows
+    have, so a table sized per parent is unchanged), then over each earlier batch's rows,
+    oldest first. A key or value at such a row comes from that batch's plan (`plan.earlier`),
+    which regenerates it, so the new children of an old parent read exactly its written key
+    and values. Only parents that exist are ever named: batches later than this one do not."""
 
     plan: Plan
 
     def table_rows(self, table: str) -> int:
-        return self.plan.table(table).rows
+        """The rows a reference to `table` picks among: this batch's, and the earlier batches'."""
+        return self.plan.table(table).rows + sum(rows for _, rows in self._earlier(table))
 
     def keys(self, table: str, column: str, rows: np.ndarray) -> pa.Array:
+        rows = np.asarray(rows, dtype=np.int64)
+        own = self.plan.table(table).rows
+        if not self.plan.earlier or not len(rows) or int(rows.max()) < own:
+            return self._own_keys(table, column, rows)
+        # rows of earlier batches: each batch's keys from its own plan, put back in place
+        starts = np.cumsum([own] + [count for _, count in self._earlier(table)])
+        batch = np.searchsorted(starts, rows, side="right")  # 0: this batch; i: the i-th earlier one
+        order = np.argsort(batch, kind="stable")
+        pieces = []
+        for index in np.unique(batch).tolist():
+            chosen = rows[batch == index]
+            if index == 0:
+                pieces.append(self._own_keys(table, column, chosen))
+            else:
+                plan, _ = self._earlier(table)[index - 1]
+                pieces.append(PlanReader(plan)._own_keys(table, column, chosen - starts[index - 1]))
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return concat(pieces).take(pa.array(back))
+
+    def _own_keys(self, table: str, column: str, rows: np.ndarray) -> pa.Array:
         generator = self.plan.table(table).column(column).generator
         context = BlockContext(seed=self.plan.seed, table=table, column=column, block=-1, start=0,
-                               n=len(rows), rows=np.asarray(rows, dtype=np.int64), relations=self)
+                               n=len(rows), rows=rows, relations=self)
         return generator.generate(context)
 
     def values(self, table: str, column: str) -> pa.Array:
+        """A whole column at the rows a reference can name (this batch's, then earlier ones')."""
+        memo = self.plan.relations.materialised
+        if not self._earlier(table):
+            return self.own_values(table, column)
+        return memo.once(memo.union, (table, column), lambda: concat(
+            [self.own_values(table, column)] + [PlanReader(plan).own_values(table, column)
+                                                for plan, _ in self._earlier(table)]))
+
+    def own_values(self, table: str, column: str) -> pa.Array:
+        """A whole column of this batch's rows (materialised once)."""
         memo = self.plan.relations.materialised
         return memo.once(memo.values, (table, column), lambda: self._materialise(table, column))
 
@@ -107,6 +147,11 @@ class PlanReader:
     def levels(self, table: str, column: str) -> LevelIndex:
         memo = self.plan.relations.materialised
         return memo.once(memo.levels, (table, column), lambda: group_rows(self.values(table, column)))
+
+    def _earlier(self, table: str) -> list[tuple[Plan, int]]:
+        """(plan, rows) of the earlier batches that wrote rows of `table`, oldest first."""
+        return [(plan, plan.table(table).rows) for plan in self.plan.earlier
+                if any(t.name == table for t in plan.tables) and plan.table(table).rows]
 
     def parent_rows(self, table: str, block: int) -> np.ndarray:
         index = self.plan.relations.per_parent[table]

@@ -39,8 +39,11 @@ from fabula.story import Story, resolve_story
 
 def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1.0,
                  as_of: date | None = None, block_rows: int = BLOCK_ROWS,
-                 layout: Layout | None = None, allow_large: bool = False) -> Plan:
+                 layout: Layout | None = None, allow_large: bool = False,
+                 earlier: tuple[Plan, ...] = ()) -> Plan:
     """The plan for a spec. `as_of` defaults to the spec's, then to today — read once, here.
+    `earlier` are the plans of the batches an appended output already holds (oldest first):
+    references then pick among their rows too (see `PlanReader`).
 
     >>> from fabula.spec import load_text
     >>> spec = load_text("name: d\\nseed: 1\\ntables:\\n  t:\\n    rows: 10\\n    columns:\\n      id: {kind: sequence}")
@@ -68,7 +71,7 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
                    tables=tables, spec=spec, relations=PlanRelations(), story=story,
                    table_order=tuple(topological_order(table_dependencies(spec))) + tuple(
                        [spec.events_table] if spec.events_table else []),
-                   layout=layout or Layout())
+                   layout=layout or Layout(), earlier=tuple(earlier))
     plan = _size_per_parent_tables(unsized)
     refuse_absurd_size(spec, {table.name: float(table.rows) for table in plan.tables if table.name in spec.tables},
                        allow_large=allow_large, where=where)
@@ -257,7 +260,7 @@ def _table_plan(name, spec, nodes, generators, scale, block_rows, story: Story) 
         for node in nodes.values()
     )
     order = topological_order({node.name: node.local for node in nodes.values()})
-    return TablePlan(name, rows, columns, tuple(order), block_rows, per=per)
+    return TablePlan(name, rows, columns, tuple(order), block_rows, per=per, partition_by=declared.partition_by)
 
 
 # -- sizing tables defined per parent ----------------------------------------------------------------
@@ -299,7 +302,7 @@ def _materialise_what_references_read(plan: Plan, nodes, where) -> None:
                                for value, count in zip(index.values, index.counts)):
                         raise ValueError(f"no row of `{node.spec.parent[0]}` has a value of `{node.spec.weight_by}` "
                                          "with a positive weight")
-                elif node.role == "row" and not node.detail["owned"] and plan.table(node.spec.parent[0]).rows == 0:
+                elif node.role == "row" and not node.detail["owned"] and relations.table_rows(node.spec.parent[0]) == 0:
                     raise ValueError(f"`{node.spec.parent[0]}` has no rows, so `{table}.{node.name.split('#')[0]}`"
                                      " has nothing to reference")
                 elif node.role == "lookup" or (node.spec is not None and node.spec.kind == "lookup" and node.output):

@@ -89,7 +89,9 @@ def render(plan: Plan) -> Group:
     parts.extend(_story_lines(plan))
     for name in plan.table_order:
         table = plan.table(name)
-        grid = Table(title=_table_title(plan, table), title_justify="left",
+        title = _table_title(plan, table) + (f" — in partition folders by {', '.join(table.partition_by)}"
+                                             if table.partition_by else "")
+        grid = Table(title=title, title_justify="left",
                      title_style="bold", expand=False, show_lines=False)
         for heading in ("column", "type", "kind", "parameters", "modifiers"):
             grid.add_column(heading, overflow="fold")

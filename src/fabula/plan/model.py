@@ -55,6 +55,9 @@ class TablePlan:
     block_rows: int = BLOCK_ROWS
     per: str | None = None
     """The parent table when this table's rows are defined per parent row."""
+    partition_by: tuple[str, ...] = ()
+    """Columns whose values name the Hive-style partition folders its files are written in
+    (they are in the folder names, not in the files)."""
 
     @property
     def outputs(self) -> tuple[ColumnPlan, ...]:
@@ -111,6 +114,9 @@ class Plan:
     table_order: tuple[str, ...] = ()
     """Parents before children (what `fabula plan` shows; blocks of any table are independent)."""
     layout: Layout = Layout()
+    earlier: tuple[Plan, ...] = ()
+    """When this plan is a batch appended to an output (formats, issue 13), the plans of the
+    batches before it, oldest first: its references may name their rows too (`PlanReader`)."""
 
     def table(self, name: str) -> TablePlan:
         for table in self.tables:

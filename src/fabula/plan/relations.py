@@ -48,6 +48,8 @@ class Materialised:
         """Child counts of a parent block, per (child table, parent block), as child blocks ask."""
         self.ranks: dict[tuple[str, str], np.ndarray] = {}
         """Each row's rank in the order of a column, per (table, column): chronological ids."""
+        self.union: dict[tuple[str, str], pa.Array] = {}
+        """A batch's parent columns followed by the earlier batches' (formats, issue 13)."""
         self.in_progress: set[tuple[str, str]] = set()
         self._lock = threading.RLock()
 
@@ -60,6 +62,7 @@ class Materialised:
         self.__dict__.update(state)
         self.__dict__.setdefault("counts", {})
         self.__dict__.setdefault("ranks", {})
+        self.__dict__.setdefault("union", {})
         self._lock = threading.RLock()
 
     def once(self, store: dict, key: tuple[str, str], compute: Callable[[], Answer]) -> Answer:
@@ -73,7 +76,8 @@ class Materialised:
             return store[key]
 
     def nbytes(self) -> int:
-        held = sum(array.nbytes for array in (*self.values.values(), *self.counts.values(), *self.ranks.values()))
+        held = sum(array.nbytes for array in (*self.values.values(), *self.counts.values(), *self.ranks.values(),
+                                                  *self.union.values()))
         return held + sum(level.rows.nbytes + level.offsets.nbytes for level in self.levels.values())
 
 

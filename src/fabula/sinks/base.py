@@ -5,7 +5,7 @@ Both engines drive a sink the same way:
 
     sink.open(plan)                           # lock the target, check it, make a staging area
     writer = sink.part_writer()               # picklable: Spark executors write parts with it
-    parts = [writer.write(table, i, groups)]  # from any thread or process, different parts
+    parts = written_files(writer.write(table, i, groups))  # from any thread or process, different parts
     entry = sink.stage_report("report.json", data)
     sink.commit(build_manifest(plan, parts, reports=[entry], engine=...))
     sink.abort()                              # on any failure: nothing visible, staging removed
@@ -13,14 +13,16 @@ Both engines drive a sink the same way:
 Nothing is visible at the target until `commit`. A destination declares what it can do in
 `capabilities`, so an engine or a command can refuse early what the destination cannot do.
 The format-specific part of a folder destination is only `PartWriter`: "write these row
-groups as one part file" (see `fabula.sinks.folder` for the reusable folder protocol).
+groups as one part file" (see `fabula.sinks.folder` for the reusable folder protocol). A part
+of a table with `partition_by:` is one file in each partition folder its rows fall in, so its
+writer returns several `PartWritten` (`written_files` takes either answer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 import pyarrow as pa
 
@@ -55,10 +57,20 @@ class Capabilities:
     """Later runs can add to an existing output."""
 
 
+Written = PartWritten | Sequence[PartWritten]
+"""What writing a part gives: its file, or the files of a partitioned part (one per partition
+folder, none when the part has no rows)."""
+
+
+def written_files(written: Written) -> tuple[PartWritten, ...]:
+    """The files a part writer wrote, whichever way it answered."""
+    return (written,) if isinstance(written, PartWritten) else tuple(written)
+
+
 class PartWriter(Protocol):
     """Writes one part file into a sink's staging area; picklable, so a Spark task can use it."""
 
-    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten: ...
+    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> Written: ...
 
 
 class Sink(Protocol):
@@ -78,7 +90,7 @@ class Sink(Protocol):
 
     def part_writer(self) -> PartWriter: ...
 
-    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten: ...
+    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> Written: ...
 
     def stage_report(self, name: str, data: bytes) -> FileEntry:
         """Put a report beside the data, to be committed with it; returns its manifest entry."""

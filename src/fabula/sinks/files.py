@@ -28,7 +28,7 @@ import pyarrow as pa
 from fabula.errors import OutputError, UsageError
 from fabula.manifest import MANIFEST, FileEntry, Manifest, TableEntry, file_sha256, read_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import Capabilities, PartWritten
+from fabula.sinks.base import Capabilities, PartWritten, Written
 from fabula.sinks.choices import COMPRESSIONS, WRITE_MODES
 from fabula.sinks.folder import FolderSink, OutputBusyError, write_errors
 from fabula.sinks.formats.registry import FORMATS, part_format
@@ -59,11 +59,22 @@ class FormatPartWriter:
     compression: str = "snappy"
     batch: int = 0
 
-    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
+    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> Written:
         fmt = part_format(self.output_format, compression=self.compression)
         relative = part_name(table.name, part, fmt.extension, self.batch)
-        return write_file(Path(self.root), Path(self.target), relative, table.name, part, table.schema,
-                          row_groups, fmt)
+        return write_part_files(Path(self.root), Path(self.target), table, relative, part, row_groups, fmt)
+
+
+def write_part_files(root: Path, target: Path, table: TablePlan, relative: str, part: int,
+                     row_groups: Iterable[pa.Table], fmt) -> Written:
+    """A part as `relative` (`<table>/part-….<ext>`), or, for a table with `partition_by:`, as
+    a file of that name in each partition folder its rows fall in."""
+    if table.partition_by:
+        from fabula.sinks.formats.partitions import write_partitioned
+
+        return write_partitioned(root, target, table.name, relative.rsplit("/", 1)[1], part, table.schema,
+                                 table.partition_by, row_groups, fmt)
+    return write_file(root, target, relative, table.name, part, table.schema, row_groups, fmt)
 
 
 def write_file(root: Path, target: Path, relative: str, table: str, part: int, schema: pa.Schema,
@@ -173,6 +184,7 @@ class FilesSink(FolderSink):
             for table, entry in batch_manifest.tables.items():
                 (target / table).mkdir(exist_ok=True)
                 for file in entry.files:
+                    (target / file.path).parent.mkdir(parents=True, exist_ok=True)  # a new partition's folder
                     os.replace(staged / file.path, target / file.path)
             for report in manifest.reports:
                 os.replace(staged / report.path, target / report.path)
@@ -186,25 +198,26 @@ class FilesSink(FolderSink):
 
     def _commit_delta(self, root: Path, manifest: Manifest, *, append: bool) -> None:
         """One Delta commit per table over the files of `manifest` (this batch's)."""
-        from fabula.sinks.formats.delta import DataFile, commit_table
+        from fabula.sinks.formats.delta import commit_table, data_file
 
         plan = self._plan
-        schemas = {table.name: table.schema for table in plan.tables}
+        tables = {table.name: table for table in plan.tables}
         for name, entry in manifest.tables.items():
             spec = plan.spec.tables.get(name)
+            partition_by: tuple[str, ...] = ()
             if name in self._extra:
                 schema, description, descriptions = self._extra[name][2], self._extra[name][1], {}
             else:
-                schema = schemas[name]
+                schema, partition_by = tables[name].schema, tables[name].partition_by
                 description = spec.description if spec else None
                 descriptions = {column_name: column.description
                                 for column_name, column in (spec.columns.items() if spec else ())
                                 if getattr(column, "description", None)}
-            files = [DataFile(path=file.path.split("/", 1)[1], rows=file.rows or 0, bytes=file.bytes,
-                              partition_values={}) for file in entry.files]
+            files = [data_file(file.path.split("/", 1)[1], file.rows or 0, file.bytes) for file in entry.files]
             with write_errors(self.target, f"committing the Delta log of {name}"):
                 commit_table(root / name, schema, files, name=name, description=description,
-                             descriptions=descriptions, append=append and (root / name / "_delta_log").is_dir())
+                             descriptions=descriptions, partition_by=partition_by,
+                             append=append and (root / name / "_delta_log").is_dir())
 
 
-__all__ = ["FilesSink", "FormatPartWriter", "part_name", "WRITE_MODES"]
+__all__ = ["FilesSink", "FormatPartWriter", "part_name", "write_part_files", "WRITE_MODES"]

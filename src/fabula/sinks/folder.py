@@ -41,7 +41,7 @@ import pyarrow as pa
 from fabula.errors import OutputError
 from fabula.manifest import MANIFEST, FileEntry, Manifest, file_sha256, read_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import Capabilities, PartWriter, PartWritten
+from fabula.sinks.base import Capabilities, PartWriter, Written
 from fabula.sinks.choices import MODES
 
 STAGING_MARKER = ".fabula-staging"
@@ -428,7 +428,7 @@ class FolderSink:
     def part_writer(self) -> PartWriter:
         raise NotImplementedError
 
-    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
+    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> Written:
         return self.part_writer().write(table, part, row_groups)
 
     def stage_report(self, name: str, data: bytes) -> FileEntry:

@@ -11,9 +11,9 @@ import pyarrow as pa
 
 from fabula.errors import UsageError
 from fabula.plan.model import TablePlan
-from fabula.sinks.base import PartWritten
+from fabula.sinks.base import Written
 from fabula.sinks.choices import COMPRESSIONS
-from fabula.sinks.files import part_name, write_file
+from fabula.sinks.files import part_name, write_part_files
 from fabula.sinks.folder import FolderSink
 from fabula.sinks.formats.registry import part_format
 
@@ -30,12 +30,12 @@ class ParquetPartWriter:
     target: str
     compression: str
 
-    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
+    def write(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> Written:
         # the same file writer as every format's (temporary name, then rename: a Spark task
         # retried or run twice never leaves half a file), so both engines write identical bytes
         parquet = part_format("parquet", compression=self.compression)
-        return write_file(Path(self.root), Path(self.target), part_name(table.name, part, parquet.extension),
-                          table.name, part, table.schema, row_groups, parquet)
+        return write_part_files(Path(self.root), Path(self.target), table,
+                                part_name(table.name, part, parquet.extension), part, row_groups, parquet)
 
 
 class ParquetSink(FolderSink):

@@ -18,7 +18,7 @@ import typing
 from typing import Any, ClassVar, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from fabula.errors import Issue, SpecError, did_you_mean
 from fabula.spec.bounds import MAX_SPEC_BYTES, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES
@@ -36,6 +36,7 @@ from fabula.spec.dates import DateBound
 from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.changes import ChangeSpec, change_issues
 from fabula.spec.defects import DefectSpec, defect_issues
+from fabula.spec.partitions import issues_in as partition_issues, partition_columns
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
 from fabula.spec.sequences import as_count, cadence_rows, integer_valued, place_cadence
@@ -279,6 +280,7 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
                 tables[str(name)] = table
         _check_changes(tables, source, issues)  # formats (issue 13): `changes:` fits its table
         _check_defects(tables, source, issues)  # issue 14: `defects:` fits its table
+        _check_partitions(tables, source, issues, header_model.as_of if header_model is not None else None)
     broken = _broken_columns(issues)
     spec = None
     if header_model is not None and raw_tables is not None:
@@ -482,7 +484,13 @@ class _TableHeader(BaseModel):
     rows: int = Field(ge=0, description="a row count, or {per: parent_table, count: ...}")
     description: str | None = None
     changes: ChangeSpec | None = None  # formats (issue 13)
+    partition_by: tuple[str, ...] = ()  # formats (issue 13): Hive-style partition folders
     also_accepts: ClassVar[tuple[str, ...]] = ("columns", "defects")
+
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return partition_columns(value)
 
 
 def _parse_defects(raw: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> tuple[DefectSpec, ...]:
@@ -512,11 +520,23 @@ def _check_defects(tables: dict[str, TableSpec], source: SourceMap, issues: list
     for name, table in tables.items():
         defects = getattr(table, "defects", ())
         valid = tuple(defect for defect in defects if defect.kind != "?")
+        if defects and getattr(table, "partition_by", ()):
+            # a label's `row` is the row's number in the table as written, which partition
+            # folders reorder; and validation puts the clean rows back by that number
+            issues.append(source.issue("bad-value", ("tables", name, "defects"),
+                                       "`defects:` and `partition_by:` cannot be on the same table yet",
+                                       hint="drop `partition_by:` from this table, or generate its defects "
+                                            "in an unpartitioned copy of the spec"))
         if valid:
             for where, message, hint in defect_issues(name, defects, table.columns):
                 if where[:2] in {("defects", i) for i, d in enumerate(defects) if d.kind == "?"}:
                     continue  # that entry already has its own issue
                 issues.append(source.issue("bad-value", ("tables", name, *where), message, hint=hint))
+
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return partition_columns(value)
 
 
 def _check_changes(tables: dict[str, TableSpec], source: SourceMap, issues: list[Issue]) -> None:
@@ -526,6 +546,12 @@ def _check_changes(tables: dict[str, TableSpec], source: SourceMap, issues: list
         if changes is not None:
             for where, message, hint in change_issues(name, changes, table.columns, tables):
                 issues.append(source.issue("bad-value", ("tables", name, *where), message, hint=hint))
+
+
+def _check_partitions(tables: dict[str, TableSpec], source: SourceMap, issues: list[Issue], as_of) -> None:
+    """formats (issue 13): `partition_by:` names written columns with few known values (spec/partitions.py)."""
+    for name, where, message, hint in partition_issues(tables, as_of, frozenset(_broken_columns(issues))):
+        issues.append(source.issue("bad-partition", ("tables", name, *where), message, hint=hint))
 
 
 # -- columns ---------------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ import json
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from fabula.spec.changes import ChangeSpec
 from fabula.spec.columns import AnyColumn
 from fabula.spec.defects import DefectSpec
 from fabula.spec.expectations import Expectation, ValidationSettings
+from fabula.spec.partitions import partition_columns
 from fabula.spec.relations import PerParent
 from fabula.spec.story import EventSpec, TimelineRows, TimelineSpec
 
@@ -29,6 +30,13 @@ class TableSpec(BaseModel):
                                                          "feed or SCD2 history (docs/formats.md)")  # issue 13
     defects: tuple[DefectSpec, ...] = Field((), description="bad data on purpose, labelled in `_defects` "
                                                            "(docs/defects.md)")  # issue 14
+    partition_by: tuple[str, ...] = Field((), description="columns whose values name Hive-style partition "
+                                                          "folders, e.g. [region] (docs/formats.md#partitions)")
+
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return partition_columns(value)
 
 
 class DatasetSpec(BaseModel):
@@ -78,6 +86,8 @@ class DatasetSpec(BaseModel):
         for table in dumped.get("tables", {}).values():
             if not table.get("defects"):  # a clean spec hashes as it did before `defects:` existed
                 table.pop("defects", None)
+            if not table.get("partition_by"):  # unpartitioned specs keep the hash they had before it existed
+                table.pop("partition_by", None)
         return json.loads(json.dumps(dumped, default=_plain))
 
     def spec_hash(self) -> str:

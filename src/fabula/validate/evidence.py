@@ -27,14 +27,16 @@ class Tables:
 
     Spill files go to a private temporary folder, never into the output or the working folder."""
 
-    def __init__(self, folder: Path, tables: list[str], clean: dict[str, Any] | None = None):
+    def __init__(self, folder: Path, tables: list[str], clean: dict[str, Any] | None = None, *,
+                 partitioned: dict | None = None):
         self._spill = tempfile.mkdtemp(prefix="fabula-duckdb-")
         try:
             if clean:  # defects (issue 14): damaged tables are seen as their clean rows (Arrow views)
-                views = {**folder_views(folder, [name for name in tables if name not in clean]), **clean}
+                views = {**folder_views(folder, [name for name in tables if name not in clean],
+                                        partitioned=partitioned), **clean}
                 self.connection = connect(views, spill=self._spill)
             else:
-                self.connection = open_folder(folder, tables, spill=self._spill)
+                self.connection = open_folder(folder, tables, spill=self._spill, partitioned=partitioned)
         except BaseException:
             shutil.rmtree(self._spill, ignore_errors=True)
             raise
@@ -80,7 +82,9 @@ class Evidence:
         if self._tables is None:
             clean = self.clean
             self._tables = Tables(self.folder, [table.name for table in self.plan.tables],
-                                  clean.views() if clean else None)
+                                  clean.views() if clean else None,
+                                  partitioned={table.name: table.schema for table in self.plan.tables
+                                               if table.partition_by})
         return self._tables
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ from fabula.validate.evidence import Evidence
 from fabula.validate.defects import CleanView, clean_view, read_labels
 from fabula.validate.families import FAMILIES, integrity
 from fabula.validate.families import defects as defects_family
+from fabula.validate.partitioned import partitioned_parts
 from fabula.validate.report import REPORT_HTML, REPORT_JSON, Report
 
 __all__ = ["Validation", "validate_folder", "read_manifest", "plan_from_manifest", "write_reports",
@@ -84,7 +85,7 @@ class Validation:
         """Check the staged output made of `parts` (`PartWritten`s, each just hashed by the
         sink); return the reports to stage beside the data, by file name."""
         tables: dict[str, list[FileEntry]] = {table.name: [] for table in self.plan.tables}
-        for part in sorted(parts, key=lambda p: (p.table, p.part)):
+        for part in sorted(parts, key=lambda p: (p.table, p.part, p.path)):
             tables[part.table].append(FileEntry(path=part.path, rows=part.rows, bytes=part.bytes,
                                                 sha256=part.sha256))
         listing = integrity.Listing({name: tuple(entries) for name, entries in tables.items()},
@@ -115,15 +116,18 @@ def write_reports(report: Report, folder: Path) -> list[str]:
 
 
 def validate_folder(folder: str | Path, *, workers: int | None = None,
-                    write: bool = True, allow_large: bool = False) -> Report:
+                    write: bool = True, allow_large: bool = False, plan: Plan | None = None) -> Report:
     """Re-check an output folder against the spec, seed, as_of and scale its manifest records,
     streaming its files through the same statistics as generation; write the reports into it.
+    `plan` is the plan that wrote it when the caller has it already (one batch of an appended
+    output, built on the batches before it); by default it is rebuilt from the manifest.
 
     Nothing is trusted: the files are checked against the manifest's sizes and checksums, and
     the manifest against its digest (the `integrity` family), before the data is."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    plan = plan_from_manifest(manifest, folder, allow_large=allow_large)  # a folder is input too: same bounds
+    if plan is None:
+        plan = plan_from_manifest(manifest, folder, allow_large=allow_large)  # a folder is input too: same bounds
     listing = integrity.Listing({name: table.files for name, table in manifest.tables.items()},
                                 reports=manifest.reports, digest_matches=manifest.digest_matches,
                                 spec_hash_matches=manifest.spec_hash == plan.spec_hash)
@@ -159,8 +163,11 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
                 blocks = _cut(clean.from_files(folder, table.name), table.block_rows)
                 aligned = True  # cut from the clean rows, whatever the copies did to the files' row groups
             else:
-                blocks = _read_blocks(files, table.block_rows, table.schema)
                 aligned = _row_count(files) == table.rows
+                blocks = _read_blocks(files, table.block_rows, table.schema)
+                if table.partition_by and aligned:  # formats (issue 13): rows back in the plan's order
+                    ordered = partitioned_parts(plan, table, entry.files, folder)
+                    blocks, aligned = (ordered, True) if ordered is not None else (blocks, False)
             for block, batch in enumerate(blocks):
                 if damaged:
                     clean.spool(table.name, block, batch)  # the SQL checks' view of the table

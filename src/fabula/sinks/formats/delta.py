@@ -75,6 +75,18 @@ class DataFile:
     partition_values: Mapping[str, str | None]
 
 
+def data_file(path: str, rows: int, size: int) -> DataFile:
+    """A data file by its path in the table's folder; its partition values (if any) are in
+    its folders' names (`region=West/part-00000.parquet`).
+
+    >>> data_file("region=North%2FSouth/part-00000.parquet", 3, 100).partition_values
+    {'region': 'North/South'}
+    """
+    from fabula.sinks.formats.partitions import folder_values
+
+    return DataFile(path=path, rows=rows, bytes=size, partition_values=folder_values(path))
+
+
 def commit_table(folder: Path, schema: pa.Schema, files: Sequence[DataFile], *, name: str,
                  description: str | None, descriptions: Mapping[str, str],
                  partition_by: Sequence[str] = (), append: bool = False,
@@ -87,6 +99,8 @@ def commit_table(folder: Path, schema: pa.Schema, files: Sequence[DataFile], *, 
 
     location = uri or str(folder)
     delta_schema = deltalake.Schema.from_arrow(table_schema(schema, descriptions))
+    # the path as it is on disk: deltalake writes it into the log as the URI Delta's protocol
+    # asks for (a partition folder's `%2F` is `%252F` there)
     actions = [AddAction(path=file.path, size=file.bytes, partition_values=dict(file.partition_values),
                          modification_time=0, data_change=True,
                          stats=json.dumps({"numRecords": file.rows}))

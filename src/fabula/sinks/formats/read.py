@@ -8,6 +8,8 @@ from typing import Iterator
 
 import pyarrow as pa
 
+from fabula.sinks.formats.partitions import folder_values, with_partition_columns
+
 
 def _text_type(kind: pa.DataType) -> pa.DataType:
     """What a CSV / JSON reader is asked for: temporal values as the ISO text they are in the
@@ -47,15 +49,28 @@ def file_rows(path: str | Path) -> int:
 
 def read_batches(path: str | Path, schema: pa.Schema | None = None, *, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
     """The rows of one part file of any format; CSV and JSON Lines typed as `schema` (the
-    table's planned schema) when given."""
+    table's planned schema) when given. A file in partition folders (`region=West/…`) gets the
+    columns of `schema` it lacks back from its folders' names, in the schema's order."""
     path = str(path)
+    partitions = _partition_values(path, schema)
     if path.endswith(".parquet"):
         import pyarrow.parquet as pq
 
-        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+            yield with_partition_columns(batch, schema, partitions) if partitions else batch
         return
-    for batch in _raw_batches(path, schema):
-        yield _restore(batch, schema) if schema is not None else batch
+    file_schema = pa.schema([field for field in schema if field.name not in partitions]) if schema else None
+    for batch in _raw_batches(path, file_schema):
+        if file_schema is not None:
+            batch = _restore(batch, file_schema)
+        yield with_partition_columns(batch, schema, partitions) if partitions else batch
+
+
+def _partition_values(path: str, schema: pa.Schema | None) -> dict[str, str | None]:
+    """The partition folders above the file that name columns of `schema`."""
+    if schema is None or "=" not in path:
+        return {}
+    return {name: value for name, value in folder_values(Path(path).as_posix()).items() if name in schema.names}
 
 
 def _raw_batches(path: str, schema: pa.Schema | None) -> Iterator[pa.RecordBatch]:

@@ -79,12 +79,7 @@ def _table_check(folder: Path, table: str, entries: tuple[FileEntry, ...], listi
     problems = [problem for entry in entries
                 if (problem := _problems(folder, entry, listing.verify_checksums)) is not None]
     listed = {entry.path for entry in entries}
-    try:
-        # formats (issue 13): a Delta table's own log folder is Delta's, not a stray part
-        present = sorted(f"{table}/{path.name}" for path in (folder / table).iterdir()
-                         if not (path.name == "_delta_log" and path.is_dir() and not path.is_symlink()))
-    except OSError:
-        present = []
+    present = sorted(_present(folder, table))
     unlisted = [path for path in present if path not in listed]
     problems += [f"{path} is not listed in {MANIFEST}" for path in unlisted]
     count = len(entries)
@@ -96,6 +91,21 @@ def _table_check(folder: Path, table: str, entries: tuple[FileEntry, ...], listi
     return Check(FAMILY, name, PASS,
                  f"{count} file{'s' if count != 1 else ''} listed, each present with its recorded size and "
                  "sha256; no other files", expected=count, observed=count, table=table)
+
+
+def _present(folder: Path, table: str) -> list[str]:
+    """Everything in a table's folder, by path relative to the output: files, and inside the
+    partition folders of a table with `partition_by:` (formats, issue 13), theirs. A Delta
+    table's own log folder is Delta's, not a stray part; links are listed, never followed."""
+    found = []
+    for top, folders, files in os.walk(folder / table):
+        here = Path(top).relative_to(folder).as_posix()
+        if top == str(folder / table):
+            folders[:] = [name for name in folders
+                          if not (name == "_delta_log" and not os.path.islink(os.path.join(top, name)))]
+        found += [f"{here}/{name}" for name in files]
+        found += [f"{here}/{name}" for name in folders if os.path.islink(os.path.join(top, name))]
+    return found
 
 
 def _reports_check(folder: Path, listing: Listing) -> Check:
