@@ -16,6 +16,7 @@ few examples: integer counts that merge exactly in any order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +28,7 @@ from fabula.spec.people import AddressColumn, CompanyColumn, PersonColumn
 from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, Check
 from fabula.validate.statistics import Examples, Unreadable
+from fabula.validate.text import Utf8Rows, lower_ascii
 
 FAMILY = "records"
 PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
@@ -53,44 +55,98 @@ class Agreement:
     def observe(self, view) -> dict:
         derived = _plain(view.batch.column(self.column))
         reference = _plain(view.batch.column(self.reference))
-        both = pc.and_(pc.is_valid(derived), pc.is_valid(reference))
-        derived, reference = derived.filter(both), reference.filter(both)
-        expected = self._expected(reference)
-        found = self._found(derived)
-        wrong = np.char.find(found, expected) != 0 if self.kind == "company" else np.char.find(found, expected) < 0
-        state = {"rows": len(found), "wrong": int(wrong.sum()), "placeholders": 0}
+        expected = view.shared((FAMILY, self.reference, self.kind, self.reference_part, self.locale),
+                               lambda: self._expected(reference))  # the same name serves several columns
+        if derived.null_count or reference.null_count:
+            both = pc.and_(pc.is_valid(derived), pc.is_valid(reference))
+            derived, reference, expected = derived.filter(both), reference.filter(both), expected[np.asarray(both)]
+        rows = Utf8Rows(derived)
+        wrong = self._wrong(rows, expected)
+        state = {"rows": len(rows), "wrong": int(wrong.sum()),
+                 "placeholders": int(self._placeholders(rows).sum()) if self.part == "email" else 0}
         if wrong.any():
             shown = [f"{derived[int(i)].as_py()} for {reference[int(i)].as_py()}" for i in np.flatnonzero(wrong)[:3]]
             state["examples"] = Examples(tuple(shown), 3)
-        if self.part == "email":
-            domains = pc.utf8_lower(_matched(derived, r"@(?P<v>[^@]*)$"))
-            placeholder = pc.is_in(domains, value_set=pa.array([d for d in PLACEHOLDER_DOMAINS
-                                                                if d not in self.listed_domains]))
-            state["placeholders"] = int(pc.sum(placeholder).as_py() or 0)
         return state
 
     def _expected(self, reference: pa.Array) -> np.ndarray:
-        """The ASCII word each row's derived column must contain (a person's last name) or start
-        with (a company's first word)."""
+        """The ASCII word (bytes) each row's derived column must contain (a person's last name)
+        or start with (a company's first word): a company's first word ends at its first space,
+        comma or &; a full name's last word follows its last space (empty when the name ends
+        with one). Each distinct word is spelled once."""
+        rows = Utf8Rows(reference)
+        start, end = 0, rows.lengths
         if self.kind == "company":
-            words = pc.list_element(pc.split_pattern_regex(reference, r"[ ,&]", max_splits=1), 0)
+            for separator in b" ,&":
+                found = rows.find(separator)
+                end = np.where((found >= 0) & (found < end), found, end)
         elif self.reference_part == "name":
-            words = _matched(reference, r"(?P<v>[^ ]+)$")
-        else:
-            words = reference
-        encoded = words.dictionary_encode()  # few distinct words: spell each once
-        spelled = pa.array([to_ascii(word, self.locale) for word in encoded.dictionary.to_pylist()], pa.string())
-        return np.asarray(spelled.take(encoded.indices).to_numpy(zero_copy_only=False), dtype=str)
+            start = rows.find(ord(" "), last=True) + 1  # 0 when there is no space
+        pieces = [(which, _spelled_words(words, self.locale)) for which, words in rows.cut(start, end - start)]
+        if len(pieces) == 1:
+            return pieces[0][1]
+        expected = np.zeros(len(rows), dtype=max((spelled.dtype for _, spelled in pieces), key=lambda d: d.itemsize))
+        for which, spelled in pieces:
+            expected[which] = spelled
+        return expected
 
-    def _found(self, derived: pa.Array) -> np.ndarray:
-        """Where the word must appear: a login (before the @), or a domain."""
-        if self.part == "email" and self.kind == "person":
-            derived = _matched(derived, r"^(?P<v>[^@]*)")
-        elif self.part == "email":
-            derived = _matched(derived, r"@(?P<v>[^@]*)$")
+    def _wrong(self, rows: Utf8Rows, expected: np.ndarray) -> np.ndarray:
+        """Rows whose derived value does not hold the expected word where it must: in the login
+        (before the first @) of a person's email, anywhere in a username, at the start of a
+        company's domain — the part after the last @ of an email (empty without an @), or after
+        http(s):// and then www. of a website. Byte positions: the words are ASCII, without @."""
+        if self.kind == "person":
+            end = rows.lengths
+            if self.part == "email":
+                at = rows.find(ord("@"))
+                end = np.where(at < 0, end, at)
+            wrong = np.zeros(len(rows), dtype=bool)
+            for which, login in rows.cut(0, end):
+                wrong[which] = np.strings.find(login, expected[which]) < 0
+            return wrong
+        start, available = 0, rows.lengths
+        if self.part == "email":
+            at = rows.find(ord("@"), last=True)
+            start, available = at + 1, np.where(at < 0, 0, rows.lengths - at - 1)
         elif self.part == "website":
-            derived = pc.replace_substring_regex(derived, r"^https?://(www\.)?", "")
-        return np.asarray(derived.to_numpy(zero_copy_only=False), dtype=str)
+            start = np.where(rows.prefix(0, 8) == b"https://", 8, np.where(rows.prefix(0, 7) == b"http://", 7, 0))
+            start = start + 4 * ((start > 0) & (rows.prefix(start, 4) == b"www."))
+            available = rows.lengths - start
+        need = np.strings.str_len(expected)
+        right = available >= need
+        for which, head in rows.cut(start, need):
+            right[which] &= head == expected[which]
+        return ~right
+
+    def _placeholders(self, rows: Utf8Rows) -> np.ndarray:
+        """Emails ending in @ and a placeholder domain, in any case. The domains are ASCII letters
+        and dots, and no other character lower-cases to one of those letters
+        (tests/validate/test_records.py checks it), so lower-casing ASCII bytes is enough."""
+        hit = np.zeros(len(rows), dtype=bool)
+        tails: dict[int, np.ndarray] = {}  # the rows' last bytes, lower-cased, once per length
+        for domain in PLACEHOLDER_DOMAINS:
+            if domain not in self.listed_domains:
+                tail = ("@" + domain).encode()
+                if len(tail) not in tails:
+                    tails[len(tail)] = lower_ascii(rows.prefix(rows.lengths - len(tail), len(tail)))
+                hit |= (rows.lengths >= len(tail)) & (tails[len(tail)] == tail)
+        return hit
+
+
+def _spelled_words(words: np.ndarray, locale: str) -> np.ndarray:
+    """Each word (UTF-8 `S` strings) in ASCII, spelled once per distinct word: Arrow finds the
+    distinct ones (fixed-width binary, hashed in place)."""
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(words.dtype.itemsize), len(words),
+                                                 [None, pa.py_buffer(words)])
+    encoded = fixed.dictionary_encode()
+    spelled = [_spelled(word.rstrip(b"\0"), locale) for word in encoded.dictionary.to_pylist()]
+    return np.array(spelled or [b""], dtype=bytes)[encoded.indices.to_numpy()]
+
+
+@lru_cache(maxsize=1 << 16)
+def _spelled(word: bytes, locale: str) -> bytes:
+    """A word in ASCII, as bytes (cached: names come from bounded pools)."""
+    return to_ascii(word.decode("utf-8", errors="replace"), locale).encode("ascii")
 
 
 PLACE_PARTS = ("city", "postcode", "state", "country")
@@ -131,11 +187,6 @@ class PlaceAgreement:
         places = address_parts(self.locale).places
         parts = [places.column(part).cast(pa.string()).fill_null("") for part, _ in self.columns]
         return pc.unique(pc.binary_join_element_wise(*parts, _SEPARATOR))
-
-
-def _matched(values: pa.Array, pattern: str) -> pa.Array:
-    """The group `v` of a regex in each value ("" where it does not match)."""
-    return pc.struct_field(pc.extract_regex(values, pattern), [0]).fill_null("")
 
 
 def _plain(array) -> pa.Array:
