@@ -4,6 +4,7 @@ starts with its name, and no email uses a placeholder domain."""
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -149,13 +150,17 @@ def _rule(kind: str, part: str, reference_part: str, derived: str, reference: st
     return wrong, placeholder
 
 
-def test_the_byte_level_comparison_follows_the_rule_on_tricky_values():
+@pytest.mark.parametrize("long_values", [False, True], ids=["short", "with-long-values"])
+@pytest.mark.parametrize("nulls", [False, True], ids=["no-nulls", "nulls"])
+def test_the_vectorised_comparison_follows_the_rule_on_tricky_values(long_values, nulls):
     from fabula.validate.families.records import Agreement
     from fabula.validate.statistics import BlockView
 
-    pairs = [(value, name) for value in TRICKY_VALUES for name in TRICKY_NAMES]
-    derived = pa.array([value for value, _ in pairs] + [None, "x"])
-    reference = pa.array([name for _, name in pairs] + ["Doe", None])
+    keep = (lambda text: True) if long_values else (lambda text: len(text.encode()) <= 256)
+    pairs = [(value, name) for value in TRICKY_VALUES for name in TRICKY_NAMES if keep(value) and keep(name)]
+    extra = ([None, "x"], ["Doe", None]) if nulls else ([], [])
+    derived = pa.array([value for value, _ in pairs] + extra[0], pa.string())
+    reference = pa.array([name for _, name in pairs] + extra[1], pa.string())
     batch = pa.RecordBatch.from_arrays([derived, reference], names=["derived", "reference"])
     for kind, part, reference_part, listed in [("person", "email", "last_name", ()), ("person", "email", "name", ()),
                                                ("person", "username", "name", ()),
@@ -168,6 +173,7 @@ def test_the_byte_level_comparison_follows_the_rule_on_tricky_values():
         assert state["rows"] == len(pairs)
         assert state["wrong"] == sum(wrong for wrong, _ in expected), (kind, part, reference_part)
         assert state["placeholders"] == sum(placeholder for _, placeholder in expected), (kind, part, listed)
+        assert [statistic.rule(value, name) for value, name in pairs] == expected  # for values over 256 bytes
 
 
 def test_no_other_character_lower_cases_into_a_placeholder_domain():

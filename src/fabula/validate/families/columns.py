@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fabula.generators.conditional import bin_masks, case_masks
+from fabula.generators.conditional import bin_masks
 from fabula.validate.evidence import Evidence
 from fabula.validate.models import (
     ColumnModel,
@@ -25,7 +25,7 @@ from fabula.validate.models import (
     shown_value,
 )
 from fabula.validate.report import FAIL, PASS, SKIP, Check
-from fabula.validate.statistics import Examples, Moments, Unreadable
+from fabula.validate.statistics import Examples, Moments, Unreadable, case_index
 from fabula.validate.tolerance import gap_tolerance, mixture_tolerance, share_tolerance
 
 FAMILY = "columns"
@@ -79,11 +79,10 @@ class ColumnStatistic:
             by = by.combine_chunks()
         keys = list(grouping.keys)
         uncovered = len(keys) if grouping.has_default else len(self.model.groups) - 1
-        if isinstance(by, pa.DictionaryArray) and not grouping.bins:
-            return _dictionary_groups(by, keys, uncovered)
-        masks = bin_masks(by, grouping.bins, keys) if grouping.bins else case_masks(by, keys)
+        if not grouping.bins:
+            return case_index(by, keys, uncovered=uncovered)
         groups = np.full(n, uncovered, dtype=np.int64)
-        for index, mask in enumerate(masks):
+        for index, mask in enumerate(bin_masks(by, grouping.bins, keys)):
             groups[mask] = index
         return groups
 
@@ -126,20 +125,6 @@ class ColumnStatistic:
                 strange = strange.dictionary_decode()
             state["unknown"] = Examples(tuple(sorted(map(str, strange.to_pylist()[:20])))[:5])
         return state
-
-
-def _dictionary_groups(by: pa.DictionaryArray, keys: list, uncovered: int) -> np.ndarray:
-    """Each row's case from the codes of a dictionary column: the case of each dictionary entry,
-    then one lookup per row — what `case_masks` finds, without a mask per case."""
-    position = {value: index for index, value in enumerate(by.dictionary.to_pylist())}
-    size = len(by.dictionary)
-    lookup = np.full(size + 1, uncovered, dtype=np.int64)  # the last entry: null rows
-    for index, key in enumerate(keys):
-        found = position.get(key, -1)
-        if found >= 0:
-            lookup[found] = index
-    codes = by.indices.fill_null(size) if by.null_count else by.indices
-    return lookup[codes.to_numpy(zero_copy_only=False)]
 
 
 def _dictionary_level_counts(array: pa.DictionaryArray, levels: tuple, groups, valid, size: int) -> np.ndarray:

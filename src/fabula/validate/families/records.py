@@ -15,6 +15,7 @@ few examples: integer counts that merge exactly in any order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,7 +29,7 @@ from fabula.spec.people import AddressColumn, CompanyColumn, PersonColumn
 from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, Check
 from fabula.validate.statistics import Examples, Unreadable
-from fabula.validate.text import Utf8Rows, lower_ascii
+from fabula.validate.text import WIDEST, byte_lengths, fixed_width, lower_ascii
 
 FAMILY = "records"
 PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
@@ -55,87 +56,121 @@ class Agreement:
     def observe(self, view) -> dict:
         derived = _plain(view.batch.column(self.column))
         reference = _plain(view.batch.column(self.reference))
-        expected = view.shared((FAMILY, self.reference, self.kind, self.reference_part, self.locale),
-                               lambda: self._expected(reference))  # the same name serves several columns
-        if derived.null_count or reference.null_count:
+        whole = not (derived.null_count or reference.null_count)  # every row: the same as other columns'
+        if not whole:
             both = pc.and_(pc.is_valid(derived), pc.is_valid(reference))
-            derived, reference, expected = derived.filter(both), reference.filter(both), expected[np.asarray(both)]
-        rows = Utf8Rows(derived)
-        wrong = self._wrong(rows, expected)
-        state = {"rows": len(rows), "wrong": int(wrong.sum()),
-                 "placeholders": int(self._placeholders(rows).sum()) if self.part == "email" else 0}
+            derived, reference = derived.filter(both), reference.filter(both)
+        lengths = byte_lengths(derived)
+        long = (lengths > WIDEST) | (byte_lengths(reference) > WIDEST)
+        wrong = np.zeros(len(derived), dtype=bool)
+        placeholders = 0
+        if long.any():  # a changed file: these few rows by the rule spelled out in Python
+            for row in np.flatnonzero(long).tolist():
+                wrong[row], placeholder = self.rule(derived[row].as_py(), reference[row].as_py())
+                placeholders += placeholder
+            short = pa.array(~long)
+            rows, derived_short, reference_short = np.flatnonzero(~long), derived.filter(short), reference.filter(short)
+            expected = self._expected(reference_short)
+        else:
+            rows, derived_short = slice(None), derived
+            expected = view.shared((FAMILY, self.reference, self.kind, self.reference_part, self.locale),
+                                   lambda: self._expected(reference)) if whole else self._expected(reference)
+        found = fixed_width(derived_short)
+        wrong[rows] = self._wrong(found, expected, lengths[rows])
+        if self.part == "email":
+            placeholders += int(self._placeholders(found, lengths[rows]).sum())
+        state = {"rows": len(derived), "wrong": int(wrong.sum()), "placeholders": placeholders}
         if wrong.any():
             shown = [f"{derived[int(i)].as_py()} for {reference[int(i)].as_py()}" for i in np.flatnonzero(wrong)[:3]]
             state["examples"] = Examples(tuple(shown), 3)
         return state
+
+    def rule(self, derived: str, reference: str) -> tuple[bool, bool]:
+        """(wrong, placeholder) of one row, in plain Python: the rule the vectorised check follows."""
+        if self.kind == "company":
+            word = re.split(r"[ ,&]", reference, maxsplit=1)[0]
+        elif self.reference_part == "name":
+            word = reference.rsplit(" ", 1)[-1]
+        else:
+            word = reference
+        expected = to_ascii(word, self.locale)
+        if self.kind == "person":
+            wrong = expected not in (derived.split("@", 1)[0] if self.part == "email" else derived)
+        else:
+            if self.part == "email":
+                found = derived.rsplit("@", 1)[1] if "@" in derived else ""
+            elif self.part == "website":
+                found = re.sub(r"^https?://(www\.)?", "", derived)
+            else:
+                found = derived
+            wrong = not found.startswith(expected)
+        domain = derived.rsplit("@", 1)[1] if self.part == "email" and "@" in derived else None
+        placeholder = domain is not None and domain.lower() in set(PLACEHOLDER_DOMAINS) - set(self.listed_domains)
+        return wrong, placeholder
 
     def _expected(self, reference: pa.Array) -> np.ndarray:
         """The ASCII word (bytes) each row's derived column must contain (a person's last name)
         or start with (a company's first word): a company's first word ends at its first space,
         comma or &; a full name's last word follows its last space (empty when the name ends
         with one). Each distinct word is spelled once."""
-        rows = Utf8Rows(reference)
-        start, end = 0, rows.lengths
+        names = fixed_width(reference)
         if self.kind == "company":
-            for separator in b" ,&":
-                found = rows.find(separator)
-                end = np.where((found >= 0) & (found < end), found, end)
+            matrix = names.view(np.uint8).reshape(len(names), -1)
+            separator = (matrix == ord(" ")) | (matrix == ord(",")) | (matrix == ord("&"))
+            first = separator.argmax(axis=1)
+            end = np.where(separator[np.arange(len(names)), first], first, np.strings.str_len(names))
+            words = np.strings.slice(names, 0, end)
         elif self.reference_part == "name":
-            start = rows.find(ord(" "), last=True) + 1  # 0 when there is no space
-        pieces = [(which, _spelled_words(words, self.locale)) for which, words in rows.cut(start, end - start)]
-        if len(pieces) == 1:
-            return pieces[0][1]
-        expected = np.zeros(len(rows), dtype=max((spelled.dtype for _, spelled in pieces), key=lambda d: d.itemsize))
-        for which, spelled in pieces:
-            expected[which] = spelled
-        return expected
+            words = np.strings.slice(names, np.strings.rfind(names, b" ") + 1, None)
+        else:
+            words = names
+        return _spelled_words(words, self.locale)
 
-    def _wrong(self, rows: Utf8Rows, expected: np.ndarray) -> np.ndarray:
+    def _wrong(self, found: np.ndarray, expected: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Rows whose derived value does not hold the expected word where it must: in the login
         (before the first @) of a person's email, anywhere in a username, at the start of a
         company's domain — the part after the last @ of an email (empty without an @), or after
-        http(s):// and then www. of a website. Byte positions: the words are ASCII, without @."""
+        http(s):// and then www. of a website. The words are ASCII, without @ or NUL."""
         if self.kind == "person":
-            end = rows.lengths
+            end = lengths
             if self.part == "email":
-                at = rows.find(ord("@"))
-                end = np.where(at < 0, end, at)
-            wrong = np.zeros(len(rows), dtype=bool)
-            for which, login in rows.cut(0, end):
-                wrong[which] = np.strings.find(login, expected[which]) < 0
-            return wrong
-        start, available = 0, rows.lengths
+                at = np.strings.find(found, b"@")
+                end = np.where(at < 0, lengths, at)
+            return np.strings.find(found, expected, 0, end) < 0
         if self.part == "email":
-            at = rows.find(ord("@"), last=True)
-            start, available = at + 1, np.where(at < 0, 0, rows.lengths - at - 1)
-        elif self.part == "website":
-            start = np.where(rows.prefix(0, 8) == b"https://", 8, np.where(rows.prefix(0, 7) == b"http://", 7, 0))
-            start = start + 4 * ((start > 0) & (rows.prefix(start, 4) == b"www."))
-            available = rows.lengths - start
-        need = np.strings.str_len(expected)
-        right = available >= need
-        for which, head in rows.cut(start, need):
-            right[which] &= head == expected[which]
-        return ~right
+            at = np.strings.rfind(found, b"@")
+            return np.where(at < 0, np.strings.str_len(expected) > 0, ~np.strings.startswith(found, expected, at + 1))
+        start = 0
+        if self.part == "website":
+            start = np.where(np.strings.startswith(found, b"https://"), 8,
+                             np.where(np.strings.startswith(found, b"http://"), 7, 0))
+            start = start + 4 * ((start > 0) & np.strings.startswith(found, b"www.", start))
+        return ~np.strings.startswith(found, expected, start)
 
-    def _placeholders(self, rows: Utf8Rows) -> np.ndarray:
+    def _placeholders(self, found: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Emails ending in @ and a placeholder domain, in any case. The domains are ASCII letters
         and dots, and no other character lower-cases to one of those letters
-        (tests/validate/test_records.py checks it), so lower-casing ASCII bytes is enough."""
-        hit = np.zeros(len(rows), dtype=bool)
-        tails: dict[int, np.ndarray] = {}  # the rows' last bytes, lower-cased, once per length
-        for domain in PLACEHOLDER_DOMAINS:
-            if domain not in self.listed_domains:
-                tail = ("@" + domain).encode()
-                if len(tail) not in tails:
-                    tails[len(tail)] = lower_ascii(rows.prefix(rows.lengths - len(tail), len(tail)))
-                hit |= (rows.lengths >= len(tail)) & (tails[len(tail)] == tail)
+        (tests/validate/test_records.py checks it), so lower-casing ASCII bytes is enough. Only
+        rows with an @ where the domain would start are looked at closely."""
+        matrix = found.view(np.uint8).reshape(len(found), -1)
+        hit = np.zeros(len(found), dtype=bool)
+        tails = [("@" + domain).encode() for domain in PLACEHOLDER_DOMAINS if domain not in self.listed_domains]
+        for size in sorted({len(tail) for tail in tails}):  # "@example.com" and the others: one length
+            begin = np.maximum(lengths - size, 0)
+            rows = np.flatnonzero((matrix[np.arange(len(found)), begin] == ord("@")) & (lengths >= size))
+            if len(rows):
+                ends = np.ascontiguousarray(matrix[rows[:, None], begin[rows, None] + np.arange(size)])
+                ends = lower_ascii(ends.view(f"S{size}").ravel())
+                for tail in tails:
+                    if len(tail) == size:
+                        hit[rows] |= ends == tail
         return hit
 
 
 def _spelled_words(words: np.ndarray, locale: str) -> np.ndarray:
     """Each word (UTF-8 `S` strings) in ASCII, spelled once per distinct word: Arrow finds the
     distinct ones (fixed-width binary, hashed in place)."""
+    words = np.ascontiguousarray(words)
     fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(words.dtype.itemsize), len(words),
                                                  [None, pa.py_buffer(words)])
     encoded = fixed.dictionary_encode()
@@ -145,7 +180,8 @@ def _spelled_words(words: np.ndarray, locale: str) -> np.ndarray:
 
 @lru_cache(maxsize=1 << 16)
 def _spelled(word: bytes, locale: str) -> bytes:
-    """A word in ASCII, as bytes (cached: names come from bounded pools)."""
+    """A word in ASCII, as bytes (cached: names come from bounded pools). A NUL the word may end
+    in is dropped by the spelling anyway."""
     return to_ascii(word.decode("utf-8", errors="replace"), locale).encode("ascii")
 
 

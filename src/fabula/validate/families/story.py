@@ -20,15 +20,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fabula.generators.base import TICKS_PER_DAY
-from fabula.generators.conditional import ConditionalGenerator, case_masks
+from fabula.generators.conditional import ConditionalGenerator
 from fabula.generators.story import DuringGenerator
 from fabula.story.events import EventWindow
 from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, SKIP, Check
-from fabula.validate.statistics import Unreadable
+from fabula.validate.statistics import Unreadable, case_index
 from fabula.validate.tolerance import share_tolerance
 
 FAMILY = "story"
@@ -81,24 +80,43 @@ class EventMix:
 
     def observe(self, view) -> dict:
         values = view.batch.column(self.column)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
         strength = self.window.strength(_fractional_days(view.batch.column(self.at)))
-        groups = {"": np.ones(len(values), dtype=bool)}
+        when = np.where(strength >= 1.0, 0, np.where(strength <= 0.0, 1, 2))  # inside, outside, on a ramp
+        names = [""]
+        case = np.zeros(len(values), dtype=np.int64)
         if self.by is not None:
             by = view.column(self.by)
             if by is None:
                 raise ValueError(f"cannot read `{self.by}` for this block")
-            groups = {str(key): mask for key, mask in zip(self.cases, case_masks(by, list(self.cases)))}
-        state = {}
-        for name, mask in groups.items():
-            state[name] = {"inside": _value_counts(values, mask & (strength >= 1.0)),
-                           "outside": _value_counts(values, mask & (strength <= 0.0))}
-        return state
+            names = [str(key) for key in self.cases]
+            case = case_index(by, list(self.cases), uncovered=len(names))
+        counts, labels = _value_counts(values, case * 3 + when, len(names) * 3)
+        return {name: {"inside": _counted(labels, counts[3 * index]),
+                       "outside": _counted(labels, counts[3 * index + 1])} for index, name in enumerate(names)}
 
 
-def _value_counts(values: pa.Array, mask: np.ndarray) -> dict[str, int]:
-    counted = pc.value_counts(values.filter(pa.array(mask)))
-    return {str(value): int(count) for value, count in zip(counted.field("values").to_pylist(),
-                                                            counted.field("counts").to_pylist()) if value is not None}
+def _value_counts(values: pa.Array, slot: np.ndarray, slots: int) -> tuple[np.ndarray, list[str]]:
+    """Non-null values counted per slot (rows with a slot of `slots` or more are left out): one
+    bincount of dictionary codes, rather than a filter and a count per slot."""
+    encoded = values if isinstance(values, pa.DictionaryArray) else values.dictionary_encode()
+    labels = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = slot < slots
+    if encoded.null_count:
+        keep &= np.asarray(encoded.is_valid())
+    counts = np.bincount(slot[keep] * len(labels) + codes[keep], minlength=slots * len(labels))
+    return counts.reshape(slots, len(labels)), labels
+
+
+def _counted(labels: list, counts: np.ndarray) -> dict[str, int]:
+    """{value: count} of the values seen (a value listed twice in a dictionary: added up)."""
+    found: dict[str, int] = {}
+    for label, count in zip(labels, counts.tolist()):
+        if count and label is not None:
+            found[str(label)] = found.get(str(label), 0) + count
+    return found
 
 
 def _day_numbers(times: pa.Array) -> np.ndarray:
