@@ -54,9 +54,14 @@ class DailyCounts:
         return f"{FAMILY}:{self.table}.{self.column}:days"
 
     def observe(self, view) -> dict:
-        days = _day_numbers(view.batch.column(self.column))
-        days = days[days >= -(2**62)]  # nulls
-        index = days - self.first_day
+        times = view.batch.column(self.column)
+        if isinstance(times, pa.ChunkedArray):
+            times = times.combine_chunks()
+        index = _day_numbers(times) - self.first_day
+        if times.null_count:
+            index = index[np.asarray(times.is_valid())]
+        if len(index) and index.min() >= 0 and index.max() < self.n_days:  # the usual case: no mask
+            return {"days": np.bincount(index, minlength=self.n_days).astype(np.int64), "outside": 0}
         inside = (index >= 0) & (index < self.n_days)
         return {"days": np.bincount(index[inside], minlength=self.n_days).astype(np.int64),
                 "outside": int((~inside).sum())}
@@ -82,32 +87,66 @@ class EventMix:
         values = view.batch.column(self.column)
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
-        strength = self.window.strength(_fractional_days(view.batch.column(self.at)))
-        when = np.where(strength >= 1.0, 0, np.where(strength <= 0.0, 1, 2))  # inside, outside, on a ramp
-        names = [""]
-        case = np.zeros(len(values), dtype=np.int64)
+        when = view.shared((FAMILY, "when", self.at, self.window), lambda: self._when(view))
+        names, slot = [""], when
         if self.by is not None:
             by = view.column(self.by)
             if by is None:
                 raise ValueError(f"cannot read `{self.by}` for this block")
             names = [str(key) for key in self.cases]
-            case = case_index(by, list(self.cases), uncovered=len(names))
-        counts, labels = _value_counts(values, case * 3 + when, len(names) * 3)
+            slot = case_index(by, list(self.cases), uncovered=len(names)) * 3 + when
+        counts, labels = _value_counts(values, slot, len(names) * 3)
         return {name: {"inside": _counted(labels, counts[3 * index]),
                        "outside": _counted(labels, counts[3 * index + 1])} for index, name in enumerate(names)}
 
+    def _when(self, view) -> np.ndarray:
+        """0 inside the window (full strength), 1 outside it, 2 on a ramp: once per block for
+        every column that changes during this event."""
+        days = _fractional_days(view.batch.column(self.at))
+        window = self.window
+        if not window.ramp_up and not window.decay:  # the strength is 1 inside, else 0 (NaN too)
+            return ((days < window.first) | ~(days < window.last + 1)).view(np.int8)
+        strength = window.strength(days)
+        return np.where(strength >= 1.0, 0, np.where(strength <= 0.0, 1, 2)).astype(np.int8)
 
-def _value_counts(values: pa.Array, slot: np.ndarray, slots: int) -> tuple[np.ndarray, list[str]]:
+
+def _value_counts(values: pa.Array, slot: np.ndarray, slots: int) -> tuple[np.ndarray, list]:
     """Non-null values counted per slot (rows with a slot of `slots` or more are left out): one
-    bincount of dictionary codes, rather than a filter and a count per slot."""
+    bincount of dictionary codes (or of small whole numbers, as they are), rather than a filter
+    and a count per slot."""
+    if pa.types.is_integer(values.type) and values.type != pa.uint64() and len(values):
+        counted = _integer_counts(values, slot, slots)
+        if counted is not None:
+            return counted
     encoded = values if isinstance(values, pa.DictionaryArray) else values.dictionary_encode()
     labels = encoded.dictionary.to_pylist()
-    codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    keep = slot < slots
-    if encoded.null_count:
-        keep &= np.asarray(encoded.is_valid())
-    counts = np.bincount(slot[keep] * len(labels) + codes[keep], minlength=slots * len(labels))
-    return counts.reshape(slots, len(labels)), labels
+    codes = (encoded.indices.fill_null(0) if encoded.null_count else encoded.indices).to_numpy()
+    return _slot_counts(slot, slots, codes, len(labels), encoded), labels
+
+
+def _integer_counts(values: pa.Array, slot: np.ndarray, slots: int) -> tuple[np.ndarray, list] | None:
+    """`_value_counts` of whole numbers within a small range (a score from 1 to 5), without
+    hashing them; None for a wide range."""
+    numbers = (values.fill_null(0) if values.null_count else values).to_numpy().astype(np.int64, copy=False)
+    low, high = int(numbers.min()), int(numbers.max())
+    if high - low >= 4096:
+        return None
+    width = high - low + 1
+    return _slot_counts(slot, slots, numbers - low, width, values), list(range(low, high + 1))
+
+
+def _slot_counts(slot: np.ndarray, slots: int, codes: np.ndarray, width: int, values: pa.Array) -> np.ndarray:
+    """(slot, code) pairs counted, rows of a null value or with a slot of `slots` or more left out."""
+    keep = None
+    if int(slot.max(initial=0)) >= slots:
+        keep = slot < slots
+    if values.null_count:
+        valid = np.asarray(values.is_valid())
+        keep = valid if keep is None else keep & valid
+    if keep is not None:
+        slot, codes = slot[keep], codes[keep]
+    counts = np.bincount(slot.astype(np.int64) * width + codes, minlength=slots * width)
+    return counts.reshape(slots, width)
 
 
 def _counted(labels: list, counts: np.ndarray) -> dict[str, int]:
