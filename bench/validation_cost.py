@@ -74,23 +74,29 @@ def blocks_once(scale: float, out: Path) -> tuple[dict, dict, float]:
         path = out / table.name / "part-00000.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         statistics = [statistic for statistic in validation.statistics if statistic.table == table.name]
-        writer, rows = None, 0
-        for block in range(-(-table.rows // table.block_rows) if table.rows else 0):
-            take_recent_columns(plan, table.name, block)  # as the engine's threads do: keep hidden columns
+        writer, rows, step = None, 0, plan.layout.blocks_per_row_group
+        blocks = range(-(-table.rows // table.block_rows) if table.rows else 0)
+        for first in range(0, len(blocks), step):  # as the engine does: row groups of a few blocks
+            batches = []
+            for block in blocks[first:first + step]:
+                take_recent_columns(plan, table.name, block)  # as the engine's threads do: keep hidden columns
+                started = clock()
+                batches.append(batch := generate_block(plan, table, block))
+                generation[table.name] = generation.get(table.name, 0.0) + clock() - started
+                view, states = BlockView(plan, table, block, batch, generated=True), {}
+                for statistic in statistics:
+                    started = clock()
+                    states[statistic.key] = statistic.observe(view)
+                    key = (table.name, statistic.key)
+                    summaries[key] = summaries.get(key, 0.0) + clock() - started
+                validation.accumulator.add(table.name, block, len(batch), states)
+                rows += len(batch)
             started = clock()
-            group = pa.Table.from_batches([batch := generate_block(plan, table, block)])
+            group = pa.Table.from_batches(batches, schema=table.schema).unify_dictionaries()
             writer = writer or pq.ParquetWriter(path, table.schema, compression="snappy",
                                                 **writer_options(table.schema, group))
             writer.write_table(group, row_group_size=max(len(group), 1))
-            generation[table.name] = generation.get(table.name, 0.0) + clock() - started
-            view, states = BlockView(plan, table, block, batch, generated=True), {}
-            for statistic in statistics:
-                started = clock()
-                states[statistic.key] = statistic.observe(view)
-                key = (table.name, statistic.key)
-                summaries[key] = summaries.get(key, 0.0) + clock() - started
-            validation.accumulator.add(table.name, block, len(batch), states)
-            rows += len(batch)
+            generation[table.name] += clock() - started
         if writer is not None:
             writer.close()
             parts.append(PartWritten(table.name, 0, f"{table.name}/part-00000.parquet", rows, path.stat().st_size, ""))
