@@ -27,16 +27,19 @@ def byte_lengths(array: pa.Array) -> np.ndarray:
     return pc.binary_length(array).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def fixed_width(array: pa.Array) -> np.ndarray:
+def fixed_width(array: pa.Array, lengths: np.ndarray | None = None) -> np.ndarray:
     """The bytes of each value (nulls as empty) as NumPy `S` strings of the widest value's width,
-    at most WIDEST.
+    at most WIDEST (`lengths`: the values' byte lengths, when known).
 
     >>> fixed_width(pa.array(["grö", "", None, "ab"])).tolist()
     [b'gr\\xc3\\xb6', b'', b'', b'ab']
     """
     if array.null_count:
         array = array.fill_null("")
-    widest = max(int(pc.max(pc.binary_length(array)).as_py() or 0), 1)
+    if lengths is None:
+        widest = max(int(pc.max(pc.binary_length(array)).as_py() or 0), 1)
+    else:
+        widest = max(int(lengths.max()) if len(lengths) else 0, 1)
     if widest > WIDEST:
         raise ValueError(f"a value of {widest} bytes is longer than {WIDEST}")
     padded = pc.ascii_rpad(array, width=widest, padding="\0")  # pads bytes, even of non-ASCII text

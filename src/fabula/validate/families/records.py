@@ -61,7 +61,9 @@ class Agreement:
             both = pc.and_(pc.is_valid(derived), pc.is_valid(reference))
             derived, reference = derived.filter(both), reference.filter(both)
         lengths = byte_lengths(derived)
-        long = (lengths > WIDEST) | (byte_lengths(reference) > WIDEST)
+        long = lengths > WIDEST
+        if (reference_lengths := byte_lengths(reference)).max(initial=0) > WIDEST:
+            long |= reference_lengths > WIDEST
         wrong = np.zeros(len(derived), dtype=bool)
         placeholders = 0
         if long.any():  # a changed file: these few rows by the rule spelled out in Python
@@ -75,7 +77,7 @@ class Agreement:
             rows, derived_short = slice(None), derived
             expected = view.shared((FAMILY, self.reference, self.kind, self.reference_part, self.locale),
                                    lambda: self._expected(reference)) if whole else self._expected(reference)
-        found = fixed_width(derived_short)
+        found = fixed_width(derived_short, lengths[rows])
         wrong[rows] = self._wrong(found, expected, lengths[rows])
         if self.part == "email":
             placeholders += int(self._placeholders(found, lengths[rows]).sum())
@@ -139,6 +141,8 @@ class Agreement:
             return np.strings.find(found, expected, 0, end) < 0
         if self.part == "email":
             at = np.strings.rfind(found, b"@")
+            if (at >= 0).all():
+                return ~np.strings.startswith(found, expected, at + 1)
             return np.where(at < 0, np.strings.str_len(expected) > 0, ~np.strings.startswith(found, expected, at + 1))
         start = 0
         if self.part == "website":
