@@ -136,17 +136,14 @@ def _integer_counts(values: pa.Array, slot: np.ndarray, slots: int) -> tuple[np.
 
 
 def _slot_counts(slot: np.ndarray, slots: int, codes: np.ndarray, width: int, values: pa.Array) -> np.ndarray:
-    """(slot, code) pairs counted, rows of a null value or with a slot of `slots` or more left out."""
-    keep = None
-    if int(slot.max(initial=0)) >= slots:
-        keep = slot < slots
+    """(slot, code) pairs counted for slots below `slots`: rows of a higher slot (no case, on a
+    ramp) or a null value are counted too, in slots past the end that are then dropped, which
+    costs less than leaving them out."""
     if values.null_count:
-        valid = np.asarray(values.is_valid())
-        keep = valid if keep is None else keep & valid
-    if keep is not None:
-        slot, codes = slot[keep], codes[keep]
-    counts = np.bincount(slot.astype(np.int64) * width + codes, minlength=slots * width)
-    return counts.reshape(slots, width)
+        slot = np.where(np.asarray(values.is_valid()), slot, slots)
+    top = max(int(slot.max(initial=0)), slots - 1)
+    counts = np.bincount(slot.astype(np.int64) * width + codes, minlength=(top + 1) * width)
+    return counts.reshape(top + 1, width)[:slots]
 
 
 def _counted(labels: list, counts: np.ndarray) -> dict[str, int]:
