@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -112,7 +113,7 @@ class ReferenceStatistic:
 
     def observe(self, view) -> dict:
         _, _, valid = reference_positions(view, self.column, self.parent_key, self.parent_rows)
-        bad = int((~valid).sum())
+        bad = len(valid) - int(np.count_nonzero(valid))
         examples = Examples()
         if bad:
             values = _array(view.batch.column(self.column)).drop_null()
