@@ -96,7 +96,11 @@ class ColumnStatistic:
             if group.numeric is None:
                 continue
             select = _selection(groups, index, valid)
-            chosen = np.sort(values if select is None else np.compress(select, values))
+            if select is None:
+                chosen = np.sort(values)  # a copy: `values` may be Arrow's memory
+            else:
+                chosen = np.compress(select, values)
+                chosen.sort()  # in place: the selection is already a copy
             state[f"moments{index}"] = Moments.of(chosen)
             if group.numeric.constant is None:
                 state[f"bins{index}"] = bin_counts(chosen, group.numeric.edges)
