@@ -4,6 +4,7 @@ starts with its name, and no email uses a placeholder domain."""
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -106,3 +107,80 @@ def test_a_postcode_moved_to_another_state_fails(tmp_path):
     pq.write_table(table.set_column(table.schema.get_field_index("postcode"), "postcode", pa.array(postcodes)), part)
     found = records_checks(validate_folder(tmp_path / "out", write=False))
     assert found["contacts: city, postcode, state are one place"] == ("fail", 4)
+
+
+# -- the byte-level comparison against the rule, spelled out in Python -----------------------------
+
+TRICKY_NAMES = ["Gröttner", "Miller Logistics LLC", "Smith, Jones & Co", "Ærø Søren", "Jane A. Doe", "Doe ",
+                "", "O'Connor-Núñez", "Straße", "x" * 300]
+TRICKY_VALUES = ["groettner@mail.de", "j.groettner@x.com", "groettner", "GROETTNER@x.com", "a@groettner.de",
+                 "miller@millerlogistics.com", "millerlogistics.com", "https://www.millerlogistics.com",
+                 "http://millerlogistics.com", "www.millerlogistics.com", "https://smith.com", "smith",
+                 "billing@smith.io", "a@b@smith.io", "smith@", "@smith", "", "doe@EXAMPLE.COM", "x@Example.Org",
+                 "x@example.net ", "x@mail.example.com", "xexample.com", "soerenaeroe@x.dk", "aeroe",
+                 "oconnornunez@x.ie", "strasse.de", "jane.doe@kelvin.\u212a", "d\u00f6e@x.com", "doe@x.com",
+                 "y" * 280 + "@example.com", "https://" + "x" * 300, "é@example.com", "doe\x00@x.com"]
+
+
+def _rule(kind: str, part: str, reference_part: str, derived: str, reference: str, listed=()) -> tuple[bool, bool]:
+    """(wrong, placeholder) of one row, as the family's docstring states the rule."""
+    import re
+
+    from fabula.providers.ascii import to_ascii
+
+    if kind == "company":
+        word = re.split(r"[ ,&]", reference, maxsplit=1)[0]
+    elif reference_part == "name":
+        word = reference.rsplit(" ", 1)[-1]
+    else:
+        word = reference
+    expected = to_ascii(word, "de_DE")
+    if kind == "person":
+        wrong = expected not in (derived.split("@", 1)[0] if part == "email" else derived)
+    else:
+        if part == "email":
+            found = derived.rsplit("@", 1)[1] if "@" in derived else ""
+        elif part == "website":
+            found = re.sub(r"^https?://(www\.)?", "", derived)
+        else:
+            found = derived
+        wrong = not found.startswith(expected)
+    domain = derived.rsplit("@", 1)[1].lower() if "@" in derived else None
+    placeholder = part == "email" and domain in {"example.com", "example.org", "example.net"} - set(listed)
+    return wrong, placeholder
+
+
+@pytest.mark.parametrize("long_values", [False, True], ids=["short", "with-long-values"])
+@pytest.mark.parametrize("nulls", [False, True], ids=["no-nulls", "nulls"])
+def test_the_vectorised_comparison_follows_the_rule_on_tricky_values(long_values, nulls):
+    from fabula.validate.families.records import Agreement
+    from fabula.validate.statistics import BlockView
+
+    keep = (lambda text: True) if long_values else (lambda text: len(text.encode()) <= 256)
+    pairs = [(value, name) for value in TRICKY_VALUES for name in TRICKY_NAMES if keep(value) and keep(name)]
+    extra = ([None, "x"], ["Doe", None]) if nulls else ([], [])
+    derived = pa.array([value for value, _ in pairs] + extra[0], pa.string())
+    reference = pa.array([name for _, name in pairs] + extra[1], pa.string())
+    batch = pa.RecordBatch.from_arrays([derived, reference], names=["derived", "reference"])
+    for kind, part, reference_part, listed in [("person", "email", "last_name", ()), ("person", "email", "name", ()),
+                                               ("person", "username", "name", ()),
+                                               ("person", "email", "name", ("example.org",)),
+                                               ("company", "domain", "name", ()), ("company", "email", "name", ()),
+                                               ("company", "website", "name", ())]:
+        statistic = Agreement("t", kind, "r", "de_DE", "reference", reference_part, "derived", part, listed)
+        state = statistic.observe(BlockView(None, None, 0, batch))
+        expected = [_rule(kind, part, reference_part, value, name, listed) for value, name in pairs]
+        assert state["rows"] == len(pairs)
+        assert state["wrong"] == sum(wrong for wrong, _ in expected), (kind, part, reference_part)
+        assert state["placeholders"] == sum(placeholder for _, placeholder in expected), (kind, part, listed)
+        assert [statistic.rule(value, name) for value, name in pairs] == expected  # for values over 256 bytes
+
+
+def test_no_other_character_lower_cases_into_a_placeholder_domain():
+    """Why lower-casing ASCII bytes finds every placeholder domain that utf8_lower would."""
+    from fabula.validate.families.records import PLACEHOLDER_DOMAINS
+
+    letters = set("".join(PLACEHOLDER_DOMAINS))
+    characters = [chr(c) for c in range(128, 0x110000) if not 0xD800 <= c < 0xE000]
+    lowered = pc.utf8_lower(pa.array(characters)).to_pylist()
+    assert not [c for c, low in zip(characters, lowered) if letters & set(low)]

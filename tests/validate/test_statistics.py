@@ -167,3 +167,49 @@ def test_every_statistic_reads_every_block_of_a_clean_run(tmp_path):
     assert fingerprints["structure:totals:customers.spend"] == fingerprints["structure:totals-of-children:customers.spend"]
     assert fingerprints["structure:totals:customers.n_orders"] == \
         fingerprints["structure:totals-of-children:customers.n_orders"]
+
+
+# -- the vectorised summaries against plain counting ------------------------------------------------
+
+
+def _plain_value_counts(values, mask) -> dict[str, int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    counted = pc.value_counts(values.filter(pa.array(mask)))
+    return {str(value): int(count) for value, count in zip(counted.field("values").to_pylist(),
+                                                            counted.field("counts").to_pylist()) if value is not None}
+
+
+@pytest.mark.parametrize("ramps", [(0, 0), (2, 0), (0, 3), (1, 2)])
+def test_event_mixes_and_day_counts_match_plain_counting(ramps):
+    """One bincount of codes per block counts what a filter and a value count per case and side
+    of the window count (nulls, ramps, integer and dictionary values, a case with no rows)."""
+    import pyarrow as pa
+
+    from fabula.generators.conditional import case_masks
+    from fabula.story.events import EventWindow
+    from fabula.validate.families.story import DailyCounts, EventMix
+    from fabula.validate.statistics import BlockView
+
+    rng = np.random.default_rng(sum(ramps))
+    n = 5_000
+    ticks = rng.integers(19_700 * 86_400 * 10**6, 19_760 * 86_400 * 10**6, n)
+    at = pa.array(ticks, pa.timestamp("us"), mask=rng.random(n) < 0.05)
+    window = EventWindow("e", 19_720, 19_726, ramp_up=ramps[0], decay=ramps[1])
+    strength = window.strength(np.where(np.asarray(at.is_valid()), ticks / 86_400e6, np.nan))
+    by = pa.array(rng.choice(["x", "y", "z", None], n)).dictionary_encode()
+    for values in (pa.array(rng.choice(["a", "b", "c", None], n)).dictionary_encode(),
+                   pa.array(rng.integers(1, 6, n), mask=rng.random(n) < 0.1), pa.array(rng.choice(["a", "b"], n))):
+        batch = pa.RecordBatch.from_arrays([at, values, by], names=["at", "v", "by"])
+        for column, cases in ((None, ()), ("by", ("x", "z", "absent"))):
+            state = EventMix("t", "v", "at", window, column, cases).observe(BlockView(None, None, 0, batch))
+            groups = dict(zip(map(str, cases), case_masks(by, list(cases)))) if column else {"": np.ones(n, bool)}
+            assert state == {name: {"inside": _plain_value_counts(values, mask & (strength >= 1.0)),
+                                    "outside": _plain_value_counts(values, mask & (strength <= 0.0))}
+                             for name, mask in groups.items()}
+    days = DailyCounts("t", "at", "support", 19_705, 40).observe(BlockView(None, None, 0, batch))
+    index = ticks[np.asarray(at.is_valid())] // (86_400 * 10**6) - 19_705
+    inside = (index >= 0) & (index < 40)
+    assert days["outside"] == int((~inside).sum())
+    assert days["days"].tolist() == np.bincount(index[inside], minlength=40).tolist()

@@ -44,6 +44,8 @@ def _made_from(view, column: str, rows: int):
     present = np.asarray(numbers.is_valid()) if numbers.null_count else np.ones(len(numbers), dtype=bool)
     positions = numbers.drop_null().to_numpy(zero_copy_only=False).astype(np.int64, copy=False) \
         if numbers.null_count else numbers.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    if not len(positions) or (positions.min() >= 0 and positions.max() < rows):  # as made: two passes
+        return present, positions, np.ones(len(positions), dtype=bool)
     return present, positions, (positions >= 0) & (positions < rows)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
@@ -81,7 +81,7 @@ class Report:
             "dataset": self.dataset, "seed": self.seed, "as_of": self.as_of, "scale": self.scale,
             "spec_hash": self.spec_hash, "verdict": self.verdict, "counts": self.counts(),
             "rows": dict(self.rows),
-            "checks": [_clean(asdict(check)) for check in self.checks],
+            "checks": [_clean(_fields(check)) for check in self.checks],
         }
 
     def to_json(self) -> str:
@@ -95,9 +95,17 @@ class Report:
                    spec_hash=data["spec_hash"], rows=dict(data["rows"]), checks=checks)
 
 
+def _fields(value: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, without the deep copy of `asdict` (`_clean` copies)."""
+    return {item.name: getattr(value, item.name) for item in fields(value)}
+
+
 def _clean(value: Any) -> Any:
     """JSON-ready: numpy scalars as Python numbers, floats to 12 significant digits (sums from
-    SQL may differ in the last bits between runs), non-finite floats as text."""
+    SQL may differ in the last bits between runs), non-finite floats as text; a dataclass as
+    its fields, as `asdict` gives them."""
+    if is_dataclass(value) and not isinstance(value, type):
+        value = _fields(value)
     if isinstance(value, dict):
         return {str(key): _clean(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import pyarrow as pa
 
+from fabula.generators.conditional import case_masks
 from fabula.plan.blocks import take_recent_columns
 from fabula.plan.model import Plan, TablePlan
 
@@ -64,6 +65,30 @@ class BlockView:
         if name in recent:
             return recent[name]
         return self.plan.columns(self.table, self.block, [name])[name]
+
+
+def case_index(by: pa.Array, keys: list, *, uncovered: int) -> np.ndarray:
+    """Which of the `keys` each row of `by` holds (its position in `keys`), `uncovered` for
+    other values and nulls: what `case_masks` finds, and for a dictionary column without a
+    mask per key — the case of each dictionary entry, then one lookup per row.
+
+    >>> case_index(pa.array(["b", "a", None, "c"]).dictionary_encode(), ["a", "b"], uncovered=2).tolist()
+    [1, 0, 2, 2]
+    """
+    if not isinstance(by, pa.DictionaryArray):
+        index = np.full(len(by), uncovered, dtype=np.int64)
+        for position, mask in enumerate(case_masks(by, keys)):
+            index[mask] = position
+        return index
+    position = {value: entry for entry, value in enumerate(by.dictionary.to_pylist())}
+    size = len(by.dictionary)
+    lookup = np.full(size + 1, uncovered, dtype=np.int64)  # the last entry: null rows
+    for index, key in enumerate(keys):
+        entry = position.get(key, -1)
+        if entry >= 0:
+            lookup[entry] = index
+    codes = by.indices.fill_null(size) if by.null_count else by.indices
+    return lookup[codes.to_numpy(zero_copy_only=False)]
 
 
 class Statistic(Protocol):

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fabula.generators.conditional import bin_masks, case_masks
+from fabula.generators.conditional import bin_masks
 from fabula.validate.evidence import Evidence
 from fabula.validate.models import (
     ColumnModel,
@@ -25,7 +25,7 @@ from fabula.validate.models import (
     shown_value,
 )
 from fabula.validate.report import FAIL, PASS, SKIP, Check
-from fabula.validate.statistics import Examples, Moments, Unreadable
+from fabula.validate.statistics import Examples, Moments, Unreadable, case_index
 from fabula.validate.tolerance import gap_tolerance, mixture_tolerance, share_tolerance
 
 FAMILY = "columns"
@@ -78,10 +78,11 @@ class ColumnStatistic:
         if isinstance(by, pa.ChunkedArray):
             by = by.combine_chunks()
         keys = list(grouping.keys)
-        masks = bin_masks(by, grouping.bins, keys) if grouping.bins else case_masks(by, keys)
-        uncovered = len(self.model.groups) - 1
-        groups = np.full(n, len(keys) if grouping.has_default else uncovered, dtype=np.int64)
-        for index, mask in enumerate(masks):
+        uncovered = len(keys) if grouping.has_default else len(self.model.groups) - 1
+        if not grouping.bins:
+            return case_index(by, keys, uncovered=uncovered)
+        groups = np.full(n, uncovered, dtype=np.int64)
+        for index, mask in enumerate(bin_masks(by, grouping.bins, keys)):
             groups[mask] = index
         return groups
 
@@ -95,7 +96,11 @@ class ColumnStatistic:
             if group.numeric is None:
                 continue
             select = _selection(groups, index, valid)
-            chosen = np.sort(values if select is None else values[select])
+            if select is None:
+                chosen = np.sort(values)  # a copy: `values` may be Arrow's memory
+            else:
+                chosen = np.compress(select, values)
+                chosen.sort()  # in place: the selection is already a copy
             state[f"moments{index}"] = Moments.of(chosen)
             if group.numeric.constant is None:
                 state[f"bins{index}"] = bin_counts(chosen, group.numeric.edges)
@@ -104,22 +109,46 @@ class ColumnStatistic:
     def _levels(self, array: pa.Array, groups, valid) -> dict:
         levels = self.model.levels
         other = len(levels)
-        codes = _codes(array, levels)
-        keep = valid if valid is not None else None
-        row_groups = groups if groups is not None else np.zeros(len(array), dtype=np.int64)
-        if keep is not None:
-            codes, row_groups = codes[keep], row_groups[keep]
         width = other + 1
-        counts = np.bincount(row_groups * width + codes, minlength=len(self.model.groups) * width)
-        state = {"levels": counts.reshape(len(self.model.groups), width).astype(np.int64)}
-        unknown = codes == other
-        if unknown.any():
+        size = len(self.model.groups)
+        if isinstance(array, pa.DictionaryArray):
+            counts = _dictionary_level_counts(array, levels, groups, valid, size)
+        else:
+            codes = _codes(array, levels)
+            row_groups = groups if groups is not None else np.zeros(len(array), dtype=np.int64)
+            if valid is not None:
+                codes, row_groups = codes[valid], row_groups[valid]
+            counts = np.bincount(row_groups * width + codes, minlength=size * width).reshape(size, width)
+        state = {"levels": counts.astype(np.int64)}
+        if counts[:, other].any():  # values the spec does not declare: name a few (a failure, rare)
+            codes = _codes(array, levels)
+            unknown = codes[valid] == other if valid is not None else codes == other
             taken = array.filter(pa.array(valid)) if valid is not None else array
             strange = pc.unique(taken.filter(pa.array(unknown)))
             if isinstance(strange, pa.DictionaryArray):
                 strange = strange.dictionary_decode()
             state["unknown"] = Examples(tuple(sorted(map(str, strange.to_pylist()[:20])))[:5])
         return state
+
+
+def _dictionary_level_counts(array: pa.DictionaryArray, levels: tuple, groups, valid, size: int) -> np.ndarray:
+    """Rows per (case, declared level or other), counted per dictionary code and then summed
+    into levels: one bincount of the codes, whatever the number of levels."""
+    other = len(levels)
+    position = {str(level): index for index, level in enumerate(levels)}
+    entries = len(array.dictionary)
+    level_of = np.array([position.get(str(value), other) for value in array.dictionary.to_pylist()], dtype=np.int64)
+    codes = array.indices.to_numpy(zero_copy_only=False) if not array.null_count else \
+        array.indices.fill_null(0).to_numpy(zero_copy_only=False)
+    keys = codes.astype(np.int64, copy=False) if groups is None else groups * entries + codes
+    if valid is not None:
+        keys = keys[valid]
+    per_entry = np.bincount(keys, minlength=size * entries).reshape(size, entries) if entries else \
+        np.zeros((size, 0), dtype=np.int64)
+    counts = np.zeros((size, other + 1), dtype=np.int64)
+    for entry, level in enumerate(level_of.tolist()):
+        counts[:, level] += per_entry[:, entry]
+    return counts
 
 
 def bin_counts(ordered: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -15,7 +15,9 @@ few examples: integer counts that merge exactly in any order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,7 @@ from fabula.spec.people import AddressColumn, CompanyColumn, PersonColumn
 from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, Check
 from fabula.validate.statistics import Examples, Unreadable
+from fabula.validate.text import WIDEST, byte_lengths, fixed_width, lower_ascii
 
 FAMILY = "records"
 PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
@@ -53,44 +56,137 @@ class Agreement:
     def observe(self, view) -> dict:
         derived = _plain(view.batch.column(self.column))
         reference = _plain(view.batch.column(self.reference))
-        both = pc.and_(pc.is_valid(derived), pc.is_valid(reference))
-        derived, reference = derived.filter(both), reference.filter(both)
-        expected = self._expected(reference)
-        found = self._found(derived)
-        wrong = np.char.find(found, expected) != 0 if self.kind == "company" else np.char.find(found, expected) < 0
-        state = {"rows": len(found), "wrong": int(wrong.sum()), "placeholders": 0}
+        whole = not (derived.null_count or reference.null_count)  # every row: the same as other columns'
+        if not whole:
+            both = pc.and_(pc.is_valid(derived), pc.is_valid(reference))
+            derived, reference = derived.filter(both), reference.filter(both)
+        lengths = byte_lengths(derived)
+        long = lengths > WIDEST
+        if (reference_lengths := byte_lengths(reference)).max(initial=0) > WIDEST:
+            long |= reference_lengths > WIDEST
+        wrong = np.zeros(len(derived), dtype=bool)
+        placeholders = 0
+        if long.any():  # a changed file: these few rows by the rule spelled out in Python
+            for row in np.flatnonzero(long).tolist():
+                wrong[row], placeholder = self.rule(derived[row].as_py(), reference[row].as_py())
+                placeholders += placeholder
+            short = pa.array(~long)
+            rows, derived_short, reference_short = np.flatnonzero(~long), derived.filter(short), reference.filter(short)
+            expected = self._expected(reference_short)
+        else:
+            rows, derived_short = slice(None), derived
+            expected = view.shared((FAMILY, self.reference, self.kind, self.reference_part, self.locale),
+                                   lambda: self._expected(reference)) if whole else self._expected(reference)
+        found = fixed_width(derived_short, lengths[rows])
+        wrong[rows] = self._wrong(found, expected, lengths[rows])
+        if self.part == "email":
+            placeholders += int(self._placeholders(found, lengths[rows]).sum())
+        state = {"rows": len(derived), "wrong": int(wrong.sum()), "placeholders": placeholders}
         if wrong.any():
             shown = [f"{derived[int(i)].as_py()} for {reference[int(i)].as_py()}" for i in np.flatnonzero(wrong)[:3]]
             state["examples"] = Examples(tuple(shown), 3)
-        if self.part == "email":
-            domains = pc.utf8_lower(_matched(derived, r"@(?P<v>[^@]*)$"))
-            placeholder = pc.is_in(domains, value_set=pa.array([d for d in PLACEHOLDER_DOMAINS
-                                                                if d not in self.listed_domains]))
-            state["placeholders"] = int(pc.sum(placeholder).as_py() or 0)
         return state
 
-    def _expected(self, reference: pa.Array) -> np.ndarray:
-        """The ASCII word each row's derived column must contain (a person's last name) or start
-        with (a company's first word)."""
+    def rule(self, derived: str, reference: str) -> tuple[bool, bool]:
+        """(wrong, placeholder) of one row, in plain Python: the rule the vectorised check follows."""
         if self.kind == "company":
-            words = pc.list_element(pc.split_pattern_regex(reference, r"[ ,&]", max_splits=1), 0)
+            word = re.split(r"[ ,&]", reference, maxsplit=1)[0]
         elif self.reference_part == "name":
-            words = _matched(reference, r"(?P<v>[^ ]+)$")
+            word = reference.rsplit(" ", 1)[-1]
         else:
-            words = reference
-        encoded = words.dictionary_encode()  # few distinct words: spell each once
-        spelled = pa.array([to_ascii(word, self.locale) for word in encoded.dictionary.to_pylist()], pa.string())
-        return np.asarray(spelled.take(encoded.indices).to_numpy(zero_copy_only=False), dtype=str)
+            word = reference
+        expected = to_ascii(word, self.locale)
+        if self.kind == "person":
+            wrong = expected not in (derived.split("@", 1)[0] if self.part == "email" else derived)
+        else:
+            if self.part == "email":
+                found = derived.rsplit("@", 1)[1] if "@" in derived else ""
+            elif self.part == "website":
+                found = re.sub(r"^https?://(www\.)?", "", derived)
+            else:
+                found = derived
+            wrong = not found.startswith(expected)
+        domain = derived.rsplit("@", 1)[1] if self.part == "email" and "@" in derived else None
+        placeholder = domain is not None and domain.lower() in set(PLACEHOLDER_DOMAINS) - set(self.listed_domains)
+        return wrong, placeholder
 
-    def _found(self, derived: pa.Array) -> np.ndarray:
-        """Where the word must appear: a login (before the @), or a domain."""
-        if self.part == "email" and self.kind == "person":
-            derived = _matched(derived, r"^(?P<v>[^@]*)")
-        elif self.part == "email":
-            derived = _matched(derived, r"@(?P<v>[^@]*)$")
-        elif self.part == "website":
-            derived = pc.replace_substring_regex(derived, r"^https?://(www\.)?", "")
-        return np.asarray(derived.to_numpy(zero_copy_only=False), dtype=str)
+    def _expected(self, reference: pa.Array) -> np.ndarray:
+        """The ASCII word (bytes) each row's derived column must contain (a person's last name)
+        or start with (a company's first word): a company's first word ends at its first space,
+        comma or &; a full name's last word follows its last space (empty when the name ends
+        with one). Each distinct word is spelled once."""
+        names = fixed_width(reference)
+        if self.kind == "company":
+            matrix = names.view(np.uint8).reshape(len(names), -1)
+            separator = (matrix == ord(" ")) | (matrix == ord(",")) | (matrix == ord("&"))
+            first = separator.argmax(axis=1)
+            end = np.where(separator[np.arange(len(names)), first], first, np.strings.str_len(names))
+            words = np.strings.slice(names, 0, end)
+        elif self.reference_part == "name":
+            words = np.strings.slice(names, np.strings.rfind(names, b" ") + 1, None)
+        else:
+            words = names
+        return _spelled_words(words, self.locale)
+
+    def _wrong(self, found: np.ndarray, expected: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Rows whose derived value does not hold the expected word where it must: in the login
+        (before the first @) of a person's email, anywhere in a username, at the start of a
+        company's domain — the part after the last @ of an email (empty without an @), or after
+        http(s):// and then www. of a website. The words are ASCII, without @ or NUL."""
+        if self.kind == "person":
+            end = lengths
+            if self.part == "email":
+                at = np.strings.find(found, b"@")
+                end = np.where(at < 0, lengths, at)
+            return np.strings.find(found, expected, 0, end) < 0
+        if self.part == "email":
+            at = np.strings.rfind(found, b"@")
+            if (at >= 0).all():
+                return ~np.strings.startswith(found, expected, at + 1)
+            return np.where(at < 0, np.strings.str_len(expected) > 0, ~np.strings.startswith(found, expected, at + 1))
+        start = 0
+        if self.part == "website":
+            start = np.where(np.strings.startswith(found, b"https://"), 8,
+                             np.where(np.strings.startswith(found, b"http://"), 7, 0))
+            start = start + 4 * ((start > 0) & np.strings.startswith(found, b"www.", start))
+        return ~np.strings.startswith(found, expected, start)
+
+    def _placeholders(self, found: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Emails ending in @ and a placeholder domain, in any case. The domains are ASCII letters
+        and dots, and no other character lower-cases to one of those letters
+        (tests/validate/test_records.py checks it), so lower-casing ASCII bytes is enough. Only
+        rows with an @ where the domain would start are looked at closely."""
+        matrix = found.view(np.uint8).reshape(len(found), -1)
+        hit = np.zeros(len(found), dtype=bool)
+        tails = [("@" + domain).encode() for domain in PLACEHOLDER_DOMAINS if domain not in self.listed_domains]
+        for size in sorted({len(tail) for tail in tails}):  # "@example.com" and the others: one length
+            begin = np.maximum(lengths - size, 0)
+            rows = np.flatnonzero((matrix[np.arange(len(found)), begin] == ord("@")) & (lengths >= size))
+            if len(rows):
+                ends = np.ascontiguousarray(matrix[rows[:, None], begin[rows, None] + np.arange(size)])
+                ends = lower_ascii(ends.view(f"S{size}").ravel())
+                for tail in tails:
+                    if len(tail) == size:
+                        hit[rows] |= ends == tail
+        return hit
+
+
+def _spelled_words(words: np.ndarray, locale: str) -> np.ndarray:
+    """Each word (UTF-8 `S` strings) in ASCII, spelled once per distinct word: Arrow finds the
+    distinct ones (fixed-width binary, hashed in place)."""
+    words = np.ascontiguousarray(words)
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(words.dtype.itemsize), len(words),
+                                                 [None, pa.py_buffer(words)])
+    encoded = fixed.dictionary_encode()
+    spelled = [_spelled(word.rstrip(b"\0"), locale) for word in encoded.dictionary.to_pylist()]
+    return np.array(spelled or [b""], dtype=bytes)[encoded.indices.to_numpy()]
+
+
+@lru_cache(maxsize=1 << 16)
+def _spelled(word: bytes, locale: str) -> bytes:
+    """A word in ASCII, as bytes (cached: names come from bounded pools). A NUL the word may end
+    in is dropped by the spelling anyway."""
+    return to_ascii(word.decode("utf-8", errors="replace"), locale).encode("ascii")
 
 
 PLACE_PARTS = ("city", "postcode", "state", "country")
@@ -131,11 +227,6 @@ class PlaceAgreement:
         places = address_parts(self.locale).places
         parts = [places.column(part).cast(pa.string()).fill_null("") for part, _ in self.columns]
         return pc.unique(pc.binary_join_element_wise(*parts, _SEPARATOR))
-
-
-def _matched(values: pa.Array, pattern: str) -> pa.Array:
-    """The group `v` of a regex in each value ("" where it does not match)."""
-    return pc.struct_field(pc.extract_regex(values, pattern), [0]).fill_null("")
 
 
 def _plain(array) -> pa.Array:

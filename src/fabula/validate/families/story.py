@@ -20,15 +20,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fabula.generators.base import TICKS_PER_DAY
-from fabula.generators.conditional import ConditionalGenerator, case_masks
+from fabula.generators.conditional import ConditionalGenerator
 from fabula.generators.story import DuringGenerator
 from fabula.story.events import EventWindow
 from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, SKIP, Check
-from fabula.validate.statistics import Unreadable
+from fabula.validate.statistics import Unreadable, case_index
 from fabula.validate.tolerance import share_tolerance
 
 FAMILY = "story"
@@ -55,9 +54,14 @@ class DailyCounts:
         return f"{FAMILY}:{self.table}.{self.column}:days"
 
     def observe(self, view) -> dict:
-        days = _day_numbers(view.batch.column(self.column))
-        days = days[days >= -(2**62)]  # nulls
-        index = days - self.first_day
+        times = view.batch.column(self.column)
+        if isinstance(times, pa.ChunkedArray):
+            times = times.combine_chunks()
+        index = _day_numbers(times) - self.first_day
+        if times.null_count:
+            index = index[np.asarray(times.is_valid())]
+        if len(index) and index.min() >= 0 and index.max() < self.n_days:  # the usual case: no mask
+            return {"days": np.bincount(index, minlength=self.n_days).astype(np.int64), "outside": 0}
         inside = (index >= 0) & (index < self.n_days)
         return {"days": np.bincount(index[inside], minlength=self.n_days).astype(np.int64),
                 "outside": int((~inside).sum())}
@@ -81,24 +85,74 @@ class EventMix:
 
     def observe(self, view) -> dict:
         values = view.batch.column(self.column)
-        strength = self.window.strength(_fractional_days(view.batch.column(self.at)))
-        groups = {"": np.ones(len(values), dtype=bool)}
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        when = view.shared((FAMILY, "when", self.at, self.window), lambda: self._when(view))
+        names, slot = [""], when
         if self.by is not None:
             by = view.column(self.by)
             if by is None:
                 raise ValueError(f"cannot read `{self.by}` for this block")
-            groups = {str(key): mask for key, mask in zip(self.cases, case_masks(by, list(self.cases)))}
-        state = {}
-        for name, mask in groups.items():
-            state[name] = {"inside": _value_counts(values, mask & (strength >= 1.0)),
-                           "outside": _value_counts(values, mask & (strength <= 0.0))}
-        return state
+            names = [str(key) for key in self.cases]
+            slot = case_index(by, list(self.cases), uncovered=len(names)) * 3 + when
+        counts, labels = _value_counts(values, slot, len(names) * 3)
+        return {name: {"inside": _counted(labels, counts[3 * index]),
+                       "outside": _counted(labels, counts[3 * index + 1])} for index, name in enumerate(names)}
+
+    def _when(self, view) -> np.ndarray:
+        """0 inside the window (full strength), 1 outside it, 2 on a ramp: once per block for
+        every column that changes during this event."""
+        days = _fractional_days(view.batch.column(self.at))
+        window = self.window
+        if not window.ramp_up and not window.decay:  # the strength is 1 inside, else 0 (NaN too)
+            return ((days < window.first) | ~(days < window.last + 1)).view(np.int8)
+        strength = window.strength(days)
+        return np.where(strength >= 1.0, 0, np.where(strength <= 0.0, 1, 2)).astype(np.int8)
 
 
-def _value_counts(values: pa.Array, mask: np.ndarray) -> dict[str, int]:
-    counted = pc.value_counts(values.filter(pa.array(mask)))
-    return {str(value): int(count) for value, count in zip(counted.field("values").to_pylist(),
-                                                            counted.field("counts").to_pylist()) if value is not None}
+def _value_counts(values: pa.Array, slot: np.ndarray, slots: int) -> tuple[np.ndarray, list]:
+    """Non-null values counted per slot (rows with a slot of `slots` or more are left out): one
+    bincount of dictionary codes (or of small whole numbers, as they are), rather than a filter
+    and a count per slot."""
+    if pa.types.is_integer(values.type) and values.type != pa.uint64() and len(values):
+        counted = _integer_counts(values, slot, slots)
+        if counted is not None:
+            return counted
+    encoded = values if isinstance(values, pa.DictionaryArray) else values.dictionary_encode()
+    labels = encoded.dictionary.to_pylist()
+    codes = (encoded.indices.fill_null(0) if encoded.null_count else encoded.indices).to_numpy()
+    return _slot_counts(slot, slots, codes, len(labels), encoded), labels
+
+
+def _integer_counts(values: pa.Array, slot: np.ndarray, slots: int) -> tuple[np.ndarray, list] | None:
+    """`_value_counts` of whole numbers within a small range (a score from 1 to 5), without
+    hashing them; None for a wide range."""
+    numbers = (values.fill_null(0) if values.null_count else values).to_numpy().astype(np.int64, copy=False)
+    low, high = int(numbers.min()), int(numbers.max())
+    if high - low >= 4096:
+        return None
+    width = high - low + 1
+    return _slot_counts(slot, slots, numbers - low, width, values), list(range(low, high + 1))
+
+
+def _slot_counts(slot: np.ndarray, slots: int, codes: np.ndarray, width: int, values: pa.Array) -> np.ndarray:
+    """(slot, code) pairs counted for slots below `slots`: rows of a higher slot (no case, on a
+    ramp) or a null value are counted too, in slots past the end that are then dropped, which
+    costs less than leaving them out."""
+    if values.null_count:
+        slot = np.where(np.asarray(values.is_valid()), slot, slots)
+    top = max(int(slot.max(initial=0)), slots - 1)
+    counts = np.bincount(slot.astype(np.int64) * width + codes, minlength=(top + 1) * width)
+    return counts.reshape(top + 1, width)[:slots]
+
+
+def _counted(labels: list, counts: np.ndarray) -> dict[str, int]:
+    """{value: count} of the values seen (a value listed twice in a dictionary: added up)."""
+    found: dict[str, int] = {}
+    for label, count in zip(labels, counts.tolist()):
+        if count and label is not None:
+            found[str(label)] = found.get(str(label), 0) + count
+    return found
 
 
 def _day_numbers(times: pa.Array) -> np.ndarray:
