@@ -6,8 +6,9 @@ The bottom layer: imports nothing else from fabula.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 _NO_VALUE = object()
 

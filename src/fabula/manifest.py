@@ -25,10 +25,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from fabula.errors import OutputError, SpecError
 

@@ -14,7 +14,7 @@ from enum import Enum
 import numpy as np
 
 
-class Purpose(str, Enum):
+class Purpose(str, Enum):  # noqa: UP042 - not StrEnum: str(Purpose.VALUES) is a stream key's name
     """What a stream is for; each purpose is its own stream."""
 
     VALUES = "values"

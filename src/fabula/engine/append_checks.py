@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from fabula.manifest import MANIFEST, Manifest, TableEntry
 from fabula.validate.report import FAIL, PASS, Check, Report

@@ -9,9 +9,10 @@ implements `_generate` (CONVENTIONS 4 and 7).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, ClassVar, Mapping, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +35,7 @@ class Kind:
 
     name: str
     spec: type[ColumnSpec]
-    generator: type["Generator"]
+    generator: type[Generator]
 
     @property
     def key(self) -> bool:
@@ -50,7 +51,7 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 """Every column kind by name (the spec layer's `COLUMN_KINDS` holds the same names' models)."""
 
-GENERATORS: dict[str, type["Generator"]] = {}
+GENERATORS: dict[str, type[Generator]] = {}
 """The generator of each kind by name (the same as `KINDS[name].generator`)."""
 
 
@@ -106,7 +107,7 @@ class Relations(Protocol):
     def values(self, table: str, column: str) -> pa.Array:
         """A whole column of a table (only for columns children read through a reference)."""
 
-    def levels(self, table: str, column: str) -> "LevelIndex":
+    def levels(self, table: str, column: str) -> LevelIndex:
         """A table's rows grouped by the value of one of its columns."""
 
     def parent_rows(self, table: str, block: int) -> np.ndarray:
@@ -161,7 +162,7 @@ class BlockContext:
     columns: Mapping[str, pa.Array] = field(default_factory=dict)
     rows: np.ndarray | None = None
     """Explicit row ids when this context is a subset (a case of a conditional column)."""
-    relations: "Relations | None" = None
+    relations: Relations | None = None
     """What the plan knows about other tables (row counts, parents' values), for relations."""
 
     def rng(self, purpose: Purpose | str = Purpose.VALUES) -> np.random.Generator:
@@ -175,10 +176,10 @@ class BlockContext:
             return self.rows
         return np.arange(self.start, self.start + self.n, dtype=np.int64)
 
-    def for_column(self, column: str) -> "BlockContext":
+    def for_column(self, column: str) -> BlockContext:
         return replace(self, column=column)
 
-    def subset(self, indices: np.ndarray, branch: str) -> "BlockContext":
+    def subset(self, indices: np.ndarray, branch: str) -> BlockContext:
         """The rows at `indices`, drawing from the streams of a named branch of this column."""
         taken = pa.array(indices, type=pa.int64())
         return replace(
@@ -225,7 +226,7 @@ class Generator:
     arrow_type: pa.DataType
 
     @classmethod
-    def compile(cls, spec: ColumnSpec, env: CompileEnv) -> "Generator":
+    def compile(cls, spec: ColumnSpec, env: CompileEnv) -> Generator:
         """Prepare everything that does not depend on the block (resolved dates, pools)."""
         return cls(spec=spec, arrow_type=cls.output_type(spec, env))
 

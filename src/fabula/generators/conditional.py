@@ -26,7 +26,7 @@ class ConditionalGenerator(Generator):
     kind = "conditional"
 
     @classmethod
-    def compile(cls, spec, env: CompileEnv, *, compile_branch) -> "ConditionalGenerator":
+    def compile(cls, spec, env: CompileEnv, *, compile_branch) -> ConditionalGenerator:
         if spec.bins:
             by_type = env.column_types.get(spec.by)
             if by_type is not None and not (pa.types.is_integer(by_type) or pa.types.is_floating(by_type)):

@@ -17,9 +17,9 @@ constant. Nothing here is random: the same columns always give the same result.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping, Union
 
 import numpy as np
 import pyarrow as pa
@@ -29,8 +29,18 @@ from fabula.errors import did_you_mean
 from fabula.generators.base import round_floats
 from fabula.spec.bounds import MAX_TEXT_CHARS
 from fabula.spec.expressions import (
-    Binary, Call, Column, Compare, Conditional, Expression, ExpressionError, Literal, Logical, Node,
-    Template, Unary,
+    Binary,
+    Call,
+    Column,
+    Compare,
+    Conditional,
+    Expression,
+    ExpressionError,
+    Literal,
+    Logical,
+    Node,
+    Template,
+    Unary,
 )
 
 __all__ = ["evaluate", "evaluate_template"]
@@ -104,7 +114,7 @@ class _Duration:
     seconds: int
 
 
-Value = Union[pa.Array, pa.Scalar, _Duration]
+Value = pa.Array | pa.Scalar | _Duration
 
 _TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _UNIT_ORDER = ("s", "ms", "us", "ns")

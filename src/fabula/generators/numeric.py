@@ -17,16 +17,16 @@ import pyarrow as pa
 from fabula.generators.base import BlockContext, Generator, generator
 from fabula.generators.laws import Law, beta_i, gamma_p, integer_uniform, phi, poisson_cdf, zeta, zipf_cdf
 from fabula.spec.numeric import (
-    NormalColumn,
-    LogNormalColumn,
-    ParetoColumn,
+    BetaColumn,
     ExponentialColumn,
     GammaColumn,
-    BetaColumn,
-    WeibullColumn,
+    LogNormalColumn,
+    NormalColumn,
+    ParetoColumn,
     PoissonColumn,
-    ZipfColumn,
     UniformColumn,
+    WeibullColumn,
+    ZipfColumn,
 )
 
 

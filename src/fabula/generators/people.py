@@ -101,7 +101,7 @@ WORK_STYLES = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
 class PersonGenerator(Generator):
     spec: PersonColumn
     parts: PersonParts = None
-    company: "CompanyGenerator | None" = None
+    company: CompanyGenerator | None = None
 
     @classmethod
     def compile(cls, spec: PersonColumn, env: CompileEnv):

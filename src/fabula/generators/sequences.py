@@ -21,7 +21,12 @@ from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEn
 from fabula.generators.relations import PARENT_ROWS
 from fabula.spec.dates import resolve_bound
 from fabula.spec.sequences import (
-    DURATION_UNITS, CadenceColumn, CadenceCount, DurationColumn, PositionColumn, RunningColumn,
+    DURATION_UNITS,
+    CadenceColumn,
+    CadenceCount,
+    DurationColumn,
+    PositionColumn,
+    RunningColumn,
 )
 from fabula.streams import stream_key
 

@@ -37,7 +37,7 @@ class DuringGenerator(Generator):
     kind = "during"
 
     @classmethod
-    def compile(cls, spec, env: CompileEnv, *, compile_column) -> "DuringGenerator":
+    def compile(cls, spec, env: CompileEnv, *, compile_column) -> DuringGenerator:
         base = compile_column(spec.model_copy(update={"during": ()}), env)
         overrides = []
         for override in spec.during:

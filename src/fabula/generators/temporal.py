@@ -17,7 +17,6 @@ from fabula.spec.dates import resolve_bound
 from fabula.story import Arrivals, ResolvedTimeline
 from fabula.story.intensity import HourlyIntensity
 
-
 # 0001-01-01 and 9999-12-31 as days since 1970-01-01: the calendar Python readers can hold.
 _FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
 

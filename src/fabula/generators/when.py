@@ -24,7 +24,7 @@ class WhenGenerator(Generator):
     kind = "when"
 
     @classmethod
-    def wrap(cls, spec, inner: Generator) -> "WhenGenerator":
+    def wrap(cls, spec, inner: Generator) -> WhenGenerator:
         # the inner generator applied the modifiers; this one only adds the condition's nulls
         plain = spec.model_copy(update={"nulls": 0.0, "round": None, "clip": None, "unique": False})
         return cls(spec=plain, arrow_type=inner.arrow_type, inner=inner)

@@ -18,9 +18,10 @@ groups as one part file" (see `fabula.sinks.folder` for the reusable folder prot
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 

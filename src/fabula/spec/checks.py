@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from datetime import date
-from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from functools import cache
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
+from fabula.spec.bounds import MAX_NAME_LENGTH, check_name, check_size
 from fabula.spec.columns import (
     AnyColumn,
-    CategoricalColumn,
     BooleanColumn,
+    CategoricalColumn,
     ColumnSpec,
     ConditionalColumn,
     DateColumn,
@@ -23,10 +25,9 @@ from fabula.spec.columns import (
     TimestampColumn,
     column_branches,
 )
-from fabula.spec.bounds import MAX_NAME_LENGTH, check_name, check_size
 from fabula.spec.dates import resolve_bound
-from fabula.spec.graph import topological_order
 from fabula.spec.expectation_checks import check_expectations
+from fabula.spec.graph import topological_order
 from fabula.spec.relation_checks import check_relations
 from fabula.spec.story_checks import check_story
 from fabula.spec.zones import check_zones
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple[str, str]],
+def check_dataset(spec: DatasetSpec, *, source: SourceMap, broken: set[tuple[str, str]],
                   broken_tables: set[str] = frozenset()) -> list[Issue]:
     """Checks across columns and tables. `broken` columns and `broken_tables` failed to parse and
     have their own issues: what refers to them is not also told they do not exist."""
@@ -94,7 +95,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
     return issues
 
 
-def _check_story_names(spec: "DatasetSpec", source) -> Iterator[Issue]:
+def _check_story_names(spec: DatasetSpec, source) -> Iterator[Issue]:
     """Timeline and event names are shown and written as values; the events table is a folder."""
     for key, what in (("timelines", "timeline"), ("events", "event")):
         for name in getattr(spec, key, {}) or {}:
@@ -109,7 +110,7 @@ def _check_story_names(spec: "DatasetSpec", source) -> Iterator[Issue]:
                            hint="use letters, digits and _ (it becomes a folder and a SQL name)")
 
 
-def column_order(table: "TableSpec") -> list[str]:
+def column_order(table: TableSpec) -> list[str]:
     """The order to compute a table's columns in (dependencies first); the spec is checked."""
     order = topological_order({name: column.depends_on() for name, column in table.columns.items()})
     assert not order or isinstance(order[0], str), "cycles are rejected when the spec loads"
@@ -155,7 +156,7 @@ def _reference_key(column: AnyColumn, path, ref: str) -> tuple[tuple, object]:
     return ((*path, key), getattr(column, key)) if key else (path, None)
 
 
-def _check_cases(column: AnyColumn, path, table: "TableSpec", source, tables=None, *,
+def _check_cases(column: AnyColumn, path, table: TableSpec, source, tables=None, *,
                  every_value: bool = True) -> Iterator[Issue]:
     """Case keys must be values the `by` column can take, and every value needs a case."""
     if not isinstance(column, ConditionalColumn):
@@ -292,14 +293,14 @@ def _check_faker(column: ColumnSpec, path, source) -> Iterator[Issue]:
                            hint=did_you_mean(column.provider, providers) or "e.g. name, company, city, phone_number")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker_locales() -> tuple[str, ...]:
     from faker.config import AVAILABLE_LOCALES
 
     return tuple(AVAILABLE_LOCALES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker_providers(locale: str) -> frozenset[str]:
     from faker import Faker
 

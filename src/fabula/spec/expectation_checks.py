@@ -7,7 +7,8 @@ checked once the plan knows every column's type (`fabula.validate.check_queries`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
 from fabula.sandbox import UnsafeSQL, parse_expression, parse_query
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from fabula.spec.model import DatasetSpec
 
 
-def check_expectations(spec: "DatasetSpec", source) -> list[Issue]:
+def check_expectations(spec: DatasetSpec, source) -> list[Issue]:
     issues: list[Issue] = []
     seen: dict[str, int] = {}
     for index, expectation in enumerate(getattr(spec, "expect", ())):
@@ -62,7 +63,7 @@ def sql_pieces(expectation) -> Iterator[tuple[tuple[str, ...], str, object]]:
             yield (form, "where"), found.where, parse_expression
 
 
-def _check_form(spec: "DatasetSpec", expectation, path, source) -> Iterator[Issue]:
+def _check_form(spec: DatasetSpec, expectation, path, source) -> Iterator[Issue]:
     for table, key in expectation.tables():
         if table not in spec.tables:
             yield source.issue("unknown-table", (*path, *key), f"no table named `{table}`", value=table,

@@ -7,21 +7,23 @@ what parsed.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
 import codecs
 import dataclasses
 import os
 import stat
 import types
 import typing
-from typing import Any, ClassVar, Literal, Mapping
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from fabula.errors import Issue, SpecError, did_you_mean
 from fabula.spec.bounds import MAX_SPEC_BYTES, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from fabula.spec.changes import ChangeSpec, change_issues
 from fabula.spec.checks import check_dataset
 from fabula.spec.columns import (
     COLUMN_KINDS,
@@ -33,9 +35,8 @@ from fabula.spec.columns import (
     ConditionalColumn,
 )
 from fabula.spec.dates import DateBound
-from fabula.spec.expectations import Expectation, ValidationSettings
-from fabula.spec.changes import ChangeSpec, change_issues
 from fabula.spec.defects import DefectSpec, defect_issues
+from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.model import DatasetSpec, TableSpec
 from fabula.spec.relations import PerParent
 from fabula.spec.sequences import as_count, cadence_rows, integer_valued, place_cadence
@@ -991,7 +992,7 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
             def dropped_parent_column(column) -> bool:  # `fk.column` of a parent column left out
                 for ref in column.refs():
                     reference, _, parent_column = ref.partition(".")
-                    owner = columns.get(reference)
+                    owner = columns.get(reference)  # noqa: B023 - called only within this iteration
                     if parent_column and isinstance(owner, ReferenceColumn) and (
                             owner.parent[0] not in tables or parent_column not in tables[owner.parent[0]].columns):
                         return True

@@ -18,7 +18,7 @@ These models only describe parameters; `fabula.generators.people` draws the valu
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -125,7 +125,7 @@ class AddressColumn(_RecordColumn):
     part: Literal[ADDRESS_PARTS] = Field("full", description="which part of the address this column shows")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker_locales() -> frozenset[str]:
     from faker.config import AVAILABLE_LOCALES
 

@@ -4,7 +4,8 @@ not depend on each other in a cycle."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
 from fabula.spec.columns import (
@@ -25,7 +26,7 @@ def _is_key(column: AnyColumn) -> bool:
     return getattr(column, "key", False)
 
 
-def check_relations(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = frozenset(),
+def check_relations(spec: DatasetSpec, source, *, broken: set[tuple[str, str]] = frozenset(),
                     broken_tables: set[str] = frozenset()) -> list[Issue]:
     """Problems of references, lookups, aggregates and tables sized per parent. What points into a
     table or column that failed to parse (`broken_tables`, `broken`) is not reported again: the
@@ -75,7 +76,7 @@ def _targets(column, table) -> Iterator[tuple[str, str | None]]:
             yield reference.parent
 
 
-def _relation_issues(spec: "DatasetSpec", source) -> list[Issue]:
+def _relation_issues(spec: DatasetSpec, source) -> list[Issue]:
     issues: list[Issue] = []
     for name, table in spec.tables.items():
         path = ("tables", name)

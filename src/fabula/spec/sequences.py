@@ -128,7 +128,7 @@ class RunningColumn(ColumnSpec):
                                                   "within the parent, e.g. a day or a shift")
 
     @model_validator(mode="after")
-    def _parameters(self) -> "RunningColumn":
+    def _parameters(self) -> RunningColumn:
         if self.fn != "count" and self.of is None:
             raise ValueError(f"fn: {self.fn} runs over a column: add `of: <column>`")
         if self.fn == "level":

@@ -13,7 +13,7 @@ for rows whose time falls inside it — optionally later and for longer (`delay`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -69,7 +69,7 @@ def _seasonality_form(value: Any) -> str:
 # not one per form. The tags have brackets, like pydantic's own union tags, so the loader
 # leaves them out of the paths it shows.
 SeasonalityForm = Annotated[
-    Union[Annotated[tuple[float, ...], Tag("monthly[12 factors]")], Annotated[Seasonality, Tag("curve[peak, amplitude]")]],
+    Annotated[tuple[float, ...], Tag("monthly[12 factors]")] | Annotated[Seasonality, Tag("curve[peak, amplitude]")],
     Discriminator(_seasonality_form),
 ]
 
@@ -171,7 +171,7 @@ class MixSpec(TimelineSpec):
         return None if value is None else parse_bound(value)
 
     @model_validator(mode="after")
-    def _only_components(self) -> "MixSpec":
+    def _only_components(self) -> MixSpec:
         if len(self.mix) < 2:
             raise ValueError("a mix adds up two timelines or more, e.g. mix: {normal: card_day, fraud: night_fraud}")
         extra = sorted(self.model_fields_set - {"mix", "description"})

@@ -3,12 +3,14 @@ windows are in order, event effects land on tables and columns that can carry th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
-from fabula.spec.columns import DateColumn, TimestampColumn, column_branches as _branches
+from fabula.spec.columns import DateColumn, TimestampColumn
+from fabula.spec.columns import column_branches as _branches
 from fabula.spec.dates import resolve_bound
 from fabula.spec.story import TimelineRows
 
@@ -19,7 +21,7 @@ _NOT_OVERRIDABLE = ("reference", "lookup", "aggregate", "id", "sequence", "uuid"
 """Kinds an event cannot redraw: keys and relations are facts of the row, not of its time."""
 
 
-def check_story(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = frozenset()) -> list[Issue]:
+def check_story(spec: DatasetSpec, source, *, broken: set[tuple[str, str]] = frozenset()) -> list[Issue]:
     """Problems of the story; events that cannot have any effect are added to `source.warnings`
     (when the source keeps warnings) rather than refusing the spec."""
     as_of = spec.as_of or date.today()  # only to compare bounds; the plan pins as_of for real

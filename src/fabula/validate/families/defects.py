@@ -16,8 +16,8 @@ declared orphan never fails `has no orphans` while an undeclared one does. Here:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 
 import pyarrow as pa
 
