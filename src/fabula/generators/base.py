@@ -9,17 +9,17 @@ implements `_generate` (CONVENTIONS 4 and 7).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.generators.laws import Law, Shares
-from fabula.spec.columns import COLUMN_KINDS, ColumnSpec
+from fabula.spec.columns import COLUMN_KINDS, ColumnSpec, ConditionalColumn
 from fabula.story import Story
 from fabula.streams import Purpose, rng_for
 
@@ -35,7 +35,7 @@ class Kind:
 
     name: str
     spec: type[ColumnSpec]
-    generator: type[Generator]
+    generator: type[Generator[Any]]
 
     @property
     def key(self) -> bool:
@@ -51,17 +51,19 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 """Every column kind by name (the spec layer's `COLUMN_KINDS` holds the same names' models)."""
 
-GENERATORS: dict[str, type[Generator]] = {}
+GENERATORS: dict[str, type[Generator[Any]]] = {}
+
+GeneratorClass = TypeVar("GeneratorClass", bound="type[Generator[Any]]")
 """The generator of each kind by name (the same as `KINDS[name].generator`)."""
 
 
-def generator(kind: str | type[ColumnSpec]):
+def generator(kind: str | type[ColumnSpec]) -> Callable[[GeneratorClass], GeneratorClass]:
     """Register the generator for a column kind, keyed by its spec model (or the model's name):
     after this the kind flows through check, plan, generate and validate.
 
     The spec model must be registered first (`spec.columns.column_kind`)."""
 
-    def register(cls: type[Generator]) -> type[Generator]:
+    def register(cls: GeneratorClass) -> GeneratorClass:
         model = COLUMN_KINDS.get(kind) if isinstance(kind, str) else kind
         if model is None:
             raise ValueError(f"no spec model is registered for {kind!r}: declare it with `column_kind` first")
@@ -214,24 +216,28 @@ class TakenColumns(Mapping):
         return name in self._columns
 
 
+SpecT = TypeVar("SpecT", bound=ColumnSpec | ConditionalColumn)
+"""The spec model a generator is compiled from (`NormalGenerator` reads a `NormalColumn`)."""
+
+
 @dataclass(frozen=True)
-class Generator:
+class Generator(Generic[SpecT]):
     """Base of all column generators. Subclasses implement `_generate` and, if their type
     depends on the spec, `output_type`."""
 
     kind: ClassVar[str] = ""
     own_nulls: ClassVar[bool] = True
     """False for kinds that compute from other columns and so inherit their nulls."""
-    spec: ColumnSpec
+    spec: SpecT
     arrow_type: pa.DataType
 
     @classmethod
-    def compile(cls, spec: ColumnSpec, env: CompileEnv) -> Generator:
+    def compile(cls, spec: SpecT, env: CompileEnv) -> Generator[SpecT]:
         """Prepare everything that does not depend on the block (resolved dates, pools)."""
         return cls(spec=spec, arrow_type=cls.output_type(spec, env))
 
     @classmethod
-    def output_type(cls, spec: ColumnSpec, env: CompileEnv) -> pa.DataType:
+    def output_type(cls, spec: SpecT, env: CompileEnv) -> pa.DataType:
         return pa.float64()
 
     def generate(self, ctx: BlockContext) -> pa.Array:

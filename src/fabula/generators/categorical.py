@@ -43,7 +43,7 @@ def take_levels(codes: np.ndarray, levels: pa.Array, arrow_type: pa.DataType) ->
 
 @generator("categorical")
 @dataclass(frozen=True)
-class CategoricalGenerator(Generator):
+class CategoricalGenerator(Generator[CategoricalColumn]):
     spec: CategoricalColumn
     levels: pa.Array = None
     cumulative: np.ndarray = None
@@ -83,7 +83,7 @@ def draw_codes(rng: np.random.Generator, cumulative: np.ndarray, n: int) -> np.n
 
 
 @generator("boolean")
-class BooleanGenerator(Generator):
+class BooleanGenerator(Generator[BooleanColumn]):
     spec: BooleanColumn
 
     @classmethod
@@ -104,7 +104,7 @@ class BooleanGenerator(Generator):
 
 
 @generator("constant")
-class ConstantGenerator(Generator):
+class ConstantGenerator(Generator[ConstantColumn]):
     spec: ConstantColumn
 
     @classmethod

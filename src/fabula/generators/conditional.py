@@ -16,10 +16,11 @@ import pyarrow.compute as pc
 from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator
 from fabula.generators.draws import inverse_cdf
 from fabula.generators.scatter import scatter_codes, scatter_numbers
+from fabula.spec.columns import ConditionalColumn
 
 
 @dataclass(frozen=True)
-class ConditionalGenerator(Generator):
+class ConditionalGenerator(Generator[ConditionalColumn]):
     cases: tuple[tuple[Any, Generator], ...] = ()
     default: Generator | None = None
 

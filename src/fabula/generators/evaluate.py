@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -114,7 +115,7 @@ class _Duration:
     seconds: int
 
 
-Value = pa.Array | pa.Scalar | _Duration
+Value: TypeAlias = pa.Array | pa.Scalar | _Duration
 
 _TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _UNIT_ORDER = ("s", "ms", "us", "ns")

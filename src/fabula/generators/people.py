@@ -98,7 +98,7 @@ WORK_STYLES = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
 
 @generator("person")
 @dataclass(frozen=True)
-class PersonGenerator(Generator):
+class PersonGenerator(Generator[PersonColumn]):
     spec: PersonColumn
     parts: PersonParts = None
     company: CompanyGenerator | None = None
@@ -199,7 +199,7 @@ COMPANY_STYLES = {"name suffix": 10, "name word suffix": 45, "name & name": 30, 
 
 @generator("company")
 @dataclass(frozen=True)
-class CompanyGenerator(Generator):
+class CompanyGenerator(Generator[CompanyColumn]):
     spec: CompanyColumn
     parts: CompanyParts = None
 
@@ -262,7 +262,7 @@ _PLACE_PARTS = ("city", "postcode", "state", "country", "country_code")
 
 @generator("address")
 @dataclass(frozen=True)
-class AddressGenerator(Generator):
+class AddressGenerator(Generator[AddressColumn]):
     spec: AddressColumn
     parts: AddressParts = None
 

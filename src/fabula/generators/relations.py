@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from fabula.generators.base import BlockContext, CompileEnv, Generator, generator, null_mask
 from fabula.generators.draws import inverse_cdf
+from fabula.spec.columns import ColumnSpec
 from fabula.spec.relations import AggregateColumn, LookupColumn, ReferenceColumn, split_target
 
 ROW_SUFFIX = "#row"
@@ -36,7 +37,7 @@ def count_column(child: str) -> str:
 
 
 @dataclass(frozen=True)
-class ParentRowGenerator(Generator):
+class ParentRowGenerator(Generator[ReferenceColumn]):
     """The parent row number behind a reference: the owning parent in a table sized per parent,
     else a draw (uniform, Zipf, hotspot or weighted by a parent column), O(1) per row."""
 
@@ -170,7 +171,7 @@ def weighted_rows(rng: np.random.Generator, index, weights: dict[Any, float], n:
 
 @generator("reference")
 @dataclass(frozen=True)
-class ReferenceGenerator(Generator):
+class ReferenceGenerator(Generator[ReferenceColumn]):
     """The parent's key at the row number in `<column>#row` (nulls come from there)."""
 
     spec: ReferenceColumn
@@ -201,7 +202,7 @@ class ReferenceGenerator(Generator):
 
 @generator("lookup")
 @dataclass(frozen=True)
-class LookupGenerator(Generator):
+class LookupGenerator(Generator[LookupColumn]):
     own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """A parent's value, read at the parent row number behind a reference."""
 
@@ -242,7 +243,7 @@ def _through(rows: pa.Array, fetch, arrow_type: pa.DataType) -> pa.Array:
 
 
 @dataclass(frozen=True)
-class CountGenerator(Generator):
+class CountGenerator(Generator[ColumnSpec]):
     """How many child rows each parent row has: the count spec's draw, as a whole number ≥ 0."""
 
     kind = "count"
@@ -255,7 +256,7 @@ class CountGenerator(Generator):
 
 
 @dataclass(frozen=True)
-class ParentRowsGenerator(Generator):
+class ParentRowsGenerator(Generator[ColumnSpec]):
     """In a table sized per parent, the parent row of each row (from the plan's count pass)."""
 
     kind = "per-parent"
@@ -266,7 +267,7 @@ class ParentRowsGenerator(Generator):
 
 @generator("aggregate")
 @dataclass(frozen=True)
-class AggregateGenerator(Generator):
+class AggregateGenerator(Generator[AggregateColumn]):
     own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """count / sum / min / max / mean over this row's children, exactly as written for them."""
 

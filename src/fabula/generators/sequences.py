@@ -153,7 +153,7 @@ def _matches(cadence: Cadence, ctx: BlockContext, parents: np.ndarray, parent_ta
 
 @generator(CadenceCount)
 @dataclass(frozen=True)
-class CadenceCountGenerator(Generator):
+class CadenceCountGenerator(Generator[CadenceCount]):
     """On the parent: how many slots of its cadence each parent row keeps."""
 
     cadence: Cadence | None = field(default=None, compare=False)
@@ -185,7 +185,7 @@ class CadenceCountGenerator(Generator):
 
 @generator(CadenceColumn)
 @dataclass(frozen=True)
-class CadenceGenerator(Generator):
+class CadenceGenerator(Generator[CadenceColumn]):
     """On the child: the time of its kept slot (the k-th kept slot of its parent), jittered
     within ± `jitter` but never across its neighbours' slots."""
 
@@ -253,7 +253,7 @@ def _first_rows(ctx: BlockContext) -> np.ndarray:
 
 @generator(PositionColumn)
 @dataclass(frozen=True)
-class PositionGenerator(Generator):
+class PositionGenerator(Generator[PositionColumn]):
     @classmethod
     def output_type(cls, spec, env):
         return pa.int64()
@@ -264,7 +264,7 @@ class PositionGenerator(Generator):
 
 @generator(RunningColumn)
 @dataclass(frozen=True)
-class RunningGenerator(Generator):
+class RunningGenerator(Generator[RunningColumn]):
     own_nulls: ClassVar[bool] = False  # `previous` is null on a parent's first row
     @classmethod
     def output_type(cls, spec: RunningColumn, env):
@@ -360,7 +360,7 @@ def _grouped_cummin(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 @generator(DurationColumn)
 @dataclass(frozen=True)
-class DurationGenerator(Generator):
+class DurationGenerator(Generator[DurationColumn]):
     own_nulls: ClassVar[bool] = False  # null where either time is null
     @classmethod
     def compile(cls, spec: DurationColumn, env: CompileEnv):

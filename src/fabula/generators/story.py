@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from fabula.generators.base import TICKS_PER_DAY, BlockContext, CompileEnv, Generator
 from fabula.generators.conditional import ConditionalGenerator, common_type, scatter
+from fabula.spec.columns import ColumnSpec
 from fabula.story.events import EventWindow
 
 
@@ -30,7 +31,7 @@ class Override:
 
 
 @dataclass(frozen=True)
-class DuringGenerator(Generator):
+class DuringGenerator(Generator[ColumnSpec]):
     base: Generator | None = None
     overrides: tuple[Override, ...] = ()
 
@@ -96,7 +97,7 @@ def _days(times: pa.Array) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class FixedValuesGenerator(Generator):
+class FixedValuesGenerator(Generator[ColumnSpec]):
     """A column of known values, one per row (the events table: names, windows, descriptions)."""
 
     values: tuple = field(default=())
@@ -119,7 +120,7 @@ from fabula.spec.sequences import ComponentColumn  # noqa: E402
 
 @generator(ComponentColumn)
 @dataclass(frozen=True)
-class ComponentGenerator(Generator):
+class ComponentGenerator(Generator[ComponentColumn]):
     """The label of the mix component a row came from: drawn with probability proportional to
     each component's volume on the row's day times its intraday share at the row's hour."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -21,8 +22,11 @@ from fabula.story.intensity import HourlyIntensity
 _FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
 
 
+TimeSpec = TypeVar("TimeSpec", bound=DateColumn | TimestampColumn)
+
+
 @dataclass(frozen=True)
-class _Between(Generator):
+class _Between(Generator[TimeSpec]):
     low: int = 0
     """First value, in storage units (days or timestamp ticks)."""
     high: int = 0
@@ -310,7 +314,7 @@ def _shown(bound, value: int, arrow_type) -> str:
 
 @generator("date")
 @dataclass(frozen=True)
-class DateGenerator(_Between):
+class DateGenerator(_Between[DateColumn]):
     spec: DateColumn
 
     @classmethod
@@ -331,7 +335,7 @@ class DateGenerator(_Between):
 
 @generator("timestamp")
 @dataclass(frozen=True)
-class TimestampGenerator(_Between):
+class TimestampGenerator(_Between[TimestampColumn]):
     spec: TimestampColumn
 
     @classmethod

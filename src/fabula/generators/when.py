@@ -15,10 +15,11 @@ import pyarrow as pa
 
 from fabula.generators.base import BlockContext, Generator, with_nulls
 from fabula.generators.evaluate import evaluate
+from fabula.spec.columns import ColumnSpec
 
 
 @dataclass(frozen=True)
-class WhenGenerator(Generator):
+class WhenGenerator(Generator[ColumnSpec]):
     inner: Generator | None = None
 
     kind = "when"
