@@ -89,7 +89,7 @@ def unregister(name: str) -> None:
 
 def kind_of(spec) -> Kind | None:
     """The registered kind of a column spec (None for a conditional column or a hidden one)."""
-    found = KINDS.get(getattr(spec, "kind", None))
+    found = KINDS.get(getattr(spec, "kind", ""))
     return found if found is not None and isinstance(spec, found.spec) else None
 
 
@@ -117,6 +117,18 @@ class Relations(Protocol):
 
     def children(self, child: str, parent_block: int, column: str) -> pa.Array:
         """A column of all the children (in a table sized per parent) of one parent block."""
+
+    def ranks(self, table: str, column: str) -> np.ndarray:
+        """The rank of each row of a table by one of its columns (ids in chronological order)."""
+
+    def parent_table(self, table: str) -> str:
+        """The parent a table is sized per."""
+
+    def first_child_rows(self, table: str, block: int) -> np.ndarray:
+        """For each row of a block of a table sized per parent, the first row of its parent's children."""
+
+    def column_rows(self, table: str, column: str, start: int, stop: int) -> pa.Array:
+        """A column's values at rows [start, stop) of its table."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +211,8 @@ class TakenColumns(Mapping):
     share of a block's time."""
 
     def __init__(self, columns: Mapping[str, pa.Array], rows: pa.Array):
-        self._columns, self._rows, self._taken = columns, rows, {}
+        self._columns, self._rows = columns, rows
+        self._taken: dict[str, pa.Array] = {}
 
     def __getitem__(self, name: str) -> pa.Array:
         if name not in self._taken:
@@ -282,7 +295,9 @@ class Generator(Generic[SpecT]):
         """Distinct value numbers for distinct rows: a keyed permutation of the row number."""
         from fabula.generators.unique import permute, unique_key
 
-        return permute(ctx.row_ids(), self.distinct_values(), unique_key(ctx.seed, ctx.table, ctx.column))
+        count = self.distinct_values()
+        assert count is not None, "the plan refuses `unique` on kinds without distinct values"
+        return permute(ctx.row_ids(), count, unique_key(ctx.seed, ctx.table, ctx.column))
 
     def describe(self) -> dict[str, Any]:
         """Parameters as a reviewer reads them (for `fabula plan`)."""

@@ -46,7 +46,7 @@ def take_levels(codes: np.ndarray, levels: pa.Array, arrow_type: pa.DataType) ->
 class CategoricalGenerator(Generator[CategoricalColumn]):
     spec: CategoricalColumn
     levels: pa.Array = None
-    cumulative: np.ndarray = None
+    cumulative: np.ndarray = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
 
     @classmethod
     def output_type(cls, spec, env):

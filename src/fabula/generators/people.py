@@ -90,9 +90,9 @@ class Person:
     last: np.ndarray
 
 
-USERNAME_STYLES = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15, "first.lastNN": 15,
+USERNAME_STYLES: dict[str, float] = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15, "first.lastNN": 15,
                    "firstlastNN": 10, "last.first": 5, "f.lastNN": 5, "lastfNN": 5}
-WORK_STYLES = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
+WORK_STYLES: dict[str, float] = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
 """Work addresses always spell the last name, so colleagues and the records check can find them."""
 
 
@@ -100,7 +100,7 @@ WORK_STYLES = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
 @dataclass(frozen=True)
 class PersonGenerator(Generator[PersonColumn]):
     spec: PersonColumn
-    parts: PersonParts = None
+    parts: PersonParts = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
     company: CompanyGenerator | None = None
 
     @classmethod
@@ -194,14 +194,14 @@ class PersonGenerator(Generator[PersonColumn]):
 
 # -- companies -----------------------------------------------------------------------------------
 
-COMPANY_STYLES = {"name suffix": 10, "name word suffix": 45, "name & name": 30, "name, name and name": 15}
+COMPANY_STYLES: dict[str, float] = {"name suffix": 10, "name word suffix": 45, "name & name": 30, "name, name and name": 15}
 
 
 @generator("company")
 @dataclass(frozen=True)
 class CompanyGenerator(Generator[CompanyColumn]):
     spec: CompanyColumn
-    parts: CompanyParts = None
+    parts: CompanyParts = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
 
     @classmethod
     def compile(cls, spec: CompanyColumn, env: CompileEnv):
@@ -264,7 +264,7 @@ _PLACE_PARTS = ("city", "postcode", "state", "country", "country_code")
 @dataclass(frozen=True)
 class AddressGenerator(Generator[AddressColumn]):
     spec: AddressColumn
-    parts: AddressParts = None
+    parts: AddressParts = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
 
     @classmethod
     def compile(cls, spec: AddressColumn, env: CompileEnv):

@@ -66,7 +66,9 @@ class ParentRowGenerator(Generator[ReferenceColumn]):
     def _matching_rows(self, ctx: BlockContext) -> tuple[np.ndarray, np.ndarray]:
         """A uniform parent among those whose `match` column equals the row's value; none (null)
         where no parent has the value, or the value is null."""
+        assert self.spec.matched is not None  # only called with `match:`
         parent_column, own_column = self.spec.matched
+        assert ctx.relations is not None  # the plan passes its relations to every block
         index = ctx.relations.levels(self.spec.parent[0], parent_column)
         level = level_of(ctx.columns[own_column], index.values)
         found = level >= 0
@@ -80,6 +82,7 @@ class ParentRowGenerator(Generator[ReferenceColumn]):
         if self.owned:
             return ctx.columns[PARENT_ROWS].to_numpy()
         parent, _ = self.spec.parent
+        assert ctx.relations is not None  # the plan passes its relations to every block
         count = ctx.relations.table_rows(parent)
         if count == 0:
             raise ValueError(f"`{parent}` has no rows to reference")
@@ -87,9 +90,12 @@ class ParentRowGenerator(Generator[ReferenceColumn]):
         if self.spec.pick == "uniform":
             return rng.integers(0, count, ctx.n, dtype=np.int64)
         if self.spec.pick == "zipf":
+            assert self.spec.a is not None  # the spec requires `a` with pick: zipf
             return spread(zipf_ranks(rng, self.spec.a, count, ctx.n), count)
         if self.spec.pick == "hotspot":
+            assert self.spec.hot is not None and self.spec.share is not None  # required with pick: hotspot
             return spread(hotspot_ranks(rng, self.spec.hot, self.spec.share, count, ctx.n), count)
+        assert self.spec.weight_by is not None and self.spec.weights is not None  # pick: weighted
         return weighted_rows(rng, ctx.relations.levels(parent, self.spec.weight_by), self.spec.weights, ctx.n)
 
 
@@ -184,11 +190,12 @@ class ReferenceGenerator(Generator[ReferenceColumn]):
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         rows = ctx.columns[row_column(ctx.column)]
+        assert ctx.relations is not None  # the plan passes its relations to every block
         return _through(rows, lambda present: ctx.relations.keys(*self.spec.parent, present), self.arrow_type)
 
     def describe(self) -> dict[str, Any]:
         spec = self.spec
-        detail = {"to": spec.to, "pick": spec.pick}
+        detail: dict[str, Any] = {"to": spec.to, "pick": spec.pick}
         if spec.pick == "zipf":
             detail["a"] = spec.a
         elif spec.pick == "hotspot":
@@ -218,6 +225,7 @@ class LookupGenerator(Generator[LookupColumn]):
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         reference, column = split_target(self.spec.from_)
+        assert ctx.relations is not None  # the plan passes its relations to every block
         values = ctx.relations.values(self.parent, column)
         return _through(ctx.columns[row_column(reference)], lambda rows: values.take(pa.array(rows)),
                         self.arrow_type)
@@ -250,6 +258,7 @@ class CountGenerator(Generator[ColumnSpec]):
     inner: Generator | None = None
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
+        assert self.inner is not None  # set by compile
         drawn = self.inner.generate(ctx)
         values = np.nan_to_num(drawn.to_numpy(zero_copy_only=False).astype(np.float64), nan=0.0)
         return np.maximum(np.floor(values), 0).astype(np.int64)
@@ -262,6 +271,7 @@ class ParentRowsGenerator(Generator[ColumnSpec]):
     kind = "per-parent"
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
+        assert ctx.relations is not None  # the plan passes its relations to every block
         return ctx.relations.parent_rows(ctx.table, ctx.block)
 
 
@@ -278,6 +288,7 @@ class AggregateGenerator(Generator[AggregateColumn]):
         child, column = spec.child
         if spec.fn == "count":
             return pa.int64()
+        assert column is not None  # only `count` reads no child column
         child_type = env.table_types[child][column]
         if spec.fn in ("sum", "mean") and not (pa.types.is_integer(child_type) or pa.types.is_floating(child_type)):
             raise ValueError(f"{spec.fn} needs a numeric child column; {spec.of} is {child_type}")
@@ -296,6 +307,7 @@ class AggregateGenerator(Generator[AggregateColumn]):
         counts = ctx.columns[count_column(child)].to_numpy()
         if column is None:
             return pa.array(counts, type=pa.int64())
+        assert ctx.relations is not None  # the plan passes its relations to every block
         return aggregate(self.spec.fn, counts, ctx.relations.children(child, ctx.block, column), self.arrow_type)
 
     def describe(self) -> dict[str, Any]:

@@ -38,7 +38,8 @@ class DuringGenerator(Generator[ColumnSpec]):
     kind = "during"
 
     @classmethod
-    def compile(cls, spec, env: CompileEnv, *, compile_column) -> DuringGenerator:
+    def compile(  # type: ignore[override]  # compile_column passes itself, for the base and each override
+            cls, spec, env: CompileEnv, *, compile_column) -> DuringGenerator:
         base = compile_column(spec.model_copy(update={"during": ()}), env)
         overrides = []
         for override in spec.during:
@@ -46,6 +47,7 @@ class DuringGenerator(Generator[ColumnSpec]):
             if isinstance(generator, ConditionalGenerator) and generator.default is None:
                 # rows the override's cases leave out keep the column's own rule
                 generator = replace(generator, default=base)
+            assert env.story is not None  # `during:` is compiled only within a plan, which resolves the story
             window = env.story.events[override.event].shifted(override.delay, override.lasting)
             overrides.append(Override(override.event, override.at, window, generator, override.where))
         arrow_type = common_type([base.arrow_type, *(o.generator.arrow_type for o in overrides)])
@@ -54,6 +56,7 @@ class DuringGenerator(Generator[ColumnSpec]):
         return cls(spec=plain, arrow_type=arrow_type, base=base, overrides=tuple(overrides))
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
+        assert self.base is not None  # set by `compile`
         base = self.base.generate(ctx)
         owner = np.zeros(ctx.n, dtype=np.int64)  # 0: the column's own rule; i: override i (last wins)
         for number, override in enumerate(self.overrides, start=1):
@@ -75,6 +78,7 @@ class DuringGenerator(Generator[ColumnSpec]):
         return scatter(parts, ctx.n, self.arrow_type)
 
     def describe(self) -> dict[str, Any]:
+        assert self.base is not None  # set by `compile`
         shown = dict(self.base.describe())
         for override in self.overrides:
             window = override.window
@@ -152,6 +156,7 @@ class ComponentGenerator(Generator[ComponentColumn]):
         known = ~np.isnan(moments)
         day = np.floor(np.nan_to_num(moments)).astype(np.int64) - self.first_day
         hour = np.floor((np.nan_to_num(moments) % 1.0) * 24).astype(np.int64)
+        assert self.weights is not None  # set by `compile`
         inside = known & (day >= 0) & (day < self.weights.shape[1])
         day, hour = np.clip(day, 0, self.weights.shape[1] - 1), np.clip(hour, 0, 23)
         odds = self.weights[:, day, hour]  # components × rows

@@ -8,7 +8,7 @@ never move), then the rows where the condition is false or unknown are set to nu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -30,11 +30,10 @@ class WhenGenerator(Generator[ColumnSpec]):
         plain = spec.model_copy(update={"nulls": 0.0, "round": None, "clip": None, "unique": False})
         return cls(spec=plain, arrow_type=inner.arrow_type, inner=inner)
 
-    @property
-    def own_nulls(self) -> bool:  # nulls also come from the condition
-        return False
+    own_nulls: ClassVar[bool] = False  # nulls also come from the condition
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
+        assert self.inner is not None and self.spec.when is not None  # set by `wrap`, for a column with `when:`
         values = self.inner.generate(ctx)
         holds = condition_mask(self.spec.when, ctx)
         return with_nulls(values, ~holds)
@@ -46,6 +45,7 @@ class WhenGenerator(Generator[ColumnSpec]):
         return self.inner.shares()
 
     def describe(self) -> dict[str, Any]:
+        assert self.inner is not None  # set by `wrap`
         return {**self.inner.describe(), "when": self.spec.when}
 
 
