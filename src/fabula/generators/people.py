@@ -108,7 +108,7 @@ class PersonGenerator(Generator[PersonColumn]):
         parts = person_parts(spec.locale)
         company = None
         if spec.domains == "company" and spec.part == "email":
-            company_spec = CompanyColumn(part="domain", record=spec.company, locale=spec.locale)
+            company_spec = CompanyColumn(kind="company", part="domain", record=spec.company, locale=spec.locale)
             company = CompanyGenerator.compile(company_spec, env)
         arrow_type = DICTIONARY_STRING if spec.part in ("first_name", "last_name", "gender") else pa.string()
         return cls(spec=spec, arrow_type=arrow_type, parts=parts, company=company)
@@ -175,6 +175,7 @@ class PersonGenerator(Generator[PersonColumn]):
     def _email(self, ctx: BlockContext, person: Person) -> pa.Array:
         domains = self.spec.domains
         if domains == "company":
+            assert self.company is not None  # `compile` makes one for domains: company
             return _join(self._login(ctx, person, WORK_STYLES), "@", self.company.domains(ctx))
         local = self._login(ctx, person, USERNAME_STYLES)
         uniform = self._uniform(ctx, "domain")
