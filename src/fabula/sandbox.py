@@ -71,7 +71,7 @@ def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None,
     """
     import duckdb
 
-    config = dict(_SETTINGS)
+    config: dict[str, str | bool | int | float | list[str]] = dict(_SETTINGS)
     if spill is not None:
         config["temp_directory"] = spill
     if threads is not None:

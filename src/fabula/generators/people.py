@@ -185,7 +185,7 @@ class PersonGenerator(Generator[PersonColumn]):
         return _join(local, "@", _take(pa.array(list(domains), type=pa.string()), pick(uniform, len(domains))))
 
     def describe(self) -> dict[str, Any]:
-        found = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
+        found: dict[str, Any] = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
         if self.spec.part == "name":
             found["middle"] = self.spec.middle
         if self.spec.part == "email":

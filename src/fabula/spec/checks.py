@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
@@ -40,7 +41,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def check_dataset(spec: DatasetSpec, *, source: SourceMap, broken: set[tuple[str, str]],
-                  broken_tables: set[str] = frozenset()) -> list[Issue]:
+                  broken_tables: AbstractSet[str] = frozenset()) -> list[Issue]:
     """Checks across columns and tables. `broken` columns and `broken_tables` failed to parse and
     have their own issues: what refers to them is not also told they do not exist."""
     issues: list[Issue] = []
@@ -55,7 +56,7 @@ def check_dataset(spec: DatasetSpec, *, source: SourceMap, broken: set[tuple[str
                                        f"table name `{table_name}` is not a plain identifier",
                                        hint="use letters, digits and _ (it becomes a folder and a SQL name)"))
         elif len(table_name) > MAX_NAME_LENGTH:
-            issues.append(source.issue("bad-name", path, check_name(table_name, "table")[0],
+            issues.append(source.issue("bad-name", path, (check_name(table_name, "table") or ("",))[0],
                                        hint="use a shorter name (it becomes a folder and a SQL name)"))
         known = set(table.columns) | {column for table_, column in broken if table_ == table_name}
         for column_name, column in table.columns.items():
@@ -162,12 +163,12 @@ def _check_cases(column: AnyColumn, path, table: TableSpec, source, tables=None,
     if not isinstance(column, ConditionalColumn):
         return
     if column.bins:
-        levels = column.bin_labels()
+        labels = column.bin_labels()
         for key, _ in column.cases:
-            if str(key) not in levels:
+            if str(key) not in labels:
                 yield source.issue("unknown-case", (*path, "cases", key), f"{key!r} is not one of the bins of `{column.by}`",
-                                   hint=did_you_mean(str(key), levels) or f"bins {list(column.bins)} make the cases: {', '.join(levels)}")
-        missing = [level for level in levels if level not in {str(key) for key, _ in column.cases}]
+                                   hint=did_you_mean(str(key), labels) or f"bins {list(column.bins)} make the cases: {', '.join(labels)}")
+        missing = [level for level in labels if level not in {str(key) for key, _ in column.cases}]
         if missing and column.default is None and every_value:  # else those rows would silently be null
             yield source.issue("missing-case", (*path, "cases"),
                                f"no case for {', '.join(map(repr, missing))} of `{column.by}`",
@@ -207,7 +208,8 @@ def _levels(column: AnyColumn | None) -> list | None:
         return [True, False]
     if isinstance(column, ConditionalColumn) and all(
             isinstance(branch, CategoricalColumn) for branch in column.branches()):
-        return list(dict.fromkeys(value for branch in column.branches() for value in branch.values))
+        return list(dict.fromkeys(value for branch in column.branches()
+                                  for value in branch.values))  # type: ignore[attr-defined]  # all categorical, above
     return None
 
 
@@ -240,6 +242,7 @@ def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issu
     if not isinstance(column, (DateColumn, TimestampColumn)) or column.timeline is not None:
         return
     try:
+        assert column.start is not None and column.end is not None  # the spec requires both without a timeline
         start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
     except ValueError as error:
         yield source.issue("bad-value", path, str(error), hint="dates run from 0001-01-01 to 9999-12-31")

@@ -58,7 +58,7 @@ class Clip(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Clip:
         if self.min is not None and self.max is not None and type(self.min) is type(self.max):
-            if self.min > self.max:
+            if self.min > self.max:  # type: ignore[operator]  # of one type, tested above
                 raise ValueError(f"clip min {self.min} is above clip max {self.max}")
         return self
 
@@ -360,7 +360,7 @@ class _Between(ColumnSpec):
         if isinstance(self.lag, dict):
             return COLUMN_KINDS[self.lag["kind"]].model_validate(self.lag)
         if isinstance(self.lag, (int, float)):
-            return ConstantColumn(value=float(self.lag))
+            return ConstantColumn(kind="constant", value=float(self.lag))
         return None
 
     def own_refs(self) -> frozenset[str]:

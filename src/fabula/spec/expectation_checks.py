@@ -7,7 +7,7 @@ checked once the plan knows every column's type (`fabula.validate.check_queries`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
@@ -43,7 +43,7 @@ def _check_sql(expectation, path, source) -> Iterator[Issue]:
             yield source.issue("bad-sql", (*path, *key), str(refused), value=text, hint=refused.hint)
 
 
-def sql_pieces(expectation) -> Iterator[tuple[tuple[str, ...], str, object]]:
+def sql_pieces(expectation) -> Iterator[tuple[tuple[str, ...], str, Callable[[str], object]]]:
     """(key path, text, parser) of each piece of SQL in an expectation: the query of `sql:`, the
     `value:` and `where:` expressions of the readable forms."""
     if expectation.sql is not None:

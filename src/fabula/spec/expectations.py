@@ -159,7 +159,7 @@ class Expectation(_Frozen):
     def tables(self) -> list[tuple[str, tuple[str, ...]]]:
         """(table, path of the key naming it) for every table a named form reads."""
         if self.ratio is not None:
-            found = [(self.ratio.table, ("ratio", "table"))] if self.ratio.table else []
+            found: list[tuple[str, tuple[str, ...]]] = [(self.ratio.table, ("ratio", "table"))] if self.ratio.table else []
             for side in ("numerator", "denominator"):
                 table = getattr(self.ratio, side).table
                 if table is not None:

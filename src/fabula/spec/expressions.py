@@ -405,6 +405,7 @@ class _Converter:
         if op == "-" and isinstance(operand, ast.Constant) and type(operand.value) in (int, float):
             if isinstance(operand.value, int):
                 return self._int(-operand.value, node)
+            assert isinstance(operand.value, float)  # the type test above, which mypy does not read
             return Literal(-operand.value, "float")
         return Unary(op, self.convert(operand, depth=depth))
 

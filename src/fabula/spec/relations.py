@@ -77,7 +77,7 @@ class ReferenceColumn(ColumnSpec):
         return next(iter(self.match.items()))
 
     def own_refs(self) -> frozenset[str]:
-        return frozenset({self.matched[1]}) if self.match is not None else frozenset()
+        return frozenset({self.matched[1]}) if self.matched is not None else frozenset()
 
 
 @column_kind("lookup")

@@ -160,14 +160,14 @@ class MixSpec(TimelineSpec):
     day has the components' volumes added up and an intraday profile that mixes theirs, so rows
     of two behaviours share one table; a `component` column says which one each row came from."""
 
-    start: DateBound | None = None
-    end: DateBound | None = None
-    rate: float | None = None
+    start: DateBound | None = None  # type: ignore[assignment]  # a mix takes them from its parts
+    end: DateBound | None = None  # type: ignore[assignment]  # a mix takes them from its parts
+    rate: float | None = None  # type: ignore[assignment]  # a mix takes them from its parts
     mix: dict[str, str] = Field(description="label: timeline, e.g. {normal: card_day, fraud: night_fraud}")
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _bound(cls, value: Any) -> DateBound | None:
+    def _bound(cls, value: Any) -> DateBound | None:  # type: ignore[override]  # a mix may leave them out
         return None if value is None else parse_bound(value)
 
     @model_validator(mode="after")

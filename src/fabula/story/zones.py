@@ -200,6 +200,7 @@ def zone_codes(values: pa.Array | None, tz: str, n: int) -> tuple[np.ndarray, li
 
     if is_zone_name(tz):
         return np.zeros(n, dtype=np.int64), [tz]
+    assert values is not None  # `tz` names a column: its values are given
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not pa.types.is_dictionary(values.type):
