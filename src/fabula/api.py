@@ -6,11 +6,12 @@ engine, which sink, whether a failed check fails the run — is taken here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from time import perf_counter
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pyarrow as pa
 
@@ -18,8 +19,9 @@ from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
 from fabula.errors import Issue, OutputError, SpecError, UsageError, ValidationFailed
 from fabula.manifest import Manifest, read_manifest
+from fabula.plan import Plan
+from fabula.plan import compile_plan as _compile
 from fabula.plan.blocks import generate_block
-from fabula.plan import Plan, compile_plan as _compile
 from fabula.scenarios import builtin_names, builtin_text
 from fabula.sinks.files import FilesSink
 from fabula.sinks.remote import RemoteSink, is_remote
@@ -393,7 +395,8 @@ def stream(source: SpecSource | Plan, out: str | Path, *, every: float = 0.0, ba
     """`fabula stream`: write the dataset into `out` as timeline-ordered micro-batches, one file
     per table and batch, `every` seconds apart; resume from `out`'s state (whose seed, scale and
     as_of are the defaults then). Returns the stream's state. See fabula.engine.stream."""
-    from fabula.engine.stream import read_state, stream as write_stream
+    from fabula.engine.stream import read_state
+    from fabula.engine.stream import stream as write_stream
 
     if is_remote(out):
         raise OutputError("fabula stream writes to local folders for now", hint="stream into a local --out")

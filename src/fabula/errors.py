@@ -6,8 +6,9 @@ The bottom layer: imports nothing else from fabula.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 _NO_VALUE = object()
 
@@ -56,6 +57,8 @@ class SpecError(FabulaError):
     """A spec has problems. Carries all of them, not just the first."""
 
     exit_code = 2
+    partial: Any = None
+    """The part of the spec without problems (a DatasetSpec, or None), for `fabula check` to plan."""
 
     def __init__(self, issues: Iterable[Issue]):
         self.issues = tuple(issues)

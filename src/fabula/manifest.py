@@ -26,10 +26,11 @@ import hashlib
 import json
 import platform
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from fabula.errors import OutputError, SpecError
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 # Set when the connection opens. `enable_external_access` and the lock follow once it is open
 # (DuckDB refuses external access off at open: it looks at its extension folder while starting).
@@ -70,7 +71,7 @@ def connect(views: Mapping[str, Any] | None = None, *, spill: str | None = None,
     """
     import duckdb
 
-    config = dict(_SETTINGS)
+    config: dict[str, str | bool | int | float | list[str]] = dict(_SETTINGS)
     if spill is not None:
         config["temp_directory"] = spill
     if threads is not None:

@@ -14,7 +14,7 @@ from enum import Enum
 import numpy as np
 
 
-class Purpose(str, Enum):
+class Purpose(str, Enum):  # noqa: UP042 - StrEnum changes str(member), which `stream_key` hashes
     """What a stream is for; each purpose is its own stream."""
 
     VALUES = "values"

@@ -7,8 +7,9 @@ The SDKs are imported only inside the function that needs them (`pip install 'fa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 

@@ -3,7 +3,8 @@ validation report. Rich renders it; the heavy layers are imported only when some
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from rich.console import Console
 

@@ -22,7 +22,7 @@ def spec_source(value: str) -> str | Path:
         exists = os.path.lexists(value)
     except (OSError, ValueError) as error:
         raise UsageError(f"SPEC {value[:60]!r} is not a usable path: {error}",
-                         hint="give the path of a YAML spec, or a built-in name (see `fabula scenarios`)")
+                         hint="give the path of a YAML spec, or a built-in name (see `fabula scenarios`)") from None
     if len(value) > 4096:
         raise UsageError("SPEC is longer than 4,096 characters",
                          hint="give the path of a YAML spec, or a built-in name (see `fabula scenarios`)")

@@ -18,9 +18,10 @@ folder sink), so `--out` must be a folder both see: on Databricks compute, a Vol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fabula.databricks.client import WorkspaceError, _clean
 from fabula.databricks.paths import VolumePath
@@ -43,7 +44,7 @@ class ConnectTarget:
     cluster: str | None  # None: serverless
 
     @classmethod
-    def parse(cls, text: str) -> "ConnectTarget":
+    def parse(cls, text: str) -> ConnectTarget:
         if text == "serverless":
             return cls(None)
         if text.startswith("cluster:") and text[len("cluster:"):].strip():

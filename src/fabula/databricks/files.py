@@ -5,8 +5,8 @@ one PUT per file, GET to read back, DELETE, and directory listing. Retries are t
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from fabula.databricks.client import require_sdk, translated
 from fabula.databricks.paths import VolumePath

@@ -27,7 +27,7 @@ class VolumePath:
     folder: str  # inside the volume, "" for its root
 
     @classmethod
-    def parse(cls, text: str) -> "VolumePath":
+    def parse(cls, text: str) -> VolumePath:
         raw = str(text)
         if raw.startswith("dbfs:"):
             raw = raw[len("dbfs:"):]
@@ -66,7 +66,7 @@ class VolumePath:
         return f"dbfs:{self.path}"
 
 
-def volume_target(out: "str | Path") -> VolumePath | None:
+def volume_target(out: str | Path) -> VolumePath | None:
     """The Volume `out` names, or None when it is a local folder.
 
     `dbfs:/Volumes/...` is always a Volume. A plain `/Volumes/...` is one only when this machine

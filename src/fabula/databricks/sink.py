@@ -27,17 +27,17 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyarrow as pa
 
 from fabula.databricks.client import WorkspaceError, workspace_client
-from fabula.errors import OutputError
 from fabula.databricks.files import VolumeFiles
 from fabula.databricks.paths import VolumePath
 from fabula.databricks.unity import ensure_volume
+from fabula.errors import OutputError
 from fabula.manifest import MANIFEST, FileEntry, Manifest, parse_manifest
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import Capabilities, PartWriter, PartWritten

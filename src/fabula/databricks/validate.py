@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
-
-from fabula.manifest import MANIFEST, Manifest, parse_manifest
+from typing import Any
 
 from fabula.databricks.client import WorkspaceError, workspace_client
 from fabula.databricks.files import VolumeFiles
 from fabula.databricks.paths import VolumePath
 from fabula.databricks.sink import MARKER
+from fabula.manifest import MANIFEST, Manifest, parse_manifest
 
 
 def download_output(target: VolumePath, folder: Path, *, client=None, profile: str | None = None) -> Manifest:

@@ -16,7 +16,7 @@ shortest round-trip floats, ISO dates and times), so one table holds every colum
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa

@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from fabula.manifest import MANIFEST, Manifest, TableEntry, batch_plans
 from fabula.plan.model import Plan

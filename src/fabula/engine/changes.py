@@ -149,14 +149,17 @@ def debezium_feed(history: History) -> pa.Table:
     while index < len(kinds):
         kind = kinds[index]
         if kind == "update_preimage":
-            ops.append("u"); befores.append(index); afters.append(index + 1)
+            ops.append("u")
+            befores.append(index)
+            afters.append(index + 1)
             step = 2
         else:
             ops.append("c" if kind == "insert" else "d")
             befores.append(index if kind == "delete" else None)
             afters.append(index if kind == "insert" else None)
             step = 1
-        stamps.append(int(timestamps[index])); versions.append(int(version_numbers[index]))
+        stamps.append(int(timestamps[index]))
+        versions.append(int(version_numbers[index]))
         index += step
     before = _take_or_null(rows, befores)
     after = _take_or_null(rows, afters)
@@ -179,10 +182,12 @@ def scd2_history(history: History) -> pa.Table:
         changed = np.concatenate([commit.updated, commit.deleted])
         stamp = np.datetime64(commit.timestamp, "us")
         pieces.append(_versions(commit.before, opened[changed], np.full(len(changed), stamp), False))
-        rows_of.append(changed); starts.append(opened[changed])
+        rows_of.append(changed)
+        starts.append(opened[changed])
         opened[commit.updated] = stamp
     pieces.append(_versions(history.final, opened[history.final_rows], None, True))
-    rows_of.append(history.final_rows); starts.append(opened[history.final_rows])
+    rows_of.append(history.final_rows)
+    starts.append(opened[history.final_rows])
     table = pa.concat_tables(pieces)
     order = np.lexsort((np.concatenate(starts).astype(np.int64), np.concatenate(rows_of)))
     return table.take(pa.array(order, pa.int64())).combine_chunks()

@@ -11,9 +11,9 @@ tasks in flight × one row group, whatever the row count.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import Callable, Iterator
+from pathlib import Path
 
 import pyarrow as pa
 

@@ -24,8 +24,14 @@ from typing import Any
 
 from fabula.defects import refuse_defects
 from fabula.engine.local import Reports, commit
-from fabula.engine.spark_executor import (PART_RESULT, PartTask, Shipment, VersionMismatchError, block_mapper,
-                                          part_mapper)
+from fabula.engine.spark_executor import (
+    PART_RESULT,
+    PartTask,
+    Shipment,
+    VersionMismatchError,
+    block_mapper,
+    part_mapper,
+)
 from fabula.engine.spark_schema import spark_schema
 from fabula.errors import FabulaError, UsageError
 from fabula.manifest import Manifest

@@ -25,10 +25,10 @@ import io
 import pickle
 import re
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -207,8 +207,8 @@ plan whose parent columns are recomputed should compute them once."""
 def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str], table: str,
                     block_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Every block named in the incoming batches, converted for Spark, in order."""
-    from fabula.plan.blocks import generate_block
     from fabula.engine.spark_schema import for_spark, spark_arrow_schema
+    from fabula.plan.blocks import generate_block
 
     check_versions(versions)
     plan = _load_plan(payload, payload_digest)

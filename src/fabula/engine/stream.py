@@ -21,17 +21,18 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from fabula.engine.append import spec_identity
-from fabula.plan.blocks import generate_block, generate_columns
 from fabula.errors import OutputError
+from fabula.plan.blocks import generate_block, generate_columns
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.formats.registry import part_format
 from fabula.spec.dates import resolve_bound
@@ -211,7 +212,7 @@ def parse_every(text: str) -> float:
     (10.0, 0.5, 120.0, 0.0)
     """
     text = text.strip().lower()
-    for suffix, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+    for suffix, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):  # noqa: B007 - read after `break`
         if text.endswith(suffix):
             number = text[: -len(suffix)]
             break

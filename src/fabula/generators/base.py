@@ -9,16 +9,17 @@ implements `_generate` (CONVENTIONS 4 and 7).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, ClassVar, Mapping, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.generators.laws import Law, Shares
-from fabula.spec.columns import COLUMN_KINDS, ColumnSpec
+from fabula.spec.columns import COLUMN_KINDS, ColumnSpec, ConditionalColumn
 from fabula.story import Story
 from fabula.streams import Purpose, rng_for
 
@@ -34,7 +35,7 @@ class Kind:
 
     name: str
     spec: type[ColumnSpec]
-    generator: type["Generator"]
+    generator: type[Generator[Any]]
 
     @property
     def key(self) -> bool:
@@ -50,17 +51,19 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 """Every column kind by name (the spec layer's `COLUMN_KINDS` holds the same names' models)."""
 
-GENERATORS: dict[str, type["Generator"]] = {}
+GENERATORS: dict[str, type[Generator[Any]]] = {}
+
+GeneratorClass = TypeVar("GeneratorClass", bound="type[Generator[Any]]")
 """The generator of each kind by name (the same as `KINDS[name].generator`)."""
 
 
-def generator(kind: str | type[ColumnSpec]):
+def generator(kind: str | type[ColumnSpec]) -> Callable[[GeneratorClass], GeneratorClass]:
     """Register the generator for a column kind, keyed by its spec model (or the model's name):
     after this the kind flows through check, plan, generate and validate.
 
     The spec model must be registered first (`spec.columns.column_kind`)."""
 
-    def register(cls: type[Generator]) -> type[Generator]:
+    def register(cls: GeneratorClass) -> GeneratorClass:
         model = COLUMN_KINDS.get(kind) if isinstance(kind, str) else kind
         if model is None:
             raise ValueError(f"no spec model is registered for {kind!r}: declare it with `column_kind` first")
@@ -86,7 +89,7 @@ def unregister(name: str) -> None:
 
 def kind_of(spec) -> Kind | None:
     """The registered kind of a column spec (None for a conditional column or a hidden one)."""
-    found = KINDS.get(getattr(spec, "kind", None))
+    found = KINDS.get(getattr(spec, "kind", ""))
     return found if found is not None and isinstance(spec, found.spec) else None
 
 
@@ -106,7 +109,7 @@ class Relations(Protocol):
     def values(self, table: str, column: str) -> pa.Array:
         """A whole column of a table (only for columns children read through a reference)."""
 
-    def levels(self, table: str, column: str) -> "LevelIndex":
+    def levels(self, table: str, column: str) -> LevelIndex:
         """A table's rows grouped by the value of one of its columns."""
 
     def parent_rows(self, table: str, block: int) -> np.ndarray:
@@ -114,6 +117,18 @@ class Relations(Protocol):
 
     def children(self, child: str, parent_block: int, column: str) -> pa.Array:
         """A column of all the children (in a table sized per parent) of one parent block."""
+
+    def ranks(self, table: str, column: str) -> np.ndarray:
+        """The rank of each row of a table by one of its columns (ids in chronological order)."""
+
+    def parent_table(self, table: str) -> str:
+        """The parent a table is sized per."""
+
+    def first_child_rows(self, table: str, block: int) -> np.ndarray:
+        """For each row of a block of a table sized per parent, the first row of its parent's children."""
+
+    def column_rows(self, table: str, column: str, start: int, stop: int) -> pa.Array:
+        """A column's values at rows [start, stop) of its table."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +176,7 @@ class BlockContext:
     columns: Mapping[str, pa.Array] = field(default_factory=dict)
     rows: np.ndarray | None = None
     """Explicit row ids when this context is a subset (a case of a conditional column)."""
-    relations: "Relations | None" = None
+    relations: Relations | None = None
     """What the plan knows about other tables (row counts, parents' values), for relations."""
 
     def rng(self, purpose: Purpose | str = Purpose.VALUES) -> np.random.Generator:
@@ -175,10 +190,10 @@ class BlockContext:
             return self.rows
         return np.arange(self.start, self.start + self.n, dtype=np.int64)
 
-    def for_column(self, column: str) -> "BlockContext":
+    def for_column(self, column: str) -> BlockContext:
         return replace(self, column=column)
 
-    def subset(self, indices: np.ndarray, branch: str) -> "BlockContext":
+    def subset(self, indices: np.ndarray, branch: str) -> BlockContext:
         """The rows at `indices`, drawing from the streams of a named branch of this column."""
         taken = pa.array(indices, type=pa.int64())
         return replace(
@@ -196,7 +211,8 @@ class TakenColumns(Mapping):
     share of a block's time."""
 
     def __init__(self, columns: Mapping[str, pa.Array], rows: pa.Array):
-        self._columns, self._rows, self._taken = columns, rows, {}
+        self._columns, self._rows = columns, rows
+        self._taken: dict[str, pa.Array] = {}
 
     def __getitem__(self, name: str) -> pa.Array:
         if name not in self._taken:
@@ -213,24 +229,28 @@ class TakenColumns(Mapping):
         return name in self._columns
 
 
+SpecT = TypeVar("SpecT", bound=ColumnSpec | ConditionalColumn)
+"""The spec model a generator is compiled from (`NormalGenerator` reads a `NormalColumn`)."""
+
+
 @dataclass(frozen=True)
-class Generator:
+class Generator(Generic[SpecT]):
     """Base of all column generators. Subclasses implement `_generate` and, if their type
     depends on the spec, `output_type`."""
 
     kind: ClassVar[str] = ""
     own_nulls: ClassVar[bool] = True
     """False for kinds that compute from other columns and so inherit their nulls."""
-    spec: ColumnSpec
+    spec: SpecT
     arrow_type: pa.DataType
 
     @classmethod
-    def compile(cls, spec: ColumnSpec, env: CompileEnv) -> "Generator":
+    def compile(cls, spec: SpecT, env: CompileEnv) -> Generator[SpecT]:
         """Prepare everything that does not depend on the block (resolved dates, pools)."""
         return cls(spec=spec, arrow_type=cls.output_type(spec, env))
 
     @classmethod
-    def output_type(cls, spec: ColumnSpec, env: CompileEnv) -> pa.DataType:
+    def output_type(cls, spec: SpecT, env: CompileEnv) -> pa.DataType:
         return pa.float64()
 
     def generate(self, ctx: BlockContext) -> pa.Array:
@@ -275,7 +295,9 @@ class Generator:
         """Distinct value numbers for distinct rows: a keyed permutation of the row number."""
         from fabula.generators.unique import permute, unique_key
 
-        return permute(ctx.row_ids(), self.distinct_values(), unique_key(ctx.seed, ctx.table, ctx.column))
+        count = self.distinct_values()
+        assert count is not None, "the plan refuses `unique` on kinds without distinct values"
+        return permute(ctx.row_ids(), count, unique_key(ctx.seed, ctx.table, ctx.column))
 
     def describe(self) -> dict[str, Any]:
         """Parameters as a reviewer reads them (for `fabula plan`)."""

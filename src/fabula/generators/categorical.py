@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -43,10 +43,10 @@ def take_levels(codes: np.ndarray, levels: pa.Array, arrow_type: pa.DataType) ->
 
 @generator("categorical")
 @dataclass(frozen=True)
-class CategoricalGenerator(Generator):
+class CategoricalGenerator(Generator[CategoricalColumn]):
     spec: CategoricalColumn
     levels: pa.Array = None
-    cumulative: np.ndarray = None
+    cumulative: np.ndarray = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
 
     @classmethod
     def output_type(cls, spec, env):
@@ -83,7 +83,7 @@ def draw_codes(rng: np.random.Generator, cumulative: np.ndarray, n: int) -> np.n
 
 
 @generator("boolean")
-class BooleanGenerator(Generator):
+class BooleanGenerator(Generator[BooleanColumn]):
     spec: BooleanColumn
 
     @classmethod
@@ -104,7 +104,7 @@ class BooleanGenerator(Generator):
 
 
 @generator("constant")
-class ConstantGenerator(Generator):
+class ConstantGenerator(Generator[ConstantColumn]):
     spec: ConstantColumn
 
     @classmethod

@@ -16,17 +16,19 @@ import pyarrow.compute as pc
 from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator
 from fabula.generators.draws import inverse_cdf
 from fabula.generators.scatter import scatter_codes, scatter_numbers
+from fabula.spec.columns import ConditionalColumn
 
 
 @dataclass(frozen=True)
-class ConditionalGenerator(Generator):
+class ConditionalGenerator(Generator[ConditionalColumn]):
     cases: tuple[tuple[Any, Generator], ...] = ()
     default: Generator | None = None
 
     kind = "conditional"
 
     @classmethod
-    def compile(cls, spec, env: CompileEnv, *, compile_branch) -> "ConditionalGenerator":
+    def compile(  # type: ignore[override]  # compile_column passes how to compile each branch
+            cls, spec, env: CompileEnv, *, compile_branch) -> ConditionalGenerator:
         if spec.bins:
             by_type = env.column_types.get(spec.by)
             if by_type is not None and not (pa.types.is_integer(by_type) or pa.types.is_floating(by_type)):
@@ -87,7 +89,7 @@ def bin_masks(by: pa.Array, bins: tuple[float, ...], keys: list[Any]) -> list[np
     """Cases of a numeric `by` cut at `bins`: `<8` is below 8, `<24` from 8 to below 24, `>=24`."""
     from fabula.spec.columns import ConditionalColumn
 
-    labels = ConditionalColumn.model_construct(bins=bins).bin_labels()
+    labels = ConditionalColumn.model_construct(by="", cases=(), bins=bins).bin_labels()
     values = by.to_numpy(zero_copy_only=False).astype(np.float64)
     if by.null_count:
         values[~np.asarray(by.is_valid())] = np.nan

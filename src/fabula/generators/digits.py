@@ -11,6 +11,8 @@ their callers keep one general path for everything else and the two always agree
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -63,7 +65,8 @@ def _fixed(numbers: np.ndarray, head: bytes, width: int, tail: bytes, largest: i
         text[:, size - len(tail):] = np.frombuffer(tail, dtype=np.uint8)
     # floor division by a constant is several times faster than np.divmod, in 32 bits when it fits
     rest = numbers.astype(np.uint32 if largest < 2**32 else np.uint64)
-    ten, zero = rest.dtype.type(10), rest.dtype.type(_ZERO)
+    ten: Any = rest.dtype.type(10)  # numpy's stubs type a dtype's scalar as `generic`, fit for no operator
+    zero: Any = rest.dtype.type(_ZERO)
     for position in range(len(head) + width - 1, len(head) - 1, -1):
         quotient = rest // ten
         text[:, position] = rest - quotient * ten + zero
@@ -84,7 +87,8 @@ def _varying(numbers: np.ndarray, digits: np.ndarray, head: bytes, tail: bytes) 
     if tail:
         text[:, size - len(tail):] = np.frombuffer(tail, dtype=np.uint8)
     rest = numbers.astype(np.uint32 if int(numbers.max()) < 2**32 else np.uint64)
-    ten, zero = rest.dtype.type(10), rest.dtype.type(_ZERO)
+    ten: Any = rest.dtype.type(10)  # numpy's stubs type a dtype's scalar as `generic`, fit for no operator
+    zero: Any = rest.dtype.type(_ZERO)
     for position in range(len(head) + longest - 1, len(head) - 1, -1):
         quotient = rest // ten
         text[:, position] = rest - quotient * ten + zero

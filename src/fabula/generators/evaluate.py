@@ -17,9 +17,10 @@ constant. Nothing here is random: the same columns always give the same result.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping, Union
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -29,8 +30,18 @@ from fabula.errors import did_you_mean
 from fabula.generators.base import round_floats
 from fabula.spec.bounds import MAX_TEXT_CHARS
 from fabula.spec.expressions import (
-    Binary, Call, Column, Compare, Conditional, Expression, ExpressionError, Literal, Logical, Node,
-    Template, Unary,
+    Binary,
+    Call,
+    Column,
+    Compare,
+    Conditional,
+    Expression,
+    ExpressionError,
+    Literal,
+    Logical,
+    Node,
+    Template,
+    Unary,
 )
 
 __all__ = ["evaluate", "evaluate_template"]
@@ -104,7 +115,7 @@ class _Duration:
     seconds: int
 
 
-Value = Union[pa.Array, pa.Scalar, _Duration]
+Value: TypeAlias = pa.Array | pa.Scalar | _Duration
 
 _TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _UNIT_ORDER = ("s", "ms", "us", "ns")
@@ -118,7 +129,7 @@ def _evaluate_value(expression: Expression, columns: Mapping[str, pa.Array], len
 
 
 @contextmanager
-def _errors_as_expression_errors(expression: Expression, where: str) -> Iterator[None]:
+def _errors_as_expression_errors(expression: Expression | Template, where: str) -> Iterator[None]:
     try:
         yield
     except _Failure as failure:
@@ -398,7 +409,7 @@ class _Evaluator:
                        "`if ... else`")
 
     def _Call(self, node: Call) -> Value:
-        if node.function in _PER_VALUE and type(node.args[0]).__name__ == "Column":
+        if node.function in _PER_VALUE and isinstance(node.args[0], Column):
             raw = self.column(node.args[0].name, decode=False)
             if pa.types.is_dictionary(raw.type):
                 # A Faker column has few distinct values: work on those, then look rows up.
@@ -571,9 +582,10 @@ def _choose(condition: Value, then: Value, otherwise: Value, what: str) -> pa.Ar
 def _duration_arithmetic(op: str, left: Value, right: Value) -> Value:
     if isinstance(left, _Duration) and isinstance(right, _Duration) and op in ("+", "-"):
         return _add_durations(op, left, right)
-    if op in ("+", "-") and isinstance(right, _Duration) and _is_moment(left.type):
+    # (both durations returned above)
+    if op in ("+", "-") and isinstance(right, _Duration) and not isinstance(left, _Duration) and _is_moment(left.type):
         return _shift(left, right if op == "+" else _negate(right))
-    if op == "+" and isinstance(left, _Duration) and _is_moment(right.type):
+    if op == "+" and isinstance(left, _Duration) and not isinstance(right, _Duration) and _is_moment(right.type):
         return _shift(right, left)
     if op == "*" and isinstance(left, _Duration) != isinstance(right, _Duration):
         duration, factor = (left, right) if isinstance(left, _Duration) else (right, left)

@@ -18,7 +18,7 @@ from fabula.streams import stream_key
 
 
 @generator("sequence")
-class SequenceGenerator(Generator):
+class SequenceGenerator(Generator[SequenceColumn]):
     spec: SequenceColumn
 
     @classmethod
@@ -40,7 +40,7 @@ class SequenceGenerator(Generator):
 
 
 @generator("id")
-class IdGenerator(Generator):
+class IdGenerator(Generator[IdColumn]):
     spec: IdColumn
 
     @classmethod
@@ -115,7 +115,7 @@ def format_ids(numbers: np.ndarray, prefix: str, width: int, suffix: str) -> pa.
 
 
 @generator("uuid")
-class UuidGenerator(Generator):
+class UuidGenerator(Generator[UuidColumn]):
     spec: UuidColumn
 
     @classmethod

@@ -12,9 +12,9 @@ far below what any sample can resolve.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable
 
 import pyarrow as pa
 

@@ -14,29 +14,29 @@ import math
 import numpy as np
 import pyarrow as pa
 
-from fabula.generators.base import BlockContext, Generator, generator
+from fabula.generators.base import BlockContext, Generator, SpecT, generator
 from fabula.generators.laws import Law, beta_i, gamma_p, integer_uniform, phi, poisson_cdf, zeta, zipf_cdf
 from fabula.spec.numeric import (
-    NormalColumn,
-    LogNormalColumn,
-    ParetoColumn,
+    BetaColumn,
     ExponentialColumn,
     GammaColumn,
-    BetaColumn,
-    WeibullColumn,
+    LogNormalColumn,
+    NormalColumn,
+    ParetoColumn,
     PoissonColumn,
-    ZipfColumn,
     UniformColumn,
+    WeibullColumn,
+    ZipfColumn,
 )
 
 
-class _Float(Generator):
+class _Float(Generator[SpecT]):
     @classmethod
     def output_type(cls, spec, env):
         return pa.float64()
 
 
-class _Count(Generator):
+class _Count(Generator[SpecT]):
     @classmethod
     def output_type(cls, spec, env):
         return pa.int64()
@@ -46,7 +46,7 @@ class _Count(Generator):
 
 
 @generator(NormalColumn)
-class NormalGenerator(_Float):
+class NormalGenerator(_Float[NormalColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().normal(self.spec.mean, self.spec.std, ctx.n)
 
@@ -59,7 +59,7 @@ class NormalGenerator(_Float):
 
 
 @generator(LogNormalColumn)
-class LogNormalGenerator(_Float):
+class LogNormalGenerator(_Float[LogNormalColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().lognormal(self.spec.mean, self.spec.sigma, ctx.n)
 
@@ -72,7 +72,7 @@ class LogNormalGenerator(_Float):
 
 
 @generator(ParetoColumn)
-class ParetoGenerator(_Float):
+class ParetoGenerator(_Float[ParetoColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         # numpy's pareto is the Lomax form; shifting by 1 gives the classical Pareto (min = scale)
         return (ctx.rng().pareto(self.spec.alpha, ctx.n) + 1.0) * self.spec.scale
@@ -87,7 +87,7 @@ class ParetoGenerator(_Float):
 
 
 @generator(ExponentialColumn)
-class ExponentialGenerator(_Float):
+class ExponentialGenerator(_Float[ExponentialColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().exponential(self.spec.scale, ctx.n)
 
@@ -100,7 +100,7 @@ class ExponentialGenerator(_Float):
 
 
 @generator(GammaColumn)
-class GammaGenerator(_Float):
+class GammaGenerator(_Float[GammaColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().gamma(self.spec.shape, self.spec.scale, ctx.n)
 
@@ -113,7 +113,7 @@ class GammaGenerator(_Float):
 
 
 @generator(BetaColumn)
-class BetaGenerator(_Float):
+class BetaGenerator(_Float[BetaColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().beta(self.spec.a, self.spec.b, ctx.n)
 
@@ -126,7 +126,7 @@ class BetaGenerator(_Float):
 
 
 @generator(WeibullColumn)
-class WeibullGenerator(_Float):
+class WeibullGenerator(_Float[WeibullColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return self.spec.scale * ctx.rng().weibull(self.spec.shape, ctx.n)
 
@@ -140,7 +140,7 @@ class WeibullGenerator(_Float):
 
 
 @generator(PoissonColumn)
-class PoissonGenerator(_Count):
+class PoissonGenerator(_Count[PoissonColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().poisson(self.spec.lam, ctx.n).astype(np.int64, copy=False)
 
@@ -153,7 +153,7 @@ class PoissonGenerator(_Count):
 
 
 @generator(ZipfColumn)
-class ZipfGenerator(_Count):
+class ZipfGenerator(_Count[ZipfColumn]):
     def _generate(self, ctx: BlockContext) -> np.ndarray:
         return ctx.rng().zipf(self.spec.a, ctx.n).astype(np.int64, copy=False)
 
@@ -167,7 +167,7 @@ class ZipfGenerator(_Count):
 
 
 @generator(UniformColumn)
-class UniformGenerator(Generator):
+class UniformGenerator(Generator[UniformColumn]):
     @classmethod
     def output_type(cls, spec, env):
         return pa.int64() if spec.integer else pa.float64()

@@ -90,25 +90,25 @@ class Person:
     last: np.ndarray
 
 
-USERNAME_STYLES = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15, "first.lastNN": 15,
+USERNAME_STYLES: dict[str, float] = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15, "first.lastNN": 15,
                    "firstlastNN": 10, "last.first": 5, "f.lastNN": 5, "lastfNN": 5}
-WORK_STYLES = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
+WORK_STYLES: dict[str, float] = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
 """Work addresses always spell the last name, so colleagues and the records check can find them."""
 
 
 @generator("person")
 @dataclass(frozen=True)
-class PersonGenerator(Generator):
+class PersonGenerator(Generator[PersonColumn]):
     spec: PersonColumn
-    parts: PersonParts = None
-    company: "CompanyGenerator | None" = None
+    parts: PersonParts = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
+    company: CompanyGenerator | None = None
 
     @classmethod
     def compile(cls, spec: PersonColumn, env: CompileEnv):
         parts = person_parts(spec.locale)
         company = None
         if spec.domains == "company" and spec.part == "email":
-            company_spec = CompanyColumn(part="domain", record=spec.company, locale=spec.locale)
+            company_spec = CompanyColumn(kind="company", part="domain", record=spec.company, locale=spec.locale)
             company = CompanyGenerator.compile(company_spec, env)
         arrow_type = DICTIONARY_STRING if spec.part in ("first_name", "last_name", "gender") else pa.string()
         return cls(spec=spec, arrow_type=arrow_type, parts=parts, company=company)
@@ -175,6 +175,7 @@ class PersonGenerator(Generator):
     def _email(self, ctx: BlockContext, person: Person) -> pa.Array:
         domains = self.spec.domains
         if domains == "company":
+            assert self.company is not None  # `compile` makes one for domains: company
             return _join(self._login(ctx, person, WORK_STYLES), "@", self.company.domains(ctx))
         local = self._login(ctx, person, USERNAME_STYLES)
         uniform = self._uniform(ctx, "domain")
@@ -184,7 +185,7 @@ class PersonGenerator(Generator):
         return _join(local, "@", _take(pa.array(list(domains), type=pa.string()), pick(uniform, len(domains))))
 
     def describe(self) -> dict[str, Any]:
-        found = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
+        found: dict[str, Any] = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
         if self.spec.part == "name":
             found["middle"] = self.spec.middle
         if self.spec.part == "email":
@@ -194,14 +195,14 @@ class PersonGenerator(Generator):
 
 # -- companies -----------------------------------------------------------------------------------
 
-COMPANY_STYLES = {"name suffix": 10, "name word suffix": 45, "name & name": 30, "name, name and name": 15}
+COMPANY_STYLES: dict[str, float] = {"name suffix": 10, "name word suffix": 45, "name & name": 30, "name, name and name": 15}
 
 
 @generator("company")
 @dataclass(frozen=True)
-class CompanyGenerator(Generator):
+class CompanyGenerator(Generator[CompanyColumn]):
     spec: CompanyColumn
-    parts: CompanyParts = None
+    parts: CompanyParts = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
 
     @classmethod
     def compile(cls, spec: CompanyColumn, env: CompileEnv):
@@ -262,9 +263,9 @@ _PLACE_PARTS = ("city", "postcode", "state", "country", "country_code")
 
 @generator("address")
 @dataclass(frozen=True)
-class AddressGenerator(Generator):
+class AddressGenerator(Generator[AddressColumn]):
     spec: AddressColumn
-    parts: AddressParts = None
+    parts: AddressParts = None  # type: ignore[assignment]  # always given by `compile`; a default only for the field order
 
     @classmethod
     def compile(cls, spec: AddressColumn, env: CompileEnv):

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from fabula.generators.base import BlockContext, CompileEnv, Generator, generator, null_mask
 from fabula.generators.draws import inverse_cdf
+from fabula.spec.columns import ColumnSpec
 from fabula.spec.relations import AggregateColumn, LookupColumn, ReferenceColumn, split_target
 
 ROW_SUFFIX = "#row"
@@ -36,7 +37,7 @@ def count_column(child: str) -> str:
 
 
 @dataclass(frozen=True)
-class ParentRowGenerator(Generator):
+class ParentRowGenerator(Generator[ReferenceColumn]):
     """The parent row number behind a reference: the owning parent in a table sized per parent,
     else a draw (uniform, Zipf, hotspot or weighted by a parent column), O(1) per row."""
 
@@ -65,7 +66,9 @@ class ParentRowGenerator(Generator):
     def _matching_rows(self, ctx: BlockContext) -> tuple[np.ndarray, np.ndarray]:
         """A uniform parent among those whose `match` column equals the row's value; none (null)
         where no parent has the value, or the value is null."""
+        assert self.spec.matched is not None  # only called with `match:`
         parent_column, own_column = self.spec.matched
+        assert ctx.relations is not None  # the plan passes its relations to every block
         index = ctx.relations.levels(self.spec.parent[0], parent_column)
         level = level_of(ctx.columns[own_column], index.values)
         found = level >= 0
@@ -79,6 +82,7 @@ class ParentRowGenerator(Generator):
         if self.owned:
             return ctx.columns[PARENT_ROWS].to_numpy()
         parent, _ = self.spec.parent
+        assert ctx.relations is not None  # the plan passes its relations to every block
         count = ctx.relations.table_rows(parent)
         if count == 0:
             raise ValueError(f"`{parent}` has no rows to reference")
@@ -86,9 +90,12 @@ class ParentRowGenerator(Generator):
         if self.spec.pick == "uniform":
             return rng.integers(0, count, ctx.n, dtype=np.int64)
         if self.spec.pick == "zipf":
+            assert self.spec.a is not None  # the spec requires `a` with pick: zipf
             return spread(zipf_ranks(rng, self.spec.a, count, ctx.n), count)
         if self.spec.pick == "hotspot":
+            assert self.spec.hot is not None and self.spec.share is not None  # required with pick: hotspot
             return spread(hotspot_ranks(rng, self.spec.hot, self.spec.share, count, ctx.n), count)
+        assert self.spec.weight_by is not None and self.spec.weights is not None  # pick: weighted
         return weighted_rows(rng, ctx.relations.levels(parent, self.spec.weight_by), self.spec.weights, ctx.n)
 
 
@@ -170,7 +177,7 @@ def weighted_rows(rng: np.random.Generator, index, weights: dict[Any, float], n:
 
 @generator("reference")
 @dataclass(frozen=True)
-class ReferenceGenerator(Generator):
+class ReferenceGenerator(Generator[ReferenceColumn]):
     """The parent's key at the row number in `<column>#row` (nulls come from there)."""
 
     spec: ReferenceColumn
@@ -183,11 +190,12 @@ class ReferenceGenerator(Generator):
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         rows = ctx.columns[row_column(ctx.column)]
+        assert ctx.relations is not None  # the plan passes its relations to every block
         return _through(rows, lambda present: ctx.relations.keys(*self.spec.parent, present), self.arrow_type)
 
     def describe(self) -> dict[str, Any]:
         spec = self.spec
-        detail = {"to": spec.to, "pick": spec.pick}
+        detail: dict[str, Any] = {"to": spec.to, "pick": spec.pick}
         if spec.pick == "zipf":
             detail["a"] = spec.a
         elif spec.pick == "hotspot":
@@ -201,7 +209,7 @@ class ReferenceGenerator(Generator):
 
 @generator("lookup")
 @dataclass(frozen=True)
-class LookupGenerator(Generator):
+class LookupGenerator(Generator[LookupColumn]):
     own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """A parent's value, read at the parent row number behind a reference."""
 
@@ -217,6 +225,7 @@ class LookupGenerator(Generator):
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         reference, column = split_target(self.spec.from_)
+        assert ctx.relations is not None  # the plan passes its relations to every block
         values = ctx.relations.values(self.parent, column)
         return _through(ctx.columns[row_column(reference)], lambda rows: values.take(pa.array(rows)),
                         self.arrow_type)
@@ -242,31 +251,33 @@ def _through(rows: pa.Array, fetch, arrow_type: pa.DataType) -> pa.Array:
 
 
 @dataclass(frozen=True)
-class CountGenerator(Generator):
+class CountGenerator(Generator[ColumnSpec]):
     """How many child rows each parent row has: the count spec's draw, as a whole number ≥ 0."""
 
     kind = "count"
     inner: Generator | None = None
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
+        assert self.inner is not None  # set by compile
         drawn = self.inner.generate(ctx)
         values = np.nan_to_num(drawn.to_numpy(zero_copy_only=False).astype(np.float64), nan=0.0)
         return np.maximum(np.floor(values), 0).astype(np.int64)
 
 
 @dataclass(frozen=True)
-class ParentRowsGenerator(Generator):
+class ParentRowsGenerator(Generator[ColumnSpec]):
     """In a table sized per parent, the parent row of each row (from the plan's count pass)."""
 
     kind = "per-parent"
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
+        assert ctx.relations is not None  # the plan passes its relations to every block
         return ctx.relations.parent_rows(ctx.table, ctx.block)
 
 
 @generator("aggregate")
 @dataclass(frozen=True)
-class AggregateGenerator(Generator):
+class AggregateGenerator(Generator[AggregateColumn]):
     own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """count / sum / min / max / mean over this row's children, exactly as written for them."""
 
@@ -277,6 +288,7 @@ class AggregateGenerator(Generator):
         child, column = spec.child
         if spec.fn == "count":
             return pa.int64()
+        assert column is not None  # only `count` reads no child column
         child_type = env.table_types[child][column]
         if spec.fn in ("sum", "mean") and not (pa.types.is_integer(child_type) or pa.types.is_floating(child_type)):
             raise ValueError(f"{spec.fn} needs a numeric child column; {spec.of} is {child_type}")
@@ -295,6 +307,7 @@ class AggregateGenerator(Generator):
         counts = ctx.columns[count_column(child)].to_numpy()
         if column is None:
             return pa.array(counts, type=pa.int64())
+        assert ctx.relations is not None  # the plan passes its relations to every block
         return aggregate(self.spec.fn, counts, ctx.relations.children(child, ctx.block, column), self.arrow_type)
 
     def describe(self) -> dict[str, Any]:

@@ -21,7 +21,12 @@ from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, CompileEn
 from fabula.generators.relations import PARENT_ROWS
 from fabula.spec.dates import resolve_bound
 from fabula.spec.sequences import (
-    DURATION_UNITS, CadenceColumn, CadenceCount, DurationColumn, PositionColumn, RunningColumn,
+    DURATION_UNITS,
+    CadenceColumn,
+    CadenceCount,
+    DurationColumn,
+    PositionColumn,
+    RunningColumn,
 )
 from fabula.streams import stream_key
 
@@ -73,6 +78,7 @@ def resolve_cadence(spec: CadenceCount, env: CompileEnv) -> Cadence:
     gap = int(np.diff(times).min()) if len(times) > 1 else spec.every
     days = times / 86_400.0
     keep = np.full(len(times), 1.0 - spec.dropout)
+    assert story is not None  # cadences are resolved within a plan, which resolves the story
     if spec.timeline is not None:
         keep *= _shape(story, spec.timeline, spec.table, times)
     for window, factor in story.volume_effects.get(spec.table, ()):
@@ -140,6 +146,7 @@ def _matches(cadence: Cadence, ctx: BlockContext, parents: np.ndarray, parent_ta
             found.append(condition_mask(where, ctx))
             continue
         names = parse_expression(where).columns
+        assert ctx.relations is not None  # the plan passes its relations to every block
         columns = {name: ctx.relations.values(parent_table, name).take(pa.array(parents)) for name in names}
         found.append(condition_mask(where, BlockContext(seed=ctx.seed, table=parent_table, column="", block=-1,
                                                         start=0, n=len(parents), columns=columns)))
@@ -148,7 +155,7 @@ def _matches(cadence: Cadence, ctx: BlockContext, parents: np.ndarray, parent_ta
 
 @generator(CadenceCount)
 @dataclass(frozen=True)
-class CadenceCountGenerator(Generator):
+class CadenceCountGenerator(Generator[CadenceCount]):
     """On the parent: how many slots of its cadence each parent row keeps."""
 
     cadence: Cadence | None = field(default=None, compare=False)
@@ -163,11 +170,13 @@ class CadenceCountGenerator(Generator):
 
     def describe(self) -> dict[str, Any]:
         spec = self.spec
+        assert self.cadence is not None  # set by `compile`
         return {"every": f"{spec.months} months" if spec.months else f"{spec.every}s", "slots": self.cadence.slots,
                 "dropout": spec.dropout,
                 **({"timeline": spec.timeline} if spec.timeline else {})}
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
+        assert self.cadence is not None  # set by `compile`
         rows = ctx.row_ids()
         matches = _matches(self.cadence, ctx, rows, None)
         counts = np.zeros(ctx.n, dtype=np.int64)
@@ -180,7 +189,7 @@ class CadenceCountGenerator(Generator):
 
 @generator(CadenceColumn)
 @dataclass(frozen=True)
-class CadenceGenerator(Generator):
+class CadenceGenerator(Generator[CadenceColumn]):
     """On the child: the time of its kept slot (the k-th kept slot of its parent), jittered
     within ± `jitter` but never across its neighbours' slots."""
 
@@ -198,6 +207,9 @@ class CadenceGenerator(Generator):
         return cls(spec=spec, arrow_type=pa.timestamp(spec.unit), cadence=resolve_cadence(spec.rows, env))
 
     def _generate(self, ctx: BlockContext) -> np.ndarray:
+        assert ctx.relations is not None  # the plan passes its relations to every block
+        assert self.cadence is not None  # set by `compile`
+        assert self.spec.rows is not None  # `compile` refuses a cadence column without cadence rows
         parents = ctx.columns[PARENT_ROWS].to_numpy()
         position = ctx.row_ids() - ctx.relations.first_child_rows(ctx.table, ctx.block)
         slot = np.zeros(ctx.n, dtype=np.int64)
@@ -220,6 +232,7 @@ class CadenceGenerator(Generator):
 
     def describe(self) -> dict[str, Any]:
         rows = self.spec.rows
+        assert rows is not None and self.cadence is not None  # both checked and set by `compile`
         return {"every": f"{rows.months} months" if rows.months else f"{rows.every}s", "slots": self.cadence.slots, "jitter": f"±{rows.jitter}s",
                 "dropout": rows.dropout}
 
@@ -248,7 +261,7 @@ def _first_rows(ctx: BlockContext) -> np.ndarray:
 
 @generator(PositionColumn)
 @dataclass(frozen=True)
-class PositionGenerator(Generator):
+class PositionGenerator(Generator[PositionColumn]):
     @classmethod
     def output_type(cls, spec, env):
         return pa.int64()
@@ -259,7 +272,7 @@ class PositionGenerator(Generator):
 
 @generator(RunningColumn)
 @dataclass(frozen=True)
-class RunningGenerator(Generator):
+class RunningGenerator(Generator[RunningColumn]):
     own_nulls: ClassVar[bool] = False  # `previous` is null on a parent's first row
     @classmethod
     def output_type(cls, spec: RunningColumn, env):
@@ -276,6 +289,7 @@ class RunningGenerator(Generator):
     def _generate(self, ctx: BlockContext) -> np.ndarray | pa.Array:
         first = _first_rows(ctx)
         start = ctx.row_ids()[0] if ctx.n else 0
+        assert ctx.relations is not None  # the plan passes its relations to every block
         earliest = int(first.min()) if ctx.n else start
         # the parent's rows before this block, regenerated: a running value starts at its parent's first row
         if self.spec.of is not None:
@@ -290,6 +304,7 @@ class RunningGenerator(Generator):
         starts = rows == group_first
         if self.spec.restart is not None:  # and a run starts afresh where `restart` changes
             here = ctx.columns[self.spec.restart]
+            assert ctx.relations is not None  # the plan passes its relations to every block
             before = ctx.relations.column_rows(ctx.table, self.spec.restart, earliest, start) if earliest < start else None
             starts |= _changes(pa.concat_arrays([before, here]) if before is not None and len(before) else here)
         result = self._run(values, starts)
@@ -314,6 +329,7 @@ class RunningGenerator(Generator):
             lowest = _grouped_cummin(total, starts)
             return self.spec.floor + total - np.minimum(-(self.spec.start - self.spec.floor), lowest)
         # level: drains from `high` by −of; when it would fall below `low`, recharged to `high`
+        assert self.spec.high is not None and self.spec.low is not None  # the spec requires both for fn: level
         span = self.spec.high - self.spec.low
         drained = _grouped_cumsum(-numbers, starts)
         return self.spec.high - np.mod(np.maximum(drained, 0.0), span)
@@ -355,7 +371,7 @@ def _grouped_cummin(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 @generator(DurationColumn)
 @dataclass(frozen=True)
-class DurationGenerator(Generator):
+class DurationGenerator(Generator[DurationColumn]):
     own_nulls: ClassVar[bool] = False  # null where either time is null
     @classmethod
     def compile(cls, spec: DurationColumn, env: CompileEnv):

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from fabula.generators.base import TICKS_PER_DAY, BlockContext, CompileEnv, Generator
 from fabula.generators.conditional import ConditionalGenerator, common_type, scatter
+from fabula.spec.columns import ColumnSpec
 from fabula.story.events import EventWindow
 
 
@@ -30,14 +31,15 @@ class Override:
 
 
 @dataclass(frozen=True)
-class DuringGenerator(Generator):
+class DuringGenerator(Generator[ColumnSpec]):
     base: Generator | None = None
     overrides: tuple[Override, ...] = ()
 
     kind = "during"
 
     @classmethod
-    def compile(cls, spec, env: CompileEnv, *, compile_column) -> "DuringGenerator":
+    def compile(  # type: ignore[override]  # compile_column passes itself, for the base and each override
+            cls, spec, env: CompileEnv, *, compile_column) -> DuringGenerator:
         base = compile_column(spec.model_copy(update={"during": ()}), env)
         overrides = []
         for override in spec.during:
@@ -45,6 +47,7 @@ class DuringGenerator(Generator):
             if isinstance(generator, ConditionalGenerator) and generator.default is None:
                 # rows the override's cases leave out keep the column's own rule
                 generator = replace(generator, default=base)
+            assert env.story is not None  # `during:` is compiled only within a plan, which resolves the story
             window = env.story.events[override.event].shifted(override.delay, override.lasting)
             overrides.append(Override(override.event, override.at, window, generator, override.where))
         arrow_type = common_type([base.arrow_type, *(o.generator.arrow_type for o in overrides)])
@@ -53,6 +56,7 @@ class DuringGenerator(Generator):
         return cls(spec=plain, arrow_type=arrow_type, base=base, overrides=tuple(overrides))
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
+        assert self.base is not None  # set by `compile`
         base = self.base.generate(ctx)
         owner = np.zeros(ctx.n, dtype=np.int64)  # 0: the column's own rule; i: override i (last wins)
         for number, override in enumerate(self.overrides, start=1):
@@ -74,6 +78,7 @@ class DuringGenerator(Generator):
         return scatter(parts, ctx.n, self.arrow_type)
 
     def describe(self) -> dict[str, Any]:
+        assert self.base is not None  # set by `compile`
         shown = dict(self.base.describe())
         for override in self.overrides:
             window = override.window
@@ -96,7 +101,7 @@ def _days(times: pa.Array) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class FixedValuesGenerator(Generator):
+class FixedValuesGenerator(Generator[ColumnSpec]):
     """A column of known values, one per row (the events table: names, windows, descriptions)."""
 
     values: tuple = field(default=())
@@ -119,7 +124,7 @@ from fabula.spec.sequences import ComponentColumn  # noqa: E402
 
 @generator(ComponentColumn)
 @dataclass(frozen=True)
-class ComponentGenerator(Generator):
+class ComponentGenerator(Generator[ComponentColumn]):
     """The label of the mix component a row came from: drawn with probability proportional to
     each component's volume on the row's day times its intraday share at the row's hour."""
 
@@ -151,6 +156,7 @@ class ComponentGenerator(Generator):
         known = ~np.isnan(moments)
         day = np.floor(np.nan_to_num(moments)).astype(np.int64) - self.first_day
         hour = np.floor((np.nan_to_num(moments) % 1.0) * 24).astype(np.int64)
+        assert self.weights is not None  # set by `compile`
         inside = known & (day >= 0) & (day < self.weights.shape[1])
         day, hour = np.clip(day, 0, self.weights.shape[1] - 1), np.clip(hour, 0, 23)
         odds = self.weights[:, day, hour]  # components × rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -17,13 +18,15 @@ from fabula.spec.dates import resolve_bound
 from fabula.story import Arrivals, ResolvedTimeline
 from fabula.story.intensity import HourlyIntensity
 
-
 # 0001-01-01 and 9999-12-31 as days since 1970-01-01: the calendar Python readers can hold.
 _FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
 
 
+TimeSpec = TypeVar("TimeSpec", bound=DateColumn | TimestampColumn)
+
+
 @dataclass(frozen=True)
-class _Between(Generator):
+class _Between(Generator[TimeSpec]):
     low: int = 0
     """First value, in storage units (days or timestamp ticks)."""
     high: int = 0
@@ -61,6 +64,7 @@ class _Between(Generator):
     def _from_timeline(cls, spec, env: CompileEnv, arrow_type, ticks_per_day: int):
         """The window is the timeline's; rows are its arrivals when the table's rows come from
         it, else days are drawn in proportion to its volume as this table sees it."""
+        assert env.story is not None  # a timeline exists only within a plan, which resolves the story
         timeline = env.story.timelines[spec.timeline]
         if spec.after is not None:
             intensity = HourlyIntensity.of(timeline.first_day, env.story.day_volume(spec.timeline, env.table),
@@ -125,6 +129,7 @@ class _Between(Generator):
         """The values after `after` in the timeline's shape (in the timeline's own clock), and
         which rows have one."""
         per_hour = self.ticks_per_day / 24
+        assert self.timeline is not None and self.intensity is not None  # set together, for `after` in a timeline
         start = self.timeline.first_day * self.ticks_per_day
         low = (after - start) / per_hour
         high = np.full(ctx.n, float(self.intensity.hours))
@@ -145,6 +150,7 @@ class _Between(Generator):
         wall-clock time exactly as without a zone, then written as UTC or as local time."""
         from fabula.story.zones import local_seconds, split_ticks, utc_seconds
 
+        assert isinstance(self.spec, TimestampColumn) and self.spec.tz is not None  # only timestamps take a zone
         codes, names = row_zones(ctx, self.spec.tz)
         per_second = self.ticks_per_day // 86_400
         valid = after = stored_after = None
@@ -167,6 +173,7 @@ class _Between(Generator):
             values = utc * per_second + rest
         if self.intensity is None:
             return values
+        assert stored_after is not None and valid is not None  # set above whenever there is an intensity
         values = np.maximum(values, stored_after)  # never before `after`, also where the clock fell back
         if self.spec.within is not None:  # nor more than `within` after it, when the clock fell back in between
             values = np.minimum(values, stored_after + self.spec.within * self.ticks_per_day)
@@ -203,9 +210,11 @@ class _Between(Generator):
             day, rank, count = self.arrivals.place(ctx.row_ids())
             quantile = (rank + rng.random(ctx.n)) / count
         else:
+            assert self.day_cdf is not None  # set by `compile` whenever the rows are not arrivals
             picks = rng.random(ctx.n) * self.day_cdf[-1]
             day = np.minimum(np.searchsorted(self.day_cdf, picks, side="right"), len(self.day_cdf) - 1)
             quantile = rng.random(ctx.n)
+        assert self.timeline is not None  # a calendar is a timeline's
         days = self.timeline.first_day + day.astype(np.int64)
         if self.ticks_per_day == 1:
             return days
@@ -220,6 +229,7 @@ class _Between(Generator):
 
     def _after(self, ctx: BlockContext) -> tuple[np.ndarray, np.ndarray]:
         """`after` in this column's units (rounded up to a whole day for a date), and where known."""
+        assert self.spec.after is not None  # only called with `after:`
         source = ctx.columns[self.spec.after]
         known = np.asarray(source.is_valid()) if source.null_count else np.ones(len(source), dtype=bool)
         if pa.types.is_date32(source.type):
@@ -233,10 +243,11 @@ class _Between(Generator):
             return ticks * (self.ticks_per_day // source_per_day), known
         return -(-ticks // (source_per_day // self.ticks_per_day)), known
 
-    def _lag_ticks(self, ctx: BlockContext) -> np.ndarray:
+    def _lag_ticks(self, ctx: BlockContext) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(self.spec.lag, str):
             lag = ctx.columns[self.spec.lag]
         else:
+            assert self.lag is not None  # compiled from a lag that is not a column
             lag = self.lag.generate(ctx.for_column(f"{ctx.column}[lag]"))
         amount = lag.to_numpy(zero_copy_only=False).astype(np.float64)
         known = ~np.isnan(amount)
@@ -311,7 +322,7 @@ def _shown(bound, value: int, arrow_type) -> str:
 
 @generator("date")
 @dataclass(frozen=True)
-class DateGenerator(_Between):
+class DateGenerator(_Between[DateColumn]):
     spec: DateColumn
 
     @classmethod
@@ -322,6 +333,7 @@ class DateGenerator(_Between):
     def compile(cls, spec: DateColumn, env: CompileEnv):
         if spec.timeline is not None:
             return cls._from_timeline(spec, env, pa.date32(), 1)
+        assert spec.start is not None and spec.end is not None  # the spec requires both without a timeline
         start, end = (resolve_bound(bound, env.as_of) for bound in (spec.start, spec.end))
         return cls._compiled(spec, env, pa.date32(), (start - EPOCH).days, (end - EPOCH).days)
 
@@ -332,7 +344,7 @@ class DateGenerator(_Between):
 
 @generator("timestamp")
 @dataclass(frozen=True)
-class TimestampGenerator(_Between):
+class TimestampGenerator(_Between[TimestampColumn]):
     spec: TimestampColumn
 
     @classmethod
@@ -344,6 +356,7 @@ class TimestampGenerator(_Between):
         ticks = TICKS_PER_DAY[spec.unit]
         if spec.timeline is not None:
             return cls._from_timeline(spec, env, pa.timestamp(spec.unit), ticks)
+        assert spec.start is not None and spec.end is not None  # the spec requires both without a timeline
         start, end = (resolve_bound(bound, env.as_of) for bound in (spec.start, spec.end))
         # from the first instant of `start` to the last tick of `end`
         return cls._compiled(spec, env, pa.timestamp(spec.unit),

@@ -16,7 +16,7 @@ from fabula.spec.columns import ExpressionColumn, FakerColumn, PythonColumn, Tem
 
 @generator("faker")
 @dataclass(frozen=True)
-class FakerGenerator(Generator):
+class FakerGenerator(Generator[FakerColumn]):
     """Samples the column's pool uniformly: every pooled value is equally likely."""
 
     spec: FakerColumn
@@ -53,7 +53,7 @@ def _empty_inputs(env: CompileEnv, names) -> dict[str, pa.Array]:
 
 
 @generator("expression")
-class ExpressionGenerator(Generator):
+class ExpressionGenerator(Generator[ExpressionColumn]):
     own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     spec: ExpressionColumn
 
@@ -70,7 +70,7 @@ class ExpressionGenerator(Generator):
 
 
 @generator("template")
-class TemplateGenerator(Generator):
+class TemplateGenerator(Generator[TemplateColumn]):
     own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     spec: TemplateColumn
 
@@ -86,7 +86,7 @@ class TemplateGenerator(Generator):
 
 
 @generator("python")
-class PythonGenerator(Generator):
+class PythonGenerator(Generator[PythonColumn]):
     own_nulls: ClassVar[bool] = False  # nulls come from what it reads
     """`fn({name: array}, rng, n)` for Python API users; its result is cast to the declared type."""
 

@@ -8,32 +8,32 @@ never move), then the rows where the condition is false or unknown are set to nu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import BlockContext, Generator, with_nulls
 from fabula.generators.evaluate import evaluate
+from fabula.spec.columns import ColumnSpec
 
 
 @dataclass(frozen=True)
-class WhenGenerator(Generator):
+class WhenGenerator(Generator[ColumnSpec]):
     inner: Generator | None = None
 
     kind = "when"
 
     @classmethod
-    def wrap(cls, spec, inner: Generator) -> "WhenGenerator":
+    def wrap(cls, spec, inner: Generator) -> WhenGenerator:
         # the inner generator applied the modifiers; this one only adds the condition's nulls
         plain = spec.model_copy(update={"nulls": 0.0, "round": None, "clip": None, "unique": False})
         return cls(spec=plain, arrow_type=inner.arrow_type, inner=inner)
 
-    @property
-    def own_nulls(self) -> bool:  # nulls also come from the condition
-        return False
+    own_nulls: ClassVar[bool] = False  # nulls also come from the condition
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
+        assert self.inner is not None and self.spec.when is not None  # set by `wrap`, for a column with `when:`
         values = self.inner.generate(ctx)
         holds = condition_mask(self.spec.when, ctx)
         return with_nulls(values, ~holds)
@@ -45,6 +45,7 @@ class WhenGenerator(Generator):
         return self.inner.shares()
 
     def describe(self) -> dict[str, Any]:
+        assert self.inner is not None  # set by `wrap`
         return {**self.inner.describe(), "when": self.spec.when}
 
 

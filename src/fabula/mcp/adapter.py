@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import math
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import fabula
 from fabula.errors import Issue, SpecError

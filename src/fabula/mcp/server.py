@@ -10,14 +10,15 @@ back as data (`ok: false` with issues, or an error and a hint), never as an exce
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Awaitable, Callable, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
-from pydantic import Field
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
+from pydantic import Field
 
 import fabula
 from fabula.errors import FabulaError, SpecError

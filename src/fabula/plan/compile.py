@@ -21,6 +21,8 @@ from fabula.generators.relations import (
     count_column,
 )
 from fabula.plan.blocks import PlanReader
+from fabula.plan.bounds import estimate_rows, key_range_issues, refuse_absurd_size
+from fabula.plan.events import events_table
 from fabula.plan.model import BLOCK_ROWS, ColumnPlan, Layout, Plan, TablePlan
 from fabula.plan.nodes import Node, table_nodes
 from fabula.plan.relations import PerParentIndex, PlanRelations
@@ -32,8 +34,6 @@ from fabula.spec.load import SourceMap
 from fabula.spec.relation_checks import table_dependencies
 from fabula.spec.relations import PerParent, ReferenceColumn
 from fabula.spec.story import TimelineRows
-from fabula.plan.bounds import estimate_rows, key_range_issues, refuse_absurd_size
-from fabula.plan.events import events_table
 from fabula.story import Story, resolve_story
 
 

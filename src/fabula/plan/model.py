@@ -8,9 +8,9 @@ nothing is assigned to it afterwards (its `relations` only memoise what they com
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Iterable
 
 import pyarrow as pa
 

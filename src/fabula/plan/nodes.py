@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from fabula.generators.relations import PARENT_ROWS, count_column, row_column
 from fabula.spec.columns import AnyColumn
 from fabula.spec.model import DatasetSpec
-from fabula.spec.sequences import per_parent_kind, scoped_columns
 from fabula.spec.relations import AggregateColumn, LookupColumn, PerParent, ReferenceColumn, split_target
+from fabula.spec.sequences import per_parent_kind, scoped_columns
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ Two kinds of answers (computed by `blocks.PlanReader`, which reads a plan and th
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa

@@ -11,7 +11,7 @@ in life.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import pyarrow as pa
 
@@ -36,7 +36,7 @@ class AddressParts:
     english: bool
 
 
-@lru_cache(maxsize=None)
+@cache
 def address_parts(locale: str) -> AddressParts:
     """The places and streets of a locale (built once, cached on disk).
 

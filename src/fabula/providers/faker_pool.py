@@ -17,10 +17,11 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.ipc as ipc

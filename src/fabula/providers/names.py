@@ -10,7 +10,7 @@ domains below are the common ones of each country, with rough shares of use.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -47,7 +47,7 @@ FREE_MAIL: dict[str, dict[str, float]] = {
     "IT": {"gmail.com": 38, "libero.it": 16, "hotmail.it": 12, "yahoo.it": 10, "virgilio.it": 8,
            "alice.it": 6, "outlook.it": 5, "tiscali.it": 5},
 }
-FREE_MAIL_DEFAULT = {"gmail.com": 45, "outlook.com": 15, "yahoo.com": 14, "hotmail.com": 12, "icloud.com": 9,
+FREE_MAIL_DEFAULT: dict[str, float] = {"gmail.com": 45, "outlook.com": 15, "yahoo.com": 14, "hotmail.com": 12, "icloud.com": 9,
                      "proton.me": 5}
 
 COMPANY_TLDS: dict[str, dict[str, float]] = {
@@ -74,7 +74,7 @@ class Choices:
     cumulative: np.ndarray
 
     @classmethod
-    def of(cls, weighted: dict[str, float]) -> "Choices":
+    def of(cls, weighted: dict[str, float]) -> Choices:
         weights = np.array(list(weighted.values()), dtype=np.float64)
         return cls(pa.array(list(weighted), type=pa.string()), np.cumsum(weights) / weights.sum())
 
@@ -118,7 +118,7 @@ def country_of(locale: str) -> str:
     return parts[1].upper() if len(parts) > 1 else "US"
 
 
-@lru_cache(maxsize=None)
+@cache
 def person_parts(locale: str) -> PersonParts:
     """The person components of a locale (built once per process, cached on disk).
 
@@ -132,7 +132,7 @@ def person_parts(locale: str) -> PersonParts:
                        english=locale.split("_")[0] == "en")
 
 
-@lru_cache(maxsize=None)
+@cache
 def company_parts(locale: str) -> CompanyParts:
     country = country_of(locale)
     tlds = COMPANY_TLDS.get(country, {country.lower(): 2, "com": 1})

@@ -20,9 +20,10 @@ writer returns several `PartWritten` (`written_files` takes either answer).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 

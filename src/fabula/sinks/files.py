@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyarrow as pa
 
@@ -32,7 +32,6 @@ from fabula.sinks.base import Capabilities, PartWritten, Written
 from fabula.sinks.choices import COMPRESSIONS, WRITE_MODES
 from fabula.sinks.folder import FolderSink, OutputBusyError, write_errors
 from fabula.sinks.formats.registry import FORMATS, part_format
-
 
 
 def part_name(table: str, part: int, extension: str, batch: int = 0) -> str:

@@ -32,9 +32,9 @@ import os
 import shutil
 import socket
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 

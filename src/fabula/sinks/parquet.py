@@ -3,9 +3,9 @@ atomically through the folder protocol (`fabula.sinks.folder`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import pyarrow as pa
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import inspect
 import math
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from fabula.errors import Issue, did_you_mean
 
@@ -126,7 +127,7 @@ def check_name(name: str, what: str) -> tuple[str, str] | None:
     return None
 
 
-def check_size(spec: "DatasetSpec", source) -> list[Issue]:
+def check_size(spec: DatasetSpec, source) -> list[Issue]:
     """Counts and sizes every spec must stay within, whatever it generates."""
     issues: list[Issue] = []
     if len(spec.tables) > MAX_TABLES:
@@ -316,7 +317,7 @@ def _type_word(default: Any) -> str:
     return "text"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _provider_parameters(locale: str, provider: str) -> dict[str, Any] | None:
     """The keyword parameters of a Faker provider method → their defaults (None when there is
     no default), or None when the method is unknown or takes **kwargs."""

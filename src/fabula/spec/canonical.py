@@ -11,8 +11,9 @@ ValueError says why; a spec the loader refuses raises SpecError as a spec file w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 ColumnTypes = Mapping[str, Mapping[str, str]]
 """table → column → Arrow type as the manifest writes it (`int64`, `date32[day]`, …)."""

@@ -58,7 +58,7 @@ def emitted_tables(table: str, changes: ChangeSpec) -> dict[str, str]:
     >>> emitted_tables("customers", ChangeSpec(emit=["cdf", "scd2"]))
     {'customers_changes': 'cdf', 'customers_history': 'scd2'}
     """
-    names = {}
+    names: dict[str, str] = {}
     for emit in changes.emit:
         names[f"{table}_history" if emit == "scd2" else f"{table}_changes"] = emit
     return names
@@ -66,7 +66,7 @@ def emitted_tables(table: str, changes: ChangeSpec) -> dict[str, str]:
 
 def change_issues(table: str, changes: ChangeSpec, columns: dict, table_names) -> list[tuple[tuple, str, str]]:
     """(path inside the table, what is wrong, hint) for a `changes:` that does not fit its table."""
-    found = []
+    found: list[tuple[tuple, str, str]] = []
     for position, name in enumerate(changes.columns):
         column = columns.get(name)
         if column is None:

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import date
-from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from functools import cache
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
+from fabula.spec.bounds import MAX_NAME_LENGTH, check_name, check_size
 from fabula.spec.columns import (
     AnyColumn,
-    CategoricalColumn,
     BooleanColumn,
+    CategoricalColumn,
     ColumnSpec,
     ConditionalColumn,
     DateColumn,
@@ -23,10 +26,9 @@ from fabula.spec.columns import (
     TimestampColumn,
     column_branches,
 )
-from fabula.spec.bounds import MAX_NAME_LENGTH, check_name, check_size
 from fabula.spec.dates import resolve_bound
-from fabula.spec.graph import topological_order
 from fabula.spec.expectation_checks import check_expectations
+from fabula.spec.graph import topological_order
 from fabula.spec.relation_checks import check_relations
 from fabula.spec.story_checks import check_story
 from fabula.spec.zones import check_zones
@@ -38,8 +40,8 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple[str, str]],
-                  broken_tables: set[str] = frozenset()) -> list[Issue]:
+def check_dataset(spec: DatasetSpec, *, source: SourceMap, broken: set[tuple[str, str]],
+                  broken_tables: AbstractSet[str] = frozenset()) -> list[Issue]:
     """Checks across columns and tables. `broken` columns and `broken_tables` failed to parse and
     have their own issues: what refers to them is not also told they do not exist."""
     issues: list[Issue] = []
@@ -54,7 +56,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
                                        f"table name `{table_name}` is not a plain identifier",
                                        hint="use letters, digits and _ (it becomes a folder and a SQL name)"))
         elif len(table_name) > MAX_NAME_LENGTH:
-            issues.append(source.issue("bad-name", path, check_name(table_name, "table")[0],
+            issues.append(source.issue("bad-name", path, (check_name(table_name, "table") or ("",))[0],
                                        hint="use a shorter name (it becomes a folder and a SQL name)"))
         known = set(table.columns) | {column for table_, column in broken if table_ == table_name}
         for column_name, column in table.columns.items():
@@ -94,7 +96,7 @@ def check_dataset(spec: "DatasetSpec", *, source: "SourceMap", broken: set[tuple
     return issues
 
 
-def _check_story_names(spec: "DatasetSpec", source) -> Iterator[Issue]:
+def _check_story_names(spec: DatasetSpec, source) -> Iterator[Issue]:
     """Timeline and event names are shown and written as values; the events table is a folder."""
     for key, what in (("timelines", "timeline"), ("events", "event")):
         for name in getattr(spec, key, {}) or {}:
@@ -109,7 +111,7 @@ def _check_story_names(spec: "DatasetSpec", source) -> Iterator[Issue]:
                            hint="use letters, digits and _ (it becomes a folder and a SQL name)")
 
 
-def column_order(table: "TableSpec") -> list[str]:
+def column_order(table: TableSpec) -> list[str]:
     """The order to compute a table's columns in (dependencies first); the spec is checked."""
     order = topological_order({name: column.depends_on() for name, column in table.columns.items()})
     assert not order or isinstance(order[0], str), "cycles are rejected when the spec loads"
@@ -155,18 +157,18 @@ def _reference_key(column: AnyColumn, path, ref: str) -> tuple[tuple, object]:
     return ((*path, key), getattr(column, key)) if key else (path, None)
 
 
-def _check_cases(column: AnyColumn, path, table: "TableSpec", source, tables=None, *,
+def _check_cases(column: AnyColumn, path, table: TableSpec, source, tables=None, *,
                  every_value: bool = True) -> Iterator[Issue]:
     """Case keys must be values the `by` column can take, and every value needs a case."""
     if not isinstance(column, ConditionalColumn):
         return
     if column.bins:
-        levels = column.bin_labels()
+        labels = column.bin_labels()
         for key, _ in column.cases:
-            if str(key) not in levels:
+            if str(key) not in labels:
                 yield source.issue("unknown-case", (*path, "cases", key), f"{key!r} is not one of the bins of `{column.by}`",
-                                   hint=did_you_mean(str(key), levels) or f"bins {list(column.bins)} make the cases: {', '.join(levels)}")
-        missing = [level for level in levels if level not in {str(key) for key, _ in column.cases}]
+                                   hint=did_you_mean(str(key), labels) or f"bins {list(column.bins)} make the cases: {', '.join(labels)}")
+        missing = [level for level in labels if level not in {str(key) for key, _ in column.cases}]
         if missing and column.default is None and every_value:  # else those rows would silently be null
             yield source.issue("missing-case", (*path, "cases"),
                                f"no case for {', '.join(map(repr, missing))} of `{column.by}`",
@@ -206,7 +208,8 @@ def _levels(column: AnyColumn | None) -> list | None:
         return [True, False]
     if isinstance(column, ConditionalColumn) and all(
             isinstance(branch, CategoricalColumn) for branch in column.branches()):
-        return list(dict.fromkeys(value for branch in column.branches() for value in branch.values))
+        return list(dict.fromkeys(value for branch in column.branches()
+                                  for value in branch.values))  # type: ignore[attr-defined]  # all categorical, above
     return None
 
 
@@ -239,6 +242,7 @@ def _check_dates(column: ColumnSpec, path, as_of: date, source) -> Iterator[Issu
     if not isinstance(column, (DateColumn, TimestampColumn)) or column.timeline is not None:
         return
     try:
+        assert column.start is not None and column.end is not None  # the spec requires both without a timeline
         start, end = resolve_bound(column.start, as_of), resolve_bound(column.end, as_of)
     except ValueError as error:
         yield source.issue("bad-value", path, str(error), hint="dates run from 0001-01-01 to 9999-12-31")
@@ -292,14 +296,14 @@ def _check_faker(column: ColumnSpec, path, source) -> Iterator[Issue]:
                            hint=did_you_mean(column.provider, providers) or "e.g. name, company, city, phone_number")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker_locales() -> tuple[str, ...]:
     from faker.config import AVAILABLE_LOCALES
 
     return tuple(AVAILABLE_LOCALES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker_providers(locale: str) -> frozenset[str]:
     from faker import Faker
 

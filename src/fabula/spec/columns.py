@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,7 +21,7 @@ from fabula.spec.dates import DateBound, parse_bound
 from fabula.spec.expressions import ExpressionError, Template, parse_expression, parse_template
 from fabula.spec.story import EventOverride
 
-COLUMN_KINDS: dict[str, type["ColumnSpec"]] = {}
+COLUMN_KINDS: dict[str, type[ColumnSpec]] = {}
 
 Scalar = str | int | float | bool | date
 
@@ -55,9 +56,9 @@ class Clip(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Clip":
+    def _ordered(self) -> Clip:
         if self.min is not None and self.max is not None and type(self.min) is type(self.max):
-            if self.min > self.max:
+            if self.min > self.max:  # type: ignore[operator]  # of one type, tested above
                 raise ValueError(f"clip min {self.min} is above clip max {self.max}")
         return self
 
@@ -251,7 +252,7 @@ class CategoricalColumn(ColumnSpec):
         return values
 
     @model_validator(mode="after")
-    def _one_type(self) -> "CategoricalColumn":
+    def _one_type(self) -> CategoricalColumn:
         kinds = {_scalar_family(value) for value in self.values}
         if len(kinds) > 1:
             raise ValueError(f"values mix types ({', '.join(sorted(kinds))}); use one type")
@@ -333,7 +334,7 @@ class _Between(ColumnSpec):
         return lag
 
     @model_validator(mode="after")
-    def _window(self) -> "_Between":
+    def _window(self) -> _Between:
         if self.lag is not None and self.after is None:
             raise ValueError("`lag` counts from `after`; add `after:` with the column it follows")
         if self.timeline is not None:
@@ -354,12 +355,12 @@ class _Between(ColumnSpec):
                              "e.g. start: -1y, end: today")
         return self
 
-    def lag_spec(self) -> "ColumnSpec | None":
+    def lag_spec(self) -> ColumnSpec | None:
         """The lag as a column spec when it is a distribution or a constant."""
         if isinstance(self.lag, dict):
             return COLUMN_KINDS[self.lag["kind"]].model_validate(self.lag)
         if isinstance(self.lag, (int, float)):
-            return ConstantColumn(value=float(self.lag))
+            return ConstantColumn(kind="constant", value=float(self.lag))
         return None
 
     def own_refs(self) -> frozenset[str]:
@@ -403,7 +404,7 @@ class TimestampColumn(_Between):
         return value
 
     @model_validator(mode="after")
-    def _zone_on_a_timeline(self) -> "TimestampColumn":
+    def _zone_on_a_timeline(self) -> TimestampColumn:
         if self.store is not None and self.tz is None:
             raise ValueError("`store` says how a local time is written: add `tz:` with the zone "
                              "(Europe/Berlin) or the column holding each row's zone")
@@ -568,7 +569,7 @@ class ConditionalColumn(BaseModel):
         return frozenset(ref.split(".", 1)[0] for ref in self.refs())
 
 
-def column_branches(column: "AnyColumn", path: tuple = ()):
+def column_branches(column: AnyColumn, path: tuple = ()):
     """(path, spec) of each case of a conditional column, or of the column itself."""
     if isinstance(column, ConditionalColumn):
         for key, case in column.cases:

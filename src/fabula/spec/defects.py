@@ -16,7 +16,8 @@ type (an outlier needs numbers) is known once the plan has typed every column, s
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -7,7 +7,8 @@ checked once the plan knows every column's type (`fabula.validate.check_queries`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
 from fabula.sandbox import UnsafeSQL, parse_expression, parse_query
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from fabula.spec.model import DatasetSpec
 
 
-def check_expectations(spec: "DatasetSpec", source) -> list[Issue]:
+def check_expectations(spec: DatasetSpec, source) -> list[Issue]:
     issues: list[Issue] = []
     seen: dict[str, int] = {}
     for index, expectation in enumerate(getattr(spec, "expect", ())):
@@ -42,7 +43,7 @@ def _check_sql(expectation, path, source) -> Iterator[Issue]:
             yield source.issue("bad-sql", (*path, *key), str(refused), value=text, hint=refused.hint)
 
 
-def sql_pieces(expectation) -> Iterator[tuple[tuple[str, ...], str, object]]:
+def sql_pieces(expectation) -> Iterator[tuple[tuple[str, ...], str, Callable[[str], object]]]:
     """(key path, text, parser) of each piece of SQL in an expectation: the query of `sql:`, the
     `value:` and `where:` expressions of the readable forms."""
     if expectation.sql is not None:
@@ -62,7 +63,7 @@ def sql_pieces(expectation) -> Iterator[tuple[tuple[str, ...], str, object]]:
             yield (form, "where"), found.where, parse_expression
 
 
-def _check_form(spec: "DatasetSpec", expectation, path, source) -> Iterator[Issue]:
+def _check_form(spec: DatasetSpec, expectation, path, source) -> Iterator[Issue]:
     for table, key in expectation.tables():
         if table not in spec.tables:
             yield source.issue("unknown-table", (*path, *key), f"no table named `{table}`", value=table,

@@ -60,7 +60,7 @@ class Ratio(_Frozen):
     denominator: Aggregate
 
     @model_validator(mode="after")
-    def _tables_named(self) -> "Ratio":
+    def _tables_named(self) -> Ratio:
         if self.table is None and (self.numerator.table is None or self.denominator.table is None):
             raise ValueError("a ratio needs `table:`, or a `table` on both numerator and denominator — "
                              "e.g. ratio: {table: orders, numerator: avg(amount), denominator: ...}")
@@ -144,7 +144,7 @@ class Expectation(_Frozen):
         return sql
 
     @model_validator(mode="after")
-    def _one_form(self) -> "Expectation":
+    def _one_form(self) -> Expectation:
         given = [form for form in FORMS if getattr(self, form) is not None]
         if len(given) != 1:
             what = "none" if not given else " and ".join(f"`{form}`" for form in given)
@@ -159,7 +159,7 @@ class Expectation(_Frozen):
     def tables(self) -> list[tuple[str, tuple[str, ...]]]:
         """(table, path of the key naming it) for every table a named form reads."""
         if self.ratio is not None:
-            found = [(self.ratio.table, ("ratio", "table"))] if self.ratio.table else []
+            found: list[tuple[str, tuple[str, ...]]] = [(self.ratio.table, ("ratio", "table"))] if self.ratio.table else []
             for side in ("numerator", "denominator"):
                 table = getattr(self.ratio, side).table
                 if table is not None:

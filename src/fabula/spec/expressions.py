@@ -19,9 +19,10 @@ This module imports only the standard library so the spec layer stays light.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Iterator, NamedTuple, Union
+from typing import NamedTuple
 
 from fabula.errors import did_you_mean
 
@@ -159,7 +160,7 @@ class Unary:
     """`-x`, `+x` or `not x`."""
 
     op: str
-    operand: "Node"
+    operand: Node
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,8 @@ class Binary:
     """Arithmetic: one of + - * / // % **."""
 
     op: str
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,8 @@ class Compare:
     """One comparison: == != < <= > >=."""
 
     op: str
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
@@ -185,16 +186,16 @@ class Logical:
     """`and` or `or` over two or more operands (Kleene logic when evaluated)."""
 
     op: str
-    operands: tuple["Node", ...]
+    operands: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Conditional:
     """`then if condition else otherwise`."""
 
-    condition: "Node"
-    then: "Node"
-    otherwise: "Node"
+    condition: Node
+    then: Node
+    otherwise: Node
 
 
 @dataclass(frozen=True)
@@ -202,10 +203,10 @@ class Call:
     """A call to a function from FUNCTIONS with positional arguments."""
 
     function: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
 
 
-Node = Union[Literal, Column, Unary, Binary, Compare, Logical, Conditional, Call]
+Node = Literal | Column | Unary | Binary | Compare | Logical | Conditional | Call
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -404,6 +405,7 @@ class _Converter:
         if op == "-" and isinstance(operand, ast.Constant) and type(operand.value) in (int, float):
             if isinstance(operand.value, int):
                 return self._int(-operand.value, node)
+            assert isinstance(operand.value, float)  # the type test above, which mypy does not read
             return Literal(-operand.value, "float")
         return Unary(op, self.convert(operand, depth=depth))
 

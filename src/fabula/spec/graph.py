@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def topological_order(dependencies: Mapping[str, frozenset[str] | set[str]]) -> list[str] | list[list[str]]:

@@ -7,21 +7,23 @@ what parsed.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
 import codecs
 import dataclasses
 import os
 import stat
 import types
 import typing
-from typing import Any, ClassVar, Literal, Mapping
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from fabula.errors import Issue, SpecError, did_you_mean
 from fabula.spec.bounds import MAX_SPEC_BYTES, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from fabula.spec.changes import ChangeSpec, change_issues
 from fabula.spec.checks import check_dataset
 from fabula.spec.columns import (
     COLUMN_KINDS,
@@ -33,11 +35,11 @@ from fabula.spec.columns import (
     ConditionalColumn,
 )
 from fabula.spec.dates import DateBound
-from fabula.spec.expectations import Expectation, ValidationSettings
-from fabula.spec.changes import ChangeSpec, change_issues
 from fabula.spec.defects import DefectSpec, defect_issues
-from fabula.spec.partitions import issues_in as partition_issues, partition_columns
+from fabula.spec.expectations import Expectation, ValidationSettings
 from fabula.spec.model import DatasetSpec, TableSpec
+from fabula.spec.partitions import issues_in as partition_issues
+from fabula.spec.partitions import partition_columns
 from fabula.spec.relations import PerParent
 from fabula.spec.sequences import as_count, cadence_rows, integer_valued, place_cadence
 from fabula.spec.story import EventOverride, EventSpec, MixSpec, TimelineRows, TimelineSpec
@@ -298,9 +300,10 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
     if source.unreadable:  # the value's own issue says why; "should be a date" would repeat it
         issues = [issue for issue in issues if issue.path not in source.unreadable or issue in source.pending]
     if issues:  # in the file's order, as a reader goes through it (stable: a dict keeps its order)
-        error = SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
-        error.partial = _untouched_part(checked, issues, source)
-        raise error
+        spec_error = SpecError(sorted(issues, key=lambda issue: issue.line if issue.line is not None else 0))
+        spec_error.partial = _untouched_part(checked, issues, source)
+        raise spec_error
+    assert spec is not None  # a dataset that failed validation has issues
     return spec
 
 
@@ -308,11 +311,11 @@ class _DatasetHeader(BaseModel):
     """The dataset's own keys, validated apart from its tables so both report at once."""
 
     model_config = DatasetSpec.model_config
-    name: str = DatasetSpec.model_fields["name"]
-    seed: int = DatasetSpec.model_fields["seed"]
-    as_of: date | None = DatasetSpec.model_fields["as_of"]
+    name: str = DatasetSpec.model_fields["name"]  # type: ignore[assignment]  # the dataset's own field, constraints and all
+    seed: int = DatasetSpec.model_fields["seed"]  # type: ignore[assignment]  # the dataset's own field, constraints and all
+    as_of: date | None = DatasetSpec.model_fields["as_of"]  # type: ignore[assignment]  # the dataset's own field, constraints and all
     description: str | None = None
-    events_table: str | None = DatasetSpec.model_fields["events_table"]
+    events_table: str | None = DatasetSpec.model_fields["events_table"]  # type: ignore[assignment]  # the dataset's own field, constraints and all
     also_accepts: ClassVar[tuple[str, ...]] = ("tables", "expect", "validation", "timelines", "events")
 
 
@@ -381,7 +384,7 @@ def _parse_checks(data: Mapping[str, Any], source: SourceMap, issues: list[Issue
     return checks
 
 
-def _not_a_mapping(value: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> None:
+def _not_a_mapping(value: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> Any:  # None: no model
     issues.append(source.issue("wrong-type", path, f"`{path[0]}` entries are mappings", value=_short(value),
                                hint="e.g. {name: most orders complete, sql: \"select ...\", between: [0.8, 0.9]}"
                                if path[0] == "expect" else "e.g. validation: {strict: true}"))
@@ -433,9 +436,10 @@ def _parse_sized_rows(raw: Mapping[str, Any], path: Path_, source: SourceMap,
     if "timeline" in raw and "every" not in raw:
         return _validate(TimelineRows, raw, path, source, issues, what="`rows` from a timeline")
     if "every" in raw:  # a regular cadence per parent (spec/sequences.py)
-        raw = cadence_rows(raw, path, source, issues)
-        if raw is None:
+        cadence = cadence_rows(raw, path, source, issues)
+        if cadence is None:
             return None
+        raw = cadence
     return _parse_per_parent(raw, path, source, issues)
 
 
@@ -448,7 +452,7 @@ def _place_overrides(columns: dict[str, AnyColumn], rows: Any) -> dict[str, AnyC
     drawn = [name for name, column in columns.items() if getattr(column, "timeline", None)]
     timed = [name for name in drawn if not getattr(columns[name], "after", None)] or drawn
     if isinstance(rows, TimelineRows):
-        arrivals = [name for name in timed if columns[name].timeline == rows.timeline]
+        arrivals = [name for name in timed if getattr(columns[name], "timeline", None) == rows.timeline]
         timed = arrivals or timed
     default = timed[0] if len(timed) == 1 else None
     placed = {}
@@ -532,11 +536,6 @@ def _check_defects(tables: dict[str, TableSpec], source: SourceMap, issues: list
                 if where[:2] in {("defects", i) for i, d in enumerate(defects) if d.kind == "?"}:
                     continue  # that entry already has its own issue
                 issues.append(source.issue("bad-value", ("tables", name, *where), message, hint=hint))
-
-    @field_validator("partition_by", mode="before")
-    @classmethod
-    def _one_or_many(cls, value):
-        return partition_columns(value)
 
 
 def _check_changes(tables: dict[str, TableSpec], source: SourceMap, issues: list[Issue]) -> None:
@@ -690,9 +689,10 @@ def _lift_shared(issues: list[Issue], start: int, shared: Mapping[str, Any], raw
                     inherited[dotted((*branch_path, key))] = key
     lifted, seen = [], set()
     for issue in issues[start:]:
-        key = inherited.get(issue.path)
-        if key is not None:
-            issue = dataclasses.replace(issue, path=dotted((*path, key)), line=source.line((*path, key)))
+        inherited_key = inherited.get(issue.path)
+        if inherited_key is not None:
+            issue = dataclasses.replace(issue, path=dotted((*path, inherited_key)),
+                                        line=source.line((*path, inherited_key)))
         if (issue.code, issue.path, issue.message) not in seen:
             seen.add((issue.code, issue.path, issue.message))
             lifted.append(issue)
@@ -773,7 +773,7 @@ _TYPE_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "boo
                "date": "a date like 2024-01-01", "datetime": "a date and time", "none": "empty"}
 
 
-def _merge_unions(details: list[dict]) -> list[dict]:
+def _merge_unions(details: list[Any]) -> list[dict]:
     """One error per key: pydantic reports a value that fits no member of a union once per member."""
     merged: dict[tuple, dict] = {}
     for detail in details:
@@ -862,7 +862,8 @@ def _type_words(annotation: Any) -> str | None:
         return "one of: " + ", ".join(map(str, args))
     if origin in (typing.Union, types.UnionType):
         parts = [_type_words(arg) for arg in args if arg is not type(None)]
-        return " or ".join(parts) if parts and all(parts) else None
+        words = [part for part in parts if part]
+        return " or ".join(words) if parts and len(words) == len(parts) else None
     return {int: "a whole number", float: "a number", bool: "true or false",
             date: "a date like 2024-01-01"}.get(annotation)
 
@@ -1006,8 +1007,9 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
                 changed = True
                 continue
             count = getattr(tables[name].rows, "count", None)
-            if isinstance(tables[name].rows, PerParent) and hasattr(count, "refs") and any(
-                    ref not in tables.get(tables[name].rows.per, tables[name]).columns for ref in count.refs()):
+            rows = tables[name].rows
+            if isinstance(rows, PerParent) and count is not None and hasattr(count, "refs") and any(
+                    ref not in tables.get(rows.per, tables[name]).columns for ref in count.refs()):
                 tables.pop(name)  # its count reads a parent column that is dropped
                 touched_tables.add(name)
                 changed = True
@@ -1017,7 +1019,7 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
             def dropped_parent_column(column) -> bool:  # `fk.column` of a parent column left out
                 for ref in column.refs():
                     reference, _, parent_column = ref.partition(".")
-                    owner = columns.get(reference)
+                    owner = columns.get(reference)  # noqa: B023 - called only within this iteration
                     if parent_column and isinstance(owner, ReferenceColumn) and (
                             owner.parent[0] not in tables or parent_column not in tables[owner.parent[0]].columns):
                         return True
@@ -1047,7 +1049,7 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
         name=getattr(spec, "name", None) or "partial", seed=getattr(spec, "seed", 0) or 0,
         as_of=getattr(spec, "as_of", None), description=None, events_table=None, expect=(),
         timelines=getattr(spec, "timelines", {}) or {}, events=getattr(spec, "events", {}) or {},
-        validation=ValidationSettings(), tables=tables, _where=source)
+        validation=ValidationSettings(), tables=tables, _where=source)  # type: ignore[call-arg]  # a private attribute
     return partial
 
 

@@ -89,7 +89,7 @@ class UniformColumn(Distribution):
     integer: bool = False
 
     @model_validator(mode="after")
-    def _ordered(self) -> "UniformColumn":
+    def _ordered(self) -> UniformColumn:
         if self.high <= self.low:
             raise ValueError(f"high ({self.high}) must be above low ({self.low})")
         if self.integer and math.ceil(self.low) > math.floor(self.high):

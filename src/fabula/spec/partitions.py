@@ -18,8 +18,9 @@ distribution have no such bound and are refused with a hint.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from fabula.errors import did_you_mean
 from fabula.spec.columns import (
@@ -51,7 +52,7 @@ Problem = tuple[tuple, str, str]
 """(path inside the table, what is wrong, hint)."""
 
 
-def partition_issues(table: str, spec: "TableSpec", tables: Mapping[str, "TableSpec"], *,
+def partition_issues(table: str, spec: TableSpec, tables: Mapping[str, TableSpec], *,
                      as_of: date | None = None, broken: frozenset[tuple[str, str]] = frozenset()) -> list[Problem]:
     """What is wrong with a table's `partition_by:` (nothing when it is fine). Columns in
     `broken` failed to parse: their own issue says what to fix, so nothing is said about them."""
@@ -102,7 +103,7 @@ def partition_issues(table: str, spec: "TableSpec", tables: Mapping[str, "TableS
     return found
 
 
-def value_count(column: AnyColumn, owner: "TableSpec", tables: Mapping[str, "TableSpec"], as_of: date,
+def value_count(column: AnyColumn, owner: TableSpec, tables: Mapping[str, TableSpec], as_of: date,
                 depth: int = 0, broken: frozenset[tuple[str, str]] = frozenset()) -> tuple[int | None, str]:
     """(the most distinct values a column of table `owner` can hold, counting null as one; or
     None and why not)."""
@@ -223,7 +224,7 @@ def partition_columns(value) -> tuple[str, ...]:
     return tuple(value)
 
 
-def issues_in(tables: Mapping[str, "TableSpec"], as_of: date | None,
+def issues_in(tables: Mapping[str, TableSpec], as_of: date | None,
               broken: frozenset[tuple[str, str]] = frozenset()) -> Iterator[tuple[str, tuple, str, str]]:
     """(table, path inside it, message, hint) over every table."""
     for name, table in tables.items():

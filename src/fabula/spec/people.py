@@ -18,8 +18,8 @@ These models only describe parameters; `fabula.generators.people` draws the valu
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -29,10 +29,11 @@ from fabula.spec.columns import ColumnSpec, column_kind
 _RECORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$")
 
-PERSON_PARTS = ("name", "first_name", "last_name", "gender", "username", "email")
-COMPANY_PARTS = ("name", "domain", "email", "website")
-ADDRESS_PARTS = ("street", "street_name", "building_number", "city", "postcode", "state", "country",
-                 "country_code", "full")
+PersonPart = Literal["name", "first_name", "last_name", "gender", "username", "email"]
+CompanyPart = Literal["name", "domain", "email", "website"]
+AddressPart = Literal["street", "street_name", "building_number", "city", "postcode", "state", "country",
+                      "country_code", "full"]
+PERSON_PARTS, COMPANY_PARTS, ADDRESS_PARTS = get_args(PersonPart), get_args(CompanyPart), get_args(AddressPart)
 
 
 class _RecordColumn(ColumnSpec):
@@ -74,7 +75,7 @@ class PersonColumn(_RecordColumn):
     Names are composed from the locale's first-name and last-name lists, so distinct names grow
     with the rows; usernames and emails are the name in ASCII ("Gröttner" → "groettner")."""
 
-    part: Literal[PERSON_PARTS] = Field("name", description="which part of the person this column shows")
+    part: PersonPart = Field("name", description="which part of the person this column shows")
     middle: float = Field(0.7, ge=0, le=1, description="share of full names with a middle name "
                                                           "(an initial in English locales)")
     domains: Literal["free", "company"] | tuple[str, ...] = Field(
@@ -106,7 +107,7 @@ class PersonColumn(_RecordColumn):
 class CompanyColumn(_RecordColumn):
     """A company per row: its name, and a domain, email and website that agree with the name."""
 
-    part: Literal[COMPANY_PARTS] = Field("name", description="which part of the company this column shows")
+    part: CompanyPart = Field("name", description="which part of the company this column shows")
     mailbox: str = Field("info", description="the mailbox of the `email` part, e.g. billing, support")
 
     @field_validator("mailbox")
@@ -122,10 +123,10 @@ class AddressColumn(_RecordColumn):
     """An address per row, drawn as one record of the locale: street, city, postcode, state and
     country that belong together."""
 
-    part: Literal[ADDRESS_PARTS] = Field("full", description="which part of the address this column shows")
+    part: AddressPart = Field("full", description="which part of the address this column shows")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker_locales() -> frozenset[str]:
     from faker.config import AVAILABLE_LOCALES
 

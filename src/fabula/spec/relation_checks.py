@@ -4,7 +4,9 @@ not depend on each other in a cycle."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
 from fabula.spec.columns import (
@@ -25,8 +27,8 @@ def _is_key(column: AnyColumn) -> bool:
     return getattr(column, "key", False)
 
 
-def check_relations(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = frozenset(),
-                    broken_tables: set[str] = frozenset()) -> list[Issue]:
+def check_relations(spec: DatasetSpec, source, *, broken: AbstractSet[tuple[str, str]] = frozenset(),
+                    broken_tables: AbstractSet[str] = frozenset()) -> list[Issue]:
     """Problems of references, lookups, aggregates and tables sized per parent. What points into a
     table or column that failed to parse (`broken_tables`, `broken`) is not reported again: the
     broken part's own issue says what to fix."""
@@ -75,7 +77,7 @@ def _targets(column, table) -> Iterator[tuple[str, str | None]]:
             yield reference.parent
 
 
-def _relation_issues(spec: "DatasetSpec", source) -> list[Issue]:
+def _relation_issues(spec: DatasetSpec, source) -> list[Issue]:
     issues: list[Issue] = []
     for name, table in spec.tables.items():
         path = ("tables", name)
@@ -174,6 +176,7 @@ def _check_reference(spec, column: ReferenceColumn, path, source) -> Iterator[Is
             return
         levels = _levels(weight_column)
         if levels is not None:
+            assert column.weights is not None  # the spec requires `weights` with `weight_by`
             for value in column.weights:
                 if value not in levels:
                     yield source.issue("unknown-case", (*path, "weights", value),

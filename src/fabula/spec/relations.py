@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from fabula.spec.columns import ColumnSpec, column_kind
 
 
-
 def split_target(target: str) -> tuple[str, str]:
     """`customers.customer_id` → ('customers', 'customer_id')."""
     table, _, column = target.partition(".")
@@ -44,7 +43,7 @@ class ReferenceColumn(ColumnSpec):
         return data
 
     @model_validator(mode="after")
-    def _parameters_match_pick(self) -> "ReferenceColumn":
+    def _parameters_match_pick(self) -> ReferenceColumn:
         needed = {"zipf": ("a",), "hotspot": ("hot", "share"), "weighted": ("weight_by", "weights")}
         for pick, names in needed.items():
             for name in names:
@@ -78,7 +77,7 @@ class ReferenceColumn(ColumnSpec):
         return next(iter(self.match.items()))
 
     def own_refs(self) -> frozenset[str]:
-        return frozenset({self.matched[1]}) if self.match is not None else frozenset()
+        return frozenset({self.matched[1]}) if self.matched is not None else frozenset()
 
 
 @column_kind("lookup")
@@ -107,7 +106,7 @@ class AggregateColumn(ColumnSpec):
                     pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
     @model_validator(mode="after")
-    def _column_unless_count(self) -> "AggregateColumn":
+    def _column_unless_count(self) -> AggregateColumn:
         if self.fn != "count" and "." not in self.of:
             raise ValueError(f"fn: {self.fn} needs the child column: of: {self.of}.<column>")
         return self

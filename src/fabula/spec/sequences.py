@@ -128,7 +128,7 @@ class RunningColumn(ColumnSpec):
                                                   "within the parent, e.g. a day or a shift")
 
     @model_validator(mode="after")
-    def _parameters(self) -> "RunningColumn":
+    def _parameters(self) -> RunningColumn:
         if self.fn != "count" and self.of is None:
             raise ValueError(f"fn: {self.fn} runs over a column: add `of: <column>`")
         if self.fn == "level":
@@ -205,7 +205,7 @@ def cadence_rows(raw, path, source, issues) -> dict | None:
         errors = error.errors(include_url=False) if isinstance(error, ValidationError) else [{"loc": (), "msg": str(error)}]
         for found in errors:
             where = tuple(str(part) for part in found.get("loc", ()))
-            issues.append(source.issue("bad-value", (*path, *where), found["msg"].removeprefix("Value error, "),
+            issues.append(source.issue("bad-value", (*path, *where), str(found["msg"]).removeprefix("Value error, "),
                                        hint="e.g. rows: {per: devices, every: 15m, start: -7d, end: today, "
                                             "jitter: 30s, dropout: 0.01}"))
         return None

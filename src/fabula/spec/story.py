@@ -13,7 +13,7 @@ for rows whose time falls inside it — optionally later and for longer (`delay`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -69,7 +69,7 @@ def _seasonality_form(value: Any) -> str:
 # not one per form. The tags have brackets, like pydantic's own union tags, so the loader
 # leaves them out of the paths it shows.
 SeasonalityForm = Annotated[
-    Union[Annotated[tuple[float, ...], Tag("monthly[12 factors]")], Annotated[Seasonality, Tag("curve[peak, amplitude]")]],
+    Annotated[tuple[float, ...], Tag("monthly[12 factors]")] | Annotated[Seasonality, Tag("curve[peak, amplitude]")],
     Discriminator(_seasonality_form),
 ]
 
@@ -160,18 +160,18 @@ class MixSpec(TimelineSpec):
     day has the components' volumes added up and an intraday profile that mixes theirs, so rows
     of two behaviours share one table; a `component` column says which one each row came from."""
 
-    start: DateBound | None = None
-    end: DateBound | None = None
-    rate: float | None = None
+    start: DateBound | None = None  # type: ignore[assignment]  # a mix takes them from its parts
+    end: DateBound | None = None  # type: ignore[assignment]  # a mix takes them from its parts
+    rate: float | None = None  # type: ignore[assignment]  # a mix takes them from its parts
     mix: dict[str, str] = Field(description="label: timeline, e.g. {normal: card_day, fraud: night_fraud}")
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _bound(cls, value: Any) -> DateBound | None:
+    def _bound(cls, value: Any) -> DateBound | None:  # type: ignore[override]  # a mix may leave them out
         return None if value is None else parse_bound(value)
 
     @model_validator(mode="after")
-    def _only_components(self) -> "MixSpec":
+    def _only_components(self) -> MixSpec:
         if len(self.mix) < 2:
             raise ValueError("a mix adds up two timelines or more, e.g. mix: {normal: card_day, fraud: night_fraud}")
         extra = sorted(self.model_fields_set - {"mix", "description"})

@@ -3,12 +3,15 @@ windows are in order, event effects land on tables and columns that can carry th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
-from fabula.spec.columns import DateColumn, TimestampColumn, column_branches as _branches
+from fabula.spec.columns import DateColumn, TimestampColumn
+from fabula.spec.columns import column_branches as _branches
 from fabula.spec.dates import resolve_bound
 from fabula.spec.story import TimelineRows
 
@@ -19,7 +22,7 @@ _NOT_OVERRIDABLE = ("reference", "lookup", "aggregate", "id", "sequence", "uuid"
 """Kinds an event cannot redraw: keys and relations are facts of the row, not of its time."""
 
 
-def check_story(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = frozenset()) -> list[Issue]:
+def check_story(spec: DatasetSpec, source, *, broken: AbstractSet[tuple[str, str]] = frozenset()) -> list[Issue]:
     """Problems of the story; events that cannot have any effect are added to `source.warnings`
     (when the source keeps warnings) rather than refusing the spec."""
     as_of = spec.as_of or date.today()  # only to compare bounds; the plan pins as_of for real
@@ -37,9 +40,9 @@ def check_story(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = f
     for name, event in spec.events.items():
         issues.extend(_check_window(event, ("events", name), as_of, source))
         issues.extend(_check_days(event, ("events", name), ("ramp_up", "decay"), source))
-        for table, effect in event.volume.items():
-            issues.extend(_check_days(effect, ("events", name, "volume", table), ("delay", "lasting"), source))
-            found = list(_check_volume_table(spec, table, ("events", name, "volume", table), source, effect))
+        for volume_table, effect in event.volume.items():
+            issues.extend(_check_days(effect, ("events", name, "volume", volume_table), ("delay", "lasting"), source))
+            found = list(_check_volume_table(spec, volume_table, ("events", name, "volume", volume_table), source, effect))
             # an unknown table is an error; a table off every timeline is only a volume with no effect
             issues.extend(issue for issue in found if issue.code != "idle-event")
             if warnings is not None:
@@ -56,9 +59,9 @@ def check_story(spec: "DatasetSpec", source, *, broken: set[tuple[str, str]] = f
         for column_name, column in table.columns.items():
             column_path = (*path, "columns", column_name)
             for branch_path, branch in _branches(column, column_path):
-                timeline = getattr(branch, "timeline", None)
-                if timeline is not None and timeline not in spec.timelines:
-                    issues.append(_unknown("timeline", timeline, (*branch_path, "timeline"), spec.timelines, source))
+                timeline_name = getattr(branch, "timeline", None)
+                if timeline_name is not None and timeline_name not in spec.timelines:
+                    issues.append(_unknown("timeline", timeline_name, (*branch_path, "timeline"), spec.timelines, source))
             issues.extend(_check_overrides(spec, table, column, column_path, source,
                                            broken={c for t, c in broken if t == table_name}))
     return issues

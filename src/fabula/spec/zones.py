@@ -12,8 +12,9 @@ the same rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
 
@@ -43,7 +44,7 @@ def zone_problem(text: str) -> str | None:
     return f"`{text}` is not a time zone" + (f" — {close}" if close else " — use an IANA name such as Europe/Berlin")
 
 
-def check_zones(spec: "DatasetSpec", source) -> list[Issue]:
+def check_zones(spec: DatasetSpec, source) -> list[Issue]:
     """Zones that a timestamp's `tz:` reads exist; `after:` and `store: local` agree.
 
     A column with `after:` compares its time with the one it follows, so both must be stored

@@ -113,7 +113,7 @@ def resolve_mix(name: str, mix: dict[str, str], timelines: dict[str, ResolvedTim
         volume = np.zeros(days)
         volume[part.first_day - first:part.first_day - first + part.n_days] = part.volume
         components.append((label, volume, np.diff(np.concatenate([[0.0], part.hourly]))))
-    per_hour = sum(volume[:, None] * shares[None, :] for _, volume, shares in components)
+    per_hour: np.ndarray = sum(volume[:, None] * shares[None, :] for _, volume, shares in components)  # type: ignore[assignment]  # a mix has parts
     total = per_hour.sum(axis=1)
     flat = np.full(24, 1.0 / 24)
     shares = np.where(total[:, None] > 0, per_hour / np.where(total > 0, total, 1.0)[:, None], flat)
@@ -127,6 +127,7 @@ def resolve_mix(name: str, mix: dict[str, str], timelines: dict[str, ResolvedTim
 def holiday_mask(spec: TimelineSpec, dates: list[date]) -> np.ndarray:
     import holidays  # lazily: only timelines with holidays pay for it
 
+    assert spec.holidays is not None  # called only for timelines with holidays
     years = range(dates[0].year, dates[-1].year + 1) if dates else range(0)
     calendar = holidays.country_holidays(spec.holidays.country, subdiv=spec.holidays.subdiv, years=years)
     return np.array([day in calendar for day in dates], dtype=bool)

@@ -24,7 +24,7 @@ class EventWindow:
     ramp_up: int = 0
     decay: int = 0
 
-    def shifted(self, delay: int = 0, lasting: int | None = None) -> "EventWindow":
+    def shifted(self, delay: int = 0, lasting: int | None = None) -> EventWindow:
         """The window of a lagged effect: `delay` days after the start, for `lasting` days."""
         first = self.first + delay
         last = first + lasting - 1 if lasting else self.last + delay

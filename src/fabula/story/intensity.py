@@ -24,7 +24,7 @@ class HourlyIntensity:
     values, from 0)."""
 
     @classmethod
-    def of(cls, first_day: int, day_volume: np.ndarray, hourly_cdf: np.ndarray) -> "HourlyIntensity":
+    def of(cls, first_day: int, day_volume: np.ndarray, hourly_cdf: np.ndarray) -> HourlyIntensity:
         cumulative = np.atleast_2d(hourly_cdf)  # one profile, or one per day (a mix)
         shares = np.diff(cumulative, axis=1, prepend=0.0)
         per_hour = (np.asarray(day_volume, dtype=np.float64)[:, None] * shares).ravel()

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 
 from fabula.spec.model import DatasetSpec
-from fabula.spec.story import TimelineRows
+from fabula.spec.story import MixSpec, TimelineRows
 from fabula.story.calendar import ResolvedTimeline, resolve_mix, resolve_timeline
 from fabula.story.events import EventWindow, resolve_event
 from fabula.streams import rng_for
@@ -71,7 +71,7 @@ def resolve_story(spec: DatasetSpec, *, as_of: date, seed: int, scale: float) ->
                 volume = resolved.volume * (1.0 + (effect.factor - 1.0) * window.strength(resolved.days() + 0.5))
                 timelines[target] = replace(resolved, volume=volume)
     for name, timeline in spec.timelines.items():
-        if getattr(timeline, "mix", None) is not None:
+        if isinstance(timeline, MixSpec):
             timelines[name] = resolve_mix(name, timeline.mix, timelines)
     timelines = {name: timelines[name] for name in spec.timelines}  # in the spec's order
     effects: dict[str, list[tuple[EventWindow, float]]] = {}

@@ -17,8 +17,8 @@ Going from a wall-clock time back to UTC has two awkward cases, handled as clock
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -95,7 +95,7 @@ def _year_of(second: int) -> int:
         return _FIRST_YEAR
     if second >= _LAST_SECOND:
         return _LAST_YEAR
-    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + _seconds(second)).year
+    return (datetime(1970, 1, 1, tzinfo=UTC) + _seconds(second)).year
 
 
 @lru_cache(maxsize=256)
@@ -127,7 +127,7 @@ def _year(name: str, year: int) -> tuple[tuple[int, int], ...]:
 
 
 def _year_start(year: int) -> int:
-    return int((datetime(year, 1, 1, tzinfo=timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+    return int((datetime(year, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
 
 
 _LAST_SECOND = _year_start(_LAST_YEAR) + 365 * SECONDS_PER_DAY
@@ -135,7 +135,7 @@ _LAST_SECOND = _year_start(_LAST_YEAR) + 365 * SECONDS_PER_DAY
 
 
 def _offset_at(name: str, utc_second: int) -> int:
-    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + _seconds(utc_second)
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + _seconds(utc_second)
     return int(moment.astimezone(_info(name)).utcoffset().total_seconds())
 
 
@@ -145,14 +145,14 @@ def _seconds(value: int):
     return timedelta(seconds=value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _info(name: str):
     """The zone's rules from the `tzdata` package (`UTC` needs none)."""
     from importlib.resources import files
     from zoneinfo import ZoneInfo
 
     if name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     parts = name.split("/")
     resource = files("tzdata.zoneinfo").joinpath(*parts)
     with resource.open("rb") as data:
@@ -200,6 +200,7 @@ def zone_codes(values: pa.Array | None, tz: str, n: int) -> tuple[np.ndarray, li
 
     if is_zone_name(tz):
         return np.zeros(n, dtype=np.int64), [tz]
+    assert values is not None  # `tz` names a column: its values are given
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not pa.types.is_dictionary(values.type):

@@ -20,10 +20,10 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -112,7 +112,7 @@ class CleanView:
         dirty = (batch for path in table_files(folder, name) for batch in read_batches(path, table.schema))
         return clean_batches(dirty, labels_of(self.labels, name))
 
-    def read(self, folder: Path) -> "CleanView":
+    def read(self, folder: Path) -> CleanView:
         """The labels of the output in `folder`, what its files show at them, and any damaged
         table not spooled yet (validation of a folder someone else generated) rebuilt."""
         self.labels = read_labels(folder)
@@ -141,7 +141,7 @@ class CleanView:
         return self
 
     @property
-    def seen(self) -> dict[str, "Seen"]:
+    def seen(self) -> dict[str, Seen]:
         """table → what its files show at its labels (waits for `read`'s reading thread)."""
         return {name: future.result() for name, future in self._seen.items()}
 

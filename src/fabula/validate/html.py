@@ -8,8 +8,8 @@ place, filled by the timeline checks when they exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
-from typing import Callable
 
 from fabula.validate.plots import daily_svg, histogram_svg, shares_svg
 from fabula.validate.report import FAIL, PASS, SKIP, WARN, Check, Report

@@ -12,8 +12,8 @@ the plan's rows, so every check that regenerates hidden columns for a block stil
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa

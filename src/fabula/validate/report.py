@@ -89,7 +89,7 @@ class Report:
         return json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Report":
+    def from_dict(cls, data: dict[str, Any]) -> Report:
         checks = tuple(Check(**{key: value for key, value in check.items()}) for check in data["checks"])
         return cls(dataset=data["dataset"], seed=data["seed"], as_of=data["as_of"], scale=data["scale"],
                    spec_hash=data["spec_hash"], rows=dict(data["rows"]), checks=checks)

@@ -8,9 +8,9 @@ block at a time (row groups hold whole blocks), so re-validating never needs a t
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 
@@ -19,8 +19,8 @@ from fabula.manifest import MANIFEST, FileEntry, Manifest, plan_from_manifest, r
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
-from fabula.validate.evidence import Evidence
 from fabula.validate.defects import CleanView, clean_view, read_labels
+from fabula.validate.evidence import Evidence
 from fabula.validate.families import FAMILIES, integrity
 from fabula.validate.families import defects as defects_family
 from fabula.validate.partitioned import partitioned_parts

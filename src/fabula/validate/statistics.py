@@ -11,8 +11,9 @@ function of the block, callable wherever the block is (a local thread, a Spark t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -148,12 +149,12 @@ class Moments:
     high: float = float("-inf")
 
     @classmethod
-    def of(cls, values: np.ndarray) -> "Moments":
+    def of(cls, values: np.ndarray) -> Moments:
         if not values.size:
             return cls()
         return cls(int(values.size), float(values.sum()), float(values.min()), float(values.max()))
 
-    def merge(self, other: "Moments") -> "Moments":
+    def merge(self, other: Moments) -> Moments:
         return Moments(self.count + other.count, self.total + other.total, min(self.low, other.low),
                        max(self.high, other.high))
 
@@ -169,7 +170,7 @@ class Examples:
     values: tuple = ()
     limit: int = 5
 
-    def merge(self, other: "Examples") -> "Examples":
+    def merge(self, other: Examples) -> Examples:
         seen = list(dict.fromkeys((*self.values, *other.values)))
         return Examples(tuple(seen[: self.limit]), self.limit)
 
@@ -181,7 +182,7 @@ class Same:
     value: Any
     differs: Any = None
 
-    def merge(self, other: "Same") -> "Same":
+    def merge(self, other: Same) -> Same:
         if self.differs is not None or other.value == self.value:
             return self
         return Same(self.value, other.value)
@@ -193,5 +194,5 @@ class Unreadable:
 
     reason: str
 
-    def merge(self, other: Any) -> "Unreadable":
+    def merge(self, other: Any) -> Unreadable:
         return self

@@ -8,7 +8,8 @@ Written by Arrow's CSV writer after `text.plain_table` has put dates and timesta
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv

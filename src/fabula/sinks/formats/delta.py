@@ -12,9 +12,9 @@ inside the Parquet files).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import pyarrow as pa
 

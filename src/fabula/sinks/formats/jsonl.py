@@ -9,7 +9,7 @@ part so that lines keep the rows' order.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyarrow as pa
 

@@ -23,8 +23,9 @@ import datetime as dt
 import os
 import re
 import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -137,7 +138,7 @@ def row_folders(rows: pa.Table | pa.RecordBatch, names: Sequence[str]) -> tuple[
 
 def write_partitioned(root: Path, target: Path, table: str, file_name: str, part: int, schema: pa.Schema,
                       partition_by: Sequence[str], row_groups: Iterable[pa.Table],
-                      fmt: "PartFormat") -> tuple["PartWritten", ...]:
+                      fmt: PartFormat) -> tuple[PartWritten, ...]:
     """Write one part of a partitioned table under `root`: `table/<folder>/<file_name>` for each
     partition the rows fall in; return each file as written, in path order (none for no rows)."""
     from fabula.manifest import file_sha256

@@ -3,8 +3,8 @@ inverse of each format's conventions, streamed a batch at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
 
@@ -89,5 +89,4 @@ def _raw_batches(path: str, schema: pa.Schema | None) -> Iterator[pa.RecordBatch
         reader = pajson.open_json(path, parse_options=parse)
     else:
         raise ValueError(f"no reader for {path}")
-    for batch in reader:
-        yield batch
+    yield from reader

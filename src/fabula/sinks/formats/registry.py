@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterable
 
 import pyarrow as pa
 
 from fabula.errors import UsageError
 from fabula.sinks.choices import FORMATS
-
 
 WriteFile = Callable[[str, pa.Schema, Iterable[pa.Table]], int]
 """Write row groups of `schema` as one file at a local path; return the rows written."""

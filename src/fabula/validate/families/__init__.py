@@ -8,8 +8,18 @@
 Adding a family is one module and one entry here.
 """
 
-from fabula.validate.families import (chronology, columns, expectations, guidance, matches, records, sequences,
-                                     story, structure, zones)
+from fabula.validate.families import (
+                                     chronology,
+                                     columns,
+                                     expectations,
+                                     guidance,
+                                     matches,
+                                     records,
+                                     sequences,
+                                     story,
+                                     structure,
+                                     zones,
+)
 
 FAMILIES = (structure, columns, records, story, sequences, zones, chronology, matches, expectations, guidance)
 

@@ -44,5 +44,5 @@ def _in_order(evidence: Evidence, table: str, column: str, spec, columns: dict) 
         return Check(FAMILY, name, SKIP, "no rows to check", **where)
     return Check(FAMILY, name, PASS if not bad else FAIL,
                  f"{checked:,} rows in key order" + (f", {bad:,} earlier than the row before" if bad else
-                                                      f", each at or after the one before"),
+                                                      ", each at or after the one before"),
                  expected=0, observed=bad, tolerance=0, **where)

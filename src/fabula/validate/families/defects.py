@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from datetime import date, datetime
 
 import numpy as np
 import pyarrow as pa

@@ -25,9 +25,8 @@ to fit in memory (see `evidence.py`).
 from __future__ import annotations
 
 import re
-
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import pyarrow as pa

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.base import TICKS_PER_DAY
-from fabula.validate.families.story import DailyCounts, Z_LIMIT
+from fabula.validate.families.story import Z_LIMIT, DailyCounts
 from fabula.validate.report import FAIL, PASS, SKIP, Check
 from fabula.validate.statistics import Unreadable
 
