@@ -118,7 +118,7 @@ def column(kind: str, **parameters: Any) -> AnyColumn:
     """
     issues: list[Issue] = []
     parsed = parse_column({"kind": kind, **parameters}, (), SourceMap(None), issues)
-    if issues:
+    if issues or parsed is None:
         raise SpecError(issues)
     return parsed
 
@@ -342,6 +342,7 @@ def _append(source: SpecSource | Plan, out: str | Path, *, started: float, compr
     if validation is not None:  # a later batch is checked with the batches before it
         report = checks.timed(validate_output)(out, strict=False, workers=workers, allow_large=allow_large) \
             if state.batch else validation.report
+    assert sink.committed is not None  # run_local committed it, or raised
     return _finished(GenerateResult(
         out=_location(out), manifest=sink.committed, report=report,
         strict=validate and (spec.validation.strict if strict is None else strict),

@@ -142,7 +142,7 @@ class Manifest:
             "spec": self.spec,
             "spec_dates": [list(path) for path in self.spec_dates],
             # formats (issue 13): only in appended outputs, so other manifests are unchanged
-            **({"base": dict(self.base), "batches": [dict(batch) for batch in self.batches]} if self.batches else {}),
+            **({"base": dict(self.base or {}), "batches": [dict(batch) for batch in self.batches]} if self.batches else {}),
         }
 
     @property
@@ -296,6 +296,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        items: Iterable[Any]
         if isinstance(item, dict):
             items = item.values()
         elif isinstance(item, list):
@@ -314,12 +315,14 @@ def _text(value: Any, name: str) -> str:
     return value
 
 
-def _count(value: Any, name: str, *, optional: bool = False) -> int | None:
-    if optional and value is None:
-        return None
+def _count(value: Any, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise TypeError(f"{name} is not a count")
     return value
+
+
+def _optional_count(value: Any, name: str) -> int | None:
+    return None if value is None else _count(value, name)
 
 
 def _file(raw: Any, *, report: bool = False) -> FileEntry:
@@ -336,7 +339,7 @@ def _file(raw: Any, *, report: bool = False) -> FileEntry:
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValueError(f"{sha!r} is not a sha256")
     return FileEntry(path=path, bytes=_count(raw["bytes"], "bytes"), sha256=sha,
-                     rows=_count(raw.get("rows"), "rows", optional=True))
+                     rows=_optional_count(raw.get("rows"), "rows"))
 
 
 _PARTITION_FOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^/]*$")

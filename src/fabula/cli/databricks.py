@@ -131,6 +131,7 @@ def generate_on_cluster(request: GenerateRequest) -> None:
     compile_for_cli(spec, **request.plan_options)  # a bad spec fails here, not remotely
     path = Path(spec)
     text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
+    assert request.cluster is not None  # this flow runs only with --cluster
     session = ClusterSession(workspace_client(request.profile), request.cluster)
     try:
         installed = ensure_fabula(session, wheel_folder(request.wheel_volume, str(out_dir)))
@@ -166,6 +167,7 @@ def generate_with_connect(request: GenerateRequest) -> None:
             raise click.BadParameter(f"{name} does not go with --databricks (the tables are registered with "
                                      "spark.sql on the same compute)" if name == "--warehouse" else
                                      f"{name} does not go with --databricks", param_hint=name)
+    assert request.databricks is not None  # this flow runs only with --databricks
     target = ConnectTarget.parse(request.databricks)
     volume = VolumePath.parse(request.out) if request.out.startswith(("dbfs:", "/Volumes/")) else None
     if request.tables and volume is None:

@@ -133,5 +133,5 @@ _OS_HINTS = {
 
 
 def _os_hint(error: OSError) -> str:
-    return _OS_HINTS.get(error.errno, "check the path, free disk space and permissions; "
+    return _OS_HINTS.get(error.errno or 0, "check the path, free disk space and permissions; "
                                       "rerun with `fabula --debug ...` for details")

@@ -67,8 +67,8 @@ def print_summary(manifest: Any, location: str, elapsed: float) -> None:
     from rich.table import Table
 
     grid = Table(title=f"{manifest.dataset} → {location}", title_justify="left", title_style="bold")
-    for heading, justify in (("table", "left"), ("rows", "right"), ("files", "right"), ("size", "right")):
-        grid.add_column(heading, justify=justify)
+    for heading in ("table", "rows", "files", "size"):
+        grid.add_column(heading, justify="left" if heading == "table" else "right")
     total = 0
     for name, table in manifest.tables.items():
         total += table.rows

@@ -66,7 +66,7 @@ def column_reference() -> str:
             if field.is_required():
                 state = "required"
             elif field.default_factory is not None:
-                state = f"default {field.default_factory()!r}"
+                state = f"default {field.get_default(call_default_factory=True)!r}"
             else:
                 state = f"default {_plain(field.default)}"
             choices = _choices(field.annotation)

@@ -172,6 +172,8 @@ def _days(column: DateColumn, as_of: date) -> tuple[int | None, str]:
         return None, f"its dates follow `{column.after}`, so they have no fixed range"
     if column.timeline is not None:
         return None, "its dates come from a timeline; give it `start` and `end` to bound its days"
+    if column.start is None or column.end is None:
+        return None, "give it `start` and `end` to bound its days"
     try:
         days = (resolve_bound(column.end, as_of) - resolve_bound(column.start, as_of)).days + 1
     except ValueError as error:
