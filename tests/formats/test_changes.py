@@ -159,3 +159,18 @@ def test_bad_changes_are_refused_with_their_path():
     taken["tables"]["customers_history"] = {"rows": 1, "columns": {"x": {"kind": "sequence"}}}
     with pytest.raises(SpecError, match="customers_history' already exists"):
         fabula.load_spec(taken)
+
+
+def test_the_spark_engine_refuses_change_data(tmp_path):
+    """The Spark engine writes snapshots only: a spec with `changes:` is refused before any work
+    (exit code 2), never written without its change feed."""
+    from fabula.engine.spark import write_spark
+    from fabula.errors import UsageError
+
+    plan = fabula.compile_plan(spec({"commits": 2, "updates": 0.2}))
+    for call in (lambda: write_spark(plan, None, tmp_path / "out"),
+                 lambda: fabula.generate(plan, tmp_path / "out2", engine="spark", master="local[1]")):
+        with pytest.raises(UsageError, match="does not write change data") as error:
+            call()
+        assert error.value.exit_code == 2
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out2").exists()

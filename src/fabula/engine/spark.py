@@ -52,6 +52,17 @@ def require_pyspark():
     return pyspark
 
 
+def refuse_changes(spec) -> None:
+    """UsageError (exit code 2) when a table declares `changes:`: the Spark engine writes the
+    snapshot only, and a run that dropped the change feed without a word would look complete."""
+    from fabula.errors import UsageError
+
+    changing = [name for name, table in spec.tables.items() if table.changes is not None]
+    if changing:
+        raise UsageError(f"the Spark engine does not write change data yet, and `{changing[0]}` declares `changes:`",
+                         hint="generate with the local engine (drop --engine spark), or remove `changes:`")
+
+
 def to_dataframes(plan: Plan, spark, *, partitions: int | None = None) -> dict[str, Any]:
     """One Spark DataFrame per table of the plan, generated lazily by the executors.
 
@@ -110,6 +121,7 @@ def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", comp
     from fabula.validate.run import Validation
 
     refuse_defects(plan.spec, "the Spark engine")
+    refuse_changes(plan.spec)
     require_pyspark()
     _check_partitions(partitions)
     sink = folder_sink(out, mode=mode, compression=compression, output_format=output_format)
@@ -141,6 +153,7 @@ def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, v
     time or extend it. Only the parts' `PartWritten` fields and their pickled summaries come
     back to the driver."""
     refuse_defects(plan.spec, "the Spark engine")
+    refuse_changes(plan.spec)
     require_pyspark()
     _check_partitions(partitions)
     if not sink.capabilities.shared_staging:
