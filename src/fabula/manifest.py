@@ -142,7 +142,8 @@ class Manifest:
             "spec": self.spec,
             "spec_dates": [list(path) for path in self.spec_dates],
             # formats (issue 13): only in appended outputs, so other manifests are unchanged
-            **({"base": dict(self.base or {}), "batches": [dict(batch) for batch in self.batches]} if self.batches else {}),
+            **({"base": dict(self.base or {}), "batches": [dict(batch) for batch in self.batches]}
+               if self.batches else {}),
         }
 
     @property

@@ -130,7 +130,8 @@ def generate_on_cluster(request: GenerateRequest) -> None:
     spec, out_dir = request.spec, Path(request.out)
     compile_for_cli(spec, **request.plan_options)  # a bad spec fails here, not remotely
     path = Path(spec)
-    text = path.read_text(encoding="utf-8") if path.is_file() else builtin_text(spec) if spec in builtin_names() else spec
+    text = (path.read_text(encoding="utf-8") if path.is_file()
+            else builtin_text(spec) if spec in builtin_names() else spec)
     assert request.cluster is not None  # this flow runs only with --cluster
     session = ClusterSession(workspace_client(request.profile), request.cluster)
     try:

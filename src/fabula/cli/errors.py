@@ -88,7 +88,8 @@ def _spec_cause(error: BaseException | None) -> BaseException | None:
     while error is not None and seen < 20:
         if isinstance(error, (ExpressionError, DataError)):
             return error
-        if isinstance(error, (ValueError, OverflowError, FloatingPointError)) and not isinstance(error, GenerationError):
+        if isinstance(error, (ValueError, OverflowError, FloatingPointError)) \
+                and not isinstance(error, GenerationError):
             # numpy refusing a column's parameters (poisson lam 1e300, integers beyond int64)
             return DataError(str(error), hint="check the column's parameters: very large or small numbers "
                                               "cannot be drawn")

@@ -92,7 +92,8 @@ def connect_session(target: ConnectTarget, *, profile: str | None = None, builde
     """A Spark session on the target: (session, dependencies declared). `builder` is the seam: any
     Spark session builder (the tests pass a Spark Connect `sc://` one); by default
     `databricks_builder(target, profile)`."""
-    builder, declared = with_dependencies(builder if builder is not None else databricks_builder(target, profile=profile))
+    builder, declared = with_dependencies(builder if builder is not None
+                                          else databricks_builder(target, profile=profile))
     try:
         return builder.getOrCreate(), declared
     except Exception as error:  # noqa: BLE001 - grpc, auth and config errors: all one message

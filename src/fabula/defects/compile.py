@@ -45,7 +45,8 @@ def is_time(kind: pa.DataType) -> bool:
 
 _NEEDS = {  # kind or (kind, form) → (what the column must be, test)
     "outlier": ("a number", is_number),
-    "negative": ("a signed number", lambda kind: is_number(kind) and not pa.types.is_unsigned_integer(value_type(kind))),
+    "negative": ("a signed number",
+                 lambda kind: is_number(kind) and not pa.types.is_unsigned_integer(value_type(kind))),
     "future": ("a date or time", is_time),
     "late": ("a date or time", is_time),
     "malformed": ("text", is_text),

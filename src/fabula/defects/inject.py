@@ -55,7 +55,8 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
     dirty = pa.RecordBatch.from_arrays([columns[name] for name in clean.schema.names], schema=clean.schema)
     if len(order) != n:
         dirty = dirty.take(pa.array(order, pa.int64()))
-    written = defects.added_before[block] + start + np.arange(len(order), dtype=np.int64)  # written row of each dirty row
+    # written row of each dirty row
+    written = defects.added_before[block] + start + np.arange(len(order), dtype=np.int64)
     where_original = np.flatnonzero(_is_original(order))  # dirty row of each clean row
     dirty, copy_labels = _finish_copies(plan, defects, dirty, copies, written)
     keys = as_text(dirty.column(defects.key)) if defects.key else None

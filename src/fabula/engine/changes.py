@@ -94,7 +94,8 @@ def build_history(plan: Plan, table: TablePlan, changes: ChangeSpec) -> History:
         alive = np.flatnonzero(live)
         draws = rng_for(plan.seed, table.name, "changes", "rows", version).random(len(alive))
         deleted = alive[draws < changes.deletes]
-        updated = alive[(draws >= changes.deletes) & (draws < changes.deletes + changes.updates * (1 - changes.deletes))]
+        updated = alive[(draws >= changes.deletes)
+                        & (draws < changes.deletes + changes.updates * (1 - changes.deletes))]
         donors = rng_for(plan.seed, table.name, "changes", "donors", version).integers(0, max(n, 1), len(updated))
         before = state.take(pa.array(np.concatenate([updated, deleted]), pa.int64()))
         if len(updated) and columns:

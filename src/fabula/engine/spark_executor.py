@@ -220,7 +220,8 @@ def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str
 
 
 def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], writer: bytes,
-                tasks: list[PartTask], validate: bool, task_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+                tasks: list[PartTask], validate: bool,
+                task_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Write each numbered part through the sink's part writer, summarising its blocks for the
     validation report as they are generated (the local engine's `observe`), and return one
     row per part."""

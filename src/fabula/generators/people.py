@@ -90,8 +90,8 @@ class Person:
     last: np.ndarray
 
 
-USERNAME_STYLES: dict[str, float] = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15, "first.lastNN": 15,
-                   "firstlastNN": 10, "last.first": 5, "f.lastNN": 5, "lastfNN": 5}
+USERNAME_STYLES: dict[str, float] = {"first.last": 30, "firstlast": 10, "first_last": 5, "flast": 15,
+                   "first.lastNN": 15, "firstlastNN": 10, "last.first": 5, "f.lastNN": 5, "lastfNN": 5}
 WORK_STYLES: dict[str, float] = {"first.last": 65, "flast": 25, "first_last": 5, "last.first": 5}
 """Work addresses always spell the last name, so colleagues and the records check can find them."""
 
@@ -195,7 +195,8 @@ class PersonGenerator(Generator[PersonColumn]):
 
 # -- companies -----------------------------------------------------------------------------------
 
-COMPANY_STYLES: dict[str, float] = {"name suffix": 10, "name word suffix": 45, "name & name": 30, "name, name and name": 15}
+COMPANY_STYLES: dict[str, float] = {"name suffix": 10, "name word suffix": 45, "name & name": 30,
+                                    "name, name and name": 15}
 
 
 @generator("company")

@@ -233,8 +233,8 @@ class CadenceGenerator(Generator[CadenceColumn]):
     def describe(self) -> dict[str, Any]:
         rows = self.spec.rows
         assert rows is not None and self.cadence is not None  # both checked and set by `compile`
-        return {"every": f"{rows.months} months" if rows.months else f"{rows.every}s", "slots": self.cadence.slots, "jitter": f"±{rows.jitter}s",
-                "dropout": rows.dropout}
+        return {"every": f"{rows.months} months" if rows.months else f"{rows.every}s", "slots": self.cadence.slots,
+                "jitter": f"±{rows.jitter}s", "dropout": rows.dropout}
 
 
 def _reflected(values: np.ndarray, low: int, high: int) -> np.ndarray:
@@ -305,7 +305,8 @@ class RunningGenerator(Generator[RunningColumn]):
         if self.spec.restart is not None:  # and a run starts afresh where `restart` changes
             here = ctx.columns[self.spec.restart]
             assert ctx.relations is not None  # the plan passes its relations to every block
-            before = ctx.relations.column_rows(ctx.table, self.spec.restart, earliest, start) if earliest < start else None
+            before = (ctx.relations.column_rows(ctx.table, self.spec.restart, earliest, start) if earliest < start
+                      else None)
             starts |= _changes(pa.concat_arrays([before, here]) if before is not None and len(before) else here)
         result = self._run(values, starts)
         return result[start - earliest:] if isinstance(result, np.ndarray) else result.slice(start - earliest)

@@ -82,8 +82,9 @@ class DuringGenerator(Generator[ColumnSpec]):
         shown = dict(self.base.describe())
         for override in self.overrides:
             window = override.window
-            shown[f"during {override.event}"] = (f"{window.start_date}..{window.end_date}: {override.generator.kind}"
-                                                 f"({', '.join(f'{k}={v}' for k, v in override.generator.describe().items())})")
+            shown[f"during {override.event}"] = (
+                f"{window.start_date}..{window.end_date}: {override.generator.kind}"
+                f"({', '.join(f'{k}={v}' for k, v in override.generator.describe().items())})")
         return shown
 
 

@@ -29,5 +29,6 @@ def serve(root: str | Path = ".", *, max_rows: int | None = None) -> None:
 
     folder = Path(root)
     if not folder.is_dir():
-        raise UsageError(f"--root {str(root)!r} is not a folder", hint="create it, or point --root at an existing folder")
+        raise UsageError(f"--root {str(root)!r} is not a folder",
+                         hint="create it, or point --root at an existing folder")
     run(folder, max_rows=max_rows or DEFAULT_MAX_ROWS)

@@ -45,7 +45,8 @@ every column kind. Specs are given as YAML text, a built-in name, or a file unde
 Spec = Annotated[str, Field(description="the spec: YAML text, a built-in name (see `scenarios`), "
                                         "or a .yaml file under the server's root")]
 Seed = Annotated[int | None, Field(description="override the spec's root seed")]
-Scale = Annotated[float, Field(description="multiply every table's rows (and timeline rates), e.g. 0.1 for a quick run")]
+Scale = Annotated[float, Field(description="multiply every table's rows (and timeline rates), "
+                                           "e.g. 0.1 for a quick run")]
 AsOf = Annotated[str | None, Field(description="the date relative dates count from, e.g. 2024-12-31 "
                                                "(default: the spec's, else today)")]
 Out = Annotated[str, Field(description="an output folder relative to the server's root, e.g. out/shop")]
@@ -58,7 +59,8 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
 
     @server.tool(annotations=read_only)
-    def scenarios(name: Annotated[str | None, Field(description="a built-in's name, to return its YAML")] = None) -> dict[str, Any]:
+    def scenarios(name: Annotated[str | None, Field(description="a built-in's name, "
+                                                                "to return its YAML")] = None) -> dict[str, Any]:
         """List the built-in specs (name and description), or return one spec's YAML to copy and
         edit when `name` is given."""
         def run():
@@ -136,8 +138,8 @@ def build_server(root: str | Path = ".", *, max_rows: int = DEFAULT_MAX_ROWS) ->
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
                                              open_world_hint=False))
     def validate(out: Annotated[str, Field(description="a folder `generate` wrote, relative to the root")],
-                 all_checks: Annotated[bool, Field(description="return every check, not only the story, "
-                                                               "the declared ones and the problems")] = False) -> dict[str, Any]:
+                 all_checks: Annotated[bool, Field(description="return every check, not only the story, the declared "
+                                                               "ones and the problems")] = False) -> dict[str, Any]:
         """Re-check a folder written by `generate` (under the root) against the spec, seed and
         scale its manifest records; rewrites its report.json and report.html. Returns the
         verdict (pass, warn or fail), the counts, the story and declared checks and every check

@@ -30,7 +30,8 @@ def generate_block(plan: Plan, table: TablePlan, block: int) -> pa.RecordBatch:
 
     >>> from fabula.spec import load_text
     >>> from fabula.plan import compile_plan
-    >>> plan = compile_plan(load_text("name: d\\nseed: 7\\ntables:\\n  t:\\n    rows: 3\\n    columns:\\n      id: {kind: id, format: 'T-{:03d}'}"))
+    >>> plan = compile_plan(load_text("name: d\\nseed: 7\\ntables:\\n  t:\\n    rows: 3\\n"
+    ...                               "    columns:\\n      id: {kind: id, format: 'T-{:03d}'}"))
     >>> generate_block(plan, plan.table("t"), 0).column(0).to_pylist()
     ['T-000', 'T-001', 'T-002']
     """

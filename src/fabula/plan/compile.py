@@ -46,7 +46,8 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
     references then pick among their rows too (see `PlanReader`).
 
     >>> from fabula.spec import load_text
-    >>> spec = load_text("name: d\\nseed: 1\\ntables:\\n  t:\\n    rows: 10\\n    columns:\\n      id: {kind: sequence}")
+    >>> spec = load_text("name: d\\nseed: 1\\ntables:\\n  t:\\n    rows: 10\\n"
+    ...                  "    columns:\\n      id: {kind: sequence}")
     >>> compile_plan(spec, scale=2.5).table("t").rows
     25
     """
@@ -88,7 +89,8 @@ def _resolve_story(spec: DatasetSpec, as_of: date, seed: int, scale: float, wher
         return resolve_story(spec, as_of=as_of, seed=seed, scale=scale)
     except ValueError as error:
         raise SpecError([where.issue("bad-value", ("timelines",), str(error),
-                                     hint="give the timeline some volume (rate, weekday and holiday factors above 0)")]) from None
+                                     hint="give the timeline some volume "
+                                          "(rate, weekday and holiday factors above 0)")]) from None
 
 
 def _check_uniqueness(plan: Plan, spec: DatasetSpec, where) -> None:
@@ -225,7 +227,8 @@ def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues,
             return CountGenerator(spec=_HIDDEN, arrow_type=pa.int64(), inner=compile_column(node.spec, env))
         generator = compile_column(node.spec, env)
     except (ExpressionError, ValueError, KeyError) as error:
-        message = getattr(error, "message", None) or (f"cannot read {error}" if isinstance(error, KeyError) else str(error))
+        message = getattr(error, "message", None) or (f"cannot read {error}" if isinstance(error, KeyError)
+                                                      else str(error))
         issues.append(where.issue("bad-column", _path(table, node), message, hint=getattr(error, "hint", None)))
         return None
     problem = modifier_problem(node.spec, generator.arrow_type)
@@ -285,7 +288,8 @@ def _size_per_parent_tables(plan: Plan) -> Plan:
         prefix = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         plan = replace(plan, tables=tuple(replace(t, rows=int(prefix[-1])) if t.name == name else t
                                           for t in plan.tables),
-                       relations=plan.relations.with_per_parent(name, PerParentIndex(parent=parent.name, prefix=prefix)))
+                       relations=plan.relations.with_per_parent(name, PerParentIndex(parent=parent.name,
+                                                                                     prefix=prefix)))
     return plan
 
 

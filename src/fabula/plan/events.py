@@ -23,6 +23,7 @@ def events_table(name: str, spec: DatasetSpec, story: Story, block_rows: int) ->
         "end": (pa.date32(), tuple(window.end_date for window in windows)),
         "description": (pa.string(), tuple(event.description for event in spec.events.values())),
     }
-    columns = tuple(ColumnPlan(column, FixedValuesGenerator(spec=_FIXED, arrow_type=arrow_type, values=column_values), ())
+    columns = tuple(ColumnPlan(column,
+                               FixedValuesGenerator(spec=_FIXED, arrow_type=arrow_type, values=column_values), ())
                     for column, (arrow_type, column_values) in values.items())
     return TablePlan(name, len(windows), columns, tuple(values), block_rows)

@@ -120,7 +120,8 @@ def _story_lines(plan: Plan) -> list[Text]:
             shape.append("weekday " + " ".join(f"{factor:g}" for factor in weekday))
         shape.append(f"intraday {timeline.intraday if isinstance(timeline.intraday, str) else 'custom'}")
         if timeline.holidays:
-            shape.append(f"holidays {timeline.holidays.country}{'-' + timeline.holidays.subdiv if timeline.holidays.subdiv else ''}"
+            shape.append(f"holidays {timeline.holidays.country}"
+                         f"{'-' + timeline.holidays.subdiv if timeline.holidays.subdiv else ''}"
                          f" ×{timeline.holidays.factor:g}")
         if timeline.seasonality is not None:
             shape.append("seasonality")
@@ -136,7 +137,8 @@ def _story_lines(plan: Plan) -> list[Text]:
         effects = [f"{table} volume ×{effect.factor:g}" + _lag(effect) for table, effect in event.volume.items()]
         effects += [f"{table.name}.{column.name} changes" for table in plan.tables for column in table.outputs
                     for override in getattr(column.generator, "overrides", ()) if override.event == name]
-        ramps = "".join(f", {label} {days}d" for label, days in (("ramp-up", event.ramp_up), ("decay", event.decay)) if days)
+        ramps = "".join(f", {label} {days}d" for label, days in (("ramp-up", event.ramp_up), ("decay", event.decay))
+                        if days)
         lines.append(Text.assemble(("event ", "bold"), (name, "bold magenta"),
                                    f"  {window.start_date} → {window.end_date}{ramps}: "
                                    f"{', '.join(effects) or 'no effects'}"))
@@ -176,7 +178,8 @@ def explain(plan: Plan, *, width: int = 120) -> str:
 
     >>> from fabula.spec import load_text
     >>> from fabula.plan import compile_plan
-    >>> text = explain(compile_plan(load_text("name: d\\nseed: 1\\nas_of: 2024-01-01\\ntables:\\n  t:\\n    rows: 5\\n    columns:\\n      x: {kind: lognormal, mean: 1, sigma: 0.5}")))
+    >>> text = explain(compile_plan(load_text("name: d\\nseed: 1\\nas_of: 2024-01-01\\ntables:\\n  t:\\n    rows: 5\\n"
+    ...                                       "    columns:\\n      x: {kind: lognormal, mean: 1, sigma: 0.5}")))
     >>> "lognormal" in text and "sigma=0.5" in text
     True
     """

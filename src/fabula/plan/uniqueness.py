@@ -1,8 +1,8 @@
 """Which `unique: true` columns fabula can guarantee, decided when the plan is compiled.
 
 A column is unique by construction when its kind computes values from the row number (a key:
-the spec model says so with `key`), draws them without replacement (Faker pools, categoricals, integer/date/time ranges: a keyed
-permutation of the row number picks the value, so the table must not have more rows than
+the spec model says so with `key`), draws them without replacement (Faker pools, categoricals, integer/date/time ranges:
+a keyed permutation of the row number picks the value, so the table must not have more rows than
 there are values), or is a template that provably cannot map two rows to one string.
 """
 

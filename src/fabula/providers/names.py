@@ -47,8 +47,8 @@ FREE_MAIL: dict[str, dict[str, float]] = {
     "IT": {"gmail.com": 38, "libero.it": 16, "hotmail.it": 12, "yahoo.it": 10, "virgilio.it": 8,
            "alice.it": 6, "outlook.it": 5, "tiscali.it": 5},
 }
-FREE_MAIL_DEFAULT: dict[str, float] = {"gmail.com": 45, "outlook.com": 15, "yahoo.com": 14, "hotmail.com": 12, "icloud.com": 9,
-                     "proton.me": 5}
+FREE_MAIL_DEFAULT: dict[str, float] = {"gmail.com": 45, "outlook.com": 15, "yahoo.com": 14, "hotmail.com": 12,
+                     "icloud.com": 9, "proton.me": 5}
 
 COMPANY_TLDS: dict[str, dict[str, float]] = {
     "US": {"com": 82, "net": 6, "io": 6, "co": 6},

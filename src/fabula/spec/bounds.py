@@ -175,7 +175,8 @@ def check_column_size(column, path, source) -> Iterator[Issue]:
             yield source.issue("too-large", (*path, "format"), f"the id is zero-padded to {width:,} digits, "
                                f"more than {MAX_ID_WIDTH}", value=column.format, hint="e.g. format: CUST-{:08d}")
         if len(column.format) > MAX_TEXT_CHARS:
-            yield source.issue("too-large", (*path, "format"), f"the format is longer than {MAX_TEXT_CHARS:,} characters",
+            yield source.issue("too-large", (*path, "format"),
+                               f"the format is longer than {MAX_TEXT_CHARS:,} characters",
                                hint="use a short prefix")
         if column.start > INT64_MAX:
             yield _int64(source, (*path, "start"), column.start)
@@ -192,7 +193,8 @@ def check_column_size(column, path, source) -> Iterator[Issue]:
             yield _int64(source, (*path, "value"), column.value)
     elif kind == "categorical":
         if len(column.values) > MAX_CATEGORIES:
-            yield source.issue("too-large", (*path, "values"), f"{len(column.values):,} values, more than {MAX_CATEGORIES:,}",
+            yield source.issue("too-large", (*path, "values"),
+                               f"{len(column.values):,} values, more than {MAX_CATEGORIES:,}",
                                hint="use a faker column, or a numeric distribution, for many distinct values")
         for value in column.values:
             if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:

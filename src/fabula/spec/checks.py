@@ -166,8 +166,10 @@ def _check_cases(column: AnyColumn, path, table: TableSpec, source, tables=None,
         labels = column.bin_labels()
         for key, _ in column.cases:
             if str(key) not in labels:
-                yield source.issue("unknown-case", (*path, "cases", key), f"{key!r} is not one of the bins of `{column.by}`",
-                                   hint=did_you_mean(str(key), labels) or f"bins {list(column.bins)} make the cases: {', '.join(labels)}")
+                yield source.issue("unknown-case", (*path, "cases", key),
+                                   f"{key!r} is not one of the bins of `{column.by}`",
+                                   hint=did_you_mean(str(key), labels)
+                                   or f"bins {list(column.bins)} make the cases: {', '.join(labels)}")
         missing = [level for level in labels if level not in {str(key) for key, _ in column.cases}]
         if missing and column.default is None and every_value:  # else those rows would silently be null
             yield source.issue("missing-case", (*path, "cases"),
@@ -215,7 +217,8 @@ def _levels(column: AnyColumn | None) -> list | None:
 
 def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
     if column.round is not None and not column.is_numeric():
-        yield source.issue("bad-modifier", (*path, "round"), f"`round` applies to numbers, and a {column.kind} column is not numeric",
+        yield source.issue("bad-modifier", (*path, "round"),
+                           f"`round` applies to numbers, and a {column.kind} column is not numeric",
                            hint="remove `round`, or round inside an expression")
     clip = column.clip
     if clip is None:
@@ -230,7 +233,8 @@ def _check_modifiers(column: AnyColumn, path, source) -> Iterator[Issue]:
             yield source.issue("bad-modifier", (*path, "clip", side), "clip bounds of a date column must be dates",
                                value=bound, hint="e.g. clip: {min: 2024-01-01}")
         elif not is_date and not column.is_numeric():
-            yield source.issue("bad-modifier", (*path, "clip"), f"`clip` applies to numbers and dates, and a {column.kind} column is neither",
+            yield source.issue("bad-modifier", (*path, "clip"),
+                               f"`clip` applies to numbers and dates, and a {column.kind} column is neither",
                                hint="remove `clip`")
             return
         elif not is_date and isinstance(bound, date):
@@ -270,7 +274,8 @@ def _check_finite(column: ColumnSpec, path, source) -> Iterator[Issue]:
     if isinstance(column, CategoricalColumn):
         for key, weight in column.values.items():
             if not math.isfinite(weight):
-                yield source.issue("bad-value", (*path, "values", key), f"the weight of {key!r} must be a finite number",
+                yield source.issue("bad-value", (*path, "values", key),
+                                   f"the weight of {key!r} must be a finite number",
                                    value=weight, hint="weights are relative: e.g. {a: 60, b: 30, c: 10}")
     clip = column.clip
     for side in ("min", "max"):

@@ -76,7 +76,8 @@ _PARAMETERS = {"missing": {"form", "value"}, "outlier": {"factor", "value"}, "ne
 _DATES = ("date", "timestamp")
 
 
-def defect_issues(table: str, defects: tuple[DefectSpec, ...], columns: Mapping[str, Any]) -> Iterator[tuple[tuple, str, str]]:
+def defect_issues(table: str, defects: tuple[DefectSpec, ...],
+                  columns: Mapping[str, Any]) -> Iterator[tuple[tuple, str, str]]:
     """(path under the table, message, hint) for each problem of a table's `defects:` that the
     spec alone shows: unknown kind, form or column, a missing or foreign parameter, a kind
     that cannot apply to the column's kind. Types come later (`fabula.defects.compile`)."""
@@ -97,7 +98,8 @@ def defect_issues(table: str, defects: tuple[DefectSpec, ...], columns: Mapping[
                  if getattr(defect, name) is not None}
         for name in sorted(given - _PARAMETERS[defect.kind]):
             yield ((*where, name), f"`{defect.kind}` takes no `{name}`",
-                   f"remove it; `{defect.kind}` takes: {', '.join(sorted(_PARAMETERS[defect.kind])) or 'only column and rate'}")
+                   f"remove it; `{defect.kind}` takes: "
+                   f"{', '.join(sorted(_PARAMETERS[defect.kind])) or 'only column and rate'}")
         form = defect.chosen_form
         needs_column = defect.kind in _NEEDS_COLUMN or (defect.kind == "duplicate" and form == "near")
         if needs_column and defect.column is None:
@@ -128,7 +130,8 @@ def defect_issues(table: str, defects: tuple[DefectSpec, ...], columns: Mapping[
         if defect.kind == "outlier" and (defect.value is None) == (defect.factor is None):
             yield ((*where,), "an outlier takes either `factor` or `value`", "e.g. factor: 100, or value: -999.99")
         if defect.kind == "duplicate" and form == "new_key" and not any(
-                getattr(spec, "key", False) and getattr(spec, "kind", None) != "reference" for spec in columns.values()):
+                getattr(spec, "key", False) and getattr(spec, "kind", None) != "reference"
+                for spec in columns.values()):
             yield ((*where, "form"), f"a new key needs a key column in `{table}` (kind id, sequence or uuid)",
                    "add a key column, or use form: exact")
 

@@ -82,7 +82,8 @@ def _check_form(spec: DatasetSpec, expectation, path, source) -> Iterator[Issue]
                            hint=did_you_mean(name, columns) or f"columns of {form.table}: {', '.join(columns)}")
     elif expectation.uplift is not None and not _is_time(column):
         times = [other for other, spec_ in columns.items() if _is_time(spec_)]
-        yield source.issue("bad-value", where, f"an uplift counts rows per day, and `{name}` is not a date or timestamp",
+        yield source.issue("bad-value", where,
+                           f"an uplift counts rows per day, and `{name}` is not a date or timestamp",
                            value=name, hint=f"use one of: {', '.join(times)}" if times else
                            f"`{form.table}` has no date or timestamp column to count days by")
 

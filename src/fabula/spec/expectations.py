@@ -89,14 +89,16 @@ class Uplift(_Frozen):
 
     table: str
     time: str = Field(description="the date or timestamp column that places rows in time")
-    window: tuple[DateBound, DateBound] = Field(description="[first day, last day], e.g. [2024-03-01, 2024-03-07] or [-30d, -23d]")
+    window: tuple[DateBound, DateBound] = Field(description="[first day, last day], "
+                                                            "e.g. [2024-03-01, 2024-03-07] or [-30d, -23d]")
     where: str | None = Field(None, description="an SQL filter: only these rows are counted")
 
     @field_validator("window", mode="before")
     @classmethod
     def _bounds(cls, value: Any) -> Any:
         if not isinstance(value, (list, tuple)) or len(value) != 2:
-            raise ValueError("`window` takes two days, [start, end] — e.g. window: [2024-03-01, 2024-03-07] or [-30d, -23d]")
+            raise ValueError("`window` takes two days, [start, end] — "
+                             "e.g. window: [2024-03-01, 2024-03-07] or [-30d, -23d]")
         return tuple(parse_bound(bound) for bound in value)
 
 
@@ -116,7 +118,8 @@ class Expectation(_Frozen):
     @classmethod
     def _pair(cls, value: Any) -> Any:
         if not isinstance(value, (list, tuple)) or len(value) != 2:
-            raise ValueError("`between` takes two bounds, [low, high] — e.g. between: [0.8, 0.9], or [1.5, null] for no upper bound")
+            raise ValueError("`between` takes two bounds, [low, high] — "
+                             "e.g. between: [0.8, 0.9], or [1.5, null] for no upper bound")
         return value
 
     @field_validator("between")
@@ -159,7 +162,8 @@ class Expectation(_Frozen):
     def tables(self) -> list[tuple[str, tuple[str, ...]]]:
         """(table, path of the key naming it) for every table a named form reads."""
         if self.ratio is not None:
-            found: list[tuple[str, tuple[str, ...]]] = [(self.ratio.table, ("ratio", "table"))] if self.ratio.table else []
+            found: list[tuple[str, tuple[str, ...]]] = ([(self.ratio.table, ("ratio", "table"))] if self.ratio.table
+                                                        else [])
             for side in ("numerator", "denominator"):
                 table = getattr(self.ratio, side).table
                 if table is not None:

@@ -287,7 +287,8 @@ _NO_CODE = "expressions compute one value per row from columns and the listed fu
 
 # Constructs that are valid Python but not part of the language, with a name and a hint.
 _REJECTED_NODES = {
-    ast.Attribute: ("attribute access is not allowed", "call a listed function instead, e.g. lower(name) rather than name.lower()"),
+    ast.Attribute: ("attribute access is not allowed",
+                    "call a listed function instead, e.g. lower(name) rather than name.lower()"),
     ast.Subscript: ("subscripts are not allowed", "use substr(s, start, length) for part of a string"),
     ast.Slice: ("slices are not allowed", "use substr(s, start, length) for part of a string"),
     ast.Lambda: ("lambdas are not allowed", _NO_CODE),

@@ -170,7 +170,8 @@ def read_yaml(text: str, *, file: str | None = None) -> tuple[Any, SourceMap]:
         data = _construct(loader, node, (), source, issues, _Budget())
     except _TooBig as error:
         raise SpecError([Issue("too-large", "", error.message, file=file, line=error.line,
-                               hint="write the values out plainly; a spec needs no deep nesting or alias trees")]) from None
+                               hint="write the values out plainly; "
+                                    "a spec needs no deep nesting or alias trees")]) from None
     except RecursionError:  # a safety net: the depth limit above comes first
         raise SpecError([Issue("too-large", "", "the document is nested too deeply", file=file,
                                hint="write the values out plainly")]) from None
@@ -273,7 +274,8 @@ def build_spec(data: Any, source: SourceMap | None = None) -> DatasetSpec:
                                    hint="add `tables:` with at least one table"))
     elif not isinstance(raw_tables, Mapping) or not raw_tables:
         issues.append(source.issue("wrong-type", ("tables",), "`tables` must map table names to tables",
-                                   value=_short(raw_tables), hint="tables:\n      customers:\n        rows: 1000\n        columns: {...}"))
+                                   value=_short(raw_tables),
+                                   hint="tables:\n      customers:\n        rows: 1000\n        columns: {...}"))
     else:
         for name, raw in raw_tables.items():
             _check_name_is_text(name, ("tables", name), "table", source, issues)
@@ -366,7 +368,8 @@ def _parse_checks(data: Mapping[str, Any], source: SourceMap, issues: list[Issue
         if not isinstance(raw, list):
             issues.append(source.issue(
                 "wrong-type", ("expect",), "`expect` is a list of named expectations", value=_short(raw),
-                hint="expect:\n  - name: most orders complete\n    share: {table: orders, column: status, value: completed}\n"
+                hint="expect:\n  - name: most orders complete\n"
+                     "    share: {table: orders, column: status, value: completed}\n"
                      "    between: [0.8, 0.9]"))
         else:
             parsed = [_validate(Expectation, item, ("expect", index), source, issues, what="an expectation")
@@ -600,7 +603,8 @@ def _parse_with_events(raw: Mapping[str, Any], path: Path_, source: SourceMap, i
                 hint="name the parameters that differ during the event, e.g. values: {...} or scale: 24"))
             continue
         if "during" in changes:
-            issues.append(source.issue("bad-value", (*entry_path, "during"), "an override cannot have overrides of its own",
+            issues.append(source.issue("bad-value", (*entry_path, "during"),
+                                       "an override cannot have overrides of its own",
                                        hint="list every event under the column's own `during:`"))
             continue
         own_kind = "kind" in changes and changes["kind"] != inherited.get("kind")
@@ -638,7 +642,8 @@ def _parse_plain(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues:
     return _validate(model, raw, path, source, issues, what=f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} column")
 
 
-def _parse_conditional(raw: Mapping[str, Any], path: Path_, source: SourceMap, issues: list[Issue]) -> ConditionalColumn | None:
+def _parse_conditional(raw: Mapping[str, Any], path: Path_, source: SourceMap,
+                       issues: list[Issue]) -> ConditionalColumn | None:
     shared = {key: value for key, value in raw.items() if key not in (*CONDITIONAL_KEYS, *MODIFIERS)}
     outer = {key: value for key, value in raw.items() if key in (*CONDITIONAL_KEYS, *MODIFIERS)}
     before = len(issues)
@@ -654,7 +659,8 @@ def _parse_conditional(raw: Mapping[str, Any], path: Path_, source: SourceMap, i
         issues.append(source.issue(
             "missing-parameter" if cases_raw is None else "wrong-type", (*path, "cases"),
             "`by:` needs `cases:`, one set of parameters per value of the `by` column",
-            **({} if cases_raw is None else {"value": _short(cases_raw)}), hint="cases:\n          Enterprise: {mean: 11, sigma: 0.5}\n          Pro: {mean: 8, sigma: 0.6}",
+            **({} if cases_raw is None else {"value": _short(cases_raw)}),
+            hint="cases:\n          Enterprise: {mean: 11, sigma: 0.5}\n          Pro: {mean: 8, sigma: 0.6}",
         ))
     else:
         for key, case in cases_raw.items():
@@ -699,7 +705,8 @@ def _lift_shared(issues: list[Issue], start: int, shared: Mapping[str, Any], raw
     issues[start:] = lifted
 
 
-def _parse_branch(shared: Mapping[str, Any], case: Any, path: Path_, source: SourceMap, issues: list[Issue]) -> ColumnSpec | None:
+def _parse_branch(shared: Mapping[str, Any], case: Any, path: Path_, source: SourceMap,
+                  issues: list[Issue]) -> ColumnSpec | None:
     """A case inherits the column's kind and parameters unless it names another kind."""
     if not isinstance(case, Mapping):
         case = {"kind": "constant", "value": case}  # `Free: 0`
@@ -808,7 +815,8 @@ def _message(detail: dict, field: str, what: str) -> str:
         words = list(dict.fromkeys(detail["expected"]))
         if "a number" in words and "a whole number" in words:
             words.remove("a whole number")
-        expected = words[0] if len(words) == 1 else ", ".join(words[:-1]) + (", or " if len(words) > 2 else " or ") + words[-1]
+        expected = (words[0] if len(words) == 1
+                    else ", ".join(words[:-1]) + (", or " if len(words) > 2 else " or ") + words[-1])
         return f"{subject} should be {expected}"
     for prefix, expected in (("model", "a mapping of keys to values"), ("dict", "a mapping of keys to values"),
                              ("date", "a date like 2024-01-01"), ("int", "a whole number"),
@@ -1001,7 +1009,8 @@ def _untouched_part(spec: DatasetSpec, issues: list[Issue], source: SourceMap) -
     while changed:  # drop what reads anything dropped, until nothing more goes
         changed = False
         for name in list(tables):
-            if name in touched_tables or any(parent != name and parent not in tables for parent in parents(tables[name])):
+            if name in touched_tables or any(parent != name and parent not in tables
+                                             for parent in parents(tables[name])):
                 tables.pop(name)
                 touched_tables.add(name)
                 changed = True

@@ -51,7 +51,8 @@ class DatasetSpec(BaseModel):
     events: dict[str, EventSpec] = Field(default_factory=dict)
     events_table: str | None = Field(None, description="write the events as a table of this name")
     tables: dict[str, TableSpec]
-    expect: tuple[Expectation, ...] = Field((), description="named checks of the generated data (see docs/validation.md)")
+    expect: tuple[Expectation, ...] = Field((), description="named checks of the generated data "
+                                                            "(see docs/validation.md)")
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
 
     _source: Any = PrivateAttr(default=None)

@@ -91,7 +91,8 @@ def _relation_issues(spec: DatasetSpec, source) -> list[Issue]:
             elif isinstance(column, AggregateColumn):
                 issues.extend(_check_aggregate(spec, name, column, column_path, source))
             if isinstance(column, ConditionalColumn):
-                relational = [b.kind for b in column.branches() if isinstance(b, (ReferenceColumn, LookupColumn, AggregateColumn))]
+                relational = [b.kind for b in column.branches()
+                              if isinstance(b, (ReferenceColumn, LookupColumn, AggregateColumn))]
                 if relational:
                     yield_issue = source.issue(
                         "bad-modifier", (*column_path, "by"), f"a {relational[0]} column cannot have cases",
@@ -148,7 +149,8 @@ def _check_reference(spec, column: ReferenceColumn, path, source) -> Iterator[Is
         keys = [f"{parent_name}.{name}" for name, c in parent.columns.items() if _is_key(c)]
         kind = "conditional" if isinstance(target, ConditionalColumn) else target.kind
         yield source.issue("not-a-key", (*path, "to"),
-                           f"`{column.to}` is a {kind} column, not a key: a reference needs a sequence, id or uuid column",
+                           f"`{column.to}` is a {kind} column, not a key: "
+                           "a reference needs a sequence, id or uuid column",
                            hint=f"point `to` at a key of `{parent_name}`: {', '.join(keys)}" if keys else
                            f"give `{parent_name}` a key column, e.g. id: {{kind: id, format: \"X-{{:06d}}\"}}")
     elif target.nulls:
@@ -157,15 +159,18 @@ def _check_reference(spec, column: ReferenceColumn, path, source) -> Iterator[Is
     if isinstance(table_rows := getattr(spec.tables.get(path[1]), "rows", None), PerParent) \
             and table_rows.per == parent_name and column.pick != "uniform":
         yield source.issue("bad-value", (*path, "pick"),
-                           f"rows of `{path[1]}` each belong to their own `{parent_name}` row, so `pick` does not apply",
+                           f"rows of `{path[1]}` each belong to their own `{parent_name}` row, "
+                           "so `pick` does not apply",
                            hint="drop `pick` here; to skew children per parent, make the count depend on the parent")
     if column.matched is not None:
         if isinstance(table_rows, PerParent) and table_rows.per == parent_name:
             yield source.issue("bad-value", (*path, "match"),
-                               f"rows of `{path[1]}` each belong to their own `{parent_name}` row, so `match` does not apply",
+                               f"rows of `{path[1]}` each belong to their own `{parent_name}` row, "
+                               "so `match` does not apply",
                                hint="drop `match`; the owning parent is the reference")
         elif column.matched[0] not in parent.columns:
-            yield source.issue("unknown-column", (*path, "match"), f"`{parent_name}` has no column `{column.matched[0]}`",
+            yield source.issue("unknown-column", (*path, "match"),
+                               f"`{parent_name}` has no column `{column.matched[0]}`",
                                hint=_column_hint(column.matched[0], parent_name, parent))
     if column.weight_by is not None:
         weight_column = parent.columns.get(column.weight_by)

@@ -28,7 +28,8 @@ class ReferenceColumn(ColumnSpec):
     hot: float | None = Field(None, gt=0, lt=1, description="the share of parents that are hot (pick: hotspot)")
     share: float | None = Field(None, gt=0, lt=1, description="the share of rows the hot parents get (pick: hotspot)")
     weight_by: str | None = Field(None, description="the parent column whose value sets each parent's weight")
-    weights: dict[Any, float] | None = Field(None, description="weight per value of weight_by, e.g. {Enterprise: 5, Free: 1}")
+    weights: dict[Any, float] | None = Field(None, description="weight per value of weight_by, "
+                                                               "e.g. {Enterprise: 5, Free: 1}")
     match: str | dict[str, str] | None = Field(
         None, description="pick only parents whose column equals this row's: `city` (the same name in both), "
                           "or {parent_column: row_column}")

@@ -175,7 +175,8 @@ def integer_valued(column) -> bool:
 def as_count(column):
     """A count spec with its categorical values as integers: the canonical form (JSON) writes
     `{0: 90, 1: 10}` with text keys, which read back as "0" and "1"."""
-    if isinstance(column, CategoricalColumn) and all(isinstance(value, str) and value.isdigit() for value in column.values):
+    if isinstance(column, CategoricalColumn) and all(isinstance(value, str) and value.isdigit()
+                                                     for value in column.values):
         return column.model_copy(update={"values": {int(value): weight for value, weight in column.values.items()}})
     return column
 
@@ -202,7 +203,8 @@ def cadence_rows(raw, path, source, issues) -> dict | None:
         count = CadenceCount.model_validate({key: raw[key] for key in CADENCE_KEYS if key in raw}
                                             | {"table": str(path[1]) if len(path) > 1 else ""})
     except (ValidationError, ValueError) as error:
-        errors = error.errors(include_url=False) if isinstance(error, ValidationError) else [{"loc": (), "msg": str(error)}]
+        errors = (error.errors(include_url=False) if isinstance(error, ValidationError)
+                  else [{"loc": (), "msg": str(error)}])
         for found in errors:
             where = tuple(str(part) for part in found.get("loc", ()))
             issues.append(source.issue("bad-value", (*path, *where), str(found["msg"]).removeprefix("Value error, "),

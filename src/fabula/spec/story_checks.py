@@ -42,7 +42,8 @@ def check_story(spec: DatasetSpec, source, *, broken: AbstractSet[tuple[str, str
         issues.extend(_check_days(event, ("events", name), ("ramp_up", "decay"), source))
         for volume_table, effect in event.volume.items():
             issues.extend(_check_days(effect, ("events", name, "volume", volume_table), ("delay", "lasting"), source))
-            found = list(_check_volume_table(spec, volume_table, ("events", name, "volume", volume_table), source, effect))
+            found = list(_check_volume_table(spec, volume_table, ("events", name, "volume", volume_table),
+                                             source, effect))
             # an unknown table is an error; a table off every timeline is only a volume with no effect
             issues.extend(issue for issue in found if issue.code != "idle-event")
             if warnings is not None:
@@ -61,7 +62,8 @@ def check_story(spec: DatasetSpec, source, *, broken: AbstractSet[tuple[str, str
             for branch_path, branch in _branches(column, column_path):
                 timeline_name = getattr(branch, "timeline", None)
                 if timeline_name is not None and timeline_name not in spec.timelines:
-                    issues.append(_unknown("timeline", timeline_name, (*branch_path, "timeline"), spec.timelines, source))
+                    issues.append(_unknown("timeline", timeline_name, (*branch_path, "timeline"),
+                                           spec.timelines, source))
             issues.extend(_check_overrides(spec, table, column, column_path, source,
                                            broken={c for t, c in broken if t == table_name}))
     return issues
@@ -146,7 +148,8 @@ def _check_days(model, path, keys, source) -> Iterator[Issue]:
     for key in keys:
         days = getattr(model, key, None)
         if isinstance(days, int) and days > MAX_TIMELINE_DAYS:
-            yield source.issue("too-large", (*path, key), f"{days:,} days is more than {MAX_TIMELINE_DAYS:,} (a century)",
+            yield source.issue("too-large", (*path, key),
+                               f"{days:,} days is more than {MAX_TIMELINE_DAYS:,} (a century)",
                                value=days, hint="use a shorter span")
 
 

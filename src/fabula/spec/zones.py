@@ -66,7 +66,8 @@ def check_zones(spec: DatasetSpec, source) -> list[Issue]:
                             reported.add((value, where))
                             issues.append(source.issue(
                                 "unknown-zone", where, f"not a time zone, and `{table_name}.{column_name}` reads "
-                                f"this column's values as zones (`tz: {tz}`)", value=value, hint=_zone_hint(str(value))))
+                                f"this column's values as zones (`tz: {tz}`)", value=value,
+                                hint=_zone_hint(str(value))))
                 if branch.after is not None:
                     issues.extend(_after_stored_alike(spec, table_name, branch, (*path, "after"), source))
     return issues

@@ -62,7 +62,8 @@ def _header(report: Report) -> str:
 
 
 def _tables(report: Report) -> str:
-    rows = "".join(f'<tr><td>{escape(name)}</td><td class="num">{rows:,}</td></tr>' for name, rows in report.rows.items())
+    rows = "".join(f'<tr><td>{escape(name)}</td><td class="num">{rows:,}</td></tr>'
+                   for name, rows in report.rows.items())
     return f"<section><h2>Tables</h2><table><tr><th>table</th><th class='num'>rows</th></tr>{rows}</table></section>"
 
 

@@ -47,7 +47,8 @@ def file_rows(path: str | Path) -> int:
     return sum(batch.num_rows for batch in _raw_batches(path, None))
 
 
-def read_batches(path: str | Path, schema: pa.Schema | None = None, *, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+def read_batches(path: str | Path, schema: pa.Schema | None = None, *,
+                 batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
     """The rows of one part file of any format; CSV and JSON Lines typed as `schema` (the
     table's planned schema) when given. A file in partition folders (`region=West/…`) gets the
     columns of `schema` it lacks back from its folders' names, in the schema's order."""

@@ -118,7 +118,8 @@ def expectation_sql(expectation: Expectation, as_of: date) -> str:
 
 def _where(*conditions: str | None, own: str | None = None) -> str:
     """A WHERE clause: fabula's `own` condition and the spec's, each parsed and written back by DuckDB."""
-    given = ([f"({own})"] if own else []) + [f"({parse_expression(condition)})" for condition in conditions if condition]
+    given = ([f"({own})"] if own else []) + [f"({parse_expression(condition)})"
+                                             for condition in conditions if condition]
     return f" where {' and '.join(given)}" if given else ""
 
 

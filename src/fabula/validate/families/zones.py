@@ -162,7 +162,8 @@ def checks(evidence) -> list[Check]:
 
 
 def _hours_check(evidence, statistic: LocalHours, state) -> Check:
-    name = f"{statistic.table}.{statistic.column}: intraday profile of {statistic.timeline} in local time ({statistic.tz})"
+    name = (f"{statistic.table}.{statistic.column}: intraday profile of {statistic.timeline} "
+            f"in local time ({statistic.tz})")
     where = {"table": statistic.table, "column": statistic.column}
     if isinstance(state, Unreadable):
         return Check(FAMILY, name, FAIL, f"could not be read: {state.reason}", **where)
