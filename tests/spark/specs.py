@@ -128,3 +128,13 @@ def kinds_of(spec: dict) -> set[str]:
         for column in table["columns"].values():
             kinds.add(column.get("kind", "constant") if isinstance(column, dict) else "constant")
     return kinds
+
+
+def clean_builtin_names() -> list[str]:
+    """The built-in scenarios the Spark engine writes: all but those with `defects:`, which it
+    refuses (tests/defects/test_refusals.py)."""
+    import fabula
+    from fabula.scenarios import builtin_names
+
+    return [name for name in builtin_names()
+            if not any(table.defects for table in fabula.load_spec(name).tables.values())]

@@ -10,13 +10,12 @@ import sys
 import pytest
 import yaml
 from spark.compare import assert_same_rows, read_folder
-from spark.specs import every_kind_spec
+from spark.specs import clean_builtin_names, every_kind_spec
 
 import fabula
 from helpers import SMALL_SPEC
 from fabula.engine.spark import to_dataframes
 from fabula.plan.compile import compile_plan
-from fabula.scenarios import builtin_names
 from fabula.spec import build_spec
 
 
@@ -43,7 +42,7 @@ def test_every_kind_and_relation_matches_local(connect, local_tables):
         assert_same_rows(local[name], frame.toArrow(), plan.table(name).schema, f"connect {name}")
 
 
-@pytest.mark.parametrize("name", builtin_names())
+@pytest.mark.parametrize("name", clean_builtin_names())
 def test_builtin_spec_matches_local(connect, local_tables, name):
     plan = fabula.compile_plan(name, scale=0.1)
     frames = fabula.to_spark(plan, connect, partitions=3)

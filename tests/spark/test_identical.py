@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from spark.compare import assert_same_rows
-from spark.specs import every_kind_spec, kinds_of
+from spark.specs import clean_builtin_names, every_kind_spec, kinds_of
 from test_docs import column_examples, example_id, example_spec
 
 import fabula
@@ -14,7 +14,6 @@ from helpers import SMALL_SPEC
 from fabula.engine.spark import table_dataframe, to_dataframes
 from fabula.engine.spark_executor import Shipment
 from fabula.plan.compile import compile_plan
-from fabula.scenarios import builtin_names
 from fabula.spec import COLUMN_KINDS, build_spec
 
 PARTITIONS = (1, 2, 5)
@@ -48,7 +47,7 @@ def builtin_plan(name: str):
 
 
 @pytest.mark.parametrize("partitions", PARTITIONS)
-@pytest.mark.parametrize("name", builtin_names())
+@pytest.mark.parametrize("name", clean_builtin_names())
 def test_builtin_spec_matches_local(spark, local_tables, name, partitions):
     plan = builtin_plan(name)
     assert max(table.n_blocks for table in plan.tables) > max(PARTITIONS), "the test needs several blocks"
