@@ -326,6 +326,28 @@ tables:
     ], "\n".join(issue.render() for issue in issues)
 
 
+@pytest.mark.parametrize("column", [
+    "{kind: timestamp, start: -1y, end: today, after: ''}",
+    "{kind: id, format: 'T-{:04d}', order_by: ''}",
+    "{kind: sequence, order_by: ''}",
+])
+def test_an_empty_column_reference_is_an_unknown_column(column):
+    """An empty name is a reference like any other (found by the fuzz: `after: ''` once passed
+    check and crashed generation)."""
+    text = f"""\
+name: d
+tables:
+  t:
+    rows: 5
+    columns:
+      at: {{kind: timestamp, start: -1y, end: today}}
+      c: {column}
+"""
+    issues = issues_of(text)
+    assert [(issue.code, issue.path) for issue in issues] == [("unknown-column", "tables.t.columns.c")], \
+        "\n".join(issue.render() for issue in issues)
+
+
 def test_a_broken_header_does_not_hide_column_problems():
     """The dataset's and a table's own keys failing must not skip the checks across columns."""
     text = MANY.replace("seed: 7", "seed: seven").replace("rows: 1000", "rows: -1")

@@ -146,7 +146,7 @@ class SequenceColumn(ColumnSpec):
         return _same_row_column(value)
 
     def own_refs(self) -> frozenset[str]:
-        return frozenset({self.order_by}) if self.order_by else frozenset()
+        return frozenset({self.order_by}) if self.order_by is not None else frozenset()
 
     @field_validator("step")
     @classmethod
@@ -173,7 +173,7 @@ class IdColumn(ColumnSpec):
         return _same_row_column(value)
 
     def own_refs(self) -> frozenset[str]:
-        return frozenset({self.order_by}) if self.order_by else frozenset()
+        return frozenset({self.order_by}) if self.order_by is not None else frozenset()
 
     @field_validator("format")
     @classmethod
@@ -364,7 +364,7 @@ class _Between(ColumnSpec):
         return None
 
     def own_refs(self) -> frozenset[str]:
-        found = {self.after} if self.after else set()
+        found = {self.after} if self.after is not None else set()
         if isinstance(self.lag, str):
             found.add(self.lag)
         return frozenset(found)
@@ -422,7 +422,7 @@ class TimestampColumn(_Between):
 
     def own_refs(self) -> frozenset[str]:
         refs = super().own_refs()
-        return refs | {self.zone_column} if self.zone_column else refs
+        return refs | {self.zone_column} if self.zone_column is not None else refs
 
 
 # -- text -----------------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ class RunningColumn(ColumnSpec):
         return self
 
     def own_refs(self) -> frozenset[str]:
-        return frozenset(name for name in (self.of, self.restart) if name)
+        return frozenset(name for name in (self.of, self.restart) if name is not None)
 
 
 @column_kind("duration")
