@@ -6,7 +6,8 @@ engine, which sink, whether a failed check fails the run — is taken here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -437,19 +438,39 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
         report, recorded = validate_volume(target, check, profile=profile)  # reports are back in the volume
         _fail_if_strict(report, Path(str(target)), recorded if strict is None else strict)
         return report
-    manifest = read_manifest(Path(out))
-    if len(manifest.batches) > 1:  # formats (issue 13): every batch, and across them
-        from fabula.engine.append_checks import validate_batches
-        from fabula.validate.run import write_reports
+    with _locked(Path(out)):  # a run replacing the folder meanwhile would mix two datasets in one report
+        manifest = read_manifest(Path(out))
+        if len(manifest.batches) > 1:  # formats (issue 13): every batch, and across them
+            from fabula.engine.append_checks import validate_batches
+            from fabula.validate.run import write_reports
 
-        report = validate_batches(Path(out), manifest, workers=workers)
-        write_reports(report, Path(out))
-    else:
-        report = validate_folder(out, workers=workers, allow_large=allow_large)
+            report = validate_batches(Path(out), manifest, workers=workers)
+            write_reports(report, Path(out))
+        else:
+            report = validate_folder(out, workers=workers, allow_large=allow_large)
     if strict is None:
         strict = manifest.strict
     _fail_if_strict(report, Path(out), strict)
     return report
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """The folder's run lock, as `generate` takes it, while validation reads the folder and
+    rewrites its reports: OutputBusyError (exit code 1) when a run is writing it. Where the
+    lock cannot even be created (a parent folder that is not ours to write), validation reads
+    on unlocked, as it would a copy."""
+    from fabula.sinks.folder import OutputWriteError, TargetLock
+
+    lock = TargetLock(folder.absolute())
+    try:
+        lock.acquire()
+    except OutputWriteError:
+        pass  # release() below is then a no-op: nothing was held
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _fail_if_strict(report: Report | None, out: str | Path, strict: bool, *, result: Any = None) -> None:
