@@ -425,6 +425,13 @@ class FolderSink:
         """The hidden folder being written until `commit` renames it into place."""
         return self._folder.path if self._folder._open else None
 
+    @property
+    def staging_folder(self) -> Path:
+        """`staging` of an open sink, where parts, reports and extra tables go before `commit`."""
+        if self.staging is None:
+            raise RuntimeError("the sink is not open: call open() before writing to it")
+        return self.staging
+
     def part_writer(self) -> PartWriter:
         raise NotImplementedError
 
