@@ -51,6 +51,7 @@ def validate_batches(folder: Path, manifest: Manifest, *, workers: int | None = 
                      if _is_orphan_check(check, plan) else check for check in found]
         checks.extend(replace(check, name=f"batch {record['batch']}: {check.name}") for check in found)
     checks.extend(cross_batch_checks(folder, manifest, plans[-1]))
+    assert manifest.base is not None, "a manifest with batches records their base beside them"
     return Report(dataset=manifest.dataset, seed=manifest.base["seed"], as_of=manifest.as_of,
                   scale=manifest.scale, spec_hash=manifest.spec_hash,
                   rows={table: entry.rows for table, entry in manifest.tables.items()}, checks=tuple(checks))
@@ -92,8 +93,11 @@ def _is_orphan_check(check: Check, plan: Plan) -> bool:
 def _resolved_over_batches(check: Check, folder: Path, manifest: Manifest, index: int, plan: Plan) -> Check:
     """The check of a batch's reference column against the parents of that batch and the ones
     before it (what the batch could name when it was written)."""
+    assert check.table is not None and check.column is not None, "an orphan check names its table and column"
     table, column = check.table, check.column
-    parent, key = plan.spec.tables[table].columns[column].parent
+    reference = plan.spec.tables[table].columns[column]
+    assert isinstance(reference, ReferenceColumn), "only a reference column has an orphan check"
+    parent, key = reference.parent
     batches = manifest.batches
     children = _dataset(folder, batches[index]["files"].get(table, []))
     parents = _dataset(folder, [path for record in batches[:index + 1] for path in record["files"].get(parent, [])])

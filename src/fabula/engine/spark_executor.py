@@ -247,6 +247,7 @@ def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], w
                 plan, table_plan, range(first, end), observe=observe if validate else None)))
             # one row per file (a partitioned part may write several, or none); the part's
             # summaries ride on its first row, and a part with no file still sends one row
+            rows: list[dict[str, object]]  # a column's value per key; the summaries are bytes
             rows = [{"table": file.table, "part": file.part, "path": file.path, "rows": file.rows,
                      "bytes": file.bytes, "sha256": file.sha256, "summaries": None} for file in files] or [
                 {"table": table, "part": part, "path": None, "rows": 0, "bytes": 0, "sha256": None,
