@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from time import perf_counter
@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
+from fabula.engine.spark_executor import TaskTimes
 from fabula.errors import Issue, OutputError, SpecError, UsageError, ValidationFailed
 from fabula.manifest import Manifest, read_manifest
 from fabula.plan import Plan
@@ -47,6 +48,9 @@ class Timings:
     validate: float
     """The checks over the staged output, and rendering the reports."""
     total: float
+    spark_tasks: TaskTimes | None = None
+    """With the Spark engine: the part tasks' set-up (fabula unpacked and imported, the plan
+    unpickled) and work, summed over the tasks."""
 
 
 @dataclass(frozen=True)
@@ -222,15 +226,16 @@ def generate(source: SpecSource | Plan, out: str | Path, *,
     planned = perf_counter()
     validation = Validation(plan) if validate else None
     checks = _Stopwatch()
+    tasks: list[TaskTimes] = []
     if engine == "spark":
         manifest = _run_spark(plan, sink, spark=spark, master=master, mode=mode, partitions=partitions,
-                              validation=validation, checks=checks)
+                              validation=validation, checks=checks, on_tasks=tasks.append)
     else:
         manifest = _run_local(plan, sink, workers=workers, progress=progress, validation=validation, checks=checks)
     return _finished(GenerateResult(
         out=_location(out), manifest=manifest, report=validation.report if validation else None,
         strict=validate and (plan.spec.validation.strict if strict is None else strict),
-        timings=_timings(started, planned, checks.seconds),
+        timings=replace(_timings(started, planned, checks.seconds), spark_tasks=tasks[0] if tasks else None),
         created=tuple(getattr(sink, "created", ()))))
 
 
@@ -276,7 +281,8 @@ def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | No
 
 
 def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, partitions: int | None,
-               validation: Validation | None, checks: _Stopwatch) -> Manifest:
+               validation: Validation | None, checks: _Stopwatch,
+               on_tasks: Callable[[TaskTimes], None] | None = None) -> Manifest:
     """The Spark engine's run, on the caller's session or on one started for it (and stopped)."""
     from fabula.defects import refuse_defects
     from fabula.engine.spark import cli_session, refuse_changes, run_spark
@@ -288,7 +294,8 @@ def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, p
     session, created = (spark, False) if spark is not None else cli_session(master or "local[*]")
     try:
         return run_spark(plan, session, sink, partitions=partitions, validation=validation,
-                         reports=checks.timed(validation.finish) if validation is not None else None)
+                         reports=checks.timed(validation.finish) if validation is not None else None,
+                         on_tasks=on_tasks)
     finally:
         if created:
             session.stop()
