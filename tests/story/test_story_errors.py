@@ -128,6 +128,14 @@ CASES = {
         [(RATE, RATE + "    seasonality: {peak: 13, amplitude: 0.2}\n")],
         "bad-value", "timelines.support.seasonality.peak", "`peak` should be less than or equal to 12",
         "{peak: 12, amplitude: 0.2}"),
+    "unknown holiday subdivision": (
+        [(RATE, RATE + "    holidays: {country: US, subdiv: CAA}\n")],
+        "unknown-country", "timelines.support.holidays.subdiv", "US has no subdivision of that name",
+        "did you mean `CA`?"),
+    "alias of a holiday country": (
+        [(RATE, RATE + "    holidays: {country: USA, subdiv: Texas}\n")],
+        "unknown-country", "timelines.support.holidays.subdiv", "USA has no subdivision of that name",
+        "USA has: AK, AL"),
     "noise of 1": (
         [(RATE, RATE + "    noise: 1\n")],
         "bad-value", "timelines.support.noise", "`noise` should be less than 1", "uniform(1 ± noise)"),
