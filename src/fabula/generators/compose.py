@@ -89,8 +89,11 @@ class Text:
         total = int(grid_lengths.sum(dtype=np.int64))
         if total >= 2**31 or len(source) >= 2**31:
             raise ValueError("a block's text is over 2 GiB: use smaller blocks")
+        row_lengths = np.zeros(n, dtype=np.int32)
+        for length in self.lengths:  # k additions, faster than a sum along a short axis
+            row_lengths += length
         offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(grid_lengths.sum(axis=1, dtype=np.int32), out=offsets[1:])
+        np.cumsum(row_lengths, out=offsets[1:])
         present = grid_lengths.ravel() > 0  # row-major: each row's pieces in order, rows in order
         lengths, starts = grid_lengths.ravel()[present], grid_starts.ravel()[present]
         # each output byte's source position: consecutive within a piece, a jump between pieces
@@ -101,7 +104,8 @@ class Text:
             jumps = starts.copy()
             jumps[1:] -= starts[:-1] + lengths[:-1] - 1
             steps[begins] = jumps
-        data = source[np.cumsum(steps, out=steps)] if total else _EMPTY
+        # np.take: fancy indexing first copies int32 indices to intp, take gathers from them directly
+        data = np.take(source, np.cumsum(steps, out=steps)) if total else _EMPTY
         return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
@@ -134,16 +138,23 @@ def choose(chosen: np.ndarray, shapes: list[Text]) -> Text:
         chunks.extend(shape.chunks)
         shifted.append(shape.shifted(size))
         size += shape.size
-    rows = np.arange(n)
-    stacked = np.zeros((len(shapes), n), dtype=np.int32)  # a missing piece: 0 bytes
+    flat = chosen * n + np.arange(n)  # row i's entry in a (shape, row) table, flattened
     starts: list[np.ndarray] = []
     lengths: list[np.ndarray] = []
     for slot in range(max(len(shape.starts) for shape in shapes)):
-        for which in (starts, lengths):
-            stacked[:] = 0
-            for index, shape in enumerate(shapes):
-                pieces = shifted[index] if which is starts else shape.lengths
-                if slot < len(pieces):
-                    stacked[index] = pieces[slot]
-            which.append(stacked[chosen, rows])  # one gather: row i's piece from its own shape
+        starts.append(_chosen_piece([piece[slot] if slot < len(piece) else None for piece in shifted], chosen, flat))
+        lengths.append(_chosen_piece([shape.lengths[slot] if slot < len(shape.lengths) else None
+                                      for shape in shapes], chosen, flat))
     return Text(n, tuple(chunks), tuple(starts), tuple(lengths))
+
+
+def _chosen_piece(pieces: list[np.ndarray | None], chosen: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """Row i's value from `pieces[chosen[i]]` (None: a shape without this piece, 0 bytes). Where
+    every shape's value is one for all rows (literal text), a lookup in a table of a few values."""
+    if all(piece is None or len(piece) == 1 for piece in pieces):
+        return np.array([0 if piece is None else piece[0] for piece in pieces], dtype=np.int32)[chosen]
+    n = len(chosen)
+    table = np.empty((len(pieces), n), dtype=np.int32)
+    for index, piece in enumerate(pieces):
+        table[index] = 0 if piece is None else piece
+    return table.ravel()[flat]
