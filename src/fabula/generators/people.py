@@ -14,6 +14,7 @@ are written once into an Arrow buffer (`compose.Text`); addresses are joined wit
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,6 +199,10 @@ class PersonGenerator(Generator[PersonColumn]):
 
 # -- companies -----------------------------------------------------------------------------------
 
+_recent_domains = threading.local()
+"""Per thread, (which rows, their domains) of the block that asked last: a pure function of the
+key (seed, table, record, locale, first row, rows), so reusing it never changes a value."""
+
 COMPANY_STYLES: dict[str, float] = {"name suffix": 10, "name word suffix": 45, "name & name": 30,
                                     "name, name and name": 15}
 
@@ -218,10 +223,10 @@ class CompanyGenerator(Generator[CompanyColumn]):
     def _styles(self, ctx: BlockContext) -> np.ndarray:
         return weighted(COMPANY_STYLES, self._uniform(ctx, "style"))
 
-    def _lasts(self, ctx: BlockContext, ascii: bool) -> list[Text]:
+    def _lasts(self, ctx: BlockContext, ascii: bool, count: int = 3) -> list[Text]:
         last = self.parts.last
         values = last.ascii if ascii else last.values
-        return [Text.pick(values, pick(self._uniform(ctx, f"last{n}"), len(last))) for n in range(3)]
+        return [Text.pick(values, pick(self._uniform(ctx, f"last{n}"), len(last))) for n in range(count)]
 
     def names(self, ctx: BlockContext) -> Text:
         parts = self.parts
@@ -234,9 +239,21 @@ class CompanyGenerator(Generator[CompanyColumn]):
         return by_choice(style, shapes)
 
     def domains(self, ctx: BlockContext) -> Text:
+        """The record's domains on the block's rows. A block often asks for them three times
+        (`domain`, `email`, a contact's work email): the last block's are kept, per thread."""
+        if ctx.rows is not None:  # a case of a conditional column: rows of its own
+            return self._domains(ctx)
+        key = (ctx.seed, ctx.table, self.spec.record_name, self.spec.locale, ctx.start, ctx.n)
+        recent = getattr(_recent_domains, "block", None)
+        if recent is None or recent[0] != key:
+            recent = (key, self._domains(ctx))
+            _recent_domains.block = recent
+        return recent[1]
+
+    def _domains(self, ctx: BlockContext) -> Text:
         parts = self.parts
         style = self._styles(ctx)
-        one, two, _ = self._lasts(ctx, ascii=True)
+        one, two = self._lasts(ctx, ascii=True, count=2)
         word = Text.pick(parts.words.ascii, pick(self._uniform(ctx, "word"), len(parts.words)))
         tld = Text.pick(parts.tlds.values, parts.tlds.pick(self._uniform(ctx, "tld")))
         shapes = [(one, ".", tld), (one, word, ".", tld), (one, "-", two, ".", tld), (one, two, ".", tld)]
