@@ -8,11 +8,13 @@ them a spec has, in any block split or worker count, and inside a `by:` case or 
 nothing, because nothing is drawn in sequence.
 
 Values are composed from component lists (`fabula.providers.names`, `.addresses`) by indexing
-with NumPy and joining with Arrow, so distinct names grow with the rows at NumPy speed.
+with NumPy, so distinct names grow with the rows at NumPy speed. People's and companies' strings
+are written once into an Arrow buffer (`compose.Text`); addresses are joined with Arrow.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.generators.base import DICTIONARY_STRING, BlockContext, CompileEnv, Generator, generator
+from fabula.generators.compose import Text, choose, join
 from fabula.providers.addresses import AddressParts, address_parts
 from fabula.providers.names import CompanyParts, PersonParts, company_parts, person_parts
 from fabula.spec.people import AddressColumn, CompanyColumn, PersonColumn
@@ -52,29 +55,28 @@ def _join(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "", null_handling="skip")
 
 
-def _choose(mask: np.ndarray, if_true: pa.Array, if_false: pa.Array) -> pa.Array:
-    return pc.if_else(pa.array(mask), if_true, if_false)
-
-
 def weighted(weights: dict[str, float], uniform: np.ndarray) -> np.ndarray:
     """The position of the chosen key for each uniform number, by inverse CDF of the weights."""
     cumulative = np.cumsum(np.array(list(weights.values()), dtype=np.float64))
     return np.minimum(np.searchsorted(cumulative / cumulative[-1], uniform, side="right"), len(weights) - 1)
 
 
-def by_choice(chosen: np.ndarray, shapes: list[tuple]) -> pa.Array:
-    """Row i joined from the parts of shape chosen[i] (every shape is joined whole, then picked)."""
-    result = _join(*shapes[0])
-    for index in range(1, len(shapes)):
-        mask = chosen == index
-        if mask.any():
-            result = _choose(mask, _join(*shapes[index]), result)
-    return result
+def by_choice(chosen: np.ndarray, shapes: list[tuple[Text | str, ...]]) -> Text:
+    """Row i joined from the parts of shape chosen[i] (only its own shape's bytes are written)."""
+    return choose(chosen, [join(*shape) for shape in shapes])
 
 
-def _digits(uniform: np.ndarray) -> pa.Array:
+_NUMBERS = pa.array([str(number) for number in range(1, 100)])
+
+
+def _digits(uniform: np.ndarray) -> Text:
     """1 to 99, as people append to a taken login."""
-    return pc.cast(pa.array(1 + pick(uniform, 99)), pa.string())
+    return Text.pick(_NUMBERS, pick(uniform, 99))
+
+
+def _initials(names: pa.Array) -> pa.Array:
+    """Each name's first character (a list of a few thousand names: cheap per block)."""
+    return pc.utf8_slice_codeunits(names, 0, 1)
 
 
 # -- people --------------------------------------------------------------------------------------
@@ -121,18 +123,21 @@ class PersonGenerator(Generator[PersonColumn]):
         return Person(female=female, first=self._given_index(female, self._uniform(ctx, "first")),
                       last=pick(self._uniform(ctx, "last"), len(self.parts.last)))
 
-    def _given(self, female: np.ndarray, index: np.ndarray, ascii: bool = False) -> pa.Array:
-        """Given names: row i from the female list if female[i], else the male list."""
+    def _given(self, female: np.ndarray, index: np.ndarray, ascii: bool = False, initial: bool = False) -> Text:
+        """Given names (or their initials): row i from the female list if female[i], else the male list."""
         women, men = self.parts.female, self.parts.male
         pool_f, pool_m = (women.ascii, men.ascii) if ascii else (women.values, men.values)
-        return _choose(female, _take(pool_f, np.where(female, index, 0)), _take(pool_m, np.where(female, 0, index)))
+        if initial:
+            pool_f, pool_m = _initials(pool_f), _initials(pool_m)
+        return choose(female.astype(np.intp), [Text.pick(pool_m, np.where(female, 0, index)),
+                                               Text.pick(pool_f, np.where(female, index, 0))])
 
     def _given_index(self, female: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         return np.where(female, pick(uniform, len(self.parts.female)), pick(uniform, len(self.parts.male)))
 
-    def _family(self, person: Person, ascii: bool = False) -> pa.Array:
+    def _family(self, person: Person, ascii: bool = False) -> Text:
         last = self.parts.last
-        return _take(last.ascii if ascii else last.values, person.last)
+        return Text.pick(last.ascii if ascii else last.values, person.last)
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         part = self.spec.part
@@ -141,28 +146,27 @@ class PersonGenerator(Generator[PersonColumn]):
             return pa.DictionaryArray.from_arrays(pa.array(np.where(person.female, 0, 1), type=pa.int32()),
                                                   pa.array(["female", "male"]))
         if part == "first_name":
-            return self._given(person.female, person.first).dictionary_encode()
+            return self._given(person.female, person.first).to_arrow().dictionary_encode()
         if part == "last_name":
-            return self._family(person).dictionary_encode()
+            return self._family(person).to_arrow().dictionary_encode()
         if part == "name":
-            return self._full_name(ctx, person)
+            return self._full_name(ctx, person).to_arrow()
         if part == "username":
-            return self._login(ctx, person, USERNAME_STYLES)
-        return self._email(ctx, person)
+            return self._login(ctx, person, USERNAME_STYLES).to_arrow()
+        return self._email(ctx, person).to_arrow()
 
-    def _full_name(self, ctx: BlockContext, person: Person) -> pa.Array:
+    def _full_name(self, ctx: BlockContext, person: Person) -> Text:
         has_middle = self._uniform(ctx, "has_middle") < self.spec.middle
-        middle = self._given(person.female, self._given_index(person.female, self._uniform(ctx, "middle")))
+        index = self._given_index(person.female, self._uniform(ctx, "middle"))
         if self.parts.english:
-            middle = _join(pc.utf8_slice_codeunits(middle, 0, 1), ". ")
+            middle = join(self._given(person.female, index, initial=True), ". ")
         else:
-            middle = _join(middle, " ")
-        middle = pc.if_else(pa.array(has_middle), middle, pa.scalar(None, pa.string()))
-        return _join(self._given(person.female, person.first), " ", middle, self._family(person))
+            middle = join(self._given(person.female, index), " ")
+        return join(self._given(person.female, person.first), " ", middle.only(has_middle), self._family(person))
 
-    def _login(self, ctx: BlockContext, person: Person, styles: dict[str, float]) -> pa.Array:
+    def _login(self, ctx: BlockContext, person: Person, styles: dict[str, float]) -> Text:
         first, last = self._given(person.female, person.first, ascii=True), self._family(person, ascii=True)
-        f = pc.utf8_slice_codeunits(first, 0, 1)
+        f = self._given(person.female, person.first, ascii=True, initial=True)
         digits = _digits(self._uniform(ctx, "digits"))
         shapes = {
             "first.last": (first, ".", last), "firstlast": (first, last), "first_last": (first, "_", last),
@@ -172,17 +176,17 @@ class PersonGenerator(Generator[PersonColumn]):
         chosen = weighted(styles, self._uniform(ctx, "username_style"))
         return by_choice(chosen, [shapes[name] for name in styles])
 
-    def _email(self, ctx: BlockContext, person: Person) -> pa.Array:
+    def _email(self, ctx: BlockContext, person: Person) -> Text:
         domains = self.spec.domains
         if domains == "company":
             assert self.company is not None  # `compile` makes one for domains: company
-            return _join(self._login(ctx, person, WORK_STYLES), "@", self.company.domains(ctx))
+            return join(self._login(ctx, person, WORK_STYLES), "@", self.company.domains(ctx))
         local = self._login(ctx, person, USERNAME_STYLES)
         uniform = self._uniform(ctx, "domain")
         if domains == "free":
             choices = self.parts.free_mail
-            return _join(local, "@", _take(choices.values, choices.pick(uniform)))
-        return _join(local, "@", _take(pa.array(list(domains), type=pa.string()), pick(uniform, len(domains))))
+            return join(local, "@", Text.pick(choices.values, choices.pick(uniform)))
+        return join(local, "@", Text.pick(pa.array(list(domains), type=pa.string()), pick(uniform, len(domains))))
 
     def describe(self) -> dict[str, Any]:
         found: dict[str, Any] = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
@@ -194,6 +198,10 @@ class PersonGenerator(Generator[PersonColumn]):
 
 
 # -- companies -----------------------------------------------------------------------------------
+
+_recent_domains = threading.local()
+"""Per thread, (which rows, their domains) of the block that asked last: a pure function of the
+key (seed, table, record, locale, first row, rows), so reusing it never changes a value."""
 
 COMPANY_STYLES: dict[str, float] = {"name suffix": 10, "name word suffix": 45, "name & name": 30,
                                     "name, name and name": 15}
@@ -215,40 +223,52 @@ class CompanyGenerator(Generator[CompanyColumn]):
     def _styles(self, ctx: BlockContext) -> np.ndarray:
         return weighted(COMPANY_STYLES, self._uniform(ctx, "style"))
 
-    def _lasts(self, ctx: BlockContext, ascii: bool) -> list[pa.Array]:
+    def _lasts(self, ctx: BlockContext, ascii: bool, count: int = 3) -> list[Text]:
         last = self.parts.last
         values = last.ascii if ascii else last.values
-        return [_take(values, pick(self._uniform(ctx, f"last{n}"), len(last))) for n in range(3)]
+        return [Text.pick(values, pick(self._uniform(ctx, f"last{n}"), len(last))) for n in range(count)]
 
-    def names(self, ctx: BlockContext) -> pa.Array:
+    def names(self, ctx: BlockContext) -> Text:
         parts = self.parts
         style = self._styles(ctx)
         one, two, three = self._lasts(ctx, ascii=False)
-        suffix = _take(parts.suffixes, pick(self._uniform(ctx, "suffix"), len(parts.suffixes)))
-        word = _take(parts.words.values, pick(self._uniform(ctx, "word"), len(parts.words)))
+        suffix = Text.pick(parts.suffixes, pick(self._uniform(ctx, "suffix"), len(parts.suffixes)))
+        word = Text.pick(parts.words.values, pick(self._uniform(ctx, "word"), len(parts.words)))
         shapes = [(one, " ", suffix), (one, " ", word, " ", suffix), (one, " & ", two),
                   (one, ", ", two, f" {parts.conjunction} ", three)]
         return by_choice(style, shapes)
 
-    def domains(self, ctx: BlockContext) -> pa.Array:
+    def domains(self, ctx: BlockContext) -> Text:
+        """The record's domains on the block's rows. A block often asks for them three times
+        (`domain`, `email`, a contact's work email): the last block's are kept, per thread."""
+        if ctx.rows is not None:  # a case of a conditional column: rows of its own
+            return self._domains(ctx)
+        key = (ctx.seed, ctx.table, self.spec.record_name, self.spec.locale, ctx.start, ctx.n)
+        recent = getattr(_recent_domains, "block", None)
+        if recent is None or recent[0] != key:
+            recent = (key, self._domains(ctx))
+            _recent_domains.block = recent
+        return recent[1]
+
+    def _domains(self, ctx: BlockContext) -> Text:
         parts = self.parts
         style = self._styles(ctx)
-        one, two, _ = self._lasts(ctx, ascii=True)
-        word = _take(parts.words.ascii, pick(self._uniform(ctx, "word"), len(parts.words)))
-        tld = _take(parts.tlds.values, parts.tlds.pick(self._uniform(ctx, "tld")))
+        one, two = self._lasts(ctx, ascii=True, count=2)
+        word = Text.pick(parts.words.ascii, pick(self._uniform(ctx, "word"), len(parts.words)))
+        tld = Text.pick(parts.tlds.values, parts.tlds.pick(self._uniform(ctx, "tld")))
         shapes = [(one, ".", tld), (one, word, ".", tld), (one, "-", two, ".", tld), (one, two, ".", tld)]
         return by_choice(style, shapes)
 
     def _generate(self, ctx: BlockContext) -> pa.Array:
         part = self.spec.part
         if part == "name":
-            return self.names(ctx)
+            return self.names(ctx).to_arrow()
         domain = self.domains(ctx)
         if part == "domain":
-            return domain
+            return domain.to_arrow()
         if part == "email":
-            return _join(self.spec.mailbox + "@", domain)
-        return _join("https://www.", domain)
+            return join(self.spec.mailbox + "@", domain).to_arrow()
+        return join("https://www.", domain).to_arrow()
 
     def describe(self) -> dict[str, Any]:
         found = {"part": self.spec.part, "record": self.spec.record_name, "locale": self.spec.locale}
