@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from fabula.defects.batches import continue_rows
 from fabula.defects.compile import LABELS_TABLE, TableDefects, compile_defects
 from fabula.defects.inject import inject_block
 from fabula.defects.labels import LABEL_SCHEMA, LabelCollector, clean_batches, labels_of
@@ -23,7 +24,7 @@ def has_defects(plan: Plan) -> bool:
 
 def refuse_defects(spec, where: str) -> None:
     """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (the
-    Spark engine, an appended batch, a stream) cannot write them and their labels yet."""
+    Spark engine, a stream) cannot write them and their labels yet."""
     from fabula.errors import UsageError
 
     damaged = [name for name, table in spec.tables.items() if getattr(table, "defects", ())]
@@ -51,7 +52,12 @@ class Injector:
         return dirty
 
     def labels(self) -> pa.Table:
-        return self.collector.table()
+        """Every label; in a batch appended to an output, `row` counts on from the rows the
+        earlier batches wrote (`fabula.defects.batches`), as the manifest's row ranges do."""
+        labels = self.collector.table()
+        if not self.plan.earlier or not labels.num_rows:
+            return labels
+        return continue_rows(self.plan, labels)
 
 
 __all__ = ["Injector", "has_defects", "refuse_defects", "compile_defects", "inject_block", "clean_batches", "labels_of",

@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fabula.manifest import MANIFEST, Manifest, TableEntry, batch_plans
+from fabula.defects import LABELS_TABLE
+from fabula.engine.append_clean import BatchRows, batch_labels
+from fabula.manifest import MANIFEST, FileEntry, Manifest, TableEntry, batch_plans
 from fabula.plan.model import Plan
 from fabula.spec.columns import DateColumn, TimestampColumn
 from fabula.spec.relations import ReferenceColumn, split_target
@@ -37,20 +39,24 @@ def validate_batches(folder: Path, manifest: Manifest, *, workers: int | None = 
 
     folder = Path(folder)
     plans = batch_plans(manifest.batches, manifest, folder)
+    rows = BatchRows(folder, manifest, plans)  # clean rows of damaged tables (defects, issue 14)
     checks: list[Check] = []
-    for index, (record, plan) in enumerate(zip(manifest.batches, plans)):
-        view = folder.parent / f".{folder.name}.fabula-view-{uuid.uuid4().hex[:8]}"
-        try:
-            _make_view(folder, view, manifest, record)
-            report = validate_folder(view, workers=workers, write=False, plan=plan)
-        finally:
-            shutil.rmtree(view, ignore_errors=True)
-        found = list(report.checks)
-        if index:  # its references may name the parents of the batches before it
-            found = [_resolved_over_batches(check, folder, manifest, index, plan)
-                     if _is_orphan_check(check, plan) else check for check in found]
-        checks.extend(replace(check, name=f"batch {record['batch']}: {check.name}") for check in found)
-    checks.extend(cross_batch_checks(folder, manifest, plans[-1]))
+    try:
+        for index, (record, plan) in enumerate(zip(manifest.batches, plans)):
+            view = folder.parent / f".{folder.name}.fabula-view-{uuid.uuid4().hex[:8]}"
+            try:
+                _make_view(folder, view, manifest, record)
+                report = validate_folder(view, workers=workers, write=False, plan=plan)
+            finally:
+                shutil.rmtree(view, ignore_errors=True)
+            found = list(report.checks)
+            if index:  # its references may name the parents of the batches before it
+                found = [_resolved_over_batches(check, rows, index, plan)
+                         if _is_orphan_check(check, plan) else check for check in found]
+            checks.extend(replace(check, name=f"batch {record['batch']}: {check.name}") for check in found)
+        checks.extend(cross_batch_checks(folder, manifest, plans[-1], rows))
+    finally:
+        rows.close()
     return Report(dataset=manifest.dataset, seed=manifest.base["seed"], as_of=manifest.as_of,
                   scale=manifest.scale, spec_hash=manifest.spec_hash,
                   rows={table: entry.rows for table, entry in manifest.tables.items()}, checks=tuple(checks))
@@ -64,9 +70,12 @@ def _make_view(folder: Path, view: Path, manifest: Manifest, record: Mapping[str
     for table, entry in manifest.tables.items():
         (view / table).mkdir()
         files = tuple(by_path[path] for path in record["files"].get(table, []))
-        for file in files:
-            (view / file.path).parent.mkdir(parents=True, exist_ok=True)  # partition folders
-            os.link(folder / file.path, view / file.path)
+        if table == LABELS_TABLE and files:  # rewritten: rows counted from the batch's own first rows
+            files = (_write_labels(view, files[0].path, batch_labels(folder, record), manifest.output_format),)
+        else:
+            for file in files:
+                (view / file.path).parent.mkdir(parents=True, exist_ok=True)  # partition folders
+                os.link(folder / file.path, view / file.path)
         first, end = record["rows"].get(table, [0, 0])
         tables[table] = TableEntry(rows=end - first, columns=entry.columns, files=files)
     single = Manifest(dataset=manifest.dataset, spec_hash=record["spec_hash"], seed=record["seed"],
@@ -75,6 +84,15 @@ def _make_view(folder: Path, view: Path, manifest: Manifest, record: Mapping[str
                       versions=manifest.versions, tables=tables, spec=record["spec"],
                       spec_dates=tuple(tuple(path) for path in record.get("spec_dates", ())))
     (view / MANIFEST).write_text(single.to_json(), encoding="utf-8")
+
+
+def _write_labels(view: Path, path: str, labels, output_format: str) -> FileEntry:
+    """A batch's labels written into its view (in the output's format), listed as the view's file."""
+    from fabula.sinks.files import write_file
+    from fabula.sinks.formats.registry import part_format
+
+    written = write_file(view, view, path, LABELS_TABLE, 0, labels.schema, [labels], part_format(output_format))
+    return FileEntry(path=written.path, rows=written.rows, bytes=written.bytes, sha256=written.sha256)
 
 
 # -- a batch's references, over the parents of the batches up to it --------------------------------
@@ -89,14 +107,15 @@ def _is_orphan_check(check: Check, plan: Plan) -> bool:
     return table is not None and isinstance(table.columns.get(check.column), ReferenceColumn)
 
 
-def _resolved_over_batches(check: Check, folder: Path, manifest: Manifest, index: int, plan: Plan) -> Check:
+def _resolved_over_batches(check: Check, rows: BatchRows, index: int, plan: Plan) -> Check:
     """The check of a batch's reference column against the parents of that batch and the ones
-    before it (what the batch could name when it was written)."""
+    before it (what the batch could name when it was written); clean rows where defects were
+    declared, so a declared orphan passes and an undeclared one fails."""
     table, column = check.table, check.column
     parent, key = plan.spec.tables[table].columns[column].parent
-    batches = manifest.batches
-    children = _dataset(folder, batches[index]["files"].get(table, []))
-    parents = _dataset(folder, [path for record in batches[:index + 1] for path in record["files"].get(parent, [])])
+    batches = rows.records
+    children = rows.dataset(table, [index])
+    parents = rows.dataset(parent, range(index + 1))
     orphans, examples = _orphans(children, column, parents, key)
     what = f"batch {batches[index]['batch']} or an earlier one"
     message = (f"{orphans:,} {'rows point' if orphans != 1 else 'row points'} at no {parent} row of {what} "
@@ -124,27 +143,19 @@ def _orphans(children, column: str, parents, key: str) -> tuple[int, list[str]]:
     return orphans, examples
 
 
-def _dataset(folder: Path, paths: Sequence[str]):
-    """A pyarrow dataset over some listed files of one table (None for none). Keys and
-    references are never partition columns, so the files' own columns are enough."""
-    import pyarrow.dataset as ds
-
-    if not paths:
-        return None
-    file_format = {"parquet": "parquet", "csv": "csv", "jsonl": "json"}[paths[0].rsplit(".", 1)[1]]
-    return ds.dataset([str(folder / path) for path in paths], format=file_format)
-
-
 # -- the whole folder -------------------------------------------------------------------------------
 
 
-def cross_batch_checks(folder: Path, manifest: Manifest, plan: Plan) -> list[Check]:
+def cross_batch_checks(folder: Path, manifest: Manifest, plan: Plan, rows: BatchRows | None = None) -> list[Check]:
     """Keys unique over every batch, every reference naming a parent some batch wrote, and no
-    time before its parent row's (`after: customer_id.signed_up`), whichever batch that is."""
+    time before its parent row's (`after: customer_id.signed_up`), whichever batch that is.
+    A table with declared defects is checked on its clean rows (`rows`)."""
     from fabula.sandbox import connect, folder_views
 
     views = folder_views(folder, list(manifest.tables),
                          partitioned={table.name: table.schema for table in plan.tables if table.partition_by})
+    if rows is not None:
+        views.update(rows.views(table for table in plan.spec.tables if table in views))
     connection = connect(views)
     checks = []
     count = len(manifest.batches)

@@ -1,0 +1,113 @@
+"""The rows of an appended output as the checks across batches need them: a damaged table's
+clean rows (copies dropped, damaged values put back from the labels), batch by batch.
+
+Each batch's `_defects` file labels its rows with their numbers in the whole appended table
+(`fabula.defects.batches`); `batch_labels` counts them from the batch's own first row again, as
+the batch alone would have written them, so one batch can be validated by the ordinary code.
+Clean rows are spooled as Arrow IPC files in a private temporary folder (a block of memory at a
+time, scanned memory-mapped by DuckDB), one file set per (table, batch), made when first asked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, labels_of
+from fabula.manifest import Manifest
+from fabula.plan.model import Plan
+from fabula.sinks.formats.read import read_batches
+from fabula.validate.defects import plain_schema
+
+
+def batch_labels(folder: Path, record: Mapping[str, Any]) -> pa.Table:
+    """One batch's labels, `row` counted from the batch's first row of each table."""
+    paths = record["files"].get(LABELS_TABLE, [])
+    batches = [batch for path in paths for batch in read_batches(Path(folder) / path, LABEL_SCHEMA)]
+    if not batches:
+        return LABEL_SCHEMA.empty_table()
+    labels = pa.Table.from_batches(batches).cast(LABEL_SCHEMA)
+    if not labels.num_rows:
+        return labels
+    tables = labels.column("table").to_pylist()
+    first = {name: int(record["rows"].get(name, [0, 0])[0]) for name in set(tables)}
+    rows = pc.subtract(labels.column("row"), pa.array([first[name] for name in tables], pa.int64()))
+    return labels.set_column(labels.schema.get_field_index("row"), labels.schema.field("row"), rows)
+
+
+class BatchRows:
+    """The rows of each batch of an appended output, clean where the batch's plan declares
+    defects. `close` removes the spool."""
+
+    def __init__(self, folder: Path, manifest: Manifest, plans: Sequence[Plan]):
+        self.folder = Path(folder)
+        self.records = manifest.batches
+        self.plans = plans
+        self._root: Path | None = None
+        self._spooled: dict[tuple[str, int], list[str]] = {}
+
+    def damaged(self, table: str, index: int) -> bool:
+        spec = self.plans[index].spec.tables.get(table)
+        return bool(spec is not None and getattr(spec, "defects", ()))
+
+    def damaged_anywhere(self, table: str) -> bool:
+        return any(self.damaged(table, index) for index in range(len(self.plans)))
+
+    def dataset(self, table: str, indexes: Iterable[int]):
+        """A pyarrow dataset of `table`'s rows in the batches `indexes` (None for no file)."""
+        import pyarrow.dataset as ds
+
+        indexes = list(indexes)
+        if not any(self.damaged(table, index) for index in indexes):
+            paths = [str(self.folder / path) for index in indexes
+                     for path in self.records[index]["files"].get(table, [])]
+            if not paths:
+                return None
+            file_format = {"parquet": "parquet", "csv": "csv", "jsonl": "json"}[paths[0].rsplit(".", 1)[1]]
+            return ds.dataset(paths, format=file_format)
+        files = [path for index in indexes for path in self._clean(table, index)]
+        schema = plain_schema(self.plans[indexes[-1]].table(table).schema)
+        return ds.dataset(files, format="ipc", schema=schema) if files else schema.empty_table()
+
+    def _clean(self, table: str, index: int) -> list[str]:
+        """The spooled files of one batch's rows of `table` (clean if it is damaged there)."""
+        import pyarrow.ipc as ipc
+
+        if (table, index) in self._spooled:
+            return self._spooled[(table, index)]
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="fabula-batches-"))
+        schema = self.plans[index].table(table).schema
+        plain = plain_schema(schema)
+        record = self.records[index]
+        dirty = (batch for path in record["files"].get(table, [])
+                 for batch in read_batches(self.folder / path, schema))
+        rows = clean_batches(dirty, labels_of(batch_labels(self.folder, record), table)) \
+            if self.damaged(table, index) else dirty
+        files = []
+        for number, batch in enumerate(rows):
+            path = self._root / f"{table}-b{index:05d}-{number:06d}.arrow"
+            with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, plain) as writer:
+                writer.write_table(pa.Table.from_batches([batch]).cast(plain))
+            files.append(str(path))
+        self._spooled[(table, index)] = files
+        return files
+
+    def views(self, tables: Iterable[str]) -> dict[str, Any]:
+        """table → its rows over every batch, for the damaged tables among `tables`."""
+        every = range(len(self.plans))
+        return {table: self.dataset(table, every) for table in tables if self.damaged_anywhere(table)}
+
+    def close(self) -> None:
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+        self._root, self._spooled = None, {}
+
+
+__all__ = ["BatchRows", "batch_labels"]
