@@ -150,3 +150,14 @@ def test_clean_rows_of_every_batch_are_the_clean_specs(tmp_path):
             written = batch_table(dirty, dirty_batches[index], table)
             restored = pa.Table.from_batches(list(clean_batches(written.to_batches(), labels_of(labels, table))))
             assert plain(restored).equals(plain(batch_table(clean, clean_batches_[index], table))), (index, table)
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json", "delta"])
+def test_every_format_appends_and_validates_dirty_batches(tmp_path, output_format):
+    """The batch's own validation while it is written (its files alone) and the folder's after."""
+    out = tmp_path / "out"
+    for _ in range(2):
+        result = fabula.generate(DIRTY, out, mode="append", scale=0.03, output_format=output_format)
+        assert not [check.name for check in result.report.checks if check.verdict == "fail"]
+    assert len(read_manifest(out).batches) == 2
+    assert not fabula.validate_output(out, strict=True).failed

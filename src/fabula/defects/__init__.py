@@ -54,10 +54,7 @@ class Injector:
     def labels(self) -> pa.Table:
         """Every label; in a batch appended to an output, `row` counts on from the rows the
         earlier batches wrote (`fabula.defects.batches`), as the manifest's row ranges do."""
-        labels = self.collector.table()
-        if not self.plan.earlier or not labels.num_rows:
-            return labels
-        return continue_rows(self.plan, labels)
+        return continue_rows(self.plan, self.collector.table())
 
 
 __all__ = ["Injector", "has_defects", "refuse_defects", "compile_defects", "inject_block", "clean_batches", "labels_of",

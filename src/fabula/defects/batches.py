@@ -71,18 +71,27 @@ def beyond_keys(plan: Plan, table: str, column: str, rows: np.ndarray) -> pa.Arr
     return PlanReader(plan)._own_keys(table, column, np.asarray(rows, dtype=np.int64))
 
 
-def continue_rows(plan: Plan, labels: pa.Table) -> pa.Table:
-    """A batch's labels with `row` counted over the whole appended table (`rows_before` added)."""
+def continue_rows(plan: Plan, labels: pa.Table, *, sign: int = 1) -> pa.Table:
+    """A batch's labels with `row` counted over the whole appended table (`rows_before` added);
+    with `sign=-1`, the way back: counted from the batch's own first rows, as validating the
+    batch alone needs them (`own_rows`)."""
     import pyarrow.compute as pc
 
+    if not plan.earlier or not labels.num_rows:
+        return labels
     tables = labels.column("table").to_pylist()
-    shift = {name: rows_before(plan, name) for name in set(tables)}
+    shift = {name: sign * rows_before(plan, name) for name in set(tables)}
     rows = pc.add(labels.column("row"), pa.array([shift[name] for name in tables], pa.int64()))
     return labels.set_column(labels.schema.get_field_index("row"), labels.schema.field("row"), rows)
+
+
+def own_rows(plan: Plan, labels: pa.Table) -> pa.Table:
+    """The labels of `plan`'s batch, `row` counted from the batch's own first row of each table."""
+    return continue_rows(plan, labels, sign=-1)
 
 
 def _has(plan: Plan, table: str) -> bool:
     return any(candidate.name == table for candidate in plan.tables)
 
 
-__all__ = ["written_rows", "rows_before", "keys_end", "key_offsets", "beyond_keys", "continue_rows"]
+__all__ = ["written_rows", "rows_before", "keys_end", "key_offsets", "beyond_keys", "continue_rows", "own_rows"]

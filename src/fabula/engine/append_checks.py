@@ -21,9 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fabula.defects import LABELS_TABLE
-from fabula.engine.append_clean import BatchRows, batch_labels
-from fabula.manifest import MANIFEST, FileEntry, Manifest, TableEntry, batch_plans
+from fabula.engine.append_clean import BatchRows
+from fabula.manifest import MANIFEST, Manifest, TableEntry, batch_plans
 from fabula.plan.model import Plan
 from fabula.spec.columns import DateColumn, TimestampColumn
 from fabula.spec.relations import ReferenceColumn, split_target
@@ -70,12 +69,9 @@ def _make_view(folder: Path, view: Path, manifest: Manifest, record: Mapping[str
     for table, entry in manifest.tables.items():
         (view / table).mkdir()
         files = tuple(by_path[path] for path in record["files"].get(table, []))
-        if table == LABELS_TABLE and files:  # rewritten: rows counted from the batch's own first rows
-            files = (_write_labels(view, files[0].path, batch_labels(folder, record), manifest.output_format),)
-        else:
-            for file in files:
-                (view / file.path).parent.mkdir(parents=True, exist_ok=True)  # partition folders
-                os.link(folder / file.path, view / file.path)
+        for file in files:
+            (view / file.path).parent.mkdir(parents=True, exist_ok=True)  # partition folders
+            os.link(folder / file.path, view / file.path)
         first, end = record["rows"].get(table, [0, 0])
         tables[table] = TableEntry(rows=end - first, columns=entry.columns, files=files)
     single = Manifest(dataset=manifest.dataset, spec_hash=record["spec_hash"], seed=record["seed"],
@@ -84,15 +80,6 @@ def _make_view(folder: Path, view: Path, manifest: Manifest, record: Mapping[str
                       versions=manifest.versions, tables=tables, spec=record["spec"],
                       spec_dates=tuple(tuple(path) for path in record.get("spec_dates", ())))
     (view / MANIFEST).write_text(single.to_json(), encoding="utf-8")
-
-
-def _write_labels(view: Path, path: str, labels, output_format: str) -> FileEntry:
-    """A batch's labels written into its view (in the output's format), listed as the view's file."""
-    from fabula.sinks.files import write_file
-    from fabula.sinks.formats.registry import part_format
-
-    written = write_file(view, view, path, LABELS_TABLE, 0, labels.schema, [labels], part_format(output_format))
-    return FileEntry(path=written.path, rows=written.rows, bytes=written.bytes, sha256=written.sha256)
 
 
 # -- a batch's references, over the parents of the batches up to it --------------------------------

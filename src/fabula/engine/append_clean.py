@@ -27,7 +27,8 @@ from fabula.validate.defects import plain_schema
 
 
 def batch_labels(folder: Path, record: Mapping[str, Any]) -> pa.Table:
-    """One batch's labels, `row` counted from the batch's first row of each table."""
+    """One batch's labels, `row` counted from the batch's first row of each table (the row
+    ranges its manifest record gives)."""
     paths = record["files"].get(LABELS_TABLE, [])
     batches = [batch for path in paths for batch in read_batches(Path(folder) / path, LABEL_SCHEMA)]
     if not batches:

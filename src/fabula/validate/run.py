@@ -19,7 +19,7 @@ from fabula.manifest import MANIFEST, FileEntry, Manifest, plan_from_manifest, r
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
-from fabula.validate.defects import CleanView, clean_view, read_labels
+from fabula.validate.defects import CleanView, clean_view
 from fabula.validate.evidence import Evidence
 from fabula.validate.families import FAMILIES, integrity
 from fabula.validate.families import defects as defects_family
@@ -159,7 +159,7 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
             files = [path for path in listed if path.is_file() and not path.is_symlink()]
             damaged = clean is not None and table.name in clean.tables
             if damaged:  # defects (issue 14): the clean rows, rebuilt from the files and labels
-                clean.labels = read_labels(folder)
+                clean.read_labels(folder)
                 blocks = _cut(clean.from_files(folder, table.name), table.block_rows)
                 aligned = True  # cut from the clean rows, whatever the copies did to the files' row groups
             else:
