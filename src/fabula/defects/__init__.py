@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from fabula.defects.batches import continue_rows
 from fabula.defects.compile import LABELS_TABLE, TableDefects, compile_defects
+from fabula.defects.drift import labels as drift_labels
 from fabula.defects.inject import inject_block
 from fabula.defects.labels import LABEL_SCHEMA, LabelCollector, clean_batches, labels_of
 from fabula.plan.model import Plan
@@ -54,7 +55,11 @@ class Injector:
     def labels(self) -> pa.Table:
         """Every label; in a batch appended to an output, `row` counts on from the rows the
         earlier batches wrote (`fabula.defects.batches`), as the manifest's row ranges do."""
-        return continue_rows(self.plan, self.collector.table())
+        labels = continue_rows(self.plan, self.collector.table())
+        drifted = [label for table in self.plan.tables for label in drift_labels(self.plan, table.name, table.schema)]
+        if drifted:  # one per schema drift of this batch (no row: it is every row)
+            labels = pa.concat_tables([labels, pa.Table.from_pylist(drifted, schema=LABEL_SCHEMA)])
+        return labels
 
 
 __all__ = ["Injector", "has_defects", "refuse_defects", "compile_defects", "inject_block", "clean_batches", "labels_of",

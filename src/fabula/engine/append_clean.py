@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, labels_of
-from fabula.manifest import Manifest
+from fabula.defects.drift import active, drifted_schema, undo_drift
+from fabula.manifest import FileEntry, Manifest
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import read_batches
 from fabula.validate.defects import plain_schema
@@ -34,12 +35,37 @@ def batch_labels(folder: Path, record: Mapping[str, Any]) -> pa.Table:
     if not batches:
         return LABEL_SCHEMA.empty_table()
     labels = pa.Table.from_batches(batches).cast(LABEL_SCHEMA)
+    labels = labels.filter(pc.not_equal(labels.column("kind"), "drift"))  # a schema's, not a row's
     if not labels.num_rows:
         return labels
     tables = labels.column("table").to_pylist()
     first = {name: int(record["rows"].get(name, [0, 0])[0]) for name in set(tables)}
     rows = pc.subtract(labels.column("row"), pa.array([first[name] for name in tables], pa.int64()))
     return labels.set_column(labels.schema.get_field_index("row"), labels.schema.field("row"), rows)
+
+
+def read_in_plan_schema(path: Path, plan: Plan, table: str) -> Iterator[pa.RecordBatch]:
+    """One file of a batch's `table`, in the schema of the batch's plan: a file written with a
+    declared schema drift (`fabula.defects.drift`) is read in its drifted schema and put back."""
+    schema = plan.table(table).schema
+    drifts = active(plan, table)
+    if not drifts:
+        yield from read_batches(path, schema)
+        return
+    for batch in read_batches(path, drifted_schema(schema, drifts)):
+        yield from undo_drift(pa.Table.from_batches([batch]), drifts, schema).to_batches()
+
+
+def undrifted_copy(folder: Path, view: Path, path: str, plan: Plan, table: str, output_format: str) -> FileEntry:
+    """A drifted file of a batch written into the batch's validation view in the plan's schema,
+    as the view's manifest lists it (the file itself is checked by `append_checks.schema_checks`)."""
+    from fabula.sinks.files import write_file
+    from fabula.sinks.formats.registry import part_format
+
+    schema = plan.table(table).schema
+    rows = pa.Table.from_batches(list(read_in_plan_schema(folder / path, plan, table)), schema=schema)
+    written = write_file(view, view, path, table, 0, rows.schema, [rows], part_format(output_format))
+    return FileEntry(path=written.path, rows=written.rows, bytes=written.bytes, sha256=written.sha256)
 
 
 class BatchRows:
@@ -54,8 +80,14 @@ class BatchRows:
         self._spooled: dict[tuple[str, int], list[str]] = {}
 
     def damaged(self, table: str, index: int) -> bool:
+        """Whether the batch's files of `table` are not its plan's rows as they are: defects
+        declared, or a schema drift active in the batch."""
         spec = self.plans[index].spec.tables.get(table)
         return bool(spec is not None and getattr(spec, "defects", ()))
+
+    def defects_in(self, table: str, index: int) -> bool:
+        spec = self.plans[index].spec.tables.get(table)
+        return any(not defect.is_drift for defect in getattr(spec, "defects", ()) or ())
 
     def damaged_anywhere(self, table: str) -> bool:
         return any(self.damaged(table, index) for index in range(len(self.plans)))
@@ -88,9 +120,9 @@ class BatchRows:
         plain = plain_schema(schema)
         record = self.records[index]
         dirty = (batch for path in record["files"].get(table, [])
-                 for batch in read_batches(self.folder / path, schema))
+                 for batch in read_in_plan_schema(self.folder / path, self.plans[index], table))
         rows = clean_batches(dirty, labels_of(batch_labels(self.folder, record), table)) \
-            if self.damaged(table, index) else dirty
+            if self.defects_in(table, index) else dirty
         files = []
         for number, batch in enumerate(rows):
             path = self._root / f"{table}-b{index:05d}-{number:06d}.arrow"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, has_defects, labels_of
 from fabula.defects.batches import own_rows
@@ -117,7 +118,9 @@ class CleanView:
         """The labels of the output in `folder`, kept. A batch appended to an output numbers its
         labels' rows over the whole table; here they count the rows of this batch's own files
         (`fabula.defects.batches`)."""
-        self.labels = own_rows(self.plan, read_labels(folder))
+        labels = read_labels(folder)
+        rows = labels.filter(pc.not_equal(labels.column("kind"), "drift"))  # checked with the batches' schemas
+        self.labels = own_rows(self.plan, rows)
         return self.labels
 
     def read(self, folder: Path) -> CleanView:
