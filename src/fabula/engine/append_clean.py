@@ -1,11 +1,12 @@
 """The rows of an appended output as the checks across batches need them: a damaged table's
-clean rows (copies dropped, damaged values put back from the labels), batch by batch.
+clean rows (copies dropped, damaged values put back from the labels), batch by batch, and a
+file written with a declared schema drift read back into its plan's schema.
 
 Each batch's `_defects` file labels its rows with their numbers in the whole appended table
-(`fabula.defects.batches`); `batch_labels` counts them from the batch's own first row again, as
-the batch alone would have written them, so one batch can be validated by the ordinary code.
-Clean rows are spooled as Arrow IPC files in a private temporary folder (a block of memory at a
-time, scanned memory-mapped by DuckDB), one file set per (table, batch), made when first asked.
+(`fabula.defects.batches`); `batch_labels` counts them from the batch's own first rows again
+(the ranges its manifest record gives). Clean rows are spooled as Arrow IPC files in a private
+temporary folder (a block of memory at a time, scanned memory-mapped by DuckDB), one file set
+per (table, batch), made when first asked.
 """
 
 from __future__ import annotations
