@@ -151,6 +151,24 @@ def test_text_formats_drift_and_validate(tmp_path, output_format):
     assert "amount_usd" in header and "channel" in header
 
 
-def test_delta_refuses_drift_for_now(tmp_path):
-    with pytest.raises(UsageError, match="not written to Delta"):
-        fabula.generate(fabula.load_spec(SPEC + DRIFT), tmp_path / "out", mode="append", output_format="delta")
+def test_delta_evolves_its_schema_by_added_columns(tmp_path):
+    """A Delta table takes new columns (`mergeSchema`): a renamed column is a new one, the old
+    name reads as null in the new rows; a retyped column cannot be written in place."""
+    import deltalake
+
+    with pytest.raises(UsageError, match="cannot change the type of `at`"):
+        fabula.generate(fabula.load_spec(SPEC + DRIFT), tmp_path / "refused", mode="append", output_format="delta")
+    spec = SPEC + "\n".join(line for line in DRIFT.splitlines() if "retyped" not in line) + "\n"
+    out = tmp_path / "out"
+    result = append(spec, out, output_format="delta")
+    assert not result.report.failed
+    table = deltalake.DeltaTable(str(out / "orders"))
+    assert table.version() >= 3  # created, then per batch a commit (and the added columns)
+    rows = pa.table(table.to_pyarrow_table())
+    assert {"amount", "amount_usd", "channel"} <= set(rows.column_names)
+    batches = read_manifest(out).batches
+    sizes = [end - first for first, end in (record["rows"]["orders"] for record in batches)]
+    assert rows.num_rows == sum(sizes)
+    assert pc.sum(pc.is_valid(rows.column("amount"))).as_py() == sizes[0]
+    assert pc.sum(pc.is_valid(rows.column("amount_usd"))).as_py() == sizes[1] + sizes[2]
+    assert pc.sum(pc.is_valid(rows.column("channel"))).as_py() == sizes[2]

@@ -213,7 +213,10 @@ class FilesSink(FolderSink):
             if name in self._extra:
                 schema, description, descriptions = self._extra[name][2], self._extra[name][1], {}
             else:
+                from fabula.defects.drift import active, drifted_schema
+
                 schema, partition_by = tables[name].schema, tables[name].partition_by
+                schema = drifted_schema(schema, active(plan, name))  # a drifted batch's columns
                 description = spec.description if spec else None
                 descriptions = {column_name: column.description
                                 for column_name, column in (spec.columns.items() if spec else ())
@@ -227,7 +230,7 @@ class FilesSink(FolderSink):
 
 def refuse_drift(plan: Plan, mode: str, output_format: str) -> None:
     """UsageError (exit code 2, before anything is written) for schema drift where a batch
-    cannot have a schema of its own: a snapshot (one schema), or Delta (not yet)."""
+    cannot have a schema of its own: a snapshot (one schema), or a retyped column in Delta."""
     for table in plan.tables:
         for index, defect in enumerate(getattr(plan.spec.tables.get(table.name), "defects", ()) or ()):
             if not defect.is_drift:
@@ -238,9 +241,11 @@ def refuse_drift(plan: Plan, mode: str, output_format: str) -> None:
                                  f"schema between append batches, and --mode {mode} writes one snapshot",
                                  hint="write the batches with --mode append, or remove the drift entry "
                                       "(docs/defects.md#schema-drift)")
-            if output_format == "delta":
-                raise UsageError(f"{where}: schema drift is not written to Delta tables yet",
-                                 hint="append Parquet, CSV or JSON Lines (--format parquet), or remove the drift entry")
+            if output_format == "delta" and defect.form == "retyped":
+                raise UsageError(f"{where}: a Delta table cannot change the type of `{defect.column}` "
+                                 f"(retyped to {defect.to}) in place; its schema evolves by added columns only",
+                                 hint="append Parquet, CSV or JSON Lines (--format parquet) for a retyped column, "
+                                      "or use form: added or renamed")
 
 
 def drift_files(staging: Path, target: Path, manifest: Manifest, plan: Plan, output_format: str,
