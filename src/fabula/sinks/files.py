@@ -238,7 +238,8 @@ def refuse_drift(plan: Plan, mode: str, output_format: str) -> None:
             where = f"tables.{table.name}.defects.{index}"
             if mode != "append":
                 raise UsageError(f"{where}: schema drift (`kind: drift`, from_batch: {defect.from_batch}) changes the "
-                                 f"schema between append batches, and --mode {mode} writes one snapshot",
+                                 "schema between append batches, and a run without --mode append writes one "
+                                 "snapshot, with one schema",
                                  hint="write the batches with --mode append, or remove the drift entry "
                                       "(docs/defects.md#schema-drift)")
             if output_format == "delta" and defect.form == "retyped":
