@@ -158,6 +158,11 @@ def print_goals(results: dict, small: dict | None) -> None:
             speedup = (total_rows(spark) / spark["seconds"]) / (total_rows(pyspark) / pyspark["seconds"])
             print(f"  scale {scale:g}: fabula-spark rows/s / pyspark-plain rows/s {speedup:.1f}x: "
                   f"{verdict(speedup, SPARK_GOAL, at_most=False)}")
+        if spark and spark.get("tasks"):
+            setup, work = spark["task_setup_seconds"], spark["task_work_seconds"]
+            print(f"  scale {scale:g}: fabula-spark per-task overhead (unpack, import, unpickle the plan): "
+                  f"{setup / spark['tasks']:.3f} s a task on average, {spark['task_setup_max_seconds']:.2f} s at most, "
+                  f"{setup / (setup + work):.1%} of {spark['tasks']} tasks' time")
     if small:
         print(f"  fabula --help: {small['help']:.2f} s, {small['help_imports']} modules imported: "
               f"{verdict(small['help'], HELP_GOAL)}")

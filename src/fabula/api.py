@@ -6,8 +6,9 @@ engine, which sink, whether a failed check fails the run — is taken here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from time import perf_counter
@@ -17,6 +18,7 @@ import pyarrow as pa
 
 from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
+from fabula.engine.spark_executor import TaskTimes
 from fabula.errors import Issue, OutputError, SpecError, UsageError, ValidationFailed
 from fabula.manifest import Manifest, read_manifest
 from fabula.plan import Plan
@@ -46,6 +48,9 @@ class Timings:
     validate: float
     """The checks over the staged output, and rendering the reports."""
     total: float
+    spark_tasks: TaskTimes | None = None
+    """With the Spark engine: the part tasks' set-up (fabula unpacked and imported, the plan
+    unpickled) and work, summed over the tasks."""
 
 
 @dataclass(frozen=True)
@@ -221,15 +226,16 @@ def generate(source: SpecSource | Plan, out: str | Path, *,
     planned = perf_counter()
     validation = Validation(plan) if validate else None
     checks = _Stopwatch()
+    tasks: list[TaskTimes] = []
     if engine == "spark":
         manifest = _run_spark(plan, sink, spark=spark, master=master, mode=mode, partitions=partitions,
-                              validation=validation, checks=checks)
+                              validation=validation, checks=checks, on_tasks=tasks.append)
     else:
         manifest = _run_local(plan, sink, workers=workers, progress=progress, validation=validation, checks=checks)
     return _finished(GenerateResult(
         out=_location(out), manifest=manifest, report=validation.report if validation else None,
         strict=validate and (plan.spec.validation.strict if strict is None else strict),
-        timings=_timings(started, planned, checks.seconds),
+        timings=replace(_timings(started, planned, checks.seconds), spark_tasks=tasks[0] if tasks else None),
         created=tuple(getattr(sink, "created", ()))))
 
 
@@ -275,7 +281,8 @@ def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | No
 
 
 def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, partitions: int | None,
-               validation: Validation | None, checks: _Stopwatch) -> Manifest:
+               validation: Validation | None, checks: _Stopwatch,
+               on_tasks: Callable[[TaskTimes], None] | None = None) -> Manifest:
     """The Spark engine's run, on the caller's session or on one started for it (and stopped)."""
     from fabula.defects import refuse_defects
     from fabula.engine.spark import cli_session, refuse_changes, run_spark
@@ -287,7 +294,8 @@ def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, p
     session, created = (spark, False) if spark is not None else cli_session(master or "local[*]")
     try:
         return run_spark(plan, session, sink, partitions=partitions, validation=validation,
-                         reports=checks.timed(validation.finish) if validation is not None else None)
+                         reports=checks.timed(validation.finish) if validation is not None else None,
+                         on_tasks=on_tasks)
     finally:
         if created:
             session.stop()
@@ -437,19 +445,39 @@ def validate_output(out: str | Path, *, strict: bool | None = None, workers: int
         report, recorded = validate_volume(target, check, profile=profile)  # reports are back in the volume
         _fail_if_strict(report, Path(str(target)), recorded if strict is None else strict)
         return report
-    manifest = read_manifest(Path(out))
-    if len(manifest.batches) > 1:  # formats (issue 13): every batch, and across them
-        from fabula.engine.append_checks import validate_batches
-        from fabula.validate.run import write_reports
+    with _locked(Path(out)):  # a run replacing the folder meanwhile would mix two datasets in one report
+        manifest = read_manifest(Path(out))
+        if len(manifest.batches) > 1:  # formats (issue 13): every batch, and across them
+            from fabula.engine.append_checks import validate_batches
+            from fabula.validate.run import write_reports
 
-        report = validate_batches(Path(out), manifest, workers=workers)
-        write_reports(report, Path(out))
-    else:
-        report = validate_folder(out, workers=workers, allow_large=allow_large)
+            report = validate_batches(Path(out), manifest, workers=workers)
+            write_reports(report, Path(out))
+        else:
+            report = validate_folder(out, workers=workers, allow_large=allow_large)
     if strict is None:
         strict = manifest.strict
     _fail_if_strict(report, Path(out), strict)
     return report
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """The folder's run lock, as `generate` takes it, while validation reads the folder and
+    rewrites its reports: OutputBusyError (exit code 1) when a run is writing it. Where the
+    lock cannot even be created (a parent folder that is not ours to write), validation reads
+    on unlocked, as it would a copy."""
+    from fabula.sinks.folder import OutputWriteError, TargetLock
+
+    lock = TargetLock(folder.absolute())
+    try:
+        lock.acquire()
+    except OutputWriteError:
+        pass  # release() below is then a no-op: nothing was held
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _fail_if_strict(report: Report | None, out: str | Path, strict: bool, *, result: Any = None) -> None:

@@ -188,12 +188,19 @@ def library_versions() -> dict[str, str]:
 
 
 def _versions(plan) -> dict[str, str]:
-    """The libraries whose versions can change this plan's data (holidays only when used)."""
+    """The libraries whose versions can change this plan's data (holidays and tzdata only when
+    used: a new release of either moves a holiday or a zone's offsets, and so the rows)."""
+    from importlib.metadata import version
+
+    from fabula.spec.zones import uses_zones
+
     versions = library_versions()
     if any(timeline.holidays for timeline in plan.spec.timelines.values()):
         import holidays
 
         versions["holidays"] = holidays.__version__
+    if uses_zones(plan.spec):
+        versions["tzdata"] = version("tzdata")
     return versions
 
 

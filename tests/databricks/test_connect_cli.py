@@ -33,6 +33,9 @@ def test_options_that_do_not_go_with_databricks(tmp_path):
     local_tables = fabula_cli("generate", "retail", "--engine", "spark", "--databricks", "cluster:1", "--out", out,
                               "--tables")
     assert local_tables.returncode == 2 and "catalog.schema of --out's Volume" in local_tables.stderr
+    csv_tables = fabula_cli("generate", "retail", "--engine", "spark", "--databricks", "serverless", "--out",
+                            "/Volumes/main/demo/raw/x", "--tables", "--format", "csv")
+    assert csv_tables.returncode == 2 and "leave out --format" in csv_tables.stderr
     bogus = fabula_cli("generate", "retail", "--engine", "spark", "--databricks", "cluster", "--out", out)
     assert bogus.returncode == 2 and "names no compute" in bogus.stderr
 

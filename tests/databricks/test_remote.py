@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pyarrow.parquet as pq
 import pytest
 
 import fabula
+from fabula.manifest import read_manifest
 from fabula.databricks.remote import ClusterSession, ContextCache, RemoteError, generate_on_cluster
 
 CLUSTER = "0101-standin"
@@ -75,6 +77,19 @@ def test_the_cli_runs_on_the_cluster_and_closes_the_context(standin, run_cli, tm
     assert summary["out"] == str(out) and set(summary["rows"]) >= {"customers", "orders"}
     assert (out / "manifest.json").is_file()
     assert not standin.workspace.clusters.contexts  # --close-context
+
+
+def test_the_cluster_writes_the_format_and_compression_asked_for(standin, run_cli, tmp_path):
+    """--format and --compression reach the job on the cluster (they were once dropped: snappy
+    Parquet came back whatever was asked)."""
+    json_out, zstd_out = tmp_path / "json", tmp_path / "zstd"
+    for out, options in ((json_out, ("--format", "json")), (zstd_out, ("--compression", "zstd"))):
+        result = run_cli("generate", "retail", "--scale", "0.05", "--out", str(out), "--on-cluster", CLUSTER, *options)
+        assert result.returncode == 0, result.stderr
+    assert read_manifest(json_out).output_format == "json"
+    assert all(path.suffix == ".jsonl" for path in (json_out / "orders").iterdir())
+    first = next((zstd_out / "orders").glob("*.parquet"))
+    assert pq.ParquetFile(first).metadata.row_group(0).column(0).compression == "ZSTD"
 
 
 def test_the_context_cache_holds_ids_never_a_credential(standin, session):

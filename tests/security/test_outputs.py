@@ -157,6 +157,23 @@ def test_a_second_run_to_the_same_out_fails_at_once(tmp_path, spec_file, capsys,
         fabula.generate(SPEC, tmp_path / "out", mode="overwrite")
 
 
+def test_validate_waits_for_no_one_and_reads_no_folder_being_written(tmp_path, spec_file, capsys, holder):
+    """`fabula validate` rewrites the reports: while a run holds the folder's lock it stops at
+    once (a run replacing the folder would mix two datasets in one report), and leaves it all."""
+    out = tmp_path / "out"
+    fabula.generate(SPEC, out)
+    before = {path: (out / path).read_bytes() for path in tree(out)}
+    running = holder(out)
+    code, printed = run_cli(capsys, "validate", str(out))
+    assert code == 1 and f"another fabula run (pid {running.pid} on " in printed
+    assert {path: (out / path).read_bytes() for path in tree(out)} == before
+    running.stdin.close()
+    running.wait(timeout=30)
+    code, printed = run_cli(capsys, "validate", str(out))
+    assert code == 0, printed
+    assert siblings(out) == []  # its own lock gone with it
+
+
 def test_the_lock_dies_with_its_process(tmp_path, holder):
     out = tmp_path / "out"
     running = holder(out)

@@ -135,3 +135,7 @@ def test_generate_with_the_spark_engine_returns_what_it_wrote(spark, tmp_path):
         {name: table.files for name, table in local.manifest.tables.items()}
     assert result.report.to_dict() == local.report.to_dict()
     assert spark.range(1).count() == 1
+    tasks = result.timings.spark_tasks  # one task per part file, each timed (issue 16's per-task overhead)
+    assert tasks.tasks == sum(len(table.files) for table in result.manifest.tables.values())
+    assert 0 < tasks.setup_max_seconds <= tasks.setup_seconds and tasks.work_seconds > 0
+    assert 0 < tasks.setup_share < 1 and local.timings.spark_tasks is None

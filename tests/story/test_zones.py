@@ -168,6 +168,21 @@ def test_the_same_for_any_number_of_workers(tmp_path):
     assert digests[0] == digests[1]
 
 
+def test_the_manifest_records_the_tzdata_release(tmp_path):
+    """A new tzdata release can move a zone's offsets, and so the rows: the manifest says which
+    one made them (and only when a timestamp reads local time)."""
+    from importlib.metadata import version
+
+    from fabula.manifest import read_manifest
+
+    fabula.generate(load_text(SHOP), tmp_path / "zoned", validate=False)
+    assert read_manifest(tmp_path / "zoned").versions["tzdata"] == version("tzdata")
+    utc = {"name": "utc", "seed": 1, "tables": {"t": {"rows": 10, "columns": {
+        "at": {"kind": "timestamp", "start": "2024-01-01", "end": "2024-01-31"}}}}}
+    fabula.generate(utc, tmp_path / "utc", validate=False)
+    assert "tzdata" not in read_manifest(tmp_path / "utc").versions
+
+
 def test_other_columns_do_not_move():
     """Adding `tz` changes only that column: the fold coin has a stream of its own."""
     plain = SHOP.replace(", tz: Europe/Berlin", "")

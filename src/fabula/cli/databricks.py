@@ -140,6 +140,7 @@ def generate_on_cluster(request: GenerateRequest) -> None:
             err.print(f"installed fabula {fabula.__version__} into the execution context on cluster "
                       f"{request.cluster} from {installed['wheel']}", markup=False, highlight=False, soft_wrap=True)
         summary = run_on_cluster(session, text, str(out_dir), mode=request.mode, validate=request.validate,
+                                 output_format=request.output_format, compression=request.compression,
                                  **request.plan_options)
     finally:
         if request.close_context:
@@ -174,6 +175,10 @@ def generate_with_connect(request: GenerateRequest) -> None:
     if request.tables and volume is None:
         raise click.BadParameter("--tables registers the tables in the catalog.schema of --out's Volume: give "
                                  "--out as /Volumes/<catalog>/<schema>/<volume>/<folder>", param_hint="--tables")
+    if request.tables and request.output_format != "parquet":
+        raise click.BadParameter("--tables fills the tables from the Parquet files it writes: leave out --format, "
+                                 f"or leave out --tables to keep the {request.output_format} files",
+                                 param_hint="--tables")
     plan = compile_for_cli(request.spec, **request.plan_options)
     folder = output_folder(request.out)  # refused here, before a session starts, if this machine cannot see it
     check_target(check_path(folder), request.mode)  # as with --engine spark: before the session, not after
@@ -182,7 +187,8 @@ def generate_with_connect(request: GenerateRequest) -> None:
         if volume is not None and request.tables and request.mode == "error":
             check_spark_tables_free(session, plan, volume.catalog, volume.schema)  # before any work
         result, failure = kept(lambda: fabula.generate(plan, folder, engine="spark", spark=session, mode=request.mode,
-                                                       compression=request.compression, **request.checks))
+                                                       compression=request.compression,
+                                                       output_format=request.output_format, **request.checks))
         registered = register_tables_spark(session, plan, folder, volume.catalog, volume.schema,
                                            replace=request.mode == "overwrite") \
             if volume is not None and request.tables else []

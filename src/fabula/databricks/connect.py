@@ -72,7 +72,7 @@ def databricks_builder(target: ConnectTarget, *, profile: str | None = None):
     except ImportError:
         raise WorkspaceError("--databricks needs Databricks Connect, which is not installed",
                              hint=INSTALL_HINT) from None
-    builder = DatabricksSession.builder.sdkConfig(Config(**({"profile": profile} if profile else {})))
+    builder = DatabricksSession.builder.sdkConfig(Config(profile=profile) if profile else Config())
     return builder.clusterId(target.cluster) if target.cluster else builder.serverless(True)
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from fabula.databricks.client import require_sdk, translated
+from fabula.databricks.client import WorkspaceError, require_sdk, translated
 from fabula.databricks.paths import VolumePath
 
 
@@ -55,7 +56,7 @@ class VolumeFiles:
                 response = self.api.download(self.target.child(relative))
         except self.errors.NotFound:
             return None
-        with response.contents as stream:
+        with _body(response.contents, relative) as stream:
             return stream.read()
 
     def download(self, relative: str, local: Path) -> None:
@@ -63,7 +64,7 @@ class VolumeFiles:
                         not_found=f"{self.target} lists {relative} in its manifest, but the file is missing"):
             response = self.api.download(self.target.child(relative))
         local.parent.mkdir(parents=True, exist_ok=True)
-        with response.contents as stream, open(local, "wb") as sink:
+        with _body(response.contents, relative) as stream, open(local, "wb") as sink:
             shutil.copyfileobj(stream, sink, 1 << 20)
 
     def delete(self, relative: str) -> None:
@@ -92,7 +93,16 @@ class VolumeFiles:
         except self.errors.NotFound:
             return
         for entry in entries:
-            if entry.is_directory:
-                yield from self._walk(entry.path, f"{prefix}{entry.name}/")
+            if entry.is_directory:  # the API names each entry's full path; the SDK types it optional
+                yield from self._walk(entry.path or f"{path}/{entry.name}", f"{prefix}{entry.name}/")
             else:
                 yield f"{prefix}{entry.name}"
+
+
+def _body(contents: BinaryIO | None, relative: str) -> BinaryIO:
+    """A download's body. The SDK types every response field as optional; the Files API always
+    sends one with a 200, so a missing one is the server's fault, said as such."""
+    if contents is None:
+        raise WorkspaceError(f"the workspace answered the download of {relative} with no content",
+                             hint="try again; see docs/databricks.md#errors")
+    return contents

@@ -202,7 +202,7 @@ if "as_of" in _args["plan"]:
     import datetime as _datetime
     _args["plan"]["as_of"] = _datetime.date.fromisoformat(_args["plan"]["as_of"])
 _result = _fabula.generate(_fabula.load_spec(_args["spec"]), _args["out"], mode=_args["mode"],
-                           validate=_args["validate"], strict=False, **_args["plan"])
+                           validate=_args["validate"], strict=False, **_args["output"], **_args["plan"])
 _tables = _result.manifest.tables
 print(_json.dumps({{"out": _args["out"], "rows": {{t: v.rows for t, v in _tables.items()}},
                    "files": {{t: [f.path for f in v.files] for t, v in _tables.items()}},
@@ -212,7 +212,8 @@ print(_json.dumps({{"out": _args["out"], "rows": {{t: v.rows for t, v in _tables
 
 def generate_on_cluster(session: ClusterSession, spec_text: str, out: str, *, mode: str = "error",
                         validate: bool = True, seed: int | None = None, scale: float = 1.0,
-                        as_of: date | None = None, timeout: float | None = None) -> dict[str, Any]:
+                        as_of: date | None = None, output_format: str = "parquet", compression: str = "snappy",
+                        timeout: float | None = None) -> dict[str, Any]:
     """Generate on the cluster into `out` (a path the cluster sees, e.g. /Volumes/...); return the
     one-line summary it prints: out, rows and files per table, and the validation verdict.
 
@@ -221,6 +222,7 @@ def generate_on_cluster(session: ClusterSession, spec_text: str, out: str, *, mo
     out = out[len("dbfs:"):] if out.startswith("dbfs:") else out
     plan = {"seed": seed, "scale": scale, "as_of": as_of.isoformat() if as_of is not None else None}
     args = json.dumps({"spec": spec_text, "out": out, "mode": mode, "validate": validate,
+                       "output": {"output_format": output_format, "compression": compression},
                        "plan": {key: value for key, value in plan.items() if value is not None}})
     printed = session.run(_JOB.format(args=args), timeout=timeout)
     try:

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -40,7 +41,7 @@ from fabula.databricks.unity import ensure_volume
 from fabula.errors import OutputError
 from fabula.manifest import MANIFEST, FileEntry, Manifest, parse_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import Capabilities, PartWriter, PartWritten
+from fabula.sinks.base import Capabilities, PartWriter, PartWritten, written_files
 from fabula.sinks.choices import MODES
 from fabula.sinks.parquet import ParquetSink
 
@@ -49,6 +50,8 @@ UPLOADS_IN_FLIGHT = 4
 
 Uploaded = Callable[[int], None]
 """Called with the bytes of each file once it is uploaded (from upload threads)."""
+
+Opened = TypeVar("Opened")
 
 
 class VolumeSink:
@@ -112,7 +115,7 @@ class VolumeSink:
     def _owned_files(self) -> set[str]:
         """The files of the output already in the folder that fabula may replace; refuses a folder
         the mode does not allow."""
-        present = set(self._files.listing())
+        present = set(self._volume.listing())
         if not present:
             return set()
         if self.mode == "error":
@@ -121,7 +124,7 @@ class VolumeSink:
         owned: set[str] = set()
         for name in (MANIFEST, MARKER):
             if name in present:
-                owned |= {name, *_listed(self._files.read_bytes(name), name, where=f"{self.target}/{name}")}
+                owned |= {name, *_listed(self._volume.read_bytes(name), name, where=f"{self.target}/{name}")}
         if not owned:
             raise WorkspaceError(
                 f"refusing to overwrite {self.target}: it is not empty and was not written by fabula "
@@ -131,10 +134,28 @@ class VolumeSink:
     def _claim(self, planned: list[str]) -> None:
         marker = {"fabula": "an output being written; not complete until manifest.json appears",
                   "run": uuid.uuid4().hex, "files": sorted({*planned, *self._previous} - {MARKER})}
-        self._files.put_bytes(MARKER, (json.dumps(marker, indent=2) + "\n").encode())
+        self._volume.put_bytes(MARKER, (json.dumps(marker, indent=2) + "\n").encode())
         self._marker_written = True
         if MANIFEST in self._previous:
-            self._files.delete(MANIFEST)
+            self._volume.delete(MANIFEST)
+
+    # -- what `open` set up ----------------------------------------------------------------------
+
+    @property
+    def _volume(self) -> VolumeFiles:
+        return _opened(self._files)
+
+    @property
+    def _staged(self) -> ParquetSink:
+        return _opened(self._local)
+
+    @property
+    def _scratch(self) -> Path:
+        return _opened(self._folder)
+
+    @property
+    def _uploads(self) -> ThreadPoolExecutor:
+        return _opened(self._pool)
 
     # -- parts ---------------------------------------------------------------------------------
 
@@ -150,24 +171,25 @@ class VolumeSink:
                                                   "mounted /Volumes/… path")
 
     def stage_report(self, name: str, data: bytes) -> FileEntry:
-        entry = self._local.stage_report(name, data)
+        entry = self._staged.stage_report(name, data)
         self._reports.append(entry.path)
         return entry
 
     def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
-        written = self._local.write_part(table, part, row_groups)  # one file: partitioned tables are refused
+        # one file: `open` refuses partitioned tables, whose parts may be several files
+        (written,) = written_files(self._staged.write_part(table, part, row_groups))
         self._send(written.path)
         return written
 
     def _send(self, relative: str) -> None:
         def upload() -> None:
-            size = self._files.upload(relative, self._local.staging / relative)
+            size = self._volume.upload(relative, self._staged.staging_folder / relative)
             with self._lock:
                 self._sent.add(relative)
             if self.uploaded is not None:
                 self.uploaded(size)
 
-        future = self._pool.submit(upload)
+        future = self._uploads.submit(upload)
         with self._lock:
             self._pending.append(future)
 
@@ -182,19 +204,19 @@ class VolumeSink:
     def commit(self, manifest: Manifest) -> None:
         self._wait()
         for name in self._reports:
-            self._files.upload(name, self._local.staging / name)
+            self._volume.upload(name, self._staged.staging_folder / name)
             self._sent.add(name)
-        self._local.commit(manifest)  # the same manifest.json bytes a local run writes
-        self._files.upload(MANIFEST, self._folder / "out" / MANIFEST)
+        self._staged.commit(manifest)  # the same manifest.json bytes a local run writes
+        self._volume.upload(MANIFEST, self._scratch / "out" / MANIFEST)
         self._sent.add(MANIFEST)
-        self._pool.shutdown(wait=True)
+        self._uploads.shutdown(wait=True)
         # The output is complete from here; tidying up must not turn it into a failure. What
         # cannot be deleted now is listed by the marker, for the next --mode overwrite.
         for name in sorted(self._previous - self._sent - {MARKER}):
-            _quietly(self._files.delete, name)
+            _quietly(self._volume.delete, name)
         for folder in sorted({name.rsplit("/", 1)[0] for name in self._previous - self._sent if "/" in name}):
-            self._files.delete_directory(folder)
-        _quietly(self._files.delete, MARKER)
+            self._volume.delete_directory(folder)
+        _quietly(self._volume.delete, MARKER)
         self._cleanup()
 
     def abort(self) -> None:
@@ -236,6 +258,14 @@ def _listed(data: bytes | None, name: str, *, where: str) -> set[str]:
     except OutputError:
         return set()
     return {entry.path for entry in manifest.files()}
+
+
+def _opened(value: Opened | None) -> Opened:
+    """Something `open` sets up: reaching for it before `open`, or after `commit`/`abort` tidied
+    up, is a mistake in the caller, not in the workspace."""
+    if value is None:
+        raise RuntimeError("the Volume sink is not open: call open() before writing to it")
+    return value
 
 
 def _quietly(action, *args) -> None:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from fabula.errors import Issue, SpecError
 from fabula.plan.model import Plan, TablePlan
 from fabula.spec.defects import DefectSpec
+from fabula.spec.relations import ReferenceColumn
 from fabula.streams import rng_for
 
 LABELS_TABLE = "_defects"
@@ -152,7 +153,10 @@ def compile_defects(plan: Plan) -> dict[str, TableDefects]:
             seen[names] = seen.get(names, -1) + 1  # the same defect twice gets a stream of its own
             defects.append(Defect(defect, table.name, (*names, seen[names]), arrow_type))
             if defect.kind == "orphan":
-                parent_table, parent_key = spec.columns[defect.column].to.split(".")
+                assert spec is not None and defect.column is not None, "declared on this table, with its column"
+                reference = spec.columns[defect.column]
+                assert isinstance(reference, ReferenceColumn), "the spec refuses an orphan on another kind"
+                parent_table, parent_key = reference.to.split(".")
                 parents.append((defect.column, parent_table, parent_key))
         compiled[table.name] = TableDefects(table, tuple(defects), plan.seed, key_column(plan, table),
                                             tuple(parents))

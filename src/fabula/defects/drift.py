@@ -70,7 +70,7 @@ def drifted_schema(schema: pa.Schema, drifts: Iterable[Drift]) -> pa.Schema:
         elif drift.form == "renamed":
             fields[names.index(drift.column)] = fields[names.index(drift.column)].with_name(drift.name)
         else:
-            fields[names.index(drift.column)] = fields[names.index(drift.column)].with_type(_TYPES[drift.to])
+            fields[names.index(drift.column)] = fields[names.index(drift.column)].with_type(_TYPES[drift.to or ""])
     return pa.schema(fields)
 
 
@@ -87,7 +87,8 @@ def apply_drift(rows: pa.Table, drifts: Iterable[Drift]) -> pa.Table:
             column = rows.column(index)
             if pa.types.is_dictionary(column.type):
                 column = column.cast(column.type.value_type)
-            rows = rows.set_column(index, pa.field(drift.column, _TYPES[drift.to]), _retyped(column, drift.to))
+            target = _TYPES[drift.to or ""]  # the spec allows only the types `_TYPES` knows
+            rows = rows.set_column(index, pa.field(drift.column, target), _retyped(column, target))
     return rows
 
 
@@ -121,10 +122,10 @@ def _added_type(drift: Drift) -> pa.DataType:
     return pa.array([drift.value]).type
 
 
-def _retyped(column: pa.ChunkedArray, to: str) -> pa.ChunkedArray:
+def _retyped(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
     from fabula.defects.labels import as_text
 
-    return pa.chunked_array([as_text(chunk) for chunk in column.chunks], _TYPES[to])
+    return pa.chunked_array([as_text(chunk) for chunk in column.chunks], target)
 
 
 __all__ = ["Drift", "active", "apply_drift", "batch_number", "declared", "drifted_schema", "has_drift", "labels",

@@ -38,6 +38,7 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
     for defect in defects.defects:
         if defect.spec.adds_rows:
             continue
+        assert defect.column is not None, "the spec requires the column a cell defect damages"
         column = columns[defect.column]
         free = taken.setdefault(defect.column, np.asarray(column.is_valid(), dtype=bool).copy())
         rng = defect.rng(plan.seed, block)
@@ -132,6 +133,7 @@ def _damage(plan: Plan, defects: TableDefects, defect: Defect, original: pa.Arra
         return _typed(damaged.cast(value_type(target)), target), np.ones(count, dtype=bool)
     if kind == "malformed":
         values = plain.to_pylist()
+        assert form is not None, "a malformed value takes the kind's first form by default"
         damaged = [_malformed(form, value, spec.length) for value in values]
         changed = np.array([new != old for new, old in zip(damaged, values)], dtype=bool)
         return _typed(pa.array(damaged, value_type(target)), target), changed
@@ -267,6 +269,7 @@ def _finish_copies(plan: Plan, defects: TableDefects, dirty: pa.RecordBatch, cop
             original = as_text(before)
         elif defect.form == "new_key":
             key = defects.key
+            assert key is not None, "the spec refuses form new_key on a table without a key column"
             before = arrays[key].take(pa.array(rows, pa.int64()))
             fresh = beyond_keys(plan, defects.table.name, key, defects.table.rows + written[rows])
             arrays[key] = _put(arrays[key], rows, fresh)

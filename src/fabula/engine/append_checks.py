@@ -58,6 +58,7 @@ def validate_batches(folder: Path, manifest: Manifest, *, workers: int | None = 
         checks.extend(cross_batch_checks(folder, manifest, plans[-1], rows))
     finally:
         rows.close()
+    assert manifest.base is not None, "a manifest with batches records their base beside them"
     return Report(dataset=manifest.dataset, seed=manifest.base["seed"], as_of=manifest.as_of,
                   scale=manifest.scale, spec_hash=manifest.spec_hash,
                   rows={table: entry.rows for table, entry in manifest.tables.items()}, checks=tuple(checks))
@@ -214,8 +215,11 @@ def _resolved_over_batches(check: Check, rows: BatchRows, index: int, plan: Plan
     """The check of a batch's reference column against the parents of that batch and the ones
     before it (what the batch could name when it was written); clean rows where defects were
     declared, so a declared orphan passes and an undeclared one fails."""
+    assert check.table is not None and check.column is not None, "an orphan check names its table and column"
     table, column = check.table, check.column
-    parent, key = plan.spec.tables[table].columns[column].parent
+    reference = plan.spec.tables[table].columns[column]
+    assert isinstance(reference, ReferenceColumn), "only a reference column has an orphan check"
+    parent, key = reference.parent
     batches = rows.records
     children = rows.dataset(table, [index])
     parents = rows.dataset(parent, range(index + 1))

@@ -143,7 +143,11 @@ def debezium_feed(history: History) -> pa.Table:
     kinds = cdf.column("_change_type").to_pylist()
     values = cdf.drop_columns(list(CDF_COLUMNS))
     rows = pa.StructArray.from_arrays([column.combine_chunks() for column in values.columns], names=values.column_names)
-    ops, befores, afters, stamps, versions = [], [], [], [], []
+    ops: list[str] = []
+    befores: list[int | None] = []  # None: an insert has no row before, a delete none after
+    afters: list[int | None] = []
+    stamps: list[int] = []
+    versions: list[int] = []
     timestamps = cdf.column("_commit_timestamp").cast(pa.int64()).to_numpy() // 1000
     version_numbers = cdf.column("_commit_version").to_numpy()
     index = 0

@@ -21,7 +21,7 @@ from fabula.defects import LABELS_TABLE, Injector, has_defects
 from fabula.manifest import Manifest, build_manifest
 from fabula.plan.blocks import generate_block
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import PartWritten, Sink, written_files
+from fabula.sinks.base import PartWritten, Sink, TableWriter, writes_tables, written_files
 
 Progress = Callable[[int], None]
 """Called with a number of rows just written (from worker threads)."""
@@ -62,25 +62,30 @@ def commit(plan: Plan, sink: Sink, parts: list[PartWritten], *, engine: str, rep
     in the manifest, commit. The caller aborts the sink if this raises."""
     staged = []
     if reports is not None:
-        staged = [sink.stage_report(name, data) for name, data in reports(sink.staging, parts).items()]
+        folder = sink.staging
+        assert folder is not None, "every sink an engine validates through stages its output in a local folder"
+        staged = [sink.stage_report(name, data) for name, data in reports(folder, parts).items()]
     manifest = build_manifest(plan, parts, engine=engine, output_format=sink.output_format, reports=staged)
     sink.commit(manifest)
     return manifest
 
 
-def require_table_writer(sink: Sink) -> None:
+def require_table_writer(sink: Sink) -> TableWriter:
     """Labels are a table made outside the plan: a sink without `write_table` cannot hold them."""
     from fabula.errors import UsageError
 
-    if not callable(getattr(sink, "write_table", None)):
+    if not writes_tables(sink):
         raise UsageError(f"this destination ({type(sink).__name__}) cannot write the `{LABELS_TABLE}` table "
                          "the spec's `defects:` need",
                          hint="write to a folder or object store (--out DIR), or remove `defects:`")
+    return sink
 
 
 def write_labels(sink: Sink, labels: pa.Table) -> None:
     """The `_defects` table, through the sink like any table, so the manifest lists and hashes it."""
-    sink.write_table(LABELS_TABLE, labels, description="one row per injected defect (docs/defects.md)")
+    # `run_local` refused a sink without `write_table` before writing anything: this never raises
+    require_table_writer(sink).write_table(LABELS_TABLE, labels,
+                                           description="one row per injected defect (docs/defects.md)")
 
 
 def _run_tasks(plan: Plan, sink: Sink, tasks, workers: int, progress: Progress | None,

@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from fabula.engine.spark_executor import (
     PART_RESULT,
     PartTask,
     Shipment,
+    TaskTimes,
     VersionMismatchError,
     block_mapper,
     part_mapper,
@@ -143,15 +145,15 @@ def folder_sink(out: str | Path, *, mode: str = "error", compression: str = "sna
 
 
 def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, validation=None,
-              shipment: Shipment | None = None,
-              reports: Reports | None = None) -> Manifest:
+              shipment: Shipment | None = None, reports: Reports | None = None,
+              on_tasks: Callable[[TaskTimes], None] | None = None) -> Manifest:
     """The Spark engine's run, as `run_local` is the local one's: open the sink, write every
     part from a Spark task (`mapInArrow` over part numbers, one small row back per part),
     merge the tasks' block summaries into `validation`, stage its reports, commit.
 
     `reports` stages the reports (default: `validation.finish`); a caller passes its own to
-    time or extend it. Only the parts' `PartWritten` fields and their pickled summaries come
-    back to the driver."""
+    time or extend it. Only the parts' `PartWritten` fields, their pickled summaries and their
+    timings come back to the driver; `on_tasks` receives the timings (`TaskTimes`)."""
     refuse_defects(plan.spec, "the Spark engine")
     refuse_changes(plan.spec)
     require_pyspark()
@@ -171,6 +173,8 @@ def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, v
         except Exception as error:
             raise _plain_error(error) from None
         parts = _parts(rows, tasks, validation)
+        if on_tasks is not None:
+            on_tasks(TaskTimes.of(rows))
         if reports is None and validation is not None:
             reports = validation.finish
         return commit(plan, sink, parts, engine="spark", reports=reports)

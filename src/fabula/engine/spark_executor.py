@@ -172,11 +172,40 @@ def _importer(source: bytes, digest: str):
     return import_shipped_fabula
 
 
-PART_RESULT = "table string, part long, path string, rows long, bytes long, sha256 string, summaries binary"
+PART_RESULT = ("table string, part long, path string, rows long, bytes long, sha256 string, summaries binary, "
+               "setup_seconds double, seconds double")
 """What each part task returns to the driver: one row per file written, with the `PartWritten`
 fields (a part of a partitioned table writes one file per partition, and with no rows none:
 then one row with a null path), and on the part's first row its blocks' validation summaries,
-pickled ({block: (rows, states)}): a few KB, never the data."""
+pickled ({block: (rows, states)}): a few KB, never the data. The first row also carries the
+task's timings (`TaskTimes`): its set-up before the first block, and the part's work."""
+
+
+@dataclass(frozen=True)
+class TaskTimes:
+    """Where a Spark run's task time went, summed over its part tasks (issue 16: the engine's
+    per-task overhead, measured): `setup` is what each task spends before its first block —
+    unpacking fabula's source on a new machine, importing it, checking versions, unpickling the
+    plan (or finding it cached in the Python worker) — and `work` generating and writing."""
+
+    tasks: int
+    setup_seconds: float
+    setup_max_seconds: float
+    work_seconds: float
+
+    @classmethod
+    def of(cls, rows: Iterable) -> TaskTimes:
+        """From the rows the part tasks return (their timings are on each part's first row)."""
+        firsts = [row for row in rows if row["summaries"] is not None]
+        setups = [row["setup_seconds"] or 0.0 for row in firsts]
+        return cls(tasks=len(firsts), setup_seconds=sum(setups), setup_max_seconds=max(setups, default=0.0),
+                   work_seconds=sum(row["seconds"] or 0.0 for row in firsts))
+
+    @property
+    def setup_share(self) -> float:
+        """The set-up's share of the tasks' time."""
+        total = self.setup_seconds + self.work_seconds
+        return self.setup_seconds / total if total else 0.0
 
 PartTask = tuple[str, int, int, int]
 """(table, part, first block, end block) of one part file."""
@@ -191,8 +220,12 @@ def part_mapper(shipment: Shipment, tasks: list[PartTask], writer: bytes,
     payload, payload_digest, versions = shipment.payload, shipment.payload_digest, shipment.versions
 
     def write(task_numbers):
+        import time
+
+        started = time.perf_counter()  # the task's set-up (unpacking, imports, the plan) counts from here
         executor = import_shipped_fabula()
-        yield from executor.write_parts(payload, payload_digest, versions, writer, tasks, validate, task_numbers)
+        yield from executor.write_parts(payload, payload_digest, versions, writer, tasks, validate, task_numbers,
+                                        started=started)
 
     return write
 
@@ -221,21 +254,27 @@ def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str
 
 def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], writer: bytes,
                 tasks: list[PartTask], validate: bool,
-                task_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+                task_numbers: Iterable[pa.RecordBatch], *, started: float | None = None) -> Iterator[pa.RecordBatch]:
     """Write each numbered part through the sink's part writer, summarising its blocks for the
     validation report as they are generated (the local engine's `observe`), and return one
-    row per part."""
+    row per part. `started` is when the task began (`perf_counter`), for its set-up time."""
+    from time import perf_counter
+
     from fabula.engine.local import row_groups
     from fabula.sinks.base import written_files
 
+    setup_from = perf_counter() if started is None else started
     check_versions(versions)
     plan = _load_plan(payload, payload_digest)
     part_writer = pickle.loads(writer)
     accumulator = _accumulator(plan, payload_digest) if validate else None
+    setup = perf_counter() - setup_from  # carried by the task's first part only
     schema = pa.schema([("table", pa.string()), ("part", pa.int64()), ("path", pa.string()), ("rows", pa.int64()),
-                        ("bytes", pa.int64()), ("sha256", pa.string()), ("summaries", pa.binary())])
+                        ("bytes", pa.int64()), ("sha256", pa.string()), ("summaries", pa.binary()),
+                        ("setup_seconds", pa.float64()), ("seconds", pa.float64())])
     for batch in task_numbers:
         for number in batch.column(0).to_pylist():
+            part_started = perf_counter()
             table, part, first, end = tasks[number]
             table_plan = plan.table(table)
             summaries: dict[int, tuple[int, dict]] = {}
@@ -247,11 +286,14 @@ def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], w
                 plan, table_plan, range(first, end), observe=observe if validate else None)))
             # one row per file (a partitioned part may write several, or none); the part's
             # summaries ride on its first row, and a part with no file still sends one row
+            rows: list[dict[str, object]]  # a column's value per key; the summaries are bytes
             rows = [{"table": file.table, "part": file.part, "path": file.path, "rows": file.rows,
                      "bytes": file.bytes, "sha256": file.sha256, "summaries": None} for file in files] or [
                 {"table": table, "part": part, "path": None, "rows": 0, "bytes": 0, "sha256": None,
                  "summaries": None}]
             rows[0]["summaries"] = pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL)
+            rows[0].update(setup_seconds=setup, seconds=perf_counter() - part_started)
+            setup = 0.0
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
 
 

@@ -126,7 +126,7 @@ def refuse_absurd_size(spec, rows: dict[str, float], *, allow_large: bool, where
                       if name in spec.tables)
     if allow_large or (total_rows <= MAX_ROWS and total_bytes <= MAX_OUTPUT_BYTES):
         return
-    biggest = max(rows, key=rows.get)
+    biggest = max(rows, key=rows.__getitem__)
     raise SpecError([where.issue(
         "too-large", ("tables", biggest, "rows"),
         f"the plan would write about {_count(total_rows)} rows, roughly {_bytes(total_bytes)} before "

@@ -29,10 +29,10 @@ from fabula.plan.relations import PerParentIndex, PlanRelations
 from fabula.plan.uniqueness import unique_problem
 from fabula.spec import ColumnSpec, DatasetSpec
 from fabula.spec.expressions import ExpressionError
-from fabula.spec.graph import topological_order
+from fabula.spec.graph import acyclic_order
 from fabula.spec.load import SourceMap
 from fabula.spec.relation_checks import table_dependencies
-from fabula.spec.relations import PerParent, ReferenceColumn
+from fabula.spec.relations import LookupColumn, PerParent, ReferenceColumn
 from fabula.spec.story import TimelineRows
 from fabula.story import Story, resolve_story
 
@@ -70,7 +70,7 @@ def compile_plan(spec: DatasetSpec, *, seed: int | None = None, scale: float = 1
         tables += (events_table(spec.events_table, spec, story, block_rows),)
     unsized = Plan(name=spec.name, seed=root_seed, as_of=pinned, scale=scale, spec_hash=spec.spec_hash(),
                    tables=tables, spec=spec, relations=PlanRelations(), story=story,
-                   table_order=tuple(topological_order(table_dependencies(spec))) + tuple(
+                   table_order=tuple(acyclic_order(table_dependencies(spec))) + tuple(
                        [spec.events_table] if spec.events_table else []),
                    layout=layout or Layout(), earlier=tuple(earlier))
     plan = _size_per_parent_tables(unsized)
@@ -147,8 +147,8 @@ def _compile_nodes(spec, nodes, seed, as_of, where, story) -> tuple[dict[str, di
         table, node = entries[ready[position]]
         position += 1
         done += 1
-        inputs = [(table, name) for name in node.local] + list(node.foreign)
-        if any(key in failed for key in inputs):
+        needed = [(table, name) for name in node.local] + list(node.foreign)
+        if any(key in failed for key in needed):
             failed.add((table, node.name))  # an input failed: its own issue says why
         else:
             generator = _compile_node(spec, table, node, compiled, seed, as_of, where, issues, story,
@@ -218,11 +218,14 @@ def _compile_node(spec, table, node: Node, compiled, seed, as_of, where, issues,
     )
     try:
         if node.role == "row":
+            assert isinstance(node.spec, ReferenceColumn), "a row node is a reference's"
             return ParentRowGenerator.compile(node.spec, env, owned=node.detail["owned"])
         if node.role == "lookup":
+            assert isinstance(node.spec, LookupColumn), "a lookup node reads through a lookup"
             return LookupGenerator.compile(node.spec, env)
         if node.role == "parents":
             return ParentRowsGenerator(spec=_HIDDEN, arrow_type=pa.int64())
+        assert node.spec is not None, "only the hidden parents node has no spec"
         if node.role == "count":
             return CountGenerator(spec=_HIDDEN, arrow_type=pa.int64(), inner=compile_column(node.spec, env))
         generator = compile_column(node.spec, env)
@@ -262,7 +265,7 @@ def _table_plan(name, spec, nodes, generators, scale, block_rows, story: Story) 
         ColumnPlan(node.name, generators[node.name], tuple(sorted(node.local)), output=node.output)
         for node in nodes.values()
     )
-    order = topological_order({node.name: node.local for node in nodes.values()})
+    order = acyclic_order({node.name: node.local for node in nodes.values()})  # compiled: no cycles
     return TablePlan(name, rows, columns, tuple(order), block_rows, per=per, partition_by=declared.partition_by)
 
 
@@ -274,13 +277,12 @@ def _size_per_parent_tables(plan: Plan) -> Plan:
     prefix-summed per parent block, gives the child table's rows and maps its blocks to parents.
     Each sized table gives a new plan (parents first), so children of children count from a
     plan whose parents are already sized."""
-    pending = [table for table in plan.tables if table.per]
-    order = topological_order({table.name: {table.per} for table in pending})
-    by_name = {table.name: table for table in pending}
+    parents = {table.name: table.per for table in plan.tables if table.per}
+    order = acyclic_order({name: {parent} for name, parent in parents.items()})
     for name in order:
-        if name not in by_name:
+        if name not in parents:
             continue
-        parent = plan.table(by_name[name].per)
+        parent = plan.table(parents[name])
         counts = np.array([
             int(np.sum(plan.columns(parent, block, [count_column(name)])[count_column(name)].to_numpy()))
             for block in range(parent.n_blocks)

@@ -3,12 +3,16 @@ modifiers and conditional rules."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
+
+from fabula.generators.relations import CountGenerator
+from fabula.spec.story import MixSpec
 
 if TYPE_CHECKING:  # the plan model imports this module to offer `plan.explain()`
     from fabula.plan.model import ColumnPlan, Plan
@@ -108,7 +112,7 @@ def _story_lines(plan: Plan) -> list[Text]:
     lines = []
     for name, timeline in plan.spec.timelines.items():
         resolved = story.timelines[name]
-        if getattr(timeline, "mix", None) is not None:  # a sum of timelines
+        if isinstance(timeline, MixSpec):  # a sum of timelines
             first, last = (_day(resolved.first_day), _day(resolved.last_day)) if resolved.n_days else ("-", "-")
             mixed = " + ".join(f"{label} ({component})" for label, component in timeline.mix.items())
             lines.append(Text.assemble(("timeline ", "bold"), (name, "bold cyan"),
@@ -166,10 +170,11 @@ def _table_title(plan: Plan, table) -> str:
     if table.per is None:
         return title
     parent = plan.table(table.per)
-    counter = next(column for column in parent.columns if column.name == f"#count:{table.name}")
-    rule = _format_parameters(counter.generator.inner.describe())
+    counter = next(column for column in parent.columns if column.name == f"#count:{table.name}").generator
+    assert isinstance(counter, CountGenerator) and counter.inner is not None, "compiled with its count's draw"
+    rule = _format_parameters(counter.inner.describe())
     per_parent = table.rows / parent.rows if parent.rows else 0
-    return (f"{title} — per {table.per} row: {counter.generator.inner.kind}({rule}), "
+    return (f"{title} — per {table.per} row: {counter.inner.kind}({rule}), "
             f"{per_parent:.2f} on average")
 
 
@@ -188,7 +193,9 @@ def explain(plan: Plan, *, width: int = 120) -> str:
     return console.export_text()
 
 
-class _Null:
+class _Null(io.StringIO):
+    """Somewhere for the console to print to that keeps nothing: `record` keeps the text."""
+
     def write(self, _text: str) -> int:
         return 0
 

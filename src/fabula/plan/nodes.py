@@ -76,10 +76,10 @@ def table_nodes(spec: DatasetSpec, table_name: str) -> dict[str, Node]:
                                output=not getattr(column, "hidden", False))
     if per is not None:
         hidden[PARENT_ROWS] = Node(PARENT_ROWS, "parents", None, output=False, detail={"parent": per})
-    for child_name, child in spec.tables.items():
-        if isinstance(child.rows, PerParent) and child.rows.per == table_name:
+    for child_name, child_table in spec.tables.items():
+        if isinstance(child_table.rows, PerParent) and child_table.rows.per == table_name:
             hidden[count_column(child_name)] = Node(
-                count_column(child_name), "count", child.rows.count,
-                local_of(child.rows.count.refs() | scoped_columns(spec, child_name)),
+                count_column(child_name), "count", child_table.rows.count,
+                local_of(child_table.rows.count.refs() | scoped_columns(spec, child_name)),
                 output=False, detail={"child": child_name})
     return {**nodes, **hidden}

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from fabula.generators.base import LevelIndex
 
 Answer = TypeVar("Answer")
+Key = TypeVar("Key")
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Materialised:
         self.__dict__.setdefault("union", {})
         self._lock = threading.RLock()
 
-    def once(self, store: dict, key: tuple[str, str], compute: Callable[[], Answer]) -> Answer:
+    def once(self, store: dict[Key, Answer], key: Key, compute: Callable[[], Answer]) -> Answer:
         """A stored answer, computed the first time under the lock (never twice)."""
         found = store.get(key)
         if found is not None:

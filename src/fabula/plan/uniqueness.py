@@ -53,14 +53,19 @@ def template_is_injective(spec: TemplateColumn, columns: dict) -> bool:
     for index, field in fields:
         if not _unique_column(field, columns, integer_only=True):
             continue
-        before = parts[index - 1] if index > 0 and isinstance(parts[index - 1], str) else ""
-        after = parts[index + 1] if index + 1 < len(parts) and isinstance(parts[index + 1], str) else ""
+        before, after = _literal(parts, index - 1), _literal(parts, index + 1)
         delimited_before = index == 0 or (before and not before[-1].isalnum())
         delimited_after = index == len(parts) - 1 or (after and not after[0].isalnum())
         others_alnum = all(_is_slug(other) for position, other in fields if position != index)
         if delimited_before and delimited_after and others_alnum:
             return True
     return False
+
+
+def _literal(parts: tuple[str | Expression, ...], position: int) -> str:
+    """The template's text at `position`; "" for a field or beyond either end."""
+    part = parts[position] if 0 <= position < len(parts) else ""
+    return part if isinstance(part, str) else ""
 
 
 def _unique_column(field: Expression, columns: dict, *, integer_only: bool) -> bool:

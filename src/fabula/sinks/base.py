@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 import pyarrow as pa
 
@@ -96,11 +96,22 @@ class Sink(Protocol):
     def stage_report(self, name: str, data: bytes) -> FileEntry:
         """Put a report beside the data, to be committed with it; returns its manifest entry."""
 
-    def write_table(self, name: str, rows: pa.Table, *, description: str | None = None) -> PartWritten:
-        """A table made outside the plan (a change feed, the `_defects` labels), in the sink's
-        format, listed in the manifest at commit. Optional: an engine asks for it only when the
-        plan needs it, and refuses the run up front if the sink has none."""
-
     def commit(self, manifest: Manifest) -> None: ...
 
     def abort(self) -> None: ...
+
+
+class TableWriter(Protocol):
+    """What a sink that can hold tables made outside the plan has besides `Sink`. Optional: an
+    engine asks for it only when the plan needs it, and refuses the run up front if the sink
+    has none (`writes_tables`)."""
+
+    def write_table(self, name: str, rows: pa.Table, *, description: str | None = None) -> PartWritten:
+        """A table made outside the plan (a change feed, the `_defects` labels), in the sink's
+        format, listed in the manifest at commit."""
+
+
+def writes_tables(sink: Sink) -> TypeGuard[TableWriter]:
+    """True if the sink has `write_table` (a folder or object store; not a Volume, not a
+    Parquet-only sink)."""
+    return callable(getattr(sink, "write_table", None))

@@ -148,7 +148,7 @@ class FilesSink(FolderSink):
         """A table made outside the plan (a change feed), as one part file in this format,
         listed in the manifest at commit."""
         fmt = part_format(self.output_format, compression=self.compression)
-        written = write_file(self.staging, self.target, part_name(name, 0, fmt.extension, self.batch), name, 0,
+        written = write_file(self.staging_folder, self.target, part_name(name, 0, fmt.extension, self.batch), name, 0,
                              rows.schema, [rows], fmt)
         entry = TableEntry(rows=written.rows, columns=tuple((field.name, str(field.type)) for field in rows.schema),
                            files=(FileEntry(path=written.path, rows=written.rows, bytes=written.bytes,
@@ -157,7 +157,7 @@ class FilesSink(FolderSink):
         return written
 
     def commit(self, manifest: Manifest) -> None:
-        if self._plan is not None:
+        if self._plan is not None and self.staging is not None:
             manifest = drift_files(self.staging, self.target, manifest, self._plan, self.output_format,
                                    self.compression)
         if self._extra:
@@ -170,14 +170,14 @@ class FilesSink(FolderSink):
                 manifest = with_schemas(manifest, self._plan)
         if not self.appending:
             if self.output_format == "delta":
-                self._commit_delta(self.staging, batch_manifest, append=False)
+                self._commit_delta(self.staging_folder, batch_manifest, append=False)
             self._folder.commit(manifest)
         else:
             self._commit_append(manifest, batch_manifest)
         self.committed = manifest
 
     def _commit_append(self, manifest: Manifest, batch_manifest: Manifest) -> None:
-        folder, target, staged = self._folder, self.target, self.staging
+        folder, target, staged = self._folder, self.target, self.staging_folder
         try:
             current = read_manifest(target)
         except OutputError:
@@ -206,10 +206,12 @@ class FilesSink(FolderSink):
         from fabula.sinks.formats.delta import commit_table, data_file
 
         plan = self._plan
+        assert plan is not None, "open() keeps the plan, and only an open sink commits"
         tables = {table.name: table for table in plan.tables}
         for name, entry in manifest.tables.items():
             spec = plan.spec.tables.get(name)
             partition_by: tuple[str, ...] = ()
+            descriptions: dict[str, str]
             if name in self._extra:
                 schema, description, descriptions = self._extra[name][2], self._extra[name][1], {}
             else:
@@ -220,7 +222,7 @@ class FilesSink(FolderSink):
                 description = spec.description if spec else None
                 descriptions = {column_name: column.description
                                 for column_name, column in (spec.columns.items() if spec else ())
-                                if getattr(column, "description", None)}
+                                if column.description}
             files = [data_file(file.path.split("/", 1)[1], file.rows or 0, file.bytes) for file in entry.files]
             with write_errors(self.target, f"committing the Delta log of {name}"):
                 commit_table(root / name, schema, files, name=name, description=description,

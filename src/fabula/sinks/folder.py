@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -74,14 +75,15 @@ _HINTS = {
 }
 
 
-def _errno_of(error: OSError) -> int | None:
+def _errno_of(error: OSError) -> int:
+    """The error's errno, or 0 (no error has that number) when it names none."""
     if error.errno:
         return error.errno
     text = str(error)  # pyarrow's IO errors carry the errno only in their text
     for number in _HINTS:
         if f"errno {number}]" in text.lower() or os.strerror(number) in text:
             return number
-    return None
+    return 0
 
 
 @contextmanager
@@ -184,13 +186,13 @@ class TargetLock:
 def _lock_exclusive(fd: int) -> None:
     """An exclusive, non-blocking lock on the open file, released when it is closed or the
     process dies; OSError (EWOULDBLOCK, or EACCES on Windows) if another process holds it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: lock the first byte instead
+    if sys.platform == "win32":  # no fcntl there: lock the first byte instead (a check mypy follows)
         import msvcrt
 
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         return
+    import fcntl
+
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
@@ -424,6 +426,13 @@ class FolderSink:
     def staging(self) -> Path | None:
         """The hidden folder being written until `commit` renames it into place."""
         return self._folder.path if self._folder._open else None
+
+    @property
+    def staging_folder(self) -> Path:
+        """`staging` of an open sink, where parts, reports and extra tables go before `commit`."""
+        if self.staging is None:
+            raise RuntimeError("the sink is not open: call open() before writing to it")
+        return self.staging
 
     def part_writer(self) -> PartWriter:
         raise NotImplementedError

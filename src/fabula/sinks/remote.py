@@ -33,7 +33,7 @@ import pyarrow as pa
 from fabula.errors import OutputError
 from fabula.manifest import FileEntry, Manifest, parse_manifest
 from fabula.plan.model import Plan, TablePlan
-from fabula.sinks.base import Capabilities, PartWriter, PartWritten
+from fabula.sinks.base import Capabilities, PartWriter, PartWritten, Written
 from fabula.sinks.files import FilesSink
 
 SCHEMES = ("s3", "gs", "gcs", "abfs", "abfss", "az")
@@ -131,7 +131,7 @@ class RemoteSink:
     def part_writer(self) -> PartWriter:
         return self._inner.part_writer()
 
-    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> PartWritten:
+    def write_part(self, table: TablePlan, part: int, row_groups: Iterable[pa.Table]) -> Written:
         return self._inner.write_part(table, part, row_groups)
 
     def stage_report(self, name: str, data: bytes) -> FileEntry:

@@ -46,6 +46,20 @@ def topological_order(dependencies: Mapping[str, frozenset[str] | set[str]]) -> 
     return order
 
 
+def acyclic_order(dependencies: Mapping[str, frozenset[str] | set[str]]) -> list[str]:
+    """`topological_order` of names known to have no cycles (the spec refuses them when it
+    loads, the plan when it compiles), typed as the plain order it then is.
+
+    >>> acyclic_order({"total": {"qty"}, "qty": set()})
+    ['qty', 'total']
+    """
+    order = topological_order(dependencies)
+    names = [name for name in order if isinstance(name, str)]
+    if len(names) < len(order):
+        raise ValueError(f"names depend on each other in a cycle, which was not refused before: {order}")
+    return names
+
+
 def _cycles(waiting: Mapping[str, set[str]]) -> list[list[str]]:
     """Distinct simple cycles among the names left unplaced (each found once)."""
     cycles: list[list[str]] = []

@@ -44,6 +44,17 @@ def zone_problem(text: str) -> str | None:
     return f"`{text}` is not a time zone" + (f" — {close}" if close else " — use an IANA name such as Europe/Berlin")
 
 
+def uses_zones(spec: DatasetSpec) -> bool:
+    """Whether some timestamp reads its timeline in local time (`tz:`), so the tzdata rules
+    shape the data."""
+    from fabula.spec.columns import column_branches
+
+    return any(getattr(branch, "tz", None) is not None
+               for table_name, table in spec.tables.items()
+               for column_name, column in table.columns.items()
+               for _, branch in column_branches(column, ("tables", table_name, "columns", column_name)))
+
+
 def check_zones(spec: DatasetSpec, source) -> list[Issue]:
     """Zones that a timestamp's `tz:` reads exist; `after:` and `store: local` agree.
 

@@ -76,7 +76,7 @@ class CleanView:
         self._spooled: dict[str, set[int]] = {name: set() for name in self.tables}
         self._lock = threading.Lock()
         self._root: Path | None = None
-        self._cleanup = None
+        self._cleanup: weakref.finalize | None = None
 
     @property
     def root(self) -> Path:
@@ -240,7 +240,8 @@ def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
     names = [column.name for column in table.schema]
     wanted = names if len(copies) else cell_columns
     pieces: dict[str, list] = {column: [] for column in cell_columns}
-    found_copies, differ = [], {column: [] for column in names}
+    found_copies: list[np.ndarray] = []
+    differ: dict[str, list[np.ndarray]] = {column: [] for column in names}
     previous = None  # the last row of the batch before, for a copy at a batch's first row
     offset = 0
     for path in table_files(folder, name):

@@ -95,7 +95,7 @@ def _family(family: str, checks: list[Check]) -> str:
 
 def _figure(check: Check) -> str:
     details = check.details
-    plot = PLOTS.get(details.get("plot"))
+    plot = PLOTS.get(details.get("plot", ""))
     svg = plot(details, title=check.name) if plot else ""
     return (f'<figure><figcaption><span class="badge {check.verdict}">{check.verdict}</span> '
             f"{escape(check.name)}</figcaption>{svg}</figure>")

@@ -28,7 +28,7 @@ from fabula.generators.base import EPOCH, TICKS_PER_DAY, BlockContext, kind_of
 from fabula.generators.laws import shown_value, storage_of
 from fabula.plan.blocks import PlanReader
 from fabula.plan.model import Plan, TablePlan
-from fabula.spec.columns import ConditionalColumn
+from fabula.spec.columns import AnyColumn, ConditionalColumn
 
 PILOT_ROWS = 16_384
 """Reference draws that place the bin edges (not the probabilities, which are exact)."""
@@ -113,7 +113,7 @@ class ColumnModel:
         return all(group.null_checked for group in self.groups)
 
 
-def declared_columns(plan: Plan, table: str) -> dict:
+def declared_columns(plan: Plan, table: str) -> dict[str, AnyColumn]:
     """The columns a spec declares for a table; none for tables fabula adds itself (the events)."""
     declared = plan.spec.tables.get(table)
     return dict(declared.columns) if declared is not None else {}
@@ -126,7 +126,7 @@ def column_models(plan: Plan) -> list[ColumnModel]:
         spec_columns = declared_columns(plan, table.name)
         for column in table.outputs:
             spec = spec_columns.get(column.name)
-            if spec is None or getattr(spec, "during", ()):  # event overrides: the story checks' job
+            if spec is None or spec.during:  # event overrides: the story checks' job
                 continue
             generator = getattr(column.generator, "inner", None) if getattr(spec, "when", None) else None
             model = _column_model(plan, table, column.name, spec, generator or column.generator)
@@ -171,7 +171,7 @@ def _conditional_nulls(spec) -> bool:
     if getattr(spec, "when", None):
         return True
     censor = getattr(spec, "censor", None)
-    return bool(censor) or (censor is None and getattr(spec, "timeline", None) and getattr(spec, "after", None))
+    return bool(censor) or bool(censor is None and getattr(spec, "timeline", None) and getattr(spec, "after", None))
 
 
 # -- numeric ----------------------------------------------------------------------------------------

@@ -107,10 +107,11 @@ def daily_svg(details: dict, *, title: str = "") -> str:
     base = HEIGHT - BOTTOM
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="#555"/>')
     for step in range(5):
-        day = (days - 1) * step / 4
+        tick = (days - 1) * step / 4
         anchor = "start" if step == 0 else "end" if step == 4 else "middle"
-        label = (first + timedelta(days=round(day))).isoformat()
-        parts.append(f'<text x="{x(day + 0.5):.1f}" y="{base + 15}" text-anchor="{anchor}" class="tick">{label}</text>')
+        label = (first + timedelta(days=round(tick))).isoformat()
+        parts.append(f'<text x="{x(tick + 0.5):.1f}" y="{base + 15}" text-anchor="{anchor}" '
+                     f'class="tick">{label}</text>')
     parts += _y_axis(y, "rows per day")
     parts.append(_legend([("observed", OBSERVED), ("expected", DECLARED), ("event", "#e6b0aa")]))
     return _svg(parts, title)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 VERDICTS = (FAIL, WARN, PASS, SKIP)
@@ -19,6 +19,13 @@ VERDICTS = (FAIL, WARN, PASS, SKIP)
 REPORT_VERSION = 1
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
+
+
+class Where(TypedDict):
+    """The table and column a check is about, passed on as keywords: `Check(..., **where)`."""
+
+    table: str
+    column: str
 
 
 @dataclass(frozen=True)

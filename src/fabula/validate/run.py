@@ -155,22 +155,23 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
         in_flight: list[Future] = []
         for table in plan.tables:
             entry = manifest.tables.get(table.name)
-            listed = [folder / file.path for file in entry.files] if entry is not None else []
+            entries = entry.files if entry is not None else []
+            listed = [folder / file.path for file in entries]
             files = [path for path in listed if path.is_file() and not path.is_symlink()]
-            damaged = clean is not None and table.name in clean.tables
-            if damaged:  # defects (issue 14): the clean rows, rebuilt from the files and labels
-                clean.read_labels(folder)
-                blocks = _cut(clean.from_files(folder, table.name), table.block_rows)
+            damaged = clean if clean is not None and table.name in clean.tables else None
+            if damaged is not None:  # defects (issue 14): the clean rows, rebuilt from the files and labels
+                damaged.read_labels(folder)
+                blocks = _cut(damaged.from_files(folder, table.name), table.block_rows)
                 aligned = True  # cut from the clean rows, whatever the copies did to the files' row groups
             else:
                 aligned = _row_count(files) == table.rows
                 blocks = _read_blocks(files, table.block_rows, table.schema)
                 if table.partition_by and aligned:  # formats (issue 13): rows back in the plan's order
-                    ordered = partitioned_parts(plan, table, entry.files, folder)
+                    ordered = partitioned_parts(plan, table, entries, folder)
                     blocks, aligned = (ordered, True) if ordered is not None else (blocks, False)
             for block, batch in enumerate(blocks):
-                if damaged:
-                    clean.spool(table.name, block, batch)  # the SQL checks' view of the table
+                if damaged is not None:
+                    damaged.spool(table.name, block, batch)  # the SQL checks' view of the table
                 in_flight.append(pool.submit(accumulator.observe, table.name, block, batch, aligned=aligned))
                 while len(in_flight) > 2 * workers:  # bounded: a few blocks in memory
                     in_flight.pop(0).result()

@@ -81,13 +81,13 @@ def case_index(by: pa.Array, keys: list, *, uncovered: int) -> np.ndarray:
         for position, mask in enumerate(case_masks(by, keys)):
             index[mask] = position
         return index
-    position = {value: entry for entry, value in enumerate(by.dictionary.to_pylist())}
+    entry_of = {value: entry for entry, value in enumerate(by.dictionary.to_pylist())}
     size = len(by.dictionary)
     lookup = np.full(size + 1, uncovered, dtype=np.int64)  # the last entry: null rows
-    for index, key in enumerate(keys):
-        entry = position.get(key, -1)
+    for case, key in enumerate(keys):
+        entry = entry_of.get(key, -1)
         if entry >= 0:
-            lookup[entry] = index
+            lookup[entry] = case
     codes = by.indices.fill_null(size) if by.null_count else by.indices
     return lookup[codes.to_numpy(zero_copy_only=False)]
 
@@ -95,8 +95,13 @@ def case_index(by: pa.Array, keys: list, *, uncovered: int) -> np.ndarray:
 class Statistic(Protocol):
     """What one family keeps of each block of one table."""
 
-    key: str
-    table: str
+    @property
+    def key(self) -> str:
+        """Names the statistic's state among every statistic's (unique per output)."""
+
+    @property
+    def table(self) -> str:
+        """The table whose blocks it observes."""
 
     def observe(self, view: BlockView) -> Any:
         """The state of one block (merged with `merge`)."""

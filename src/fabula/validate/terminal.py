@@ -5,7 +5,7 @@ failed, worst first — the rest is in report.html."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import ConsoleRenderable, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -30,7 +30,7 @@ def summary(report: Report, where: str | None = None) -> Group:
     families.add_column("result")
     for family, checks in report.families().items():
         families.add_row(family, _family_counts(checks))
-    lines = [head, families]
+    lines: list[ConsoleRenderable] = [head, families]
     stories = [check for check in report.checks if check.family in ALWAYS_SHOWN]
     problems = [check for verdict in (FAIL, WARN) for check in report.checks
                 if check.verdict == verdict and check.family not in ALWAYS_SHOWN]

@@ -167,12 +167,13 @@ def write_partitioned(root: Path, target: Path, table: str, file_name: str, part
                     path.parent.mkdir(parents=True, exist_ok=True)
                     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
                     try:
-                        rows = fmt.write(str(temporary), file_schema, spool.pieces(folder))
+                        file_rows = fmt.write(str(temporary), file_schema, spool.pieces(folder))
                         os.replace(temporary, path)
                     finally:
                         if temporary.exists():
                             temporary.unlink()
-                    written.append(PartWritten(table, part, relative, rows, path.stat().st_size, file_sha256(path)))
+                    written.append(PartWritten(table, part, relative, file_rows, path.stat().st_size,
+                                               file_sha256(path)))
         finally:
             if spool_path.exists():
                 spool_path.unlink()

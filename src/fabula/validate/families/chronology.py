@@ -8,7 +8,7 @@ from __future__ import annotations
 from fabula.spec.columns import IdColumn, SequenceColumn
 from fabula.validate.evidence import Evidence, quote
 from fabula.validate.models import declared_columns
-from fabula.validate.report import FAIL, PASS, SKIP, Check
+from fabula.validate.report import FAIL, PASS, SKIP, Check, Where
 
 FAMILY = "chronology"
 
@@ -25,7 +25,7 @@ def checks(evidence: Evidence) -> list[Check]:
 
 def _in_order(evidence: Evidence, table: str, column: str, spec, columns: dict) -> Check:
     name = f"{table}.{column}: in the order of {spec.order_by}"
-    where = {"table": table, "column": column}
+    where: Where = {"table": table, "column": column}
     if getattr(columns.get(spec.order_by), "hidden", False):
         return Check(FAMILY, name, SKIP, f"`{spec.order_by}` is not written", **where)
     key, time = quote(column), quote(spec.order_by)

@@ -18,7 +18,8 @@ from fabula.generators.conditional import bin_masks
 from fabula.validate.evidence import Evidence
 from fabula.validate.models import (
     ColumnModel,
-    Group,
+    LevelModel,
+    NumericModel,
     as_numbers,
     column_models,
     level_key,
@@ -91,7 +92,7 @@ class ColumnStatistic:
         if pa.types.is_timestamp(array.type) and pa.types.is_timestamp(planned) and array.type != planned:
             array = array.cast(planned)  # seconds come back from Parquet as milliseconds
         values = as_numbers(array)
-        state = {}
+        state: dict[str, Moments | np.ndarray] = {}
         for index, group in enumerate(self.model.groups):
             if group.numeric is None:
                 continue
@@ -119,7 +120,7 @@ class ColumnStatistic:
             if valid is not None:
                 codes, row_groups = codes[valid], row_groups[valid]
             counts = np.bincount(row_groups * width + codes, minlength=size * width).reshape(size, width)
-        state = {"levels": counts.astype(np.int64)}
+        state: dict[str, np.ndarray | Examples] = {"levels": counts.astype(np.int64)}
         if counts[:, other].any():  # values the spec does not declare: name a few (a failure, rare)
             codes = _codes(array, levels)
             unknown = codes[valid] == other if valid is not None else codes == other
@@ -209,15 +210,15 @@ def checks(evidence: Evidence) -> list[Check]:
             found.append(_null_check(model, state))
         for index, group in enumerate(model.groups):
             if group.numeric is not None:
-                found.append(_distribution_check(model, index, group, state))
+                found.append(_distribution_check(model, index, group.label, group.numeric, state))
             elif group.levels is not None:
-                found.append(_share_check(model, index, group, state))
+                found.append(_share_check(model, index, group.label, group.levels, state))
     return found
 
 
-def _title(model: ColumnModel, group: Group) -> str:
+def _title(model: ColumnModel, label: str) -> str:
     name = f"{model.table}.{model.column}"
-    return f"{name} [{model.grouping.by}={group.label}]" if model.grouping is not None else name
+    return f"{name} [{model.grouping.by}={label}]" if model.grouping is not None else name
 
 
 def _null_check(model: ColumnModel, state: dict) -> Check:
@@ -236,12 +237,12 @@ def _null_check(model: ColumnModel, state: dict) -> Check:
                  details={"rows": n, "nulls": int(nulls.sum())})
 
 
-def _distribution_check(model: ColumnModel, index: int, group: Group, state: dict) -> Check:
-    numeric = group.numeric
+def _distribution_check(model: ColumnModel, index: int, label: str, numeric: NumericModel, state: dict) -> Check:
+    """The values of group `label` (number `index`) against its declared distribution."""
     moments: Moments = state.get(f"moments{index}", Moments())
-    title = _title(model, group)
+    title = _title(model, label)
     base = dict(table=model.table, column=model.column)
-    where = {"group": group.label, "by": model.grouping.by} if model.grouping is not None else {}
+    where = {"group": label, "by": model.grouping.by} if model.grouping is not None else {}
     if not moments.count:
         return Check(FAMILY, f"{title} ~ {numeric.describe}", SKIP, "no values to check", **base, details=where)
     if numeric.constant is not None:
@@ -262,6 +263,7 @@ def _distribution_check(model: ColumnModel, index: int, group: Group, state: dic
     tolerance = gap_tolerance(n)
     verdict = PASS if gap <= tolerance else FAIL
     mean = moments.mean
+    assert mean is not None, "there are values (checked above), so they have a mean"
     observed = {"max_gap": gap, "mean": mean, "values": n,
                 "quantiles": _quantiles(numeric.edges, observed_below, moments)}
     expected = {"distribution": numeric.describe, "mean": numeric.mean,
@@ -297,11 +299,11 @@ def _quantiles(edges: np.ndarray, below: np.ndarray, moments: Moments) -> dict[s
     return found
 
 
-def _share_check(model: ColumnModel, index: int, group: Group, state: dict) -> Check:
-    levels = group.levels
-    title = _title(model, group)
+def _share_check(model: ColumnModel, index: int, label: str, levels: LevelModel, state: dict) -> Check:
+    """The values of group `label` (number `index`) against its declared category weights."""
+    title = _title(model, label)
     base = dict(table=model.table, column=model.column)
-    where = {"group": group.label, "by": model.grouping.by} if model.grouping is not None else {}
+    where = {"group": label, "by": model.grouping.by} if model.grouping is not None else {}
     counts = state["levels"][index]
     n = int(counts.sum())
     if not n:

@@ -25,7 +25,8 @@ import pyarrow.compute as pc
 from fabula.defects import labels_of
 from fabula.defects.compile import value_type
 from fabula.defects.labels import as_text
-from fabula.spec.defects import ROW_KINDS
+from fabula.spec.defects import ROW_KINDS, DefectSpec
+from fabula.spec.relations import ReferenceColumn
 from fabula.validate.evidence import Evidence, quote
 from fabula.validate.report import FAIL, PASS, WARN, Check
 
@@ -39,7 +40,7 @@ def checks(evidence: Evidence) -> list[Check]:
         table = evidence.plan.table(name)
         spec = evidence.plan.spec.tables[name]
         labels = labels_of(clean.labels, name)
-        declared = {}
+        declared: dict[tuple[str, str | None, str | None], list[DefectSpec]] = {}
         for defect in spec.defects:
             if defect.is_drift:
                 continue  # checked with the batches' schemas (fabula.engine.append_checks)
@@ -181,7 +182,7 @@ def _days(values: pa.Array) -> pa.Array:
     return values
 
 
-def _copies_true(seen, form: str | None, column: str | None, key: str | None, indexes: np.ndarray) -> list[tuple]:
+def _copies_true(seen, form: str, column: str | None, key: str | None, indexes: np.ndarray) -> list[tuple]:
     """(problem, label indexes) for the copy labels `indexes`: each repeats the row before it,
     but for the one column its form changes."""
     at = _positions(seen.copies, indexes)
@@ -204,7 +205,9 @@ def _copies_true(seen, form: str | None, column: str | None, key: str | None, in
 def _parents_found(evidence: Evidence, name: str, column: str, indexes: np.ndarray, values: pa.Array) -> tuple:
     """Labelled orphans whose key a parent row has after all: one hash join per reference."""
     spec = evidence.plan.spec.tables[name]
-    parent, parent_key = spec.columns[column].to.split(".")
+    reference = spec.columns[column]
+    assert isinstance(reference, ReferenceColumn), "an orphan damages a reference column (the spec's checks said so)"
+    parent, parent_key = reference.to.split(".")
     keys = as_text(values)
     if not len(keys):
         return ("is a parent key", indexes[:0])

@@ -15,7 +15,7 @@ discovered after a long run.
 from __future__ import annotations
 
 from datetime import date
-from numbers import Number
+from typing import SupportsFloat
 
 import pyarrow as pa
 
@@ -58,7 +58,8 @@ def _check(evidence: Evidence, expectation: Expectation) -> Check:
         return Check(FAMILY, expectation.name, FAIL, f"the query must return one number, and it returned {shape}",
                      expected=expected, details=details)
     value = rows[0][0]
-    if value is None or isinstance(value, bool) or not isinstance(value, Number):
+    # a number is what float() takes: DuckDB's int, float and Decimal (never a bool)
+    if value is None or isinstance(value, bool) or not isinstance(value, SupportsFloat):
         return Check(FAMILY, expectation.name, FAIL, f"the query returned {value!r}, not a number"
                      + (" (no rows matched?)" if value is None else ""), expected=expected, details=details)
     value = float(value)
@@ -102,6 +103,7 @@ def expectation_sql(expectation: Expectation, as_of: date) -> str:
         return (f"select avg(case when {quote(share.column)} in ({values}) then 1.0 else 0.0 end) "
                 f"from {quote(share.table)}{_where(share.where)}")
     uplift = expectation.uplift
+    assert uplift is not None, "an expectation has exactly one form (Expectation._one_form), and it is uplift"
     first, last = (resolve_bound(bound, as_of) for bound in uplift.window)
     start, end = _literal(first), _literal(last)
     time = quote(uplift.time)
@@ -201,10 +203,14 @@ def _conditions(connection, expectation: Expectation, path: tuple, where) -> lis
 def _table_of(expectation: Expectation, key: tuple) -> str:
     ratio = expectation.ratio
     if ratio is None:
-        return (expectation.share or expectation.uplift).table
+        form = expectation.share or expectation.uplift
+        assert form is not None, "only a ratio, share or uplift has a `where` (sql_pieces)"
+        return form.table
     if key[1] in ("numerator", "denominator"):
         return ratio.side_table(getattr(ratio, key[1]))
-    return ratio.table or ratio.numerator.table  # a shared `where` with no shared `table`: the numerator's
+    table = ratio.table or ratio.numerator.table  # a shared `where` with no shared `table`: the numerator's
+    assert table is not None, "a ratio names `table`, or a table on each side (Ratio._tables_named)"
+    return table
 
 
 _SANDBOX_HINT = "an expectation reads only the spec's tables, each a view named after it: files, URLs, " \

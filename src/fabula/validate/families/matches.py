@@ -7,7 +7,7 @@ from __future__ import annotations
 from fabula.spec.relations import ReferenceColumn
 from fabula.validate.evidence import Evidence, quote
 from fabula.validate.models import declared_columns
-from fabula.validate.report import FAIL, PASS, SKIP, Check
+from fabula.validate.report import FAIL, PASS, SKIP, Check, Where
 
 FAMILY = "matches"
 
@@ -17,16 +17,18 @@ def checks(evidence: Evidence) -> list[Check]:
     for table in evidence.plan.tables:
         columns = declared_columns(evidence.plan, table.name)
         for name, spec in columns.items():
-            if isinstance(spec, ReferenceColumn) and spec.matched and not spec.hidden:
-                found.append(_matched(evidence, table.name, name, spec, columns))
+            if isinstance(spec, ReferenceColumn) and (matched := spec.matched) and not spec.hidden:
+                found.append(_matched(evidence, table.name, name, spec, matched, columns))
     return found
 
 
-def _matched(evidence: Evidence, table: str, column: str, spec: ReferenceColumn, columns: dict) -> Check:
+def _matched(evidence: Evidence, table: str, column: str, spec: ReferenceColumn, matched: tuple[str, str],
+             columns: dict) -> Check:
+    """A row's parent has the same value in `matched` = (parent column, own column) as the row."""
     parent, key = spec.parent
-    parent_column, own_column = spec.matched
+    parent_column, own_column = matched
     name = f"{table}.{column}: a {parent} row with the same {parent_column} as `{own_column}`"
-    where = {"table": table, "column": column}
+    where: Where = {"table": table, "column": column}
     parent_columns = declared_columns(evidence.plan, parent)
     if getattr(columns.get(own_column), "hidden", False) or getattr(parent_columns.get(parent_column), "hidden", False):
         return Check(FAMILY, name, SKIP, "the matched columns are not both written", **where)

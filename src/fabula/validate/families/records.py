@@ -27,7 +27,7 @@ from fabula.providers.ascii import to_ascii
 from fabula.spec.columns import column_branches
 from fabula.spec.people import AddressColumn, CompanyColumn, PersonColumn
 from fabula.validate.evidence import Evidence
-from fabula.validate.report import FAIL, PASS, Check
+from fabula.validate.report import FAIL, PASS, Check, Where
 from fabula.validate.statistics import Examples, Unreadable
 from fabula.validate.text import WIDEST, byte_lengths, fixed_width, lower_ascii
 
@@ -66,6 +66,7 @@ class Agreement:
             long |= reference_lengths > WIDEST
         wrong = np.zeros(len(derived), dtype=bool)
         placeholders = 0
+        rows: np.ndarray | slice  # the rows checked vectorised: the short ones, or all of them
         if long.any():  # a changed file: these few rows by the rule spelled out in Python
             for row in np.flatnonzero(long).tolist():
                 wrong[row], placeholder = self.rule(derived[row].as_py(), reference[row].as_py())
@@ -81,7 +82,8 @@ class Agreement:
         wrong[rows] = self._wrong(found, expected, lengths[rows])
         if self.part == "email":
             placeholders += int(self._placeholders(found, lengths[rows]).sum())
-        state = {"rows": len(derived), "wrong": int(wrong.sum()), "placeholders": placeholders}
+        state: dict[str, int | Examples] = {"rows": len(derived), "wrong": int(wrong.sum()),
+                                            "placeholders": placeholders}
         if wrong.any():
             shown = [f"{derived[int(i)].as_py()} for {reference[int(i)].as_py()}" for i in np.flatnonzero(wrong)[:3]]
             state["examples"] = Examples(tuple(shown), 3)
@@ -144,7 +146,7 @@ class Agreement:
             if (at >= 0).all():
                 return ~np.strings.startswith(found, expected, at + 1)
             return np.where(at < 0, np.strings.str_len(expected) > 0, ~np.strings.startswith(found, expected, at + 1))
-        start = 0
+        start: int | np.ndarray = 0  # where the name starts: after the scheme and www. of a website
         if self.part == "website":
             start = np.where(np.strings.startswith(found, b"https://"), 8,
                              np.where(np.strings.startswith(found, b"http://"), 7, 0))
@@ -215,7 +217,7 @@ class PlaceAgreement:
         rows = pc.binary_join_element_wise(*[array.filter(valid) for array in arrays], _SEPARATOR)
         known = pc.is_in(rows, value_set=self._places())
         wrong = pc.invert(known)
-        state = {"rows": len(rows), "wrong": int(pc.sum(wrong).as_py() or 0)}
+        state: dict[str, int | Examples] = {"rows": len(rows), "wrong": int(pc.sum(wrong).as_py() or 0)}
         if state["wrong"]:
             shown = [text.replace(_SEPARATOR, ", ") for text in rows.filter(wrong).to_pylist()[:3]]
             state["examples"] = Examples(tuple(shown), 3)
@@ -308,7 +310,7 @@ def _place_checks(evidence: Evidence) -> list[Check]:
         state = evidence.state(statistic)
         names = ", ".join(column for _, column in statistic.columns)
         title = f"{statistic.table}: {names} are one place"
-        where = {"table": statistic.table, "column": statistic.columns[0][1]}
+        where: Where = {"table": statistic.table, "column": statistic.columns[0][1]}
         if isinstance(state, Unreadable):
             found.append(Check(FAMILY, title, FAIL, f"could not check: {state.reason}", **where))
             continue
@@ -332,7 +334,7 @@ def _agreement_checks(evidence: Evidence) -> list[Check]:
     for statistic in evidence.of_type(Agreement):
         state = evidence.state(statistic)
         title = f"{statistic.table}.{statistic.column} agrees with {statistic.table}.{statistic.reference}"
-        where = {"table": statistic.table, "column": statistic.column}
+        where: Where = {"table": statistic.table, "column": statistic.column}
         if isinstance(state, Unreadable):
             found.append(Check(FAMILY, title, FAIL, f"could not check: {state.reason}", **where))
             continue

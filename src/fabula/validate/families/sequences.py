@@ -47,6 +47,7 @@ class Fact:
             from fabula.generators.when import condition_mask
             from fabula.spec.expressions import parse_expression
 
+            assert self.other is not None, "a `when` fact carries its condition (statistics() sets it)"
             names = parse_expression(self.other).columns
             columns = {name: view.column(name) for name in names}
             if any(column is None for column in columns.values()):
@@ -56,8 +57,10 @@ class Fact:
             return {"n": len(values), "bad": int((known & ~condition_mask(self.other, ctx)).sum())}
         numbers = _numbers(values)
         if self.fact == "floor":
+            assert self.low is not None, "a `floor` fact carries the balance's floor"
             return {"n": int(known.sum()), "bad": int((known & (numbers < self.low - 1e-9)).sum())}
         if self.fact == "range":
+            assert self.low is not None and self.high is not None, "a `range` fact carries the level's low and high"
             outside = (numbers < self.low - 1e-9) | (numbers > self.high + 1e-9)
             return {"n": int(known.sum()), "bad": int((known & outside).sum())}
         if self.fact == "as_of":

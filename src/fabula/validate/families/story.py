@@ -21,8 +21,9 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 
-from fabula.generators.base import TICKS_PER_DAY
+from fabula.generators.base import TICKS_PER_DAY, Generator
 from fabula.generators.conditional import ConditionalGenerator
+from fabula.generators.laws import Shares
 from fabula.generators.story import DuringGenerator
 from fabula.story.events import EventWindow
 from fabula.validate.evidence import Evidence
@@ -174,8 +175,8 @@ def _fractional_days(times: pa.Array) -> np.ndarray:
     return _days(times.combine_chunks() if isinstance(times, pa.ChunkedArray) else times)
 
 
-def statistics(plan) -> list:
-    found = []
+def statistics(plan) -> list[DailyCounts | EventMix]:
+    found: list[DailyCounts | EventMix] = []
     for table in plan.tables:
         for column in table.outputs:
             generator = column.generator
@@ -338,17 +339,29 @@ def _daily_details(statistic: DailyCounts, observed, expected, windows) -> dict:
                         for window, _ in windows]}
 
 
+def _declared_shares(override: Generator, group: str) -> Shares:
+    """The levels and weights an event's override declares for the rows of case `group` (all its
+    rows for ''): `_mixes` makes a mix only of overrides, or their cases, that declare them."""
+    inner = override
+    if group:
+        assert isinstance(override, ConditionalGenerator), "a mix per case is made only of a conditional override"
+        inner = dict((str(k), g) for k, g in override.cases)[group]
+    shares = inner.shares()
+    assert shares is not None, "a mix is made only of what declares levels and weights"
+    return shares
+
+
 def _mix_checks(evidence: Evidence, statistic: EventMix, state) -> list[Check]:
     problem = _unreadable(statistic, state)
     if problem is not None:
         return [problem]
     during = next(column.generator for column in evidence.plan.table(statistic.table).outputs
                   if column.name == statistic.column)
+    assert isinstance(during, DuringGenerator), "event mixes are made only for columns with `during:` (_mixes)"
     override = next(o.generator for o in during.overrides if o.window == statistic.window and o.at == statistic.at)
     found = []
     for group, counts in state.items():
-        inner = override if not group else dict((str(k), g) for k, g in override.cases)[group]
-        shares = inner.shares()
+        shares = _declared_shares(override, group)
         declared = {str(level): weight for level, weight in zip(shares.levels, shares.weights)}
         inside, outside = counts["inside"], counts["outside"]
         n_in, n_out = sum(inside.values()), sum(outside.values())

@@ -400,7 +400,7 @@ def _no_orphans(name: str, evidence: Evidence, table: str, column: str, spec: Re
 def _not_before(name: str, evidence: Evidence, table: str, column: str, spec) -> Check:
     if "." in spec.after:
         reference, parent_column = split_target(spec.after)
-        parent, key = evidence.plan.spec.tables[table].columns[reference].parent
+        parent, key = _parent_of(evidence, table, reference)
         t, c = quote(table), quote(column)
         streamed = evidence.states.get(f"{FAMILY}:after-parent:{table}.{column}")
         planned = evidence.states.get(PlannedColumnStatistic(parent, parent_column).key)
@@ -442,7 +442,7 @@ def _aggregate_checks(evidence: Evidence, table: str, summed: list) -> list[Chec
             found += [Check(FAMILY, title, SKIP, f"not checked: `{child}` has no reference to `{table}` to group "
                             "its rows by", table=table, column=name) for title, (name, _) in zip(titles, columns)]
             continue
-        key = child_spec.columns[owner].parent[1]
+        key = _parent_of(evidence, child, owner)[1]
         agreed = _planned_keys(evidence, table, key) and all(
             aggregates.agree(evidence, table, name) for name, _ in columns)
         try:  # fingerprints that agree settle it; otherwise DuckDB finds (and counts) the rows
@@ -462,7 +462,7 @@ def _aggregate_checks(evidence: Evidence, table: str, summed: list) -> list[Chec
 
 def _aggregate_mismatches(evidence: Evidence, table: str, child: str, owner: str, columns: list) -> list[int]:
     """Rows of `table` whose aggregate differs from its children's, per aggregate column."""
-    key = evidence.plan.spec.tables[child].columns[owner].parent[1]
+    key = _parent_of(evidence, child, owner)[1]
     values, conditions = [], []
     for index, (name, spec) in enumerate(columns):
         child_column = spec.child[1]
@@ -490,6 +490,13 @@ def _aggregate_mismatches(evidence: Evidence, table: str, child: str, owner: str
              f"select {', '.join(conditions)} from {quote(table)} parent "
              f"left join kids on kids.k = hash(parent.{quote(key)})")
     return [int(count) for count in evidence.sql().rows(query)[0]]
+
+
+def _parent_of(evidence: Evidence, table: str, reference: str) -> tuple[str, str]:
+    """(parent table, key) of a reference column: one the spec's relation checks found to be a reference."""
+    column = evidence.plan.spec.tables[table].columns[reference]
+    assert isinstance(column, ReferenceColumn), f"{table}.{reference} is a reference (the spec's checks said so)"
+    return column.parent
 
 
 def _first_line(error: Exception) -> str:

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from fabula.generators.base import TICKS_PER_DAY
 from fabula.validate.families.story import Z_LIMIT, DailyCounts
-from fabula.validate.report import FAIL, PASS, SKIP, Check
+from fabula.validate.report import FAIL, PASS, SKIP, Check, Where
 from fabula.validate.statistics import Unreadable
 
 FAMILY = "zones"
@@ -129,10 +129,10 @@ class LocalEnd:
         return {"n": int(known.sum()), "bad": int((known & (ticks >= self.end)).sum())}
 
 
-def statistics(plan) -> list:
+def statistics(plan) -> list[LocalDailyCounts | LocalHours | LocalEnd]:
     from fabula.generators.temporal import TimestampGenerator
 
-    found = []
+    found: list[LocalDailyCounts | LocalHours | LocalEnd] = []
     for table in plan.tables:
         for column in table.outputs:
             generator = column.generator  # not under `when:`, whose nulls the timeline does not declare
@@ -141,6 +141,7 @@ def statistics(plan) -> list:
                 continue
             local = generator.spec.store == "local"
             timeline = generator.timeline
+            assert timeline is not None, "`tz` reads a timeline's calendar: the spec refuses it without `timeline`"
             if generator.intensity is None:
                 found.append(LocalDailyCounts(table.name, column.name, timeline.name, timeline.first_day,
                                               timeline.n_days, tz=tz, stored_local=local))
@@ -164,7 +165,7 @@ def checks(evidence) -> list[Check]:
 def _hours_check(evidence, statistic: LocalHours, state) -> Check:
     name = (f"{statistic.table}.{statistic.column}: intraday profile of {statistic.timeline} "
             f"in local time ({statistic.tz})")
-    where = {"table": statistic.table, "column": statistic.column}
+    where: Where = {"table": statistic.table, "column": statistic.column}
     if isinstance(state, Unreadable):
         return Check(FAMILY, name, FAIL, f"could not be read: {state.reason}", **where)
     if state is None or not state["cells"].sum():
@@ -194,7 +195,7 @@ def _hours_check(evidence, statistic: LocalHours, state) -> Check:
 
 def _end_check(statistic: LocalEnd, state) -> Check:
     name = f"{statistic.table}.{statistic.column}: never after the data's end (as_of) in local time"
-    where = {"table": statistic.table, "column": statistic.column}
+    where: Where = {"table": statistic.table, "column": statistic.column}
     if isinstance(state, Unreadable):
         return Check(FAMILY, name, FAIL, f"could not be read: {state.reason}", **where)
     if state is None or not state["n"]:
