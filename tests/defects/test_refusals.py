@@ -21,8 +21,6 @@ def test_the_spark_engine_refuses_defects(tmp_path):
         assert error.value.exit_code == 2
 
 
-def test_append_and_stream_refuse_defects(tmp_path):
-    with pytest.raises(UsageError, match="append does not inject defects"):
-        fabula.generate(DIRTY, tmp_path / "out", mode="append", scale=0.01)
+def test_stream_refuses_defects(tmp_path):  # append injects them: tests/defects/test_append_defects.py
     with pytest.raises(UsageError, match="stream does not inject defects"):
         fabula.api.stream(DIRTY, tmp_path / "stream", batches=1)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from fabula.defects.batches import continue_rows
 from fabula.defects.compile import LABELS_TABLE, TableDefects, compile_defects
+from fabula.defects.drift import labels as drift_labels
 from fabula.defects.inject import inject_block
 from fabula.defects.labels import LABEL_SCHEMA, LabelCollector, clean_batches, labels_of
 from fabula.plan.model import Plan
@@ -23,7 +25,7 @@ def has_defects(plan: Plan) -> bool:
 
 def refuse_defects(spec, where: str) -> None:
     """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (the
-    Spark engine, an appended batch, a stream) cannot write them and their labels yet."""
+    Spark engine, a stream) cannot write them and their labels yet."""
     from fabula.errors import UsageError
 
     damaged = [name for name, table in spec.tables.items() if getattr(table, "defects", ())]
@@ -51,7 +53,13 @@ class Injector:
         return dirty
 
     def labels(self) -> pa.Table:
-        return self.collector.table()
+        """Every label; in a batch appended to an output, `row` counts on from the rows the
+        earlier batches wrote (`fabula.defects.batches`), as the manifest's row ranges do."""
+        labels = continue_rows(self.plan, self.collector.table())
+        drifted = [label for table in self.plan.tables for label in drift_labels(self.plan, table.name, table.schema)]
+        if drifted:  # one per schema drift of this batch (no row: it is every row)
+            labels = pa.concat_tables([labels, pa.Table.from_pylist(drifted, schema=LABEL_SCHEMA)])
+        return labels
 
 
 __all__ = ["Injector", "has_defects", "refuse_defects", "compile_defects", "inject_block", "clean_batches", "labels_of",

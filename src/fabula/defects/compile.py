@@ -134,6 +134,8 @@ def compile_defects(plan: Plan) -> dict[str, TableDefects]:
         seen: dict[tuple, int] = {}
         defects, parents = [], []
         for index, defect in enumerate(declared):
+            if defect.is_drift:
+                continue  # a change of the written schema, not of rows (fabula.defects.drift)
             path = f"tables.{table.name}.defects.{index}"
             arrow_type = table.column(defect.column).arrow_type if defect.column else None
             need = _NEEDS.get((defect.kind, defect.chosen_form)) or _NEEDS.get(defect.kind)

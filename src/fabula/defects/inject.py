@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fabula.defects.batches import beyond_keys
 from fabula.defects.compile import Defect, TableDefects, is_text, value_type
 from fabula.defects.labels import LABEL_SCHEMA, as_text
-from fabula.plan.blocks import PlanReader
 from fabula.plan.model import Plan
 
 DEFAULT_DAYS = {"late": 7.0, "future": 365.0}
@@ -127,9 +127,9 @@ def _damage(plan: Plan, defects: TableDefects, defect: Defect, original: pa.Arra
     if kind == "orphan":
         (parent_table, parent_key), = [(table, key) for column, table, key in defects.parents
                                        if column == defect.column][:1]
-        parent_rows = PlanReader(plan).table_rows(parent_table)
+        parent_rows = plan.table(parent_table).rows  # this batch's own (an appended batch: defects.batches)
         missing_rows = parent_rows + rng.integers(0, max(parent_rows, 1), count)  # rows no parent has
-        damaged = PlanReader(plan).keys(parent_table, parent_key, missing_rows)
+        damaged = beyond_keys(plan, parent_table, parent_key, missing_rows)
         return _typed(damaged.cast(value_type(target)), target), np.ones(count, dtype=bool)
     if kind == "malformed":
         values = plain.to_pylist()
@@ -271,7 +271,7 @@ def _finish_copies(plan: Plan, defects: TableDefects, dirty: pa.RecordBatch, cop
             key = defects.key
             assert key is not None, "the spec refuses form new_key on a table without a key column"
             before = arrays[key].take(pa.array(rows, pa.int64()))
-            fresh = PlanReader(plan).keys(defects.table.name, key, defects.table.rows + written[rows])
+            fresh = beyond_keys(plan, defects.table.name, key, defects.table.rows + written[rows])
             arrays[key] = _put(arrays[key], rows, fresh)
             original = as_text(before)
         originals.append(original)

@@ -5,7 +5,8 @@ A batch is the same spec generated with three things moved on, all decided from 
 manifest before any work (so the same sequence of runs gives the same data):
 
 - **ids continue**: every `id` and `sequence` column starts after the rows earlier batches
-  wrote (`start + rows × step`), so keys never repeat across batches;
+  wrote (`start + rows × step`), so keys never repeat across batches; with `defects:`, after
+  the keys their orphans and new-key copies took too (`fabula.defects.batches`);
 - **parents carry on**: a reference picks among the parents of this batch *and* of the earlier
   ones (a new order of an old customer), with the earlier batches' keys and values regenerated
   from their own recorded plans (`batch_plan`, `PlanReader`); never a parent that does not exist
@@ -128,16 +129,15 @@ def next_batch(spec: DatasetSpec, previous: Manifest | None, *, seed: int | None
     return BatchState(batch, batch_seed(base["seed"], batch), as_of, offsets, history)
 
 
-def batch_spec(spec: DatasetSpec, state: BatchState) -> DatasetSpec:
-    """`spec` for one batch: its seed, as_of, and keys starting after earlier batches' rows."""
-    from fabula.defects import refuse_defects
-
-    refuse_defects(spec, "--mode append")  # labels' row numbers and new keys would span batches
+def batch_spec(spec: DatasetSpec, state: BatchState, ids: Mapping[str, int] | None = None) -> DatasetSpec:
+    """`spec` for one batch: its seed, as_of, and keys starting after earlier batches' keys
+    (`ids`, per table; default: the rows they wrote, `state.offsets`)."""
     if state.batch == 0:
         return spec.model_copy(update={"seed": state.seed, "as_of": state.as_of})
+    ids = state.offsets if ids is None else ids
     tables = {}
     for name, table in spec.tables.items():
-        offset = state.offsets.get(name, 0)
+        offset = ids.get(name, 0)
         columns = {}
         for column_name, column in table.columns.items():
             if isinstance(column, IdColumn):
@@ -159,13 +159,17 @@ def batch_plan(spec: DatasetSpec, state: BatchState, previous: Manifest | None, 
     The earlier batches' plans are rebuilt from the manifest's records (their spec, seed, as_of
     and scale), so the same sequence of runs gives the same data, and a reference never names a
     parent no batch wrote: only those of this batch and the ones before it."""
+    from fabula.defects.batches import key_offsets
     from fabula.errors import SpecError
     from fabula.manifest import batch_plans
     from fabula.plan import compile_plan
     from fabula.validate import check_queries
 
     earlier = batch_plans(state.history, previous, folder, allow_large=allow_large) if previous is not None else ()
-    plan = compile_plan(batch_spec(spec, state), scale=scale, allow_large=allow_large, earlier=earlier)
+    # ids start after every key the earlier batches used: their rows, and the keys their
+    # orphans and new-key copies took (defects, issue 14); without defects, their rows
+    ids = key_offsets(earlier) if earlier else None
+    plan = compile_plan(batch_spec(spec, state, ids), scale=scale, allow_large=allow_large, earlier=earlier)
     issues = check_queries(plan)  # `expect:` SQL against the planned columns, as for any plan
     if issues:
         raise SpecError(issues)

@@ -134,6 +134,7 @@ class FilesSink(FolderSink):
         return self.write_mode == "append" and self._folder._replaces is not None
 
     def open(self, plan: Plan) -> None:
+        refuse_drift(plan, self.write_mode, self.output_format)
         self._plan = plan
         super().open(plan)
 
@@ -156,12 +157,17 @@ class FilesSink(FolderSink):
         return written
 
     def commit(self, manifest: Manifest) -> None:
+        if self._plan is not None and self.staging is not None:
+            manifest = drift_files(self.staging, self.target, manifest, self._plan, self.output_format,
+                                   self.compression)
         if self._extra:
             manifest = replace(manifest, tables={**manifest.tables,
                                                  **{name: entry for name, (entry, _, _) in self._extra.items()}})
         batch_manifest = manifest
         if self.amend is not None:
             manifest = self.amend(manifest)
+            if self._plan is not None:
+                manifest = with_schemas(manifest, self._plan)
         if not self.appending:
             if self.output_format == "delta":
                 self._commit_delta(self.staging_folder, batch_manifest, append=False)
@@ -209,7 +215,10 @@ class FilesSink(FolderSink):
             if name in self._extra:
                 schema, description, descriptions = self._extra[name][2], self._extra[name][1], {}
             else:
+                from fabula.defects.drift import active, drifted_schema
+
                 schema, partition_by = tables[name].schema, tables[name].partition_by
+                schema = drifted_schema(schema, active(plan, name))  # a drifted batch's columns
                 description = spec.description if spec else None
                 descriptions = {column_name: column.description
                                 for column_name, column in (spec.columns.items() if spec else ())
@@ -219,6 +228,69 @@ class FilesSink(FolderSink):
                 commit_table(root / name, schema, files, name=name, description=description,
                              descriptions=descriptions, partition_by=partition_by,
                              append=append and (root / name / "_delta_log").is_dir())
+
+
+def refuse_drift(plan: Plan, mode: str, output_format: str) -> None:
+    """UsageError (exit code 2, before anything is written) for schema drift where a batch
+    cannot have a schema of its own: a snapshot (one schema), or a retyped column in Delta."""
+    for table in plan.tables:
+        for index, defect in enumerate(getattr(plan.spec.tables.get(table.name), "defects", ()) or ()):
+            if not defect.is_drift:
+                continue
+            where = f"tables.{table.name}.defects.{index}"
+            if mode != "append":
+                raise UsageError(f"{where}: schema drift (`kind: drift`, from_batch: {defect.from_batch}) changes the "
+                                 "schema between append batches, and a run without --mode append writes one "
+                                 "snapshot, with one schema",
+                                 hint="write the batches with --mode append, or remove the drift entry "
+                                      "(docs/defects.md#schema-drift)")
+            if output_format == "delta" and defect.form == "retyped":
+                raise UsageError(f"{where}: a Delta table cannot change the type of `{defect.column}` "
+                                 f"(retyped to {defect.to}) in place; its schema evolves by added columns only",
+                                 hint="append Parquet, CSV or JSON Lines (--format parquet) for a retyped column, "
+                                      "or use form: added or renamed")
+
+
+def drift_files(staging: Path, target: Path, manifest: Manifest, plan: Plan, output_format: str,
+                compression: str) -> Manifest:
+    """The batch's files of each table with a schema drift active in this batch rewritten in the
+    drifted schema (`fabula.defects.drift`), and the manifest's entries for them updated.
+
+    Done at commit, after the batch was validated as written in the spec's schema (what the
+    checks compare with), so a drift costs one more pass over the drifted tables' files only."""
+    from fabula.defects.drift import active, apply_drift, drifted_schema
+    from fabula.sinks.formats.read import read_batches
+
+    tables = dict(manifest.tables)
+    fmt = part_format(output_format, compression=compression)
+    for table in plan.tables:
+        drifts = active(plan, table.name)
+        if not drifts or table.name not in tables:
+            continue
+        schema, entry = drifted_schema(table.schema, drifts), tables[table.name]
+        files = []
+        for file in entry.files:
+            rows = (apply_drift(pa.Table.from_batches([batch]).cast(table.schema), drifts)
+                    for batch in read_batches(staging / file.path, table.schema))
+            written = write_file(staging, target, file.path, table.name, 0, schema, rows, fmt)
+            files.append(replace(file, bytes=written.bytes, sha256=written.sha256))
+        tables[table.name] = replace(entry, files=tuple(files))
+    return replace(manifest, tables=tables)
+
+
+def with_schemas(manifest: Manifest, plan: Plan) -> Manifest:
+    """The manifest with the schema each batch wrote recorded in its history entry, for every
+    table that declares schema drift (`schema`: [[column, type], …])."""
+    from fabula.defects.drift import active, declared, drifted_schema
+
+    drifting = [table for table in plan.tables if declared(plan, table.name)]
+    if not drifting or not manifest.batches:
+        return manifest
+    last = dict(manifest.batches[-1])
+    last["schema"] = {table.name: [[field.name, str(field.type)]
+                                   for field in drifted_schema(table.schema, active(plan, table.name))]
+                      for table in drifting}
+    return replace(manifest, batches=(*manifest.batches[:-1], last))
 
 
 __all__ = ["FilesSink", "FormatPartWriter", "part_name", "write_part_files", "WRITE_MODES"]

@@ -31,6 +31,8 @@ DEFECT_KINDS: dict[str, str] = {
     "duplicate": "an extra row after a row: `form:` exact, near (same key, `column:` changed) or "
                  "new_key (the same entity under a new key)",
     "late": "an event time moved `days:` behind its row's neighbours (late, out of order)",
+    "drift": "the written schema changes `from_batch:` on (append batches): `form:` added, renamed (`name:`) "
+             "or retyped (`to:`)",
 }
 """Every kind, with what it does (the docs and `fabula check`'s hints list them)."""
 
@@ -38,6 +40,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "missing": ("null", "empty", "placeholder"),
     "malformed": ("email", "date_format", "whitespace", "case", "truncate", "mojibake"),
     "duplicate": ("exact", "near", "new_key"),
+    "drift": ("added", "renamed", "retyped"),
 }
 """The forms a kind takes (`form:`), the first being its default."""
 
@@ -51,17 +54,28 @@ class DefectSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: str = Field(description=f"one of: {', '.join(DEFECT_KINDS)}")
     column: str | None = Field(None, description="the column damaged (for duplicate form near: the one changed)")
-    rate: float = Field(ge=0.0, lt=1.0, description="the expected share of the table's rows given this defect")
+    rate: float = Field(0.0, ge=0.0, lt=1.0, description="the expected share of the table's rows given this defect "
+                        "(every kind but drift)")
     form: str | None = Field(None, description="the variant of the kind, e.g. missing: null, empty or placeholder")
     value: Any = Field(None, description="the placeholder (missing) or the value (outlier) written instead")
     factor: float | None = Field(None, description="what an outlier multiplies the value by, e.g. 100")
     days: float | None = Field(None, gt=0, description="how far a late time moves back, or a future one forward")
     length: int | None = Field(None, ge=0, description="how many characters a truncated value keeps")
+    from_batch: int | None = Field(None, description="drift: the first append batch written with the new schema")
+    name: str | None = Field(None, description="drift renamed: the column's new name")
+    to: str | None = Field(None, description="drift retyped: the column's new type (string, float or int)")
+
+    @property
+    def is_drift(self) -> bool:
+        """A schema drift (`fabula.spec.drift`): no rows damaged, the written schema changed."""
+        return self.kind == "drift"
 
     @property
     def chosen_form(self) -> str | None:
         """`form`, or the kind's default form."""
         forms = FORMS.get(self.kind)
+        if self.kind == "drift":  # no default: each form is a different change
+            return self.form
         return self.form if self.form is not None else (forms[0] if forms else None)
 
     @property
@@ -94,6 +108,18 @@ def defect_issues(table: str, defects: tuple[DefectSpec, ...],
         if defect.form is not None and defect.form not in forms:
             yield ((*where, "form"), f"`{defect.kind}` has no form `{defect.form}`",
                    f"use one of: {', '.join(forms)}" if forms else f"`{defect.kind}` takes no `form`")
+            continue
+        if defect.is_drift:  # a schema change, not damaged rows: its own parameters (fabula.spec.drift)
+            from fabula.spec.drift import drift_issues
+
+            for path, message, hint in drift_issues(table, defect, columns):
+                yield (*where, *path), message, hint
+            continue
+        if "rate" not in defect.model_fields_set:
+            yield ((*where, "rate"), f"`{defect.kind}` needs its `rate`", "e.g. rate: 0.01 (1% of the rows)")
+        for name in ("from_batch", "name", "to"):
+            if getattr(defect, name) is not None:
+                yield ((*where, name), f"`{defect.kind}` takes no `{name}` (only kind: drift does)", f"remove `{name}`")
         given = {name for name in ("form", "value", "factor", "days", "length")
                  if getattr(defect, name) is not None}
         for name in sorted(given - _PARAMETERS[defect.kind]):

@@ -27,8 +27,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, has_defects, labels_of
+from fabula.defects.batches import own_rows
 from fabula.defects.compile import key_column
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import read_batches
@@ -112,10 +114,19 @@ class CleanView:
         dirty = (batch for path in table_files(folder, name) for batch in read_batches(path, table.schema))
         return clean_batches(dirty, labels_of(self.labels, name))
 
+    def read_labels(self, folder: Path) -> pa.Table:
+        """The labels of the output in `folder`, kept. A batch appended to an output numbers its
+        labels' rows over the whole table; here they count the rows of this batch's own files
+        (`fabula.defects.batches`)."""
+        labels = read_labels(folder)
+        rows = labels.filter(pc.not_equal(labels.column("kind"), "drift"))  # checked with the batches' schemas
+        self.labels = own_rows(self.plan, rows)
+        return self.labels
+
     def read(self, folder: Path) -> CleanView:
         """The labels of the output in `folder`, what its files show at them, and any damaged
         table not spooled yet (validation of a folder someone else generated) rebuilt."""
-        self.labels = read_labels(folder)
+        self.read_labels(folder)
         # what the files show at the labels is read on a thread of its own: Parquet decoding
         # releases the GIL, so it overlaps the other families' checks until the defects family
         # asks for it (`seen`)

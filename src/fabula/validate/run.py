@@ -19,7 +19,7 @@ from fabula.manifest import MANIFEST, FileEntry, Manifest, plan_from_manifest, r
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import file_rows, read_batches
 from fabula.validate.accumulate import Accumulator
-from fabula.validate.defects import CleanView, clean_view, read_labels
+from fabula.validate.defects import CleanView, clean_view
 from fabula.validate.evidence import Evidence
 from fabula.validate.families import FAMILIES, integrity
 from fabula.validate.families import defects as defects_family
@@ -160,7 +160,7 @@ def _stream(folder: Path, manifest: Manifest, plan: Plan, accumulator: Accumulat
             files = [path for path in listed if path.is_file() and not path.is_symlink()]
             damaged = clean if clean is not None and table.name in clean.tables else None
             if damaged is not None:  # defects (issue 14): the clean rows, rebuilt from the files and labels
-                damaged.labels = read_labels(folder)
+                damaged.read_labels(folder)
                 blocks = _cut(damaged.from_files(folder, table.name), table.block_rows)
                 aligned = True  # cut from the clean rows, whatever the copies did to the files' row groups
             else:

@@ -65,6 +65,20 @@ def table_schema(schema: pa.Schema, descriptions: Mapping[str, str]) -> pa.Schem
     return pa.schema(fields)
 
 
+def add_new_columns(table, schema) -> bool:
+    """Schema evolution as `mergeSchema` does it: the columns of `schema` (a batch's, as
+    `deltalake.Schema`) the Delta table lacks are added to it, nullable, so its older files read
+    them as null; a column the batch no longer writes stays, null in the batch's rows. True when
+    a column was added."""
+    known = {field.name for field in table.schema().fields}
+    new = [field for field in schema.fields if field.name not in known]
+    if new:
+        import deltalake
+
+        table.alter.add_columns([deltalake.Field(field.name, field.type, nullable=True) for field in new])
+    return bool(new)
+
+
 @dataclass(frozen=True)
 class DataFile:
     """A Parquet file of a Delta table, relative to the table's folder."""
@@ -108,7 +122,9 @@ def commit_table(folder: Path, schema: pa.Schema, files: Sequence[DataFile], *, 
     options = dict(storage_options) if storage_options else None
     if append:
         table = deltalake.DeltaTable(location, storage_options=options)
-        table.create_write_transaction(actions, mode="append", schema=delta_schema,
+        if add_new_columns(table, delta_schema):  # schema evolution (a drifted batch, issue 14)
+            table = deltalake.DeltaTable(location, storage_options=options)
+        table.create_write_transaction(actions, mode="append", schema=table.schema(),
                                        partition_by=list(partition_by) or None)
         return
     create_table_with_add_actions(location, delta_schema, actions, mode="error",

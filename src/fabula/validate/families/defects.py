@@ -42,6 +42,8 @@ def checks(evidence: Evidence) -> list[Check]:
         labels = labels_of(clean.labels, name)
         declared: dict[tuple[str, str | None, str | None], list[DefectSpec]] = {}
         for defect in spec.defects:
+            if defect.is_drift:
+                continue  # checked with the batches' schemas (fabula.engine.append_checks)
             declared.setdefault((defect.kind, defect.chosen_form, defect.column), []).append(defect)
         groups = _groups(labels)
         for key, defects in declared.items():
