@@ -29,10 +29,11 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, has_defects, labels_of
-from fabula.defects.compile import key_column
+from fabula.defects.compile import deletions_of, key_column, labelled_tables, references_to_deleted
+from fabula.defects.labels import as_text
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import read_batches
-from fabula.spec.defects import ROW_KINDS
+from fabula.spec.defects import DROP_KINDS, ROW_KINDS
 
 
 def read_labels(folder: Path) -> pa.Table:
@@ -69,6 +70,10 @@ class CleanView:
         self.plan = plan
         self.tables = [table.name for table in plan.tables
                        if getattr(plan.spec.tables.get(table.name), "defects", ())]
+        """The damaged tables: their clean rows are spooled."""
+        self.labelled = labelled_tables(plan)
+        """The tables with labels: the damaged ones, and children of tables with deleted rows
+        (their rows are as written, but their references to deleted rows are labelled)."""
         self.labels: pa.Table = LABEL_SCHEMA.empty_table()
         self._seen: dict[str, Future] = {}
         self._spooled: dict[str, set[int]] = {name: set() for name in self.tables}
@@ -110,7 +115,7 @@ class CleanView:
         with self._lock:  # rebuilt whole: forget what was spooled before
             self._spooled[name].clear()
         dirty = (batch for path in table_files(folder, name) for batch in read_batches(path, table.schema))
-        return clean_batches(dirty, labels_of(self.labels, name))
+        return clean_batches(dirty, labels_of(self.labels, name), table.schema)
 
     def read(self, folder: Path) -> CleanView:
         """The labels of the output in `folder`, what its files show at them, and any damaged
@@ -122,8 +127,9 @@ class CleanView:
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fabula-labels")
-        self._seen = {name: pool.submit(examine, self.plan, folder, name, labels_of(self.labels, name))
-                      for name in self.tables}
+        self._seen = {name: pool.submit(examine, self.plan, folder, name, labels_of(self.labels, name),
+                                        self.deleted_values(name))
+                      for name in self.labelled}
         pool.shutdown(wait=False)
         for name in self.tables:
             if not self.complete(name):
@@ -167,6 +173,15 @@ class CleanView:
             views[name] = ds.dataset(files, format="ipc") if files else schema.empty_table()
         return views
 
+    def deleted_values(self, name: str) -> dict[str, pa.Array]:
+        """For each reference of table `name` to a table with deleted rows: the referenced
+        column's values at the deleted rows (as text, from the parent's labels)."""
+        found = {}
+        for column, deletion in references_to_deleted(self.plan, name, deletions_of(self.plan)):
+            _, parent_column = self.plan.spec.tables[name].columns[column].parent
+            found[column] = deleted_values(labels_of(self.labels, deletion.table), parent_column)
+        return found
+
     def key(self, name: str) -> str | None:
         """The table's key column, which labels carry."""
         return key_column(self.plan, self.plan.table(name))
@@ -184,6 +199,17 @@ class CleanView:
             self._root, self._cleanup = None, None
             for blocks in self._spooled.values():
                 blocks.clear()
+
+
+def deleted_values(labels: pa.Table, column: str) -> pa.Array:
+    """A column's values (as text) in the deleted rows among a table's `labels`."""
+    import json
+
+    import pyarrow.compute as pc
+
+    deleted = labels.filter(pc.is_in(labels.column("kind"), pa.array(sorted(DROP_KINDS))))
+    return pa.array([json.loads(text).get(column) if text is not None else None
+                     for text in deleted.column("original").to_pylist()], pa.string())
 
 
 def clean_view(plan: Plan) -> CleanView | None:
@@ -205,12 +231,21 @@ class Seen:
     """The label indexes of whole-row labels whose row (and the row before it) was found."""
     differ: dict[str, np.ndarray] = field(default_factory=dict)
     """column → for each of `copies`, whether the copy differs from the row before it there."""
+    still_there: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """The label indexes of deleted-row labels whose key a written row still holds."""
+    pointing: dict[str, int] = field(default_factory=dict)
+    """reference column → how many written rows point at a deleted parent row."""
 
 
-def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
-    """One pass over a damaged table's files, a batch at a time: the written values at the
-    labelled cells (only those columns are read from Parquet) and, for copies, which columns
-    differ from the row before. Memory: one batch and arrays the size of the labels."""
+def examine(plan: Plan, folder: Path, name: str, labels: pa.Table,
+            deleted: dict[str, pa.Array] | None = None) -> Seen:
+    """One pass over a labelled table's files, a batch at a time: the written values at the
+    labelled cells (only those columns are read from Parquet), for copies which columns differ
+    from the row before, for deleted rows whether their key is still written, and for each
+    reference in `deleted` (column → the parent's deleted values) how many rows point at one.
+    Memory: one batch and arrays the size of the labels."""
+    import pyarrow.compute as pc
+
     table = plan.table(name)
     seen = Seen()
     rows = labels.column("row").to_numpy(zero_copy_only=False).astype(np.int64)
@@ -227,7 +262,15 @@ def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
     copies = copies[np.argsort(rows[copies], kind="stable")]
     copy_rows = rows[copies]
     names = [column.name for column in table.schema]
-    wanted = names if len(copies) else cell_columns
+    removed = np.flatnonzero(np.isin(np.asarray(labels.column("kind").to_pylist(), dtype=object),
+                                     list(DROP_KINDS))) if len(rows) else np.zeros(0, np.int64)
+    key = key_column(plan, table) if len(removed) else None
+    removed_keys = labels.column("key").take(pa.array(removed, pa.int64())).combine_chunks() if key else None
+    deleted = deleted or {}
+    extra = [column for column in [key, *deleted] if column is not None]
+    wanted = names if len(copies) else sorted({*cell_columns, *extra})
+    still: list[np.ndarray] = []
+    pointing = dict.fromkeys(deleted, 0)
     pieces: dict[str, list] = {column: [] for column in cell_columns}
     found_copies, differ = [], {column: [] for column in names}
     previous = None  # the last row of the batch before, for a copy at a batch's first row
@@ -256,10 +299,20 @@ def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
                     differ[column].append(_differs(source.column(column).take(here),
                                                    source.column(column).take(before)))
                 found_copies.append(copies[low:high][with_previous])
+            if key is not None and n:  # a deleted row's key found in a written row: the label is false
+                at = pc.index_in(removed_keys, value_set=as_text(batch.column(key)))
+                still.append(removed[np.asarray(at.is_valid(), dtype=bool)])
+            for column, values in deleted.items():
+                if n and len(values):
+                    hits = pc.is_in(as_text(batch.column(column)), value_set=values)
+                    pointing[column] += int(pc.sum(hits).as_py() or 0)
             if n and len(copies):
                 previous = _plain(batch.slice(n - 1, 1))
             offset += n
     seen.written_rows = offset
+    seen.pointing = pointing
+    if still:
+        seen.still_there = np.unique(np.concatenate(still))
     for column, parts in pieces.items():
         if parts:
             seen.cells[column] = (np.concatenate([indexes for indexes, _ in parts]),
