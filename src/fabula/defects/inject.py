@@ -72,7 +72,8 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
     written = first_written + np.arange(len(order), dtype=np.int64)
     dirty, copy_labels = _finish_copies(plan, defects, dirty, copies, written)
     keys = as_text(dirty.column(defects.key)) if defects.key else None
-    labels = [_cell_labels(defects, defect, dirty_of[chosen], original, written, keys)
+    labels = [_cell_labels(defects, defect, *_with_copied_cells(defect, dirty_of[chosen], original, order, copies),
+                           written, keys)
               for defect, chosen, original in cells]
     if deleted is not None and deleted.any():
         labels.append(_deleted_labels(defects, clean, np.flatnonzero(deleted), first_written + dirty_of))
@@ -81,6 +82,28 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
                                           deletion, written, keys))
     labels += copy_labels
     return dirty, _sorted(pa.concat_tables(labels)) if labels else empty_labels()
+
+
+def _with_copied_cells(defect: Defect, positions: np.ndarray, original: pa.Array, order: np.ndarray,
+                       copies: list) -> tuple[np.ndarray, pa.Array]:
+    """The dirty rows of a defect's cells and their originals, with the copies of those rows
+    added: a copy carries its original's damage, so it carries its label too (but for the
+    column a near copy changes, which holds another value)."""
+    if not copies:
+        return positions, original
+    rows = np.concatenate([rows for near, rows in copies
+                           if not (near.form == "near" and near.column == defect.column)] or [np.zeros(0, np.int64)])
+    clean = order[rows]
+    chosen = order[positions]  # clean positions of the damaged cells, in order
+    at = np.searchsorted(chosen, clean)
+    hit = (at < len(chosen)) & (chosen[np.minimum(at, len(chosen) - 1)] == clean) if len(chosen) else \
+        np.zeros(len(rows), dtype=bool)
+    if not hit.any():
+        return positions, original
+    every = np.concatenate([positions, rows[hit]])
+    originals = pa.concat_arrays([original, original.take(pa.array(at[hit], pa.int64()))])
+    sort = np.argsort(every, kind="stable")
+    return every[sort], originals.take(pa.array(sort, pa.int64()))
 
 
 def _free(column: pa.Array, deleted: np.ndarray | None) -> np.ndarray:

@@ -202,15 +202,16 @@ def _cells_true(evidence: Evidence, name: str, seen, kind: str, form: str | None
 
 def _clean_rows(labels: pa.Table, name: str, indexes: np.ndarray) -> np.ndarray:
     """The clean row ids of the cell labels `indexes` of table `name`: a written row less the
-    copies written before it, plus the rows deleted before it (a deleted row's label names the
-    written row that followed it, so one at the same number was before)."""
+    copies written up to it (a copy is its original's clean row), plus the rows deleted before
+    it (a deleted row's label names the written row that followed it, so one at the same
+    number was before)."""
     labels = labels_of(labels, name)
     rows = labels.column("row").to_numpy(zero_copy_only=False).astype(np.int64)
     kinds = np.asarray(labels.column("kind").to_pylist(), dtype=object)
     copies = np.sort(rows[np.isin(kinds, list(ROW_KINDS))])
     removed = np.sort(rows[np.isin(kinds, list(DROP_KINDS))])
     wanted = rows[indexes]
-    return (wanted - np.searchsorted(copies, wanted, side="left")
+    return (wanted - np.searchsorted(copies, wanted, side="right")
             + np.searchsorted(removed, wanted, side="right"))
 
 
