@@ -66,7 +66,7 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
             cells.append((defect, chosen, original))
     order, dirty_of, copies = _with_copies(plan, defects, block, n, deleted)
     dirty = pa.RecordBatch.from_arrays([columns[name] for name in clean.schema.names], schema=clean.schema)
-    if len(order) != n:
+    if copies or (deleted is not None and deleted.any()):  # as many copies as deletions keep the length
         dirty = dirty.take(pa.array(order, pa.int64()))
     first_written = int(defects.added_before[block]) + start  # written row of the block's first dirty row
     written = first_written + np.arange(len(order), dtype=np.int64)
@@ -91,8 +91,8 @@ def _with_copied_cells(defect: Defect, positions: np.ndarray, original: pa.Array
     column a near copy changes, which holds another value)."""
     if not copies:
         return positions, original
-    rows = np.concatenate([rows for near, rows in copies
-                           if not (near.form == "near" and near.column == defect.column)] or [np.zeros(0, np.int64)])
+    rows = np.concatenate([rows for copy, rows in copies
+                           if not (copy.form == "near" and copy.column == defect.column)] or [np.zeros(0, np.int64)])
     clean = order[rows]
     chosen = order[positions]  # clean positions of the damaged cells, in order
     at = np.searchsorted(chosen, clean)
