@@ -146,7 +146,8 @@ def test_validate_passes_and_reports_every_declared_kind(outputs):
     assert not failed(report)
     names = {check.name: check for check in report.checks if check.family == "defects"}
     for name in ("c: deleted at 5.00%", "o.shipped: before_parent at 2.00%", "o.first: before_parent at 2.00%",
-                 "o.cid: orphan (deleted) from c's deleted rows", "t.cid: orphan (deleted) from c's deleted rows",
+                 "o.cid: orphan (deleted), pointing at deleted c rows",
+                 "t.cid: orphan (deleted), pointing at deleted c rows",
                  "t: every label is true of the written rows"):
         assert names[name].verdict == "pass", (name, names[name].message)
 

@@ -63,7 +63,7 @@ def _deleted_parents_check(evidence: Evidence, name: str, column: str, deletion,
     pointing = seen.pointing.get(column, 0)
     rows = seen.written_rows
     share = count / rows if rows else 0.0
-    what = f"{name}.{column}: orphan ({DELETED_FORM}) from {deletion.table}'s deleted rows"
+    what = f"{name}.{column}: orphan ({DELETED_FORM}), pointing at deleted {deletion.table} rows"
     where = {"table": name, "column": column}
     if pointing != count:
         return Check(FAMILY, what, FAIL, f"{pointing:,} rows point at a deleted {deletion.table} row, and "
