@@ -289,15 +289,15 @@ def examine(plan: Plan, folder: Path, name: str, labels: pa.Table,
                 with_previous = positions > 0 if previous is None else np.ones(len(positions), dtype=bool)
                 positions = positions[with_previous]
                 here = pa.array(positions, pa.int64())
-                if previous is not None:  # the row before row 0 of this batch is `previous`
-                    joined = pa.Table.from_batches([previous, _plain(batch)]).combine_chunks().to_batches()[0]
-                    before, here = pa.array(positions, pa.int64()), pa.array(positions + 1, pa.int64())
-                    source = joined
-                else:
-                    before, source = pa.array(positions - 1, pa.int64()), batch
+                before = pa.array(np.maximum(positions - 1, 0), pa.int64())
+                first = np.flatnonzero(positions == 0)  # its row before is the last of the batch before
                 for column in names:
-                    differ[column].append(_differs(source.column(column).take(here),
-                                                   source.column(column).take(before)))
+                    values = batch.column(column)
+                    earlier = _decoded(values.take(before))
+                    if len(first):
+                        assert previous is not None  # a first row without a row before was left out above
+                        earlier = _with_first_rows(earlier, first, _decoded(previous.column(column)))
+                    differ[column].append(_differs(values.take(here), earlier))
                 found_copies.append(copies[low:high][with_previous])
             if key is not None and n:  # a deleted row's key found in a written row: the label is false
                 at = pc.index_in(removed_keys, value_set=as_text(batch.column(key)))
@@ -335,6 +335,16 @@ def _read_columns(path: Path, schema: pa.Schema, columns: list[str]) -> Iterator
         yield from file.iter_batches(batch_size=65_536, columns=columns)
         return
     yield from read_batches(path, schema)  # CSV and JSON Lines are read whole anyway
+
+
+def _with_first_rows(values: pa.Array, first: np.ndarray, last_before: pa.Array) -> pa.Array:
+    """`values` with the one value `last_before` at the positions `first` (copies whose row
+    before ended the previous batch): a take over both, no batch copied."""
+    index = np.arange(1, len(values) + 1, dtype=np.int64)
+    index[first] = 0
+    if isinstance(last_before, pa.ChunkedArray):
+        last_before = last_before.combine_chunks()
+    return pa.concat_arrays([last_before.cast(values.type), values]).take(pa.array(index))
 
 
 def _decoded(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
