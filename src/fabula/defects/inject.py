@@ -317,11 +317,34 @@ def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
             return pc.replace_with_mask(column, pa.array(mask), in_order.cast(target))
         except pa.ArrowNotImplementedError:
             pass  # a type replace_with_mask does not take: the take below
+    elif pa.types.is_integer(target.index_type):
+        return _put_encoded(column, positions, values)
     base = column.dictionary_decode() if pa.types.is_dictionary(target) else column
     index = np.arange(len(base), dtype=np.int64)
     index[positions] = len(base) + np.arange(len(positions))
     merged = pa.concat_arrays([base, values.cast(base.type)]).take(pa.array(index))
     return merged.cast(target) if merged.type != target else merged
+
+
+def _put_encoded(column: pa.DictionaryArray, positions: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
+    """`_put` for a dictionary column, on its indices: the same array as decoding, replacing and
+    encoding again (a dictionary of the values in order of first appearance, nulls as null
+    indices), without hashing every value of the column."""
+    dictionary = column.dictionary
+    values = values.cast(dictionary.type)
+    known = pc.index_in(values, value_set=dictionary)
+    unknown = values.filter(pc.and_(pc.is_null(known), pc.is_valid(values)))
+    extended = pa.concat_arrays([dictionary, pc.unique(unknown)]) if len(unknown) else dictionary
+    codes = column.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).copy()
+    put = pc.index_in(values, value_set=extended).cast(pa.int64()).fill_null(-1)
+    codes[positions] = put.to_numpy(zero_copy_only=False)
+    present = codes >= 0
+    by_appearance = pc.unique(pa.array(codes[present])).to_numpy()  # Arrow keeps the order of appearance
+    rank = np.zeros(len(extended), dtype=np.int64)
+    rank[by_appearance] = np.arange(len(by_appearance))
+    indices = pa.array(rank[np.maximum(codes, 0)], mask=~present).cast(column.type.index_type)
+    return pa.DictionaryArray.from_arrays(indices, extended.take(pa.array(by_appearance, pa.int64())),
+                                          ordered=column.type.ordered)
 
 
 # -- rows ------------------------------------------------------------------------------------------
