@@ -161,3 +161,19 @@ def test_every_format_appends_and_validates_dirty_batches(tmp_path, output_forma
         assert not [check.name for check in result.report.checks if check.verdict == "fail"]
     assert len(read_manifest(out).batches) == 2
     assert not fabula.validate_output(out, strict=True).failed
+
+
+def test_deleted_rows_are_refused_in_an_appended_batch(tmp_path):
+    """Which rows `deleted` removes is a hash of one batch's row numbers: a new batch's children
+    could pick a parent an earlier batch deleted without knowing it, so append refuses it."""
+    from fabula.errors import UsageError
+
+    spec = {"name": "d", "seed": 3, "as_of": "2024-06-30", "tables": {
+        "customers": {"rows": 50, "columns": {"customer_id": {"kind": "id", "format": "C-{:03d}"}},
+                      "defects": [{"kind": "deleted", "rate": 0.1}]},
+        "orders": {"rows": 200, "columns": {"order_id": {"kind": "id", "format": "O-{:04d}"},
+                                            "customer_id": {"kind": "reference", "to": "customers.customer_id"}}}}}
+    with pytest.raises(UsageError, match="`kind: deleted` is not built for --mode append"):
+        fabula.generate(spec, tmp_path / "out", mode="append")
+    assert not (tmp_path / "out").exists()
+    fabula.generate(spec, tmp_path / "snapshot")  # as one snapshot it is fine

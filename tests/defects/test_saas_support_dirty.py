@@ -49,7 +49,7 @@ def test_duckdb_reads_the_labels_and_the_orphans_match_one_for_one(outputs):
                              order by ticket_id""").fetchall()
     assert labelled and labelled == orphans
     kinds = {row[0] for row in db.execute(f'select distinct kind from {labels}').fetchall()}
-    assert kinds == {"missing", "outlier", "orphan", "duplicate", "malformed", "late"}
+    assert kinds == {"missing", "outlier", "orphan", "duplicate", "malformed", "late", "before_parent"}
 
 
 def test_validate_strict_passes_on_the_declared_defects(outputs):

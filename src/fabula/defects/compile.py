@@ -15,6 +15,8 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 
+from fabula.defects.deletion import Deletion
+from fabula.defects.follows import followed_name
 from fabula.errors import Issue, SpecError
 from fabula.plan.model import Plan, TablePlan
 from fabula.spec.defects import DefectSpec
@@ -50,6 +52,7 @@ _NEEDS = {  # kind or (kind, form) → (what the column must be, test)
                  lambda kind: is_number(kind) and not pa.types.is_unsigned_integer(value_type(kind))),
     "future": ("a date or time", is_time),
     "late": ("a date or time", is_time),
+    "before_parent": ("a date or time", is_time),
     "malformed": ("text", is_text),
     ("missing", "empty"): ("text", is_text),
 }
@@ -65,6 +68,8 @@ class Defect:
     """The names of its random stream (the block is added per block)."""
     arrow_type: pa.DataType | None
     """The damaged column's type (None for whole-row kinds)."""
+    follows: str | None = None
+    """For `before_parent`: the plan column the damaged one follows (its `after:`)."""
 
     @property
     def kind(self) -> str:
@@ -93,17 +98,31 @@ class TableDefects:
     """The table's own key column (labels carry it), if it has one."""
     parents: tuple[tuple[str, str, str], ...] = ()
     """(column, parent table, parent key column) of each reference an orphan damages."""
+    deletion: Deletion | None = None
+    """The rows this table's `deleted` removes, if it declares it."""
+    deleted_parents: tuple[tuple[str, Deletion], ...] = ()
+    """(reference column, the parent's deletion) of each written reference to a table with
+    deleted rows: the rows pointing at one are labelled orphans (form deleted)."""
 
     @property
     def row_defects(self) -> tuple[Defect, ...]:
         return tuple(defect for defect in self.defects if defect.spec.adds_rows)
 
-    def added_counts(self, block: int) -> list[int]:
+    def deleted_in(self, block: int) -> np.ndarray | None:
+        """Which rows of a block `deleted` removes (None without it)."""
+        if self.deletion is None:
+            return None
+        start, n = self.table.block_span(block)
+        return self.deletion.deleted(np.arange(start, start + n, dtype=np.int64))
+
+    def added_counts(self, block: int, deleted: np.ndarray | None = None) -> list[int]:
         """How many rows each whole-row defect adds to a block: a binomial draw, the first of
-        its stream, capped by the rows earlier ones left (a row is copied at most once), so it
-        is known without making the block."""
+        its stream, capped by the rows earlier ones and deletions left (a row is copied at most
+        once, a deleted one never), so it is known without making the block."""
         _, n = self.table.block_span(block)
-        counts, free = [], n
+        if deleted is None:
+            deleted = self.deleted_in(block)
+        counts, free = [], n - (int(np.count_nonzero(deleted)) if deleted is not None else 0)
         for defect in self.row_defects:
             count = min(int(defect.rng(self.seed, block).binomial(n, defect.spec.rate)), free)
             counts.append(count)
@@ -112,9 +131,13 @@ class TableDefects:
 
     @cached_property
     def added_before(self) -> np.ndarray:
-        """Rows added before each block (and in all, at the end): the offset of each block's
-        first row in the written table is its first row id plus this."""
-        per_block = [sum(self.added_counts(block)) for block in range(self.table.n_blocks)]
+        """Rows added (less rows deleted) before each block, and in all at the end: the offset of
+        each block's first row in the written table is its first row id plus this."""
+        per_block = []
+        for block in range(self.table.n_blocks):
+            deleted = self.deleted_in(block)
+            removed = int(np.count_nonzero(deleted)) if deleted is not None else 0
+            per_block.append(sum(self.added_counts(block, deleted)) - removed)
         return np.concatenate([[0], np.cumsum(per_block, dtype=np.int64)]).astype(np.int64)
 
     @property
@@ -126,10 +149,12 @@ def compile_defects(plan: Plan) -> dict[str, TableDefects]:
     """Every table's defects, or SpecError naming each one that cannot apply to its column."""
     compiled: dict[str, TableDefects] = {}
     issues: list[Issue] = []
+    deletions = deletions_of(plan)
     for table in plan.tables:
         spec = plan.spec.tables.get(table.name)
         declared = tuple(getattr(spec, "defects", ()) or ()) if spec is not None else ()
-        if not declared:
+        deleted_parents = references_to_deleted(plan, table.name, deletions)
+        if not declared and not deleted_parents:
             continue
         seen: dict[tuple, int] = {}
         defects, parents = [], []
@@ -151,7 +176,8 @@ def compile_defects(plan: Plan) -> dict[str, TableDefects]:
                 continue
             names = (table.name, "defects", defect.column or "*", defect.kind, defect.chosen_form or "")
             seen[names] = seen.get(names, -1) + 1  # the same defect twice gets a stream of its own
-            defects.append(Defect(defect, table.name, (*names, seen[names]), arrow_type))
+            follows = followed_name(plan, table.name, defect.column) if defect.kind == "before_parent" else None
+            defects.append(Defect(defect, table.name, (*names, seen[names]), arrow_type, follows))
             if defect.kind == "orphan":
                 assert spec is not None and defect.column is not None, "declared on this table, with its column"
                 reference = spec.columns[defect.column]
@@ -159,10 +185,39 @@ def compile_defects(plan: Plan) -> dict[str, TableDefects]:
                 parent_table, parent_key = reference.to.split(".")
                 parents.append((defect.column, parent_table, parent_key))
         compiled[table.name] = TableDefects(table, tuple(defects), plan.seed, key_column(plan, table),
-                                            tuple(parents))
+                                            tuple(parents), deletions.get(table.name), deleted_parents)
     if issues:
         raise SpecError(issues)
     return compiled
+
+
+def deletions_of(plan: Plan) -> dict[str, Deletion]:
+    """table → the rows its `deleted` removes, for each table that declares it."""
+    found = {}
+    for name, spec in plan.spec.tables.items():
+        for defect in getattr(spec, "defects", ()) or ():
+            if defect.removes_rows:
+                stream = (name, "defects", "*", defect.kind, defect.chosen_form or "", 0)
+                found[name] = Deletion.of(plan.seed, name, defect.rate, stream)
+    return found
+
+
+def references_to_deleted(plan: Plan, table: str, deletions: dict[str, Deletion]) -> tuple[tuple[str, Deletion], ...]:
+    """(column, the parent's deletion) of each written reference of `table` to a table with deleted rows."""
+    spec = plan.spec.tables.get(table)
+    if spec is None or not deletions:
+        return ()
+    return tuple((name, deletions[column.parent[0]]) for name, column in spec.columns.items()
+                 if isinstance(column, ReferenceColumn) and not column.hidden and column.parent[0] in deletions)
+
+
+def labelled_tables(plan: Plan) -> list[str]:
+    """The tables that get labels: those declaring defects, and those referring to a table
+    with deleted rows (their orphans are labelled), in the plan's order."""
+    deletions = deletions_of(plan)
+    return [table.name for table in plan.tables
+            if getattr(plan.spec.tables.get(table.name), "defects", ())
+            or references_to_deleted(plan, table.name, deletions)]
 
 
 def key_column(plan: Plan, table: TablePlan) -> str | None:

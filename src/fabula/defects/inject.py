@@ -21,49 +21,147 @@ import pyarrow.compute as pc
 
 from fabula.defects.batches import beyond_keys
 from fabula.defects.compile import Defect, TableDefects, is_text, value_type
-from fabula.defects.labels import LABEL_SCHEMA, as_text
+from fabula.defects.deletion import Deletion
+from fabula.defects.follows import followed_times, moved_before
+from fabula.defects.labels import LABEL_SCHEMA, as_text, rows_as_json
+from fabula.generators.relations import row_column
 from fabula.plan.model import Plan
+from fabula.spec.defects import DELETED_FORM
 
-DEFAULT_DAYS = {"late": 7.0, "future": 365.0}
+DEFAULT_DAYS = {"late": 7.0, "future": 365.0, "before_parent": 1.0}
 
 
 def inject_block(plan: Plan, defects: TableDefects, block: int,
                  clean: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.Table]:
-    """The block as written (damaged, with duplicates) and one label per defect in it."""
+    """The block as written (damaged, with duplicates, without deleted rows) and one label per
+    defect in it."""
     table = defects.table
     start, n = table.block_span(block)
+    deleted = defects.deleted_in(block)
     columns = {name: clean.column(name) for name in clean.schema.names}
     cells: list[tuple[Defect, np.ndarray, pa.Array]] = []  # (defect, positions, original values)
-    taken: dict[str, np.ndarray] = {}
+    taken: dict[str, np.ndarray] = {}  # column → the cells still free: valid, undamaged, not deleted
     for defect in defects.defects:
-        if defect.spec.adds_rows:
+        if defect.spec.adds_rows or defect.spec.removes_rows:
             continue
         assert defect.column is not None, "the spec requires the column a cell defect damages"
         column = columns[defect.column]
-        free = taken.setdefault(defect.column, np.asarray(column.is_valid(), dtype=bool).copy())
+        free = taken.setdefault(defect.column, _free(column, deleted))
         rng = defect.rng(plan.seed, block)
         count = int(rng.binomial(n, defect.spec.rate))
-        candidates = np.flatnonzero(free)
+        followed = None
+        if defect.follows is not None:  # before_parent: only rows that follow a time can precede it
+            followed = followed_times(plan, table, block, clean, defect.follows)
+            candidates = np.flatnonzero(free & np.asarray(followed.is_valid(), dtype=bool))
+        else:
+            candidates = np.flatnonzero(free)
         chosen = np.sort(rng.choice(candidates, size=min(count, len(candidates)), replace=False))
         original = column.take(pa.array(chosen, pa.int64()))
-        damaged, kept = _damage(plan, defects, defect, original, rng, start + chosen)
+        if followed is not None:
+            followed = followed.take(pa.array(chosen, pa.int64()))
+        damaged, kept = _damage(plan, defects, defect, original, rng, start + chosen, followed)
         chosen, original, damaged = chosen[kept], original.filter(pa.array(kept)), damaged.filter(pa.array(kept))
         if len(chosen):
             columns[defect.column] = _put(column, chosen, damaged)
             free[chosen] = False
             cells.append((defect, chosen, original))
-    order, copies = _with_copies(plan, defects, block, n)
+    order, dirty_of, copies = _with_copies(plan, defects, block, n, deleted)
     dirty = pa.RecordBatch.from_arrays([columns[name] for name in clean.schema.names], schema=clean.schema)
-    if len(order) != n:
+    if copies or (deleted is not None and deleted.any()):  # as many copies as deletions keep the length
         dirty = dirty.take(pa.array(order, pa.int64()))
-    # written row of each dirty row
-    written = defects.added_before[block] + start + np.arange(len(order), dtype=np.int64)
-    where_original = np.flatnonzero(_is_original(order))  # dirty row of each clean row
+    first_written = int(defects.added_before[block]) + start  # written row of the block's first dirty row
+    written = first_written + np.arange(len(order), dtype=np.int64)
     dirty, copy_labels = _finish_copies(plan, defects, dirty, copies, written)
     keys = as_text(dirty.column(defects.key)) if defects.key else None
-    labels = [_cell_labels(defects, defect, where_original[chosen], original, written, keys)
+    labels = [_cell_labels(defects, defect, *_with_copied_cells(defect, dirty_of[chosen], original, order, copies),
+                           written, keys)
               for defect, chosen, original in cells]
-    return dirty, _sorted(pa.concat_tables([*labels, *copy_labels])) if labels or copy_labels else empty_labels()
+    if deleted is not None and deleted.any():
+        labels.append(_deleted_labels(defects, clean, np.flatnonzero(deleted), first_written + dirty_of))
+    for column, deletion in defects.deleted_parents:
+        labels.append(_orphans_of_deleted(plan, defects, block, dirty, order, taken.get(column), copies, column,
+                                          deletion, written, keys))
+    labels += copy_labels
+    return dirty, _sorted(pa.concat_tables(labels)) if labels else empty_labels()
+
+
+def _with_copied_cells(defect: Defect, positions: np.ndarray, original: pa.Array, order: np.ndarray,
+                       copies: list) -> tuple[np.ndarray, pa.Array]:
+    """The dirty rows of a defect's cells and their originals, with the copies of those rows
+    added: a copy carries its original's damage, so it carries its label too (but for the
+    column a near copy changes, which holds another value)."""
+    if not copies:
+        return positions, original
+    rows = np.concatenate([rows for copy, rows in copies
+                           if not (copy.form == "near" and copy.column == defect.column)] or [np.zeros(0, np.int64)])
+    clean = order[rows]
+    chosen = order[positions]  # clean positions of the damaged cells, in order
+    at = np.searchsorted(chosen, clean)
+    hit = (at < len(chosen)) & (chosen[np.minimum(at, len(chosen) - 1)] == clean) if len(chosen) else \
+        np.zeros(len(rows), dtype=bool)
+    if not hit.any():
+        return positions, original
+    every = np.concatenate([positions, rows[hit]])
+    originals = pa.concat_arrays([original, original.take(pa.array(at[hit], pa.int64()))])
+    sort = np.argsort(every, kind="stable")
+    return every[sort], originals.take(pa.array(sort, pa.int64()))
+
+
+def _free(column: pa.Array, deleted: np.ndarray | None) -> np.ndarray:
+    """The cells a value defect may choose: not null, and not in a deleted row."""
+    free = np.asarray(column.is_valid(), dtype=bool).copy()
+    if deleted is not None:
+        free &= ~deleted
+    return free
+
+
+def _deleted_labels(defects: TableDefects, clean: pa.RecordBatch, positions: np.ndarray,
+                    written_at: np.ndarray) -> pa.Table:
+    """One label per deleted row: its key, where it was (the number of written rows before it)
+    and the whole row as a JSON object of texts, from which validation puts it back."""
+    rows = clean.take(pa.array(positions, pa.int64()))
+    count = len(positions)
+    assert defects.key is not None  # loading refuses `deleted` on a table without a key column
+    return pa.table({
+        "table": pa.array([defects.table.name] * count, pa.string()),
+        "column": pa.nulls(count, pa.string()),
+        "kind": pa.array(["deleted"] * count, pa.string()),
+        "form": pa.nulls(count, pa.string()),
+        "key": as_text(rows.column(defects.key)),
+        "row": pa.array(written_at[positions], pa.int64()),
+        "original": rows_as_json(rows),
+    }, schema=LABEL_SCHEMA)
+
+
+def _orphans_of_deleted(plan: Plan, defects: TableDefects, block: int, dirty: pa.RecordBatch, order: np.ndarray,
+                        free: np.ndarray | None, copies: list, column: str, deletion: Deletion,
+                        written: np.ndarray, keys: pa.Array | None) -> pa.Table:
+    """The written rows whose reference `column` names a deleted parent row, labelled orphans
+    (form deleted; the value is unchanged, so `original` is the value itself). A cell another
+    defect damaged holds another value and keeps that label only; a copy of a row is labelled too
+    (it points at the same parent), except a near copy that changed this very column."""
+    hidden = row_column(column)
+    parent_rows = plan.columns(defects.table, block, [hidden])[hidden]
+    hit = np.asarray(parent_rows.is_valid(), dtype=bool)
+    hit &= deletion.deleted(pc.fill_null(parent_rows, 0).to_numpy(zero_copy_only=False))
+    if free is not None:
+        hit &= free
+    on_dirty = hit[order]
+    for defect, rows in copies:
+        if defect.form == "near" and defect.column == column:
+            on_dirty[rows] = False
+    positions = np.flatnonzero(on_dirty)
+    count = len(positions)
+    taken = pa.array(positions, pa.int64())
+    return pa.table({
+        "table": pa.array([defects.table.name] * count, pa.string()),
+        "column": pa.array([column] * count, pa.string()),
+        "kind": pa.array(["orphan"] * count, pa.string()),
+        "form": pa.array([DELETED_FORM] * count, pa.string()),
+        "key": keys.take(taken) if keys is not None else pa.nulls(count, pa.string()),
+        "row": pa.array(written[positions], pa.int64()),
+        "original": as_text(dirty.column(column).take(taken)),
+    }, schema=LABEL_SCHEMA)
 
 
 def empty_labels() -> pa.Table:
@@ -92,7 +190,7 @@ def _cell_labels(defects: TableDefects, defect: Defect, positions: np.ndarray, o
 
 
 def _damage(plan: Plan, defects: TableDefects, defect: Defect, original: pa.Array, rng: np.random.Generator,
-            rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+            rows: np.ndarray, followed: pa.Array | None = None) -> tuple[pa.Array, np.ndarray]:
     """The damaged values of the chosen cells, and which cells really changed (a value that a
     damage leaves as it was — the case of "123" — is not damaged, nor labelled)."""
     kind, form, spec = defect.kind, defect.form, defect.spec
@@ -123,6 +221,11 @@ def _damage(plan: Plan, defects: TableDefects, defect: Defect, original: pa.Arra
             damaged = _after_as_of(plan, offsets, value_type(target))
         else:
             damaged = _shifted(plain, -offsets)
+        return _typed(damaged, target), _changed(plain, damaged)
+    if kind == "before_parent":
+        assert followed is not None  # read by `inject_block` for this kind
+        offsets = rng.uniform(0.5, 1.0, count) * (spec.days or DEFAULT_DAYS[kind])
+        damaged = moved_before(followed, offsets, value_type(target))
         return _typed(damaged, target), _changed(plain, damaged)
     if kind == "orphan":
         (parent_table, parent_key), = [(table, key) for column, table, key in defects.parents
@@ -216,6 +319,8 @@ def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
             return pc.replace_with_mask(column, pa.array(mask), in_order.cast(target))
         except pa.ArrowNotImplementedError:
             pass  # a type replace_with_mask does not take: the take below
+    elif pa.types.is_integer(target.index_type):
+        return _put_encoded(column, positions, values)
     base = column.dictionary_decode() if pa.types.is_dictionary(target) else column
     index = np.arange(len(base), dtype=np.int64)
     index[positions] = len(base) + np.arange(len(positions))
@@ -223,34 +328,54 @@ def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
     return merged.cast(target) if merged.type != target else merged
 
 
+def _put_encoded(column: pa.DictionaryArray, positions: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
+    """`_put` for a dictionary column, on its indices: the same array as decoding, replacing and
+    encoding again (a dictionary of the values in order of first appearance, nulls as null
+    indices), without hashing every value of the column."""
+    dictionary = column.dictionary
+    values = values.cast(dictionary.type)
+    known = pc.index_in(values, value_set=dictionary)
+    unknown = values.filter(pc.and_(pc.is_null(known), pc.is_valid(values)))
+    extended = pa.concat_arrays([dictionary, pc.unique(unknown)]) if len(unknown) else dictionary
+    codes = column.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).copy()
+    put = pc.index_in(values, value_set=extended).cast(pa.int64()).fill_null(-1)
+    codes[positions] = put.to_numpy(zero_copy_only=False)
+    present = codes >= 0
+    by_appearance = pc.unique(pa.array(codes[present])).to_numpy()  # Arrow keeps the order of appearance
+    rank = np.zeros(len(extended), dtype=np.int64)
+    rank[by_appearance] = np.arange(len(by_appearance))
+    indices = pa.array(rank[np.maximum(codes, 0)], mask=~present).cast(column.type.index_type)
+    return pa.DictionaryArray.from_arrays(indices, extended.take(pa.array(by_appearance, pa.int64())),
+                                          ordered=column.type.ordered)
+
+
 # -- rows ------------------------------------------------------------------------------------------
 
 
-def _with_copies(plan: Plan, defects: TableDefects, block: int, n: int) -> tuple[np.ndarray, list]:
-    """The clean position of each dirty row (a copy repeats its original's, right after it),
-    and for each whole-row defect the dirty rows that are its copies."""
-    counts = defects.added_counts(block)
-    free = np.ones(n, dtype=bool)
+def _with_copies(plan: Plan, defects: TableDefects, block: int, n: int,
+                 deleted: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list]:
+    """The clean position of each dirty row (a copy repeats its original's, right after it; a
+    deleted row has none), the dirty row of each clean one (for a deleted row, where it would
+    be: the number of dirty rows before it), and for each whole-row defect the dirty rows that
+    are its copies."""
+    counts = defects.added_counts(block, deleted)
+    free = np.ones(n, dtype=bool) if deleted is None else ~deleted
+    copied = np.zeros(n, dtype=np.int64)
     chosen_by = []
     for defect, count in zip(defects.row_defects, counts):
         rng = defect.rng(plan.seed, block)
         rng.binomial(n, defect.spec.rate)  # the count, drawn first (see `added_counts`)
         chosen = np.sort(rng.choice(np.flatnonzero(free), size=count, replace=False))
         free[chosen] = False
+        copied[chosen] = 1
         chosen_by.append((defect, chosen))
-    if not any(len(chosen) for _, chosen in chosen_by):
-        return np.arange(n, dtype=np.int64), []
-    copied = (~free).astype(np.int64)
-    order = np.repeat(np.arange(n, dtype=np.int64), 1 + copied)
-    dirty_of = np.cumsum(1 + copied) - 1 - copied  # dirty row of each clean row
-    return order, [(defect, dirty_of[chosen] + 1) for defect, chosen in chosen_by if len(chosen)]
-
-
-def _is_original(order: np.ndarray) -> np.ndarray:
-    """The first dirty row of each clean position (its copy, if any, follows it)."""
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = order[1:] != order[:-1]
-    return first
+    if not copied.any() and (deleted is None or not deleted.any()):
+        same = np.arange(n, dtype=np.int64)
+        return same, same, []
+    repeats = 1 + copied if deleted is None else (1 + copied) * ~deleted
+    order = np.repeat(np.arange(n, dtype=np.int64), repeats)
+    dirty_of = np.cumsum(repeats) - repeats
+    return order, dirty_of, [(defect, dirty_of[chosen] + 1) for defect, chosen in chosen_by if len(chosen)]
 
 
 def _finish_copies(plan: Plan, defects: TableDefects, dirty: pa.RecordBatch, copies: list,

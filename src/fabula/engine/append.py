@@ -151,6 +151,21 @@ def batch_spec(spec: DatasetSpec, state: BatchState, ids: Mapping[str, int] | No
     return copied
 
 
+def _refuse_deleted_rows(spec: DatasetSpec) -> None:
+    """UsageError (exit code 2, before any work) for `kind: deleted` in an appended batch: which
+    rows are deleted is a hash of the batch's own row numbers, so a new child could pick a parent
+    an earlier batch deleted and not know it."""
+    from fabula.errors import UsageError
+
+    for name, table in spec.tables.items():
+        for index, defect in enumerate(table.defects):
+            if defect.removes_rows:
+                raise UsageError(f"tables.{name}.defects.{index}: `kind: deleted` is not built for --mode append "
+                                 "yet (a new batch's references cannot see the rows earlier batches deleted)",
+                                 hint="write the dirty data as one snapshot (no --mode append), or declare "
+                                      "`orphan` on the child tables instead (docs/defects.md)")
+
+
 def batch_plan(spec: DatasetSpec, state: BatchState, previous: Manifest | None, folder: Path, *,
                scale: float = 1.0, allow_large: bool = False):
     """The plan of the next batch: `batch_spec`, built on the plans of the batches the folder
@@ -164,6 +179,8 @@ def batch_plan(spec: DatasetSpec, state: BatchState, previous: Manifest | None, 
     from fabula.manifest import batch_plans
     from fabula.plan import compile_plan
     from fabula.validate import check_queries
+
+    _refuse_deleted_rows(spec)
 
     earlier = batch_plans(state.history, previous, folder, allow_large=allow_large) if previous is not None else ()
     # ids start after every key the earlier batches used: their rows, and the keys their

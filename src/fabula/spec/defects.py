@@ -31,6 +31,10 @@ DEFECT_KINDS: dict[str, str] = {
     "duplicate": "an extra row after a row: `form:` exact, near (same key, `column:` changed) or "
                  "new_key (the same entity under a new key)",
     "late": "an event time moved `days:` behind its row's neighbours (late, out of order)",
+    "before_parent": "a date or time moved up to `days:` before the time it follows (its `after:`, "
+                     "e.g. its parent's created_at)",
+    "deleted": "a row removed, so the children's references to it point at no row (labelled in each child "
+               "as orphan, form deleted)",
     "drift": "the written schema changes `from_batch:` on (append batches): `form:` added, renamed (`name:`) "
              "or retyped (`to:`)",
 }
@@ -47,6 +51,13 @@ FORMS: dict[str, tuple[str, ...]] = {
 ROW_KINDS = frozenset({"duplicate"})
 """Kinds that add rows rather than change a value."""
 
+DROP_KINDS = frozenset({"deleted"})
+"""Kinds that remove rows."""
+
+DELETED_FORM = "deleted"
+"""The form of the orphan labels a parent's `deleted` rows leave in its children (not declared:
+each child's references to a deleted row are orphans because of the parent's declaration)."""
+
 
 class DefectSpec(BaseModel):
     """One declared defect of a table."""
@@ -59,7 +70,8 @@ class DefectSpec(BaseModel):
     form: str | None = Field(None, description="the variant of the kind, e.g. missing: null, empty or placeholder")
     value: Any = Field(None, description="the placeholder (missing) or the value (outlier) written instead")
     factor: float | None = Field(None, description="what an outlier multiplies the value by, e.g. 100")
-    days: float | None = Field(None, gt=0, description="how far a late time moves back, or a future one forward")
+    days: float | None = Field(None, gt=0, description="how far a late time moves back, a future one forward, "
+                                                      "or a before_parent one before the time it follows")
     length: int | None = Field(None, ge=0, description="how many characters a truncated value keeps")
     from_batch: int | None = Field(None, description="drift: the first append batch written with the new schema")
     name: str | None = Field(None, description="drift renamed: the column's new name")
@@ -82,11 +94,16 @@ class DefectSpec(BaseModel):
     def adds_rows(self) -> bool:
         return self.kind in ROW_KINDS
 
+    @property
+    def removes_rows(self) -> bool:
+        return self.kind in DROP_KINDS
 
-_NEEDS_COLUMN = {"missing", "outlier", "negative", "future", "malformed", "orphan", "late"}
+
+_NEEDS_COLUMN = {"missing", "outlier", "negative", "future", "malformed", "orphan", "late", "before_parent"}
 _PARAMETERS = {"missing": {"form", "value"}, "outlier": {"factor", "value"}, "negative": set(),
                "future": {"days"}, "malformed": {"form", "length"}, "orphan": set(),
-               "duplicate": {"form"}, "late": {"days"}}
+               "duplicate": {"form"}, "late": {"days"}, "before_parent": {"days"},
+               "deleted": set()}
 _DATES = ("date", "timestamp")
 
 
@@ -131,6 +148,9 @@ def defect_issues(table: str, defects: tuple[DefectSpec, ...],
         if needs_column and defect.column is None:
             yield ((*where, "column"), f"`{defect.kind}` needs the `column` it damages",
                    f"add column: one of {', '.join(columns)}")
+        elif defect.column is not None and not needs_column and defect.kind == "deleted":
+            yield ((*where, "column"), "`deleted` removes whole rows and takes no `column`",
+                   "remove `column`; to damage a reference, use kind: orphan on the child's column")
         elif defect.column is not None and not needs_column:
             yield ((*where, "column"), f"duplicate form `{form}` copies whole rows and takes no `column`",
                    "remove `column`, or use form: near to change that column in the copy")
@@ -145,9 +165,14 @@ def defect_issues(table: str, defects: tuple[DefectSpec, ...],
             if defect.kind == "orphan" and not isinstance(spec, ReferenceColumn):
                 yield ((*where, "column"), f"an orphan needs a `reference` column, and `{defect.column}` is "
                        f"`{getattr(spec, 'kind', '?')}`", "name a column of kind: reference")
-            if defect.kind in ("future", "late") and getattr(spec, "kind", None) not in _DATES:
+            if defect.kind in ("future", "late", "before_parent") and getattr(spec, "kind", None) not in _DATES:
                 yield ((*where, "column"), f"`{defect.kind}` moves a date or time, and `{defect.column}` is "
                        f"`{getattr(spec, 'kind', '?')}`", "name a column of kind: date or timestamp")
+            elif defect.kind == "before_parent" and getattr(spec, "after", None) is None:
+                yield ((*where, "column"), f"`before_parent` moves a time before the one it follows, and "
+                       f"`{defect.column}` follows none (it has no `after:`)",
+                       f"name a column with `after:` (e.g. after: customer_id.created_at), add `after:` to "
+                       f"`{defect.column}`, or use kind: late to move it back by `days:`")
             if getattr(spec, "key", False) and not getattr(spec, "kind", None) == "reference":
                 yield ((*where, "column"), f"`{defect.column}` is the table's key, which labels point at",
                        "damage another column; duplicate keys come from kind: duplicate")
@@ -155,6 +180,13 @@ def defect_issues(table: str, defects: tuple[DefectSpec, ...],
             yield ((*where, "value"), "a placeholder needs the `value` written instead", "e.g. value: N/A")
         if defect.kind == "outlier" and (defect.value is None) == (defect.factor is None):
             yield ((*where,), "an outlier takes either `factor` or `value`", "e.g. factor: 100, or value: -999.99")
+        if defect.kind == "deleted" and any(other.kind == "deleted" for other in defects[:index]):
+            yield ((*where, "kind"), f"`{table}` declares `deleted` twice", "declare it once, with the whole rate")
+        if defect.kind == "deleted" and not any(
+                getattr(spec, "key", False) and getattr(spec, "kind", None) != "reference"
+                for spec in columns.values()):
+            yield ((*where, "kind"), f"a deleted row is recorded by its key, and `{table}` has no key column "
+                   "(kind id, sequence or uuid)", "add a key column, or remove this defect")
         if defect.kind == "duplicate" and form == "new_key" and not any(
                 getattr(spec, "key", False) and getattr(spec, "kind", None) != "reference"
                 for spec in columns.values()):
@@ -162,4 +194,4 @@ def defect_issues(table: str, defects: tuple[DefectSpec, ...],
                    "add a key column, or use form: exact")
 
 
-__all__ = ["DefectSpec", "DEFECT_KINDS", "FORMS", "ROW_KINDS", "defect_issues"]
+__all__ = ["DefectSpec", "DEFECT_KINDS", "FORMS", "ROW_KINDS", "DROP_KINDS", "DELETED_FORM", "defect_issues"]

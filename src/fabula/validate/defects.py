@@ -31,10 +31,12 @@ import pyarrow.compute as pc
 
 from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, has_defects, labels_of
 from fabula.defects.batches import own_rows
-from fabula.defects.compile import key_column
+from fabula.defects.compile import deletions_of, key_column, labelled_tables, references_to_deleted
+from fabula.defects.labels import as_text
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import read_batches
-from fabula.spec.defects import ROW_KINDS
+from fabula.spec.defects import DROP_KINDS, ROW_KINDS
+from fabula.spec.relations import ReferenceColumn
 
 
 def read_labels(folder: Path) -> pa.Table:
@@ -71,6 +73,10 @@ class CleanView:
         self.plan = plan
         self.tables = [table.name for table in plan.tables
                        if getattr(plan.spec.tables.get(table.name), "defects", ())]
+        """The damaged tables: their clean rows are spooled."""
+        self.labelled = labelled_tables(plan)
+        """The tables with labels: the damaged ones, and children of tables with deleted rows
+        (their rows are as written, but their references to deleted rows are labelled)."""
         self.labels: pa.Table = LABEL_SCHEMA.empty_table()
         self._seen: dict[str, Future] = {}
         self._spooled: dict[str, set[int]] = {name: set() for name in self.tables}
@@ -112,7 +118,7 @@ class CleanView:
         with self._lock:  # rebuilt whole: forget what was spooled before
             self._spooled[name].clear()
         dirty = (batch for path in table_files(folder, name) for batch in read_batches(path, table.schema))
-        return clean_batches(dirty, labels_of(self.labels, name))
+        return clean_batches(dirty, labels_of(self.labels, name), table.schema)
 
     def read_labels(self, folder: Path) -> pa.Table:
         """The labels of the output in `folder`, kept. A batch appended to an output numbers its
@@ -133,8 +139,9 @@ class CleanView:
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fabula-labels")
-        self._seen = {name: pool.submit(examine, self.plan, folder, name, labels_of(self.labels, name))
-                      for name in self.tables}
+        self._seen = {name: pool.submit(examine, self.plan, folder, name, labels_of(self.labels, name),
+                                        self.deleted_values(name))
+                      for name in self.labelled}
         pool.shutdown(wait=False)
         for name in self.tables:
             if not self.complete(name):
@@ -178,6 +185,17 @@ class CleanView:
             views[name] = ds.dataset(files, format="ipc") if files else schema.empty_table()
         return views
 
+    def deleted_values(self, name: str) -> dict[str, pa.Array]:
+        """For each reference of table `name` to a table with deleted rows: the referenced
+        column's values at the deleted rows (as text, from the parent's labels)."""
+        found = {}
+        for column, deletion in references_to_deleted(self.plan, name, deletions_of(self.plan)):
+            reference = self.plan.spec.tables[name].columns[column]
+            assert isinstance(reference, ReferenceColumn), "references_to_deleted yields reference columns only"
+            _, parent_column = reference.parent
+            found[column] = deleted_values(labels_of(self.labels, deletion.table), parent_column)
+        return found
+
     def key(self, name: str) -> str | None:
         """The table's key column, which labels carry."""
         return key_column(self.plan, self.plan.table(name))
@@ -195,6 +213,17 @@ class CleanView:
             self._root, self._cleanup = None, None
             for blocks in self._spooled.values():
                 blocks.clear()
+
+
+def deleted_values(labels: pa.Table, column: str) -> pa.Array:
+    """A column's values (as text) in the deleted rows among a table's `labels`."""
+    import json
+
+    import pyarrow.compute as pc
+
+    deleted = labels.filter(pc.is_in(labels.column("kind"), pa.array(sorted(DROP_KINDS))))
+    return pa.array([json.loads(text).get(column) if text is not None else None
+                     for text in deleted.column("original").to_pylist()], pa.string())
 
 
 def clean_view(plan: Plan) -> CleanView | None:
@@ -216,12 +245,21 @@ class Seen:
     """The label indexes of whole-row labels whose row (and the row before it) was found."""
     differ: dict[str, np.ndarray] = field(default_factory=dict)
     """column → for each of `copies`, whether the copy differs from the row before it there."""
+    still_there: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """The label indexes of deleted-row labels whose key a written row still holds."""
+    pointing: dict[str, int] = field(default_factory=dict)
+    """reference column → how many written rows point at a deleted parent row."""
 
 
-def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
-    """One pass over a damaged table's files, a batch at a time: the written values at the
-    labelled cells (only those columns are read from Parquet) and, for copies, which columns
-    differ from the row before. Memory: one batch and arrays the size of the labels."""
+def examine(plan: Plan, folder: Path, name: str, labels: pa.Table,
+            deleted: dict[str, pa.Array] | None = None) -> Seen:
+    """One pass over a labelled table's files, a batch at a time: the written values at the
+    labelled cells (only those columns are read from Parquet), for copies which columns differ
+    from the row before, for deleted rows whether their key is still written, and for each
+    reference in `deleted` (column → the parent's deleted values) how many rows point at one.
+    Memory: one batch and arrays the size of the labels."""
+    import pyarrow.compute as pc
+
     table = plan.table(name)
     seen = Seen()
     rows = labels.column("row").to_numpy(zero_copy_only=False).astype(np.int64)
@@ -238,7 +276,15 @@ def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
     copies = copies[np.argsort(rows[copies], kind="stable")]
     copy_rows = rows[copies]
     names = [column.name for column in table.schema]
-    wanted = names if len(copies) else cell_columns
+    removed = np.flatnonzero(np.isin(np.asarray(labels.column("kind").to_pylist(), dtype=object),
+                                     list(DROP_KINDS))) if len(rows) else np.zeros(0, np.int64)
+    key = key_column(plan, table) if len(removed) else None
+    removed_keys = labels.column("key").take(pa.array(removed, pa.int64())).combine_chunks() if key else None
+    deleted = deleted or {}
+    extra = [column for column in [key, *deleted] if column is not None]
+    wanted = names if len(copies) else sorted({*cell_columns, *extra})
+    still: list[np.ndarray] = []
+    pointing = dict.fromkeys(deleted, 0)
     pieces: dict[str, list] = {column: [] for column in cell_columns}
     found_copies: list[np.ndarray] = []
     differ: dict[str, list[np.ndarray]] = {column: [] for column in names}
@@ -258,20 +304,30 @@ def examine(plan: Plan, folder: Path, name: str, labels: pa.Table) -> Seen:
                 with_previous = positions > 0 if previous is None else np.ones(len(positions), dtype=bool)
                 positions = positions[with_previous]
                 here = pa.array(positions, pa.int64())
-                if previous is not None:  # the row before row 0 of this batch is `previous`
-                    joined = pa.Table.from_batches([previous, _plain(batch)]).combine_chunks().to_batches()[0]
-                    before, here = pa.array(positions, pa.int64()), pa.array(positions + 1, pa.int64())
-                    source = joined
-                else:
-                    before, source = pa.array(positions - 1, pa.int64()), batch
+                before = pa.array(np.maximum(positions - 1, 0), pa.int64())
+                first = np.flatnonzero(positions == 0)  # its row before is the last of the batch before
                 for column in names:
-                    differ[column].append(_differs(source.column(column).take(here),
-                                                   source.column(column).take(before)))
+                    values = batch.column(column)
+                    earlier = _decoded(values.take(before))
+                    if len(first):
+                        assert previous is not None  # a first row without a row before was left out above
+                        earlier = _with_first_rows(earlier, first, _decoded(previous.column(column)))
+                    differ[column].append(_differs(values.take(here), earlier))
                 found_copies.append(copies[low:high][with_previous])
+            if key is not None and n:  # a deleted row's key found in a written row: the label is false
+                at = pc.index_in(removed_keys, value_set=as_text(batch.column(key)))
+                still.append(removed[np.asarray(at.is_valid(), dtype=bool)])
+            for column, values in deleted.items():
+                if n and len(values):
+                    hits = pc.is_in(as_text(batch.column(column)), value_set=values)
+                    pointing[column] += int(pc.sum(hits).as_py() or 0)
             if n and len(copies):
                 previous = _plain(batch.slice(n - 1, 1))
             offset += n
     seen.written_rows = offset
+    seen.pointing = pointing
+    if still:
+        seen.still_there = np.unique(np.concatenate(still))
     for column, parts in pieces.items():
         if parts:
             seen.cells[column] = (np.concatenate([indexes for indexes, _ in parts]),
@@ -294,6 +350,16 @@ def _read_columns(path: Path, schema: pa.Schema, columns: list[str]) -> Iterator
         yield from file.iter_batches(batch_size=65_536, columns=columns)
         return
     yield from read_batches(path, schema)  # CSV and JSON Lines are read whole anyway
+
+
+def _with_first_rows(values: pa.Array, first: np.ndarray, last_before: pa.Array) -> pa.Array:
+    """`values` with the one value `last_before` at the positions `first` (copies whose row
+    before ended the previous batch): a take over both, no batch copied."""
+    index = np.arange(1, len(values) + 1, dtype=np.int64)
+    index[first] = 0
+    if isinstance(last_before, pa.ChunkedArray):
+        last_before = last_before.combine_chunks()
+    return pa.concat_arrays([last_before.cast(values.type), values]).take(pa.array(index))
 
 
 def _decoded(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

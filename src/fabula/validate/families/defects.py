@@ -23,12 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.defects import labels_of
-from fabula.defects.compile import value_type
+from fabula.defects.compile import deletions_of, references_to_deleted, value_type
+from fabula.defects.follows import followed_at, followed_name
 from fabula.defects.labels import as_text
-from fabula.spec.defects import ROW_KINDS, DefectSpec
+from fabula.spec.defects import DELETED_FORM, DROP_KINDS, ROW_KINDS, DefectSpec
 from fabula.spec.relations import ReferenceColumn
 from fabula.validate.evidence import Evidence, quote
-from fabula.validate.report import FAIL, PASS, WARN, Check
+from fabula.validate.report import FAIL, PASS, WARN, Check, Where
 
 FAMILY = "defects"
 
@@ -36,7 +37,8 @@ FAMILY = "defects"
 def checks(evidence: Evidence) -> list[Check]:
     clean = evidence.clean
     found: list[Check] = []
-    for name in clean.tables:
+    deletions = deletions_of(evidence.plan)
+    for name in clean.labelled:
         table = evidence.plan.table(name)
         spec = evidence.plan.spec.tables[name]
         labels = labels_of(clean.labels, name)
@@ -49,8 +51,30 @@ def checks(evidence: Evidence) -> list[Check]:
         for key, defects in declared.items():
             count = len(groups.get(key, ()))
             found.append(_rate_check(name, key, sum(defect.rate for defect in defects), count, table.rows))
-        found.append(_truth_check(evidence, name, labels, groups, declared))
+        implied = {("orphan", DELETED_FORM, column): deletion
+                   for column, deletion in references_to_deleted(evidence.plan, name, deletions)}
+        for key, deletion in implied.items():
+            found.append(_deleted_parents_check(evidence, name, key[2], deletion, len(groups.get(key, ()))))
+        found.append(_truth_check(evidence, name, labels, groups, {**declared, **{key: [] for key in implied}}))
     return found
+
+
+def _deleted_parents_check(evidence: Evidence, name: str, column: str, deletion, count: int) -> Check:
+    """A reference to a table with deleted rows: every written row pointing at a deleted row is
+    labelled (the orphans follow from the parent's declaration, at about its rate)."""
+    seen = evidence.clean.seen[name]
+    pointing = seen.pointing.get(column, 0)
+    rows = seen.written_rows
+    share = count / rows if rows else 0.0
+    what = f"{name}.{column}: orphan ({DELETED_FORM}), pointing at deleted {deletion.table} rows"
+    where: Where = {"table": name, "column": column}
+    if pointing != count:
+        return Check(FAMILY, what, FAIL, f"{pointing:,} rows point at a deleted {deletion.table} row, and "
+                     f"{count:,} are labelled so", expected=pointing, observed=count, **where)
+    return Check(FAMILY, what, PASS, f"{count:,} of {rows:,} rows ({share:.2%}) point at a deleted "
+                 f"{deletion.table} row, each labelled ({deletion.table} deletes {deletion.rate:.2%} of its rows, "
+                 "so about that share of references in expectation)",
+                 expected=deletion.rate, observed=round(share, 6), **where)
 
 
 def _groups(labels: pa.Table) -> dict[tuple, np.ndarray]:
@@ -91,18 +115,22 @@ def _truth_check(evidence: Evidence, name: str, labels: pa.Table, groups: dict, 
         bad.append(indexes)
         wrong.extend((int(index), problem) for index in indexes[:3])
 
-    past = rows >= seen.written_rows
+    removed = np.isin(np.asarray(labels.column("kind").to_pylist(), dtype=object), list(DROP_KINDS))
+    past = np.where(removed, rows > seen.written_rows, rows >= seen.written_rows)  # a deleted row may be last
     fail(np.flatnonzero(past), f"past the table's {seen.written_rows:,} rows")
     for (kind, form, column), indexes in groups.items():
         indexes = indexes[~past[indexes]]
         defects = declared.get((kind, form, column))
-        if not defects:
+        if defects is None:
             fail(indexes, f"{kind} {form or ''} on {column or 'the row'} is not declared")
             continue
-        if kind in ROW_KINDS:
+        if kind in DROP_KINDS:
+            ok = [("its key is still in the written table", indexes[np.isin(indexes, seen.still_there)])]
+        elif kind in ROW_KINDS:
             ok = _copies_true(seen, form, column, evidence.clean.key(name), indexes)
         else:
-            ok = _cells_true(evidence, name, seen, kind, form, column, defects[0], indexes, originals)
+            ok = _cells_true(evidence, name, seen, kind, form, column, defects[0] if defects else None, indexes,
+                             originals)
         for problem, false in ok:
             fail(false, f"{kind} on {column or 'the row'}: {problem}")
     count = len(np.unique(np.concatenate(bad))) if bad else 0  # a label may break two rules
@@ -157,12 +185,48 @@ def _cells_true(evidence: Evidence, name: str, seen, kind: str, form: str | None
         return [*problems, (f"is not after as_of {plan.as_of}", where(pc.greater(_days(value), plan.as_of)))]
     if kind == "late":
         return [*problems, ("is not before its original", where(pc.less(text, original)))]
+    if kind == "before_parent":
+        follows = followed_name(plan, name, column)
+        table = plan.table(name)
+        followed = followed_at(plan, table, follows, _clean_rows(evidence.clean.labels, name, indexes))
+        later, earlier = _comparable(value, followed)
+        return [*problems, (f"is not before the time it follows ({follows})", where(pc.less(later, earlier)))]
+    if kind == "orphan" and form == DELETED_FORM:  # the value is the clean one, a deleted parent's
+        reference = plan.spec.tables[name].columns[column]
+        assert isinstance(reference, ReferenceColumn), "an orphan of form deleted is on a reference column"
+        parent = reference.parent[0]
+        values = evidence.clean.deleted_values(name).get(column, pa.array([], pa.string()))
+        return [*problems, (f"points at no deleted {parent} row", where(pc.is_in(text, value_set=values)))]
     if kind in ("malformed", "orphan"):
         problems.append(("holds its original value", where(pc.not_equal(text, original))))
         if kind == "orphan":
             problems.append(_parents_found(evidence, name, column, indexes, value))
         return problems
     return [*problems, (f"unknown kind {kind}", indexes)]
+
+
+def _clean_rows(labels: pa.Table, name: str, indexes: np.ndarray) -> np.ndarray:
+    """The clean row ids of the cell labels `indexes` of table `name`: a written row less the
+    copies written up to it (a copy is its original's clean row), plus the rows deleted before
+    it (a deleted row's label names the written row that followed it, so one at the same
+    number was before)."""
+    labels = labels_of(labels, name)
+    rows = labels.column("row").to_numpy(zero_copy_only=False).astype(np.int64)
+    kinds = np.asarray(labels.column("kind").to_pylist(), dtype=object)
+    copies = np.sort(rows[np.isin(kinds, list(ROW_KINDS))])
+    removed = np.sort(rows[np.isin(kinds, list(DROP_KINDS))])
+    wanted = rows[indexes]
+    return (wanted - np.searchsorted(copies, wanted, side="right")
+            + np.searchsorted(removed, wanted, side="right"))
+
+
+def _comparable(first: pa.Array, second: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Two date/time columns as zone-less timestamps of the finer unit (a date as its midnight,
+    a zoned time as its instant), as the structure family compares a time with the one it follows."""
+    units = ["s", "ms", "us", "ns"]
+    unit = max((column.type.unit for column in (first, second) if pa.types.is_timestamp(column.type)),
+               key=units.index, default="s")
+    return first.cast(pa.timestamp(unit)), second.cast(pa.timestamp(unit))
 
 
 def _positions(found: np.ndarray, indexes: np.ndarray) -> np.ndarray:
@@ -195,8 +259,10 @@ def _copies_true(seen, form: str, column: str | None, key: str | None, indexes: 
         differ_elsewhere |= seen.differ[name][at]
     problems.append(("the copy differs from the row before in more than "
                      f"{allowed or 'nothing'}", indexes[differ_elsewhere]))
-    if allowed is not None:
-        unchanged = ~seen.differ[allowed][at] & ~differ_elsewhere
+    if allowed is not None and len(at):
+        changed = seen.differ.get(allowed)  # absent when no copy was read: then nothing changed it
+        unchanged = np.ones(len(at), dtype=bool) if changed is None else ~changed[at]
+        unchanged &= ~differ_elsewhere
         problems.append((f"the copy is identical to the row before, but {form} changes {allowed}",
                          indexes[unchanged]))
     return problems
