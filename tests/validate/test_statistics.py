@@ -114,6 +114,25 @@ def test_merge_adds_counts_and_keeps_extremes():
     assert (merged["values"].count, merged["values"].low, merged["values"].high) == (4, -1.0, 5.0)
 
 
+def test_bin_counts_are_the_counts_of_the_sorted_values():
+    """Counting per edge (no sort) gives what a binary search of the sorted values gives:
+    values on an edge go above it, NaN after every number, infinities at the ends."""
+    from fabula.validate.families.columns import bin_counts
+
+    chance = np.random.default_rng(3)
+    for size in (0, 1, 7, 1_000):
+        values = np.round(chance.normal(0, 3, size))  # whole numbers: many sit on an edge
+        values[chance.random(size) < 0.05] = np.nan
+        values[chance.random(size) < 0.02] = np.inf
+        values[chance.random(size) < 0.02] = -np.inf
+        for edges in (np.array([]), np.array([0.0]), np.arange(-5.0, 6.0), np.array([-np.inf, 1.0, np.inf]),
+                      np.array([1.0, np.nan])):
+            ordered = np.sort(values)
+            below = np.searchsorted(ordered, edges, side="left")
+            expected = np.diff(np.concatenate([[0], below, [size]]))
+            assert bin_counts(values, edges).tolist() == expected.tolist(), (size, edges)
+
+
 def test_blocks_in_any_order_give_the_same_states():
     plan = fabula.compile_plan(EVERY_KIND, scale=1.0)
     table = plan.table("t")

@@ -97,11 +97,7 @@ class ColumnStatistic:
             if group.numeric is None:
                 continue
             select = _selection(groups, index, valid)
-            if select is None:
-                chosen = np.sort(values)  # a copy: `values` may be Arrow's memory
-            else:
-                chosen = np.compress(select, values)
-                chosen.sort()  # in place: the selection is already a copy
+            chosen = values if select is None else np.compress(select, values)
             state[f"moments{index}"] = Moments.of(chosen)
             if group.numeric.constant is None:
                 state[f"bins{index}"] = bin_counts(chosen, group.numeric.edges)
@@ -152,15 +148,17 @@ def _dictionary_level_counts(array: pa.DictionaryArray, levels: tuple, groups, v
     return counts
 
 
-def bin_counts(ordered: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Values per bin (bin i holds edges[i-1] <= value < edges[i]) of sorted values: a binary
-    search per edge rather than per value, several times faster than binning each value.
+def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Values per bin (bin i holds edges[i-1] <= value < edges[i]; NaN in the last): one
+    vectorised comparison per edge, an order of magnitude cheaper than sorting the values (and
+    than a binary search per value), with the same counts.
 
-    >>> bin_counts(np.array([0.5, 1.0, 1.5, 7.0]), np.array([1.0, 2.0])).tolist()
+    >>> bin_counts(np.array([7.0, 1.0, 0.5, 1.5]), np.array([1.0, 2.0])).tolist()
     [1, 2, 1]
     """
-    below = np.searchsorted(ordered, edges, side="left")
-    return np.diff(np.concatenate([[0], below, [len(ordered)]])).astype(np.int64)
+    below = [np.count_nonzero(values < edge) if edge == edge else np.count_nonzero(values == values)
+             for edge in edges.tolist()]  # a NaN edge: NaN sorts after every number
+    return np.diff(np.array([0, *below, len(values)], dtype=np.int64))
 
 
 def _selection(groups: np.ndarray | None, index: int, valid: np.ndarray | None) -> np.ndarray | None:
