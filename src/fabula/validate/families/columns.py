@@ -132,9 +132,9 @@ def _dictionary_level_counts(array: pa.DictionaryArray, levels: tuple, groups, v
     """Rows per (case, declared level or other), counted per dictionary code and then summed
     into levels: one bincount of the codes, whatever the number of levels."""
     other = len(levels)
-    position = {str(level): index for index, level in enumerate(levels)}
-    entries = len(array.dictionary)
-    level_of = np.array([position.get(str(value), other) for value in array.dictionary.to_pylist()], dtype=np.int64)
+    dictionary = array.dictionary
+    entries = len(dictionary)
+    level_of = _entry_levels(dictionary, levels)
     codes = array.indices.to_numpy(zero_copy_only=False) if not array.null_count else \
         array.indices.fill_null(0).to_numpy(zero_copy_only=False)
     keys = codes.astype(np.int64, copy=False) if groups is None else groups * entries + codes
@@ -143,9 +143,22 @@ def _dictionary_level_counts(array: pa.DictionaryArray, levels: tuple, groups, v
     per_entry = np.bincount(keys, minlength=size * entries).reshape(size, entries) if entries else \
         np.zeros((size, 0), dtype=np.int64)
     counts = np.zeros((size, other + 1), dtype=np.int64)
-    for entry, level in enumerate(level_of.tolist()):
-        counts[:, level] += per_entry[:, entry]
+    np.add.at(counts.T, level_of, per_entry.T)  # each entry's rows into its level's column (a view)
     return counts
+
+
+def _entry_levels(dictionary: pa.Array, levels: tuple) -> np.ndarray:
+    """Each dictionary entry's position in the declared levels (compared as text), len(levels)
+    for anything else. A string dictionary without nulls is looked up by Arrow; other
+    dictionaries entry by entry (a null entry reads "None", as `str` gives it)."""
+    other = len(levels)
+    position = {str(level): index for index, level in enumerate(levels)}
+    if (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)) and \
+            not dictionary.null_count:
+        lookup = np.array([*position.values(), other], dtype=np.int64)
+        found = pc.index_in(dictionary, value_set=pa.array(list(position), type=dictionary.type))
+        return lookup[found.fill_null(len(position)).to_numpy(zero_copy_only=False)]
+    return np.array([position.get(str(value), other) for value in dictionary.to_pylist()], dtype=np.int64)
 
 
 def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -172,9 +185,7 @@ def _codes(array: pa.Array, levels: tuple) -> np.ndarray:
     """Each row's position in the declared levels; len(levels) for anything else (nulls too)."""
     other = len(levels)
     if isinstance(array, pa.DictionaryArray):
-        position = {str(level): index for index, level in enumerate(levels)}
-        lookup = np.array([position.get(str(value), other) for value in array.dictionary.to_pylist()] + [other],
-                          dtype=np.int64)
+        lookup = np.append(_entry_levels(array.dictionary, levels), other)
         indices = array.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)
         return lookup[indices]
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
