@@ -133,8 +133,9 @@ def test_bin_counts_are_the_counts_of_the_sorted_values():
             assert bin_counts(values, edges).tolist() == expected.tolist(), (size, edges)
 
 
+@pytest.mark.parametrize("many", [False, True], ids=["short", "long"])
 @pytest.mark.parametrize("kind", ["string", "large_string", "string-with-null-entry", "int64"])
-def test_dictionary_level_counts_are_plain_counts(kind):
+def test_dictionary_level_counts_are_plain_counts(kind, many):
     """Rows per (case, level) from a dictionary column equal a count of the decoded values:
     undeclared values, dictionary entries no row uses, repeated entries, null rows, and a null
     entry (which reads "None", as a level declared "None")."""
@@ -149,6 +150,9 @@ def test_dictionary_level_counts_are_plain_counts(kind):
         levels = ("a", "b", "None", "c", "a")  # "a" twice: the last position counts, as before
         entries = pa.array(["b", "x", "a", None if kind.endswith("null-entry") else "b", "c", "None", "unused"],
                            pa.large_string() if kind == "large_string" else pa.string())
+    if many:  # past SHORT_DICTIONARY: looked up by Arrow when the entries are strings
+        entries = pa.concat_arrays([entries, pa.array([f"other{i}" if kind != "int64" else 100 + i for i in range(60)],
+                                                      entries.type)])
     n, size = 2_000, 3
     indices = chance.integers(0, len(entries) - 1, n)
     nulls = chance.random(n) < 0.1
