@@ -184,3 +184,27 @@ def test_no_other_character_lower_cases_into_a_placeholder_domain():
     characters = [chr(c) for c in range(128, 0x110000) if not 0xD800 <= c < 0xE000]
     lowered = pc.utf8_lower(pa.array(characters)).to_pylist()
     assert not [c for c, low in zip(characters, lowered) if letters & set(low)]
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "sv_SE", "da_DK"])
+def test_words_are_spelled_as_to_ascii_spells_them(locale):
+    """The NumPy spelling of ASCII words and the `to_ascii` one of the rest give what `to_ascii`
+    gives every word: upper case, punctuation, digits, NULs, accents, ligatures that spell out
+    longer than their bytes (㎉ → kcal), invalid UTF-8, repeats, and a strided array."""
+    import random
+
+    import numpy as np
+
+    from fabula.providers.ascii import to_ascii
+    from fabula.validate.families.records import _spelled_words
+
+    alphabet = [chr(c) for c in range(128)] + list("äöüßÄÖÜåÅøØæÆéñÑçłŁıİẞ㎉ﬁ中🄐")
+    chance = random.Random(7)
+    for _ in range(200):
+        words = [("".join(chance.choice(alphabet) for _ in range(chance.randint(0, 12)))).encode()
+                 for _ in range(chance.randint(0, 30))]
+        words += words[:3] + [b"O'Connor-N\xc3\xba\xc3\xb1ez", b"Gr\xc3\xb6ttner\xff", b"ALL CAPS 42", b""]
+        array = np.array(words, dtype=f"S{max(map(len, words))}")[:: chance.choice([1, 2])]
+        expected = [to_ascii(word.decode("utf-8", errors="replace"), locale).encode() for word in array.tolist()]
+        assert _spelled_words(array, locale).tolist() == expected
+    assert _spelled_words(np.zeros(0, dtype="S4"), locale).tolist() == []

@@ -114,6 +114,60 @@ def test_merge_adds_counts_and_keeps_extremes():
     assert (merged["values"].count, merged["values"].low, merged["values"].high) == (4, -1.0, 5.0)
 
 
+def test_bin_counts_are_the_counts_of_the_sorted_values():
+    """Counting per edge (no sort) gives what a binary search of the sorted values gives:
+    values on an edge go above it, NaN after every number, infinities at the ends."""
+    from fabula.validate.families.columns import bin_counts
+
+    chance = np.random.default_rng(3)
+    for size in (0, 1, 7, 1_000):
+        values = np.round(chance.normal(0, 3, size))  # whole numbers: many sit on an edge
+        values[chance.random(size) < 0.05] = np.nan
+        values[chance.random(size) < 0.02] = np.inf
+        values[chance.random(size) < 0.02] = -np.inf
+        for edges in (np.array([]), np.array([0.0]), np.arange(-5.0, 6.0), np.array([-np.inf, 1.0, np.inf]),
+                      np.array([1.0, np.nan])):
+            ordered = np.sort(values)
+            below = np.searchsorted(ordered, edges, side="left")
+            expected = np.diff(np.concatenate([[0], below, [size]]))
+            assert bin_counts(values, edges).tolist() == expected.tolist(), (size, edges)
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["short", "long"])
+@pytest.mark.parametrize("kind", ["string", "large_string", "string-with-null-entry", "int64"])
+def test_dictionary_level_counts_are_plain_counts(kind, many):
+    """Rows per (case, level) from a dictionary column equal a count of the decoded values:
+    undeclared values, dictionary entries no row uses, repeated entries, null rows, and a null
+    entry (which reads "None", as a level declared "None")."""
+    import pyarrow as pa
+
+    from fabula.validate.families.columns import _codes, _dictionary_level_counts
+
+    chance = np.random.default_rng(5)
+    if kind == "int64":
+        levels, entries = (1, 2, 3), pa.array([3, 1, 7, 2, 1], pa.int64())
+    else:
+        levels = ("a", "b", "None", "c", "a")  # "a" twice: the last position counts, as before
+        entries = pa.array(["b", "x", "a", None if kind.endswith("null-entry") else "b", "c", "None", "unused"],
+                           pa.large_string() if kind == "large_string" else pa.string())
+    if many:  # past SHORT_DICTIONARY: looked up by Arrow when the entries are strings
+        entries = pa.concat_arrays([entries, pa.array([f"other{i}" if kind != "int64" else 100 + i for i in range(60)],
+                                                      entries.type)])
+    n, size = 2_000, 3
+    indices = chance.integers(0, len(entries) - 1, n)
+    nulls = chance.random(n) < 0.1
+    array = pa.DictionaryArray.from_arrays(pa.array(indices, mask=nulls), entries)
+    groups, valid = chance.integers(0, size, n), ~nulls
+    position = {str(level): index for index, level in enumerate(levels)}
+    expected = np.zeros((size, len(levels) + 1), dtype=np.int64)
+    for group, value in zip(groups[valid], array.dictionary_decode().filter(pa.array(valid)).to_pylist()):
+        expected[group, position.get(str(value), len(levels))] += 1
+    assert _dictionary_level_counts(array, levels, groups, valid, size).tolist() == expected.tolist()
+    decoded = [position.get(str(value), len(levels)) if ok else len(levels)
+               for value, ok in zip(array.dictionary_decode().to_pylist(), valid)]
+    assert _codes(array, levels).tolist() == decoded
+
+
 def test_blocks_in_any_order_give_the_same_states():
     plan = fabula.compile_plan(EVERY_KIND, scale=1.0)
     table = plan.table("t")

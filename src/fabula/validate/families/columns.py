@@ -31,6 +31,8 @@ from fabula.validate.tolerance import gap_tolerance, mixture_tolerance, share_to
 
 FAMILY = "columns"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SHORT_DICTIONARY = 32
+"""Dictionaries up to this many entries are matched to levels in Python (about 1 µs an entry)."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,7 @@ class ColumnStatistic:
             if group.numeric is None:
                 continue
             select = _selection(groups, index, valid)
-            if select is None:
-                chosen = np.sort(values)  # a copy: `values` may be Arrow's memory
-            else:
-                chosen = np.compress(select, values)
-                chosen.sort()  # in place: the selection is already a copy
+            chosen = values if select is None else np.compress(select, values)
             state[f"moments{index}"] = Moments.of(chosen)
             if group.numeric.constant is None:
                 state[f"bins{index}"] = bin_counts(chosen, group.numeric.edges)
@@ -136,9 +134,9 @@ def _dictionary_level_counts(array: pa.DictionaryArray, levels: tuple, groups, v
     """Rows per (case, declared level or other), counted per dictionary code and then summed
     into levels: one bincount of the codes, whatever the number of levels."""
     other = len(levels)
-    position = {str(level): index for index, level in enumerate(levels)}
-    entries = len(array.dictionary)
-    level_of = np.array([position.get(str(value), other) for value in array.dictionary.to_pylist()], dtype=np.int64)
+    dictionary = array.dictionary
+    entries = len(dictionary)
+    level_of = _entry_levels(dictionary, levels)
     codes = array.indices.to_numpy(zero_copy_only=False) if not array.null_count else \
         array.indices.fill_null(0).to_numpy(zero_copy_only=False)
     keys = codes.astype(np.int64, copy=False) if groups is None else groups * entries + codes
@@ -147,20 +145,36 @@ def _dictionary_level_counts(array: pa.DictionaryArray, levels: tuple, groups, v
     per_entry = np.bincount(keys, minlength=size * entries).reshape(size, entries) if entries else \
         np.zeros((size, 0), dtype=np.int64)
     counts = np.zeros((size, other + 1), dtype=np.int64)
-    for entry, level in enumerate(level_of.tolist()):
-        counts[:, level] += per_entry[:, entry]
+    np.add.at(counts.T, level_of, per_entry.T)  # each entry's rows into its level's column (a view)
     return counts
 
 
-def bin_counts(ordered: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Values per bin (bin i holds edges[i-1] <= value < edges[i]) of sorted values: a binary
-    search per edge rather than per value, several times faster than binning each value.
+def _entry_levels(dictionary: pa.Array, levels: tuple) -> np.ndarray:
+    """Each dictionary entry's position in the declared levels (compared as text), len(levels)
+    for anything else. A long string dictionary without nulls is looked up by Arrow (without a
+    Python string per entry); a short one, where Arrow's fixed cost is the larger, and other
+    dictionaries entry by entry (a null entry reads "None", as `str` gives it)."""
+    other = len(levels)
+    position = {str(level): index for index, level in enumerate(levels)}
+    if len(dictionary) > SHORT_DICTIONARY and not dictionary.null_count and \
+            (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
+        lookup = np.array([*position.values(), other], dtype=np.int64)
+        found = pc.index_in(dictionary, value_set=pa.array(list(position), type=dictionary.type))
+        return lookup[found.fill_null(len(position)).to_numpy(zero_copy_only=False)]
+    return np.array([position.get(str(value), other) for value in dictionary.to_pylist()], dtype=np.int64)
 
-    >>> bin_counts(np.array([0.5, 1.0, 1.5, 7.0]), np.array([1.0, 2.0])).tolist()
+
+def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Values per bin (bin i holds edges[i-1] <= value < edges[i]; NaN in the last): one
+    vectorised comparison per edge, an order of magnitude cheaper than sorting the values (and
+    than a binary search per value), with the same counts.
+
+    >>> bin_counts(np.array([7.0, 1.0, 0.5, 1.5]), np.array([1.0, 2.0])).tolist()
     [1, 2, 1]
     """
-    below = np.searchsorted(ordered, edges, side="left")
-    return np.diff(np.concatenate([[0], below, [len(ordered)]])).astype(np.int64)
+    below = [np.count_nonzero(values < edge) if edge == edge else np.count_nonzero(values == values)
+             for edge in edges.tolist()]  # a NaN edge: NaN sorts after every number
+    return np.diff(np.array([0, *below, len(values)], dtype=np.int64))
 
 
 def _selection(groups: np.ndarray | None, index: int, valid: np.ndarray | None) -> np.ndarray | None:
@@ -174,9 +188,7 @@ def _codes(array: pa.Array, levels: tuple) -> np.ndarray:
     """Each row's position in the declared levels; len(levels) for anything else (nulls too)."""
     other = len(levels)
     if isinstance(array, pa.DictionaryArray):
-        position = {str(level): index for index, level in enumerate(levels)}
-        lookup = np.array([position.get(str(value), other) for value in array.dictionary.to_pylist()] + [other],
-                          dtype=np.int64)
+        lookup = np.append(_entry_levels(array.dictionary, levels), other)
         indices = array.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)
         return lookup[indices]
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):

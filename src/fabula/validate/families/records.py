@@ -175,13 +175,34 @@ class Agreement:
 
 def _spelled_words(words: np.ndarray, locale: str) -> np.ndarray:
     """Each word (UTF-8 `S` strings) in ASCII, spelled once per distinct word: Arrow finds the
-    distinct ones (fixed-width binary, hashed in place)."""
-    words = np.ascontiguousarray(words)
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(words.dtype.itemsize), len(words),
-                                                 [None, pa.py_buffer(words)])
+    distinct ones (fixed-width binary, hashed in place). A word of ASCII bytes only (most names)
+    is spelled as NumPy arrays, without a Python string per word: `to_ascii` of ASCII text
+    lower-cases A-Z and drops every byte that is not a-z or 0-9 (its language table and accent
+    folding touch only other characters). The rest go through `to_ascii` one by one."""
+    words = np.ascontiguousarray(words if words.dtype.itemsize else words.astype("S1"))
+    width = words.dtype.itemsize
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(words), [None, pa.py_buffer(words)])
     encoded = fixed.dictionary_encode()
-    spelled = [_spelled(word.rstrip(b"\0"), locale) for word in encoded.dictionary.to_pylist()]
-    return np.array(spelled or [b""], dtype=bytes)[encoded.indices.to_numpy()]
+    distinct = np.frombuffer(encoded.dictionary.buffers()[1], dtype=np.uint8, count=len(encoded.dictionary) * width,
+                             offset=encoded.dictionary.offset * width).reshape(-1, width)
+    plain = (distinct < 128).all(axis=1)
+    others = np.flatnonzero(~plain)
+    by_hand = [_spelled(distinct[row].tobytes().rstrip(b"\0"), locale) for row in others.tolist()]
+    spelled = np.zeros(max(len(distinct), 1), dtype=f"S{max([width, *map(len, by_hand)])}")
+    spelled[:len(distinct)][plain] = _spelled_ascii(distinct[plain]).view(f"S{width}").ravel()
+    spelled[others] = by_hand
+    return spelled[encoded.indices.to_numpy()]
+
+
+def _spelled_ascii(matrix: np.ndarray) -> np.ndarray:
+    """Rows of ASCII bytes (words × width) as `to_ascii` spells them: A-Z lower-cased, every byte
+    that is not then a-z or 0-9 dropped, the kept ones moved to the front in order, NUL after."""
+    lowered = matrix + ((matrix >= ord("A")) & (matrix <= ord("Z"))) * np.uint8(32)
+    keep = ((lowered >= ord("a")) & (lowered <= ord("z"))) | ((lowered >= ord("0")) & (lowered <= ord("9")))
+    order = np.argsort(~keep, axis=1, kind="stable")  # kept bytes first, each group in its order
+    spelled = np.take_along_axis(lowered, order, axis=1)
+    spelled[~np.take_along_axis(keep, order, axis=1)] = 0
+    return np.ascontiguousarray(spelled)
 
 
 @lru_cache(maxsize=1 << 16)
