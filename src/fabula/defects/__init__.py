@@ -38,9 +38,11 @@ def refuse_defects(spec, where: str) -> None:
 class Injector:
     """One run's injection: the compiled defects and the labels gathered from every block."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, tables: dict[str, TableDefects] | None = None):
+        """`tables` is `compile_defects(plan)` made before, for a caller that injects many runs
+        of blocks with one plan (a Spark worker, part after part): compiled once, reused."""
         self.plan = plan
-        self.tables: dict[str, TableDefects] = compile_defects(plan)
+        self.tables: dict[str, TableDefects] = compile_defects(plan) if tables is None else tables
         self.collector = LabelCollector()
 
     def apply(self, table: str, block: int, batch: pa.RecordBatch) -> pa.RecordBatch:
