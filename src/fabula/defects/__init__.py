@@ -24,8 +24,8 @@ def has_defects(plan: Plan) -> bool:
 
 
 def refuse_defects(spec, where: str) -> None:
-    """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (the
-    Spark engine, a stream) cannot write them and their labels yet."""
+    """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (a
+    stream) cannot write them and their labels yet. Both engines write them."""
     from fabula.errors import UsageError
 
     damaged = [name for name, table in spec.tables.items() if getattr(table, "defects", ())]
