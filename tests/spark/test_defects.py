@@ -4,6 +4,10 @@ The same dirty files, the same `_defects` table and the same report as the local
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pyarrow.parquet as pq
 import pytest
 from spark.compare import assert_same_rows, read_folder
@@ -92,3 +96,26 @@ def test_dataframes_hold_the_damaged_rows(spark, plan, local):
     for name in ("orders", "tickets"):
         table = plan.table(name)
         assert_same_rows(read_folder(local_out / name, table.schema), frames[name].toArrow(), table.schema, name)
+
+
+def test_cli_writes_the_dirty_story_through_spark_connect(connect, connect_server, tmp_path):
+    """`fabula generate saas_support_dirty --engine spark --master sc://…`, on executors that only
+    have the fabula the engine ships, then `fabula validate --strict`: the local engine's files;
+    and `fabula.to_spark` over Connect gives the damaged rows."""
+    plan = fabula.compile_plan(DIRTY, scale=0.05)
+    local = fabula.generate(plan, tmp_path / "local").manifest
+    tickets = plan.table("tickets")
+    assert_same_rows(read_folder(tmp_path / "local" / "tickets", tickets.schema),
+                     fabula.to_spark(plan, connect)["tickets"].toArrow(), tickets.schema, "tickets over Connect")
+    out = tmp_path / "spark"
+    done = subprocess.run([sys.executable, "-m", "fabula", "generate", DIRTY, "--scale", "0.05", "--out", str(out),
+                           "--engine", "spark", "--master", connect_server.url],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["engine"] == "spark"
+    assert {name: [file["sha256"] for file in table["files"]] for name, table in manifest["tables"].items()} == \
+        {name: [file.sha256 for file in table.files] for name, table in local.tables.items()}
+    verdict = subprocess.run([sys.executable, "-m", "fabula", "validate", str(out), "--strict"],
+                             capture_output=True, text=True, timeout=600, check=False)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
