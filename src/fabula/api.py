@@ -284,12 +284,10 @@ def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, p
                validation: Validation | None, checks: _Stopwatch,
                on_tasks: Callable[[TaskTimes], None] | None = None) -> Manifest:
     """The Spark engine's run, on the caller's session or on one started for it (and stopped)."""
-    from fabula.defects import refuse_defects
     from fabula.engine.spark import cli_session, refuse_changes, run_spark
     from fabula.sinks.folder import check_target
 
-    refuse_defects(plan.spec, "the Spark engine")  # as the engine would, but before Spark's start-up
-    refuse_changes(plan.spec)
+    refuse_changes(plan.spec)  # as the engine would, but before Spark's start-up
     check_target(sink.target, mode)  # before Spark's start-up too (the run re-checks it under its lock)
     session, created = (spark, False) if spark is not None else cli_session(master or "local[*]")
     try:

@@ -11,16 +11,20 @@ from fabula.errors import UsageError
 DIRTY = "saas_support_dirty"
 
 
-def test_the_spark_engine_refuses_defects(tmp_path):
-    from fabula.engine.spark import to_dataframes, write_spark
-
-    plan = fabula.compile_plan(DIRTY, scale=0.01)
-    for call in (lambda: write_spark(plan, None, tmp_path / "out"), lambda: to_dataframes(plan, None)):
-        with pytest.raises(UsageError, match="Spark engine does not inject defects") as error:
-            call()
-        assert error.value.exit_code == 2
-
-
-def test_stream_refuses_defects(tmp_path):  # append injects them: tests/defects/test_append_defects.py
+def test_stream_refuses_defects(tmp_path):
+    # append injects them (tests/defects/test_append_defects.py), the Spark engine too (tests/spark/test_defects.py)
     with pytest.raises(UsageError, match="stream does not inject defects"):
         fabula.api.stream(DIRTY, tmp_path / "stream", batches=1)
+
+
+def test_the_spark_engine_refuses_a_sink_without_labels_before_any_work(tmp_path):
+    """The Spark engine injects defects (tests/spark/test_defects.py), but only into a sink that can
+    write the `_defects` table; a Parquet-only sink is refused before Spark is asked for anything."""
+    from fabula.engine.spark import run_spark
+    from fabula.sinks.parquet import ParquetSink
+
+    plan = fabula.compile_plan(DIRTY, scale=0.01)
+    with pytest.raises(UsageError, match="cannot write the `_defects` table") as error:
+        run_spark(plan, None, ParquetSink(tmp_path / "out"))
+    assert error.value.exit_code == 2
+    assert not (tmp_path / "out").exists()

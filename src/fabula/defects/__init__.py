@@ -24,8 +24,8 @@ def has_defects(plan: Plan) -> bool:
 
 
 def refuse_defects(spec, where: str) -> None:
-    """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (the
-    Spark engine, a stream) cannot write them and their labels yet."""
+    """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (a
+    stream) cannot write them and their labels yet. Both engines write them."""
     from fabula.errors import UsageError
 
     damaged = [name for name, table in spec.tables.items() if getattr(table, "defects", ())]
@@ -38,9 +38,11 @@ def refuse_defects(spec, where: str) -> None:
 class Injector:
     """One run's injection: the compiled defects and the labels gathered from every block."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, tables: dict[str, TableDefects] | None = None):
+        """`tables` is `compile_defects(plan)` made before, for a caller that injects many runs
+        of blocks with one plan (a Spark worker, part after part): compiled once, reused."""
         self.plan = plan
-        self.tables: dict[str, TableDefects] = compile_defects(plan)
+        self.tables: dict[str, TableDefects] = compile_defects(plan) if tables is None else tables
         self.collector = LabelCollector()
 
     def apply(self, table: str, block: int, batch: pa.RecordBatch) -> pa.RecordBatch:

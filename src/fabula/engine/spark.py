@@ -4,9 +4,11 @@ Each table is `spark.range(n_blocks)` (one row per block number) mapped by the s
 `generate_block` the local engine calls, so a plan gives the same rows, in the same order, on a
 laptop and on a cluster, whatever the partitioning. It uses only what Spark Connect and
 Databricks serverless allow: no `sparkContext`, cache, persist or broadcast variables, and
-nothing but the parts' file entries and their blocks' validation summaries come back to the
-driver (`write_spark`, through the same sink and checks as the local engine). What reaches the executors and
-what they recompute is described in `fabula.engine.spark_executor`.
+nothing but the parts' file entries, their blocks' validation summaries and the labels of the
+defects they injected come back to the driver (`write_spark`, through the same sink and checks
+as the local engine, so a spec with `defects:` writes the same dirty files and `_defects`
+table). What reaches the executors and what they recompute is described in
+`fabula.engine.spark_executor`.
 
 `to_dataframes` and `write_spark` take the session you have; `cli_session` starts one for a
 caller without one (the `fabula` command, `fabula.generate(engine="spark")` without `spark=`).
@@ -23,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fabula.defects import refuse_defects
-from fabula.engine.local import Reports, commit
+from fabula.defects import Injector, has_defects
+from fabula.engine.local import Reports, commit, require_table_writer, write_labels
 from fabula.engine.spark_executor import (
     PART_RESULT,
     PartTask,
@@ -33,6 +35,7 @@ from fabula.engine.spark_executor import (
     VersionMismatchError,
     block_mapper,
     part_mapper,
+    read_labels,
 )
 from fabula.engine.spark_schema import spark_schema
 from fabula.errors import FabulaError, UsageError
@@ -71,11 +74,16 @@ def to_dataframes(plan: Plan, spark, *, partitions: int | None = None) -> dict[s
     `partitions` sets how many Spark partitions each table's blocks are spread over (default:
     Spark's default parallelism); it changes the tasks, never the data or its order.
 
+    With `defects:` in the spec, the rows are the ones `write_spark` writes, damaged as
+    declared; their labels (the `_defects` table) are written by `write_spark` and
+    `fabula.generate` only, since they are gathered on the driver as the parts are written.
+
     >>> frames = to_dataframes(plan, spark)                  # doctest: +SKIP
     >>> frames["orders"].groupBy("tier").count().show()      # doctest: +SKIP
     """
-    refuse_defects(plan.spec, "the Spark engine")  # it would hand back the clean rows as if dirty
     require_pyspark()
+    if has_defects(plan):
+        Injector(plan)  # a defect that cannot apply to its column is refused here, as by the local engine
     _check_partitions(partitions)
     shipment = Shipment.build(plan)
     return {table.name: table_dataframe(spark, shipment, table, partitions=partitions) for table in plan.tables}
@@ -122,7 +130,6 @@ def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", comp
     """
     from fabula.validate.run import Validation
 
-    refuse_defects(plan.spec, "the Spark engine")
     refuse_changes(plan.spec)
     require_pyspark()
     _check_partitions(partitions)
@@ -134,12 +141,10 @@ def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", comp
 def folder_sink(out: str | Path, *, mode: str = "error", compression: str = "snappy",
                 output_format: str = "parquet") -> Sink:
     """The sink the Spark engine writes a folder with: the executors write the parts into its
-    shared staging folder, the driver commits (see `write_spark`)."""
-    if output_format == "parquet":
-        from fabula.sinks.parquet import ParquetSink
-
-        return ParquetSink(_local_path(out), mode=mode, compression=compression)
-    from fabula.sinks.files import FilesSink  # formats (issue 13): CSV / JSON Lines / Delta parts
+    shared staging folder, the driver commits (see `write_spark`). The local engine's own
+    folder sink (`fabula.generate`'s), so the same files, and a `_defects` table when the spec
+    declares defects (`write_table`)."""
+    from fabula.sinks.files import FilesSink  # formats (issue 13): Parquet / CSV / JSON Lines / Delta parts
 
     return FilesSink(_local_path(out), mode=mode, compression=compression, output_format=output_format)
 
@@ -152,15 +157,20 @@ def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, v
     merge the tasks' block summaries into `validation`, stage its reports, commit.
 
     `reports` stages the reports (default: `validation.finish`); a caller passes its own to
-    time or extend it. Only the parts' `PartWritten` fields, their pickled summaries and their
-    timings come back to the driver; `on_tasks` receives the timings (`TaskTimes`)."""
-    refuse_defects(plan.spec, "the Spark engine")
+    time or extend it. Only the parts' `PartWritten` fields, their pickled summaries, their
+    timings and the labels of their defects come back to the driver; `on_tasks` receives the
+    timings (`TaskTimes`). With `defects:`, the labels are gathered in block order into the
+    local engine's `Injector` and written as the `_defects` table before the reports, as
+    `run_local` does, so validation reads the same labels."""
     refuse_changes(plan.spec)
     require_pyspark()
     _check_partitions(partitions)
     if not sink.capabilities.shared_staging:
         raise UsageError("the Spark engine needs a destination its executors can write into",
                          hint="write to a folder that the driver and the executors both see")
+    injector = Injector(plan) if has_defects(plan) else None  # a type that cannot take a defect fails here
+    if injector is not None:
+        require_table_writer(sink)
     shipment = shipment or Shipment.build(plan)
     tasks = part_tasks(plan, partitions)
     sink.open(plan)
@@ -172,12 +182,15 @@ def run_spark(plan: Plan, spark, sink: Sink, *, partitions: int | None = None, v
             rows = frame.collect()
         except Exception as error:
             raise _plain_error(error) from None
-        parts = _parts(rows, tasks, validation)
+        parts = _parts(rows, tasks, validation, injector)
+        if injector is not None:
+            write_labels(sink, injector.labels())
         if on_tasks is not None:
             on_tasks(TaskTimes.of(rows))
         if reports is None and validation is not None:
             reports = validation.finish
-        return commit(plan, sink, parts, engine="spark", reports=reports)
+        manifest = commit(plan, sink, parts, engine="spark", reports=reports)
+        return getattr(sink, "committed", None) or manifest  # as committed: with the `_defects` table a sink lists
     except BaseException:
         sink.abort()
         raise
@@ -198,8 +211,11 @@ def part_tasks(plan: Plan, partitions: int | None) -> list[PartTask]:
     return tasks
 
 
-def _parts(rows, tasks: list[PartTask], validation) -> list[PartWritten]:
-    """The tasks' rows as `PartWritten`s, their summaries merged into `validation` in block order."""
+def _parts(rows, tasks: list[PartTask], validation, injector: Injector | None = None) -> list[PartWritten]:
+    """The tasks' rows as `PartWritten`s, their summaries merged into `validation` in block order,
+    and their labels into `injector`: a part's labels are those of its run of blocks in order,
+    kept under its first block, so the injector puts them in the local engine's order."""
+    first_block = {(task[0], task[1]): task[2] for task in tasks}
     parts, done = [], []
     for row in sorted(rows, key=lambda row: (row["table"], row["part"], row["path"] or "")):
         if row["path"] is not None:  # a partitioned part with no rows writes no file
@@ -209,6 +225,9 @@ def _parts(rows, tasks: list[PartTask], validation) -> list[PartWritten]:
             if validation is not None:
                 for block, (count, states) in pickle.loads(row["summaries"]).items():
                     validation.accumulator.add(row["table"], block, count, states)
+            if injector is not None and row["labels"] is not None:
+                injector.collector.add(row["table"], first_block[(row["table"], row["part"])],
+                                       read_labels(row["labels"]))
     if sorted(done) != sorted((task[0], task[1]) for task in tasks):
         raise FabulaError("Spark returned another set of part files than it was asked to write; nothing was written")
     return parts

@@ -173,12 +173,14 @@ def _importer(source: bytes, digest: str):
 
 
 PART_RESULT = ("table string, part long, path string, rows long, bytes long, sha256 string, summaries binary, "
-               "setup_seconds double, seconds double")
+               "setup_seconds double, seconds double, labels binary")
 """What each part task returns to the driver: one row per file written, with the `PartWritten`
 fields (a part of a partitioned table writes one file per partition, and with no rows none:
 then one row with a null path), and on the part's first row its blocks' validation summaries,
 pickled ({block: (rows, states)}): a few KB, never the data. The first row also carries the
-task's timings (`TaskTimes`): its set-up before the first block, and the part's work."""
+task's timings (`TaskTimes`): its set-up before the first block, and the part's work; and,
+when the part's blocks were damaged by declared defects, their labels (`_defects` rows, in
+block order, as Arrow IPC stream bytes: about rate × rows of them, small beside the data)."""
 
 
 @dataclass(frozen=True)
@@ -247,9 +249,13 @@ def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str
     plan = _load_plan(payload, payload_digest)
     table_plan = plan.table(table)
     schema = spark_arrow_schema(table_plan.schema)
+    injector = _injector(plan, payload_digest)  # the rows as written: damaged, their labels dropped
     for batch in block_numbers:
         for block in batch.column(0).to_pylist():
-            yield for_spark(generate_block(plan, table_plan, block), schema)
+            rows = generate_block(plan, table_plan, block)
+            if injector is not None:
+                rows = injector.apply(table, block, rows)
+            yield for_spark(rows, schema)
 
 
 def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], writer: bytes,
@@ -257,7 +263,10 @@ def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], w
                 task_numbers: Iterable[pa.RecordBatch], *, started: float | None = None) -> Iterator[pa.RecordBatch]:
     """Write each numbered part through the sink's part writer, summarising its blocks for the
     validation report as they are generated (the local engine's `observe`), and return one
-    row per part. `started` is when the task began (`perf_counter`), for its set-up time."""
+    row per part. As in the local engine, validation sees each block clean, then the plan's
+    declared defects damage it before it is written, and the part's labels go back with its
+    row (each block's damage is a pure function of the plan and the block: `inject_block`).
+    `started` is when the task began (`perf_counter`), for its set-up time."""
     from time import perf_counter
 
     from fabula.engine.local import row_groups
@@ -271,19 +280,20 @@ def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], w
     setup = perf_counter() - setup_from  # carried by the task's first part only
     schema = pa.schema([("table", pa.string()), ("part", pa.int64()), ("path", pa.string()), ("rows", pa.int64()),
                         ("bytes", pa.int64()), ("sha256", pa.string()), ("summaries", pa.binary()),
-                        ("setup_seconds", pa.float64()), ("seconds", pa.float64())])
+                        ("setup_seconds", pa.float64()), ("seconds", pa.float64()), ("labels", pa.binary())])
     for batch in task_numbers:
         for number in batch.column(0).to_pylist():
             part_started = perf_counter()
             table, part, first, end = tasks[number]
             table_plan = plan.table(table)
             summaries: dict[int, tuple[int, dict]] = {}
+            injector = _injector(plan, payload_digest)  # one per part: it gathers the part's labels
 
             def observe(name, block, data, summaries=summaries):
                 summaries[block] = (len(data), accumulator.summarise(name, block, data, generated=True))
 
             files = written_files(part_writer.write(table_plan, part, row_groups(
-                plan, table_plan, range(first, end), observe=observe if validate else None)))
+                plan, table_plan, range(first, end), observe=observe if validate else None, injector=injector)))
             # one row per file (a partitioned part may write several, or none); the part's
             # summaries ride on its first row, and a part with no file still sends one row
             rows: list[dict[str, object]]  # a column's value per key; the summaries are bytes
@@ -292,9 +302,41 @@ def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], w
                 {"table": table, "part": part, "path": None, "rows": 0, "bytes": 0, "sha256": None,
                  "summaries": None}]
             rows[0]["summaries"] = pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL)
+            rows[0]["labels"] = _ipc_bytes(injector.collector.table()) if injector is not None else None
             rows[0].update(setup_seconds=setup, seconds=perf_counter() - part_started)
             setup = 0.0
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def _ipc_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as stream:
+        stream.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def read_labels(data: bytes) -> pa.Table:
+    """The labels a part task returned (`write_parts`), as the Arrow table it sent."""
+    return pa.ipc.open_stream(data).read_all()
+
+
+_DEFECTS: dict[str, dict] = {}
+
+
+def _injector(plan: Plan, payload_digest: str):
+    """A fresh `Injector` of the plan's declared defects (None without any), on the defects
+    compiled once per worker: each table's rows added before every block (`added_before`)
+    are worked out from the plan alone, once, not per part."""
+    from fabula.defects import Injector, compile_defects, has_defects
+
+    if not has_defects(plan):
+        return None
+    tables = _DEFECTS.get(payload_digest)
+    if tables is None:
+        if len(_DEFECTS) >= 4:
+            _DEFECTS.clear()
+        tables = _DEFECTS[payload_digest] = compile_defects(plan)
+    return Injector(plan, tables=tables)
 
 
 _ACCUMULATORS: dict[str, object] = {}

@@ -152,7 +152,8 @@ class CleanView:
                     while sum(piece.num_rows for piece in buffered) >= block_rows:
                         joined = pa.Table.from_batches(buffered)
                         self.spool(name, block, joined.slice(0, block_rows))
-                        buffered, block = [joined.slice(block_rows)], block + 1
+                        # the rest as batches again: `from_batches` above takes no Table
+                        buffered, block = joined.slice(block_rows).to_batches(), block + 1
                 rest = pa.Table.from_batches(buffered) if buffered else None
                 if rest is not None and rest.num_rows:
                     self.spool(name, block, rest)
