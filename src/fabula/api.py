@@ -284,10 +284,12 @@ def _run_spark(plan: Plan, sink, *, spark: Any, master: str | None, mode: str, p
                validation: Validation | None, checks: _Stopwatch,
                on_tasks: Callable[[TaskTimes], None] | None = None) -> Manifest:
     """The Spark engine's run, on the caller's session or on one started for it (and stopped)."""
+    from fabula.defects import compile_defects
     from fabula.engine.spark import cli_session, refuse_changes, run_spark
     from fabula.sinks.folder import check_target
 
     refuse_changes(plan.spec)  # as the engine would, but before Spark's start-up
+    compile_defects(plan)  # a defect that cannot apply to its column: SpecError before the start-up too
     check_target(sink.target, mode)  # before Spark's start-up too (the run re-checks it under its lock)
     session, created = (spark, False) if spark is not None else cli_session(master or "local[*]")
     try:

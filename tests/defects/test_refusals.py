@@ -28,3 +28,21 @@ def test_the_spark_engine_refuses_a_sink_without_labels_before_any_work(tmp_path
         run_spark(plan, None, ParquetSink(tmp_path / "out"))
     assert error.value.exit_code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_a_defect_that_does_not_fit_is_refused_before_spark_starts(tmp_path, monkeypatch):
+    """Whether a defect fits its column is known from the plan: the Spark engine's run says so
+    before it starts a session (a JVM launch), as the local engine does before writing."""
+    import fabula.engine.spark
+    from fabula.errors import SpecError
+
+    def no_session(master):
+        raise AssertionError(f"a Spark session ({master}) was started for a spec that cannot run")
+
+    monkeypatch.setattr(fabula.engine.spark, "cli_session", no_session)
+    spec = {"name": "d", "seed": 1, "tables": {"o": {"rows": 10, "columns": {
+        "id": {"kind": "id", "format": "O-{:02d}"}, "status": {"kind": "categorical", "values": {"a": 1, "b": 1}}},
+        "defects": [{"kind": "outlier", "column": "status", "rate": 0.1, "factor": 2}]}}}
+    with pytest.raises(SpecError, match="needs a number"):
+        fabula.generate(spec, tmp_path / "out", engine="spark", master="local[1]")
+    assert not (tmp_path / "out").exists()
