@@ -196,9 +196,7 @@ def _versions(plan) -> dict[str, str]:
 
     versions = library_versions()
     if any(timeline.holidays for timeline in plan.spec.timelines.values()):
-        import holidays
-
-        versions["holidays"] = holidays.__version__
+        versions["holidays"] = version("holidays")  # its metadata, not an import of the package
     if uses_zones(plan.spec):
         versions["tzdata"] = version("tzdata")
     return versions
