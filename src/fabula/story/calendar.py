@@ -15,9 +15,9 @@ from datetime import date
 import numpy as np
 
 from fabula.spec.dates import resolve_bound
+from fabula.spec.holidays_cache import holiday_ordinals
 from fabula.spec.story import Seasonality, TimelineSpec
 from fabula.story.events import EPOCH_ORDINAL
-from fabula.story.holiday_dates import holiday_ordinals
 from fabula.streams import rng_for
 
 
