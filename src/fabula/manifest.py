@@ -177,14 +177,14 @@ def file_sha256(path: Path) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    import faker
     import numpy
     import pyarrow
 
     from fabula import __version__
+    from fabula.providers.faker_pool import faker_version  # its metadata: no import of Faker
 
     return {"fabula": __version__, "numpy": numpy.__version__, "pyarrow": pyarrow.__version__,
-            "faker": faker.VERSION, "python": platform.python_version()}
+            "faker": faker_version(), "python": platform.python_version()}
 
 
 def _versions(plan) -> dict[str, str]:
@@ -196,9 +196,7 @@ def _versions(plan) -> dict[str, str]:
 
     versions = library_versions()
     if any(timeline.holidays for timeline in plan.spec.timelines.values()):
-        import holidays
-
-        versions["holidays"] = holidays.__version__
+        versions["holidays"] = version("holidays")  # its metadata, not an import of the package
     if uses_zones(plan.spec):
         versions["tzdata"] = version("tzdata")
     return versions

@@ -33,3 +33,15 @@ def test_only_lower_case_letters_and_digits_remain():
 
 def test_non_latin_letters_spell_nothing():
     assert to_ascii("高橋", "ja_JP") == ""
+
+
+def test_ascii_text_takes_the_short_path_with_the_same_result():
+    import string
+
+    from fabula.providers.ascii import _respelled
+    from fabula.providers.names import person_parts
+
+    texts = [string.printable, *string.printable, "O'Connor-Smith Jr.", "ABC xyz 123", "",
+             *person_parts("en_US").last.values.to_pylist()]
+    for locale in ("en_US", "de_DE", "sv_SE", "da_DK"):
+        assert [to_ascii(text, locale) for text in texts] == [_respelled(text, locale) for text in texts]

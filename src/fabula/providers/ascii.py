@@ -32,6 +32,12 @@ def to_ascii(text: str, locale: str = "en_US") -> str:
     >>> to_ascii("O'Connor-Núñez")
     'oconnornunez'
     """
+    if text.isascii():  # no letter to respell or fold: the same result, without the per-character work
+        return _NOT_ALPHANUMERIC.sub("", text.lower())
+    return _respelled(text, locale)
+
+
+def _respelled(text: str, locale: str) -> str:
     table = {**_ANY_LANGUAGE, **_BY_LANGUAGE.get(locale.split("_")[0], {})}
     lowered = text.lower()
     spelled = "".join(table.get(char, char) for char in lowered)

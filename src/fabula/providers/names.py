@@ -9,6 +9,7 @@ domains below are the common ones of each country, with rough shares of use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.providers.ascii import to_ascii
+from fabula.providers.faker_elements import element_drawer
 from fabula.providers.records import build_records
 
 _LIST_SIZE = 20_000
@@ -145,9 +147,22 @@ def company_parts(locale: str) -> CompanyParts:
 
 def _list(method: str, locale: str) -> pa.Array:
     """Every value a Faker method gives in a locale, in the order first drawn."""
-    table = build_records(method, locale=locale, size=_LIST_SIZE,
-                          draw=lambda faker: {"value": str(getattr(faker, method)())})
+    table = build_records(method, locale=locale, size=_LIST_SIZE, draw=_ElementDraw(method))
     return table.column("value").combine_chunks()
+
+
+class _ElementDraw:
+    """One value of a Faker method as a record: the same values as calling it, through the cheap
+    drawer of `faker_elements` when the method allows (chosen once, on the first draw)."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.drawer: Callable[[], object] | None = None
+
+    def __call__(self, faker) -> dict[str, str]:
+        if self.drawer is None:
+            self.drawer = element_drawer(faker, self.method) or getattr(faker, self.method)
+        return {"value": str(self.drawer())}
 
 
 def _names(method: str, locale: str) -> Names:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from datetime import date
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
 from fabula.spec.columns import DateColumn, TimestampColumn
 from fabula.spec.columns import column_branches as _branches
 from fabula.spec.dates import resolve_bound
+from fabula.spec.holidays_cache import holiday_countries, holiday_subdivisions
 from fabula.spec.story import TimelineRows
 
 if TYPE_CHECKING:
@@ -88,35 +88,18 @@ def _check_window(window, path, as_of: date, source, *, longest: int | None = No
 
 
 def _check_holidays(holidays, path, source) -> Iterator[Issue]:
-    countries = _holiday_countries()
+    countries = holiday_countries()
     if holidays.country not in countries:
         yield source.issue("unknown-country", (*path, "country"), "the holidays package has no such country",
                            value=holidays.country,
                            hint=did_you_mean(holidays.country, countries) or "an ISO code such as US, GB, DE, FR")
         return
-    subdivisions = _holiday_subdivisions(holidays.country) if holidays.subdiv is not None else ()
+    subdivisions = holiday_subdivisions(holidays.country) if holidays.subdiv is not None else ()
     if holidays.subdiv is not None and holidays.subdiv not in subdivisions:
         yield source.issue("unknown-country", (*path, "subdiv"),
                            f"{holidays.country} has no subdivision of that name", value=holidays.subdiv,
                            hint=did_you_mean(holidays.subdiv, subdivisions)
                            or f"{holidays.country} has: {', '.join(subdivisions[:12])}")
-
-
-@lru_cache(maxsize=1)
-def _holiday_countries() -> tuple[str, ...]:
-    """The country codes (aliases included) from the package's registry, without loading any
-    country: `holidays.list_supported_countries()` loads all 500 modules for their subdivisions,
-    a tenth of a second a run that only the country named needs."""
-    from holidays.registry import EntityLoader  # lazily: only specs with holidays pay for it
-
-    return tuple(EntityLoader.get_country_codes(include_aliases=True))
-
-
-@lru_cache(maxsize=64)
-def _holiday_subdivisions(country: str) -> list[str]:
-    import holidays
-
-    return list(getattr(holidays, country).subdivisions)
 
 
 def _check_mix(spec, name: str, timeline, source) -> Iterator[Issue]:

@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 
 from fabula.spec.dates import resolve_bound
+from fabula.spec.holidays_cache import holiday_ordinals
 from fabula.spec.story import Seasonality, TimelineSpec
 from fabula.story.events import EPOCH_ORDINAL
 from fabula.streams import rng_for
@@ -125,12 +126,12 @@ def resolve_mix(name: str, mix: dict[str, str], timelines: dict[str, ResolvedTim
 
 
 def holiday_mask(spec: TimelineSpec, dates: list[date]) -> np.ndarray:
-    import holidays  # lazily: only timelines with holidays pay for it
-
     assert spec.holidays is not None  # called only for timelines with holidays
-    years = range(dates[0].year, dates[-1].year + 1) if dates else range(0)
-    calendar = holidays.country_holidays(spec.holidays.country, subdiv=spec.holidays.subdiv, years=years)
-    return np.array([day in calendar for day in dates], dtype=bool)
+    if not dates:
+        return np.zeros(0, dtype=bool)
+    years = [day.year for day in dates]  # any order: validation asks about the days it saw
+    found = holiday_ordinals(spec.holidays.country, spec.holidays.subdiv, min(years), max(years))
+    return np.array([day.toordinal() in found for day in dates], dtype=bool)
 
 
 def season_factors(seasonality, dates: list[date]) -> np.ndarray:
