@@ -79,17 +79,11 @@ def write_part_files(root: Path, target: Path, table: TablePlan, relative: str, 
 def write_file(root: Path, target: Path, relative: str, table: str, part: int, schema: pa.Schema,
                row_groups: Iterable[pa.Table], fmt) -> PartWritten:
     path = root / relative
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     file_schema = fmt.file_schema(schema)
     groups = (group.cast(file_schema) for group in row_groups) if file_schema != schema else row_groups
     with write_errors(target, f"writing {relative}"):
         path.parent.mkdir(exist_ok=True)
-        try:
-            rows = fmt.write(str(temporary), file_schema, groups)
-            os.replace(temporary, path)
-        finally:
-            if temporary.exists():
-                temporary.unlink()
+        rows = fmt.write_whole(path, file_schema, groups)
         return PartWritten(table, part, relative, rows, path.stat().st_size, file_sha256(path))
 
 

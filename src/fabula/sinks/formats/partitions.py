@@ -20,7 +20,6 @@ one piece at a time.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -165,13 +164,7 @@ def write_partitioned(root: Path, target: Path, table: str, file_name: str, part
                     relative = f"{table}/{folder}/{file_name}"
                     path = root / relative
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-                    try:
-                        file_rows = fmt.write(str(temporary), file_schema, spool.pieces(folder))
-                        os.replace(temporary, path)
-                    finally:
-                        if temporary.exists():
-                            temporary.unlink()
+                    file_rows = fmt.write_whole(path, file_schema, spool.pieces(folder))
                     written.append(PartWritten(table, part, relative, file_rows, path.stat().st_size,
                                                file_sha256(path)))
         finally:

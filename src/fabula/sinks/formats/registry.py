@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -24,6 +27,18 @@ class PartFormat:
     write: WriteFile
     file_schema: Callable[[pa.Schema], pa.Schema]
     """The schema of the written rows for a table of a given schema (Delta narrows types)."""
+
+    def write_whole(self, path: Path, schema: pa.Schema, row_groups: Iterable[pa.Table]) -> int:
+        """`write` into a hidden temporary file beside `path`, renamed into place once complete,
+        so a reader or a killed run never finds half a file at `path`; the rows written."""
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            rows = self.write(str(temporary), schema, row_groups)
+            os.replace(temporary, path)
+        finally:
+            if temporary.exists():
+                temporary.unlink()
+        return rows
 
 
 def _same(schema: pa.Schema) -> pa.Schema:
