@@ -3,6 +3,8 @@ row, and its `_defects` labels, one labels file per batch; a resumed stream writ
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +144,14 @@ def test_schema_drift_is_refused_with_exit_code_2(tmp_path):
         stream(fabula.load_spec(spec), tmp_path / "s", batches=1)
     assert error.value.exit_code == 2
     assert not (tmp_path / "s").exists()
+
+
+def test_the_cli_refuses_drift_with_key_and_fix_and_no_traceback(tmp_path):
+    spec = tmp_path / "drift.yaml"
+    drift = "      - {kind: drift, form: renamed, column: cid, name: customer, from_batch: 1}\n"
+    spec.write_text(DELETING.replace("      - {kind: duplicate, form: new_key, rate: 0.05}\n", drift), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "fabula", "stream", str(spec), "--out", str(tmp_path / "s"),
+                             "--every", "0"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "tables.o.defects.0 is a schema drift" in result.stderr and "--mode append" in result.stderr
+    assert "Traceback" not in result.stderr
