@@ -242,8 +242,8 @@ def _write_batch(plan: Plan, out: Path, fmt, output_format: str, cuts: Cuts, num
     for table in plan.tables:
         first, end = (int(value) for value in cuts.written[table.name][number:number + 2])
         if table.name in defects:
-            clean = tuple(int(value) for value in cuts.rows[table.name][number:number + 2])
-            rows, table_labels = dirty_between(plan, defects[table.name], clean, (first, end))  # type: ignore[arg-type]
+            clean = int(cuts.rows[table.name][number]), int(cuts.rows[table.name][number + 1])
+            rows, table_labels = dirty_between(plan, defects[table.name], clean, (first, end))
             labels.append(table_labels)
         else:
             rows = rows_between(plan, table, first, end)
