@@ -11,10 +11,23 @@ from fabula.errors import UsageError
 DIRTY = "saas_support_dirty"
 
 
-def test_stream_refuses_defects(tmp_path):
-    # append injects them (tests/defects/test_append_defects.py), the Spark engine too (tests/spark/test_defects.py)
-    with pytest.raises(UsageError, match="stream does not inject defects"):
-        fabula.api.stream(DIRTY, tmp_path / "stream", batches=1)
+def test_stream_refuses_only_schema_drift(tmp_path):
+    # a stream writes every other kind (tests/defects/test_stream_defects.py); drift changes the schema
+    # between append batches, and a stream is written with one schema
+    spec = fabula.load_spec("""
+name: d
+seed: 1
+tables:
+  o:
+    rows: 10
+    columns: {id: {kind: id, format: "O-{:02d}"}, amount: {kind: lognormal, mean: 3, sigma: 1, round: 2}}
+    defects:
+      - {kind: drift, form: renamed, column: amount, name: amount_usd, from_batch: 1}
+""")
+    with pytest.raises(UsageError, match=r"tables.o.defects.0 is a schema drift") as error:
+        fabula.api.stream(spec, tmp_path / "stream", batches=1)
+    assert error.value.exit_code == 2
+    assert not (tmp_path / "stream").exists()
 
 
 def test_the_spark_engine_refuses_a_sink_without_labels_before_any_work(tmp_path):

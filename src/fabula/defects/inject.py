@@ -85,6 +85,14 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
     return dirty, _sorted(pa.concat_tables(labels)) if labels else empty_labels()
 
 
+def written_order(plan: Plan, defects: TableDefects, block: int) -> np.ndarray:
+    """The clean position (in the block) of each row the block writes, in written order: a copy
+    repeats its original's, a deleted row has none — what `inject_block` draws, without making
+    the block, so a stream can tell which written rows a slice of clean rows became."""
+    _, n = defects.table.block_span(block)
+    return _with_copies(plan, defects, block, n, defects.deleted_in(block))[0]
+
+
 def _with_copied_cells(defect: Defect, positions: np.ndarray, original: pa.Array, order: np.ndarray,
                        copies: list) -> tuple[np.ndarray, pa.Array]:
     """The dirty rows of a defect's cells and their originals, with the copies of those rows

@@ -8,6 +8,15 @@ window i; any other table is cut into as many equal slices of rows, in row order
 timeline, 10 batches). Every batch is a slice of exactly the rows `generate` writes, so all
 the batches together are the `generate` output, row for row.
 
+A spec with `defects:` streams its dirty rows. The cut is made on the clean rows (by their
+clean arrival times, or in equal slices), and each batch writes the rows those clean rows
+became: a duplicate goes with its original, a deleted row leaves its batch, a late or future
+timestamp stays in the batch its clean row arrived in (late data, as a stream sees it). Each
+batch also writes its labels as a `_defects` file: those of the rows it wrote (`row` numbered
+as `generate` numbers the table's rows) and of the rows deleted from its slice. All batches
+together are the dirty `generate` output and its `_defects` labels. A schema drift is a change
+between append batches, and is refused in a stream.
+
 Each file is written under a hidden name (`.batch-000003.parquet.tmp`; Spark and Auto Loader
 skip names starting with `.` or `_`) and renamed into place, so a reader never lists half a
 file; a Delta table gets one commit per batch. After each batch, the state file
@@ -29,9 +38,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, TableDefects, compile_defects, has_defects, inject_block
+from fabula.defects.inject import written_order
 from fabula.engine.append import spec_identity
-from fabula.errors import OutputError
+from fabula.errors import OutputError, UsageError
 from fabula.plan.blocks import generate_block, generate_columns
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.formats.registry import part_format
@@ -49,6 +61,9 @@ class Cuts:
     windows: tuple[datetime, ...]
     """Start of each batch's window, and the end of the last (len = batches + 1)."""
     rows: dict[str, np.ndarray]
+    written: dict[str, np.ndarray]
+    """The same boundaries in the written (dirty) rows: the rows the clean rows before each cut
+    became. Equal to `rows` for a table without defects."""
 
 
 def arrival_column(plan: Plan, table: TablePlan) -> str | None:
@@ -62,7 +77,7 @@ def arrival_column(plan: Plan, table: TablePlan) -> str | None:
     return None
 
 
-def cut(plan: Plan, window_days: int = 1) -> Cuts:
+def cut(plan: Plan, window_days: int = 1, defects: dict[str, TableDefects] | None = None) -> Cuts:
     """Where each micro-batch starts and ends, in every table."""
     timelines = plan.spec.timelines.values()
     if timelines:
@@ -88,7 +103,29 @@ def cut(plan: Plan, window_days: int = 1) -> Cuts:
         bounds = np.searchsorted(stamps.astype("datetime64[us]"), edges, side="left")
         bounds[0], bounds[-1] = 0, table.rows
         rows[table.name] = bounds.astype(np.int64)
-    return Cuts(windows, rows)
+    defects = defects or {}
+    written = {name: written_cuts(plan, defects[name], bounds) if name in defects else bounds
+               for name, bounds in rows.items()}
+    return Cuts(windows, rows, written)
+
+
+def written_cuts(plan: Plan, defects: TableDefects, bounds: np.ndarray) -> np.ndarray:
+    """Each clean row boundary as the number of rows the clean rows before it became: the
+    block's first written row, plus the written rows of the block's clean rows before it."""
+    table = defects.table
+    orders: dict[int, np.ndarray] = {}
+    written = []
+    for bound in bounds.tolist():
+        if bound >= table.rows:
+            written.append(defects.written_rows)
+            continue
+        block = bound // table.block_rows
+        start, _ = table.block_span(block)
+        if block not in orders:
+            orders[block] = written_order(plan, defects, block)
+        before = int(np.searchsorted(orders[block], bound - start, side="left"))
+        written.append(start + int(defects.added_before[block]) + before)
+    return np.array(written, dtype=np.int64)
 
 
 def rows_between(plan: Plan, table: TablePlan, first: int, end: int) -> pa.Table:
@@ -99,6 +136,55 @@ def rows_between(plan: Plan, table: TablePlan, first: int, end: int) -> pa.Table
     blocks = [generate_block(plan, table, block) for block in range(first // size, (end - 1) // size + 1)]
     whole = pa.Table.from_batches(blocks, schema=table.schema)
     return whole.slice(first - (first // size) * size, end - first).unify_dictionaries().combine_chunks()
+
+
+def dirty_between(plan: Plan, defects: TableDefects, clean: tuple[int, int],
+                  written: tuple[int, int]) -> tuple[pa.Table, pa.Table]:
+    """The written rows [first, end) that the clean rows [clean_first, clean_end) became, and
+    their labels: those of the written rows, and those of the clean rows deleted among them."""
+    table = defects.table
+    (clean_first, clean_end), (first, end) = clean, written
+    if clean_end <= clean_first:
+        return table.schema.empty_table(), LABEL_SCHEMA.empty_table()
+    size = table.block_rows
+    blocks, labels = [], []
+    first_block = clean_first // size
+    for block in range(first_block, (clean_end - 1) // size + 1):
+        dirty, block_labels = inject_block(plan, defects, block, generate_block(plan, table, block))
+        blocks.append(dirty)
+        labels.append(_labels_within(defects, block, block_labels, clean, written))
+    offset = first - (first_block * size + int(defects.added_before[first_block]))
+    whole = pa.Table.from_batches(blocks, schema=table.schema)
+    rows = whole.slice(offset, end - first).unify_dictionaries().combine_chunks()
+    return rows, pa.concat_tables(labels)
+
+
+def _labels_within(defects: TableDefects, block: int, labels: pa.Table, clean: tuple[int, int],
+                   written: tuple[int, int]) -> pa.Table:
+    """A block's labels of a batch: a written row's by its row number, a deleted row's by its
+    clean row (its `row` — the written rows before it — may equal the next batch's first row)."""
+    rows = labels.column("row").to_numpy(zero_copy_only=False)
+    is_deleted = np.asarray(pc.equal(labels.column("kind"), "deleted").fill_null(False), dtype=bool)
+    keep = ~is_deleted & (rows >= written[0]) & (rows < written[1])
+    if is_deleted.any():  # in clean order, as `inject_block` labels them (sorted stably by row)
+        start, _ = defects.table.block_span(block)
+        deleted = defects.deleted_in(block)
+        assert deleted is not None, "a deleted label comes from the table's `deleted`"
+        positions = start + np.flatnonzero(deleted)
+        keep[is_deleted] = (positions >= clean[0]) & (positions < clean[1])
+    return labels.filter(pa.array(keep))
+
+
+def refuse_drift(plan: Plan) -> None:
+    """UsageError (exit 2) for a schema drift: it changes the schema from one append batch on,
+    and a stream is one dataset cut in time, written with one schema."""
+    for name, table in plan.spec.tables.items():
+        for index, defect in enumerate(getattr(table, "defects", ()) or ()):
+            if defect.is_drift:
+                raise UsageError(f"fabula stream writes one schema, and tables.{name}.defects.{index} "
+                                 f"is a schema drift (`kind: drift`)",
+                                 hint="write drift with append batches (fabula generate --mode append), "
+                                      "or remove it from the spec to stream it")
 
 
 def read_state(out: Path) -> dict[str, Any] | None:
@@ -116,11 +202,10 @@ def stream(plan: Plan, out: str | Path, *, every: float = 0.0, batches: int | No
            on_batch: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
     """Write the next `batches` micro-batches (default: all that remain) into `out`, `every`
     seconds apart (0: as fast as possible); resume from `out`'s state. Returns the state."""
-    from fabula.defects import refuse_defects
-
-    refuse_defects(plan.spec, "fabula stream")
+    refuse_drift(plan)
+    defects = compile_defects(plan) if has_defects(plan) else {}  # a defect that cannot fit: SpecError here
     out = Path(out)
-    cuts = cut(plan, window_days)
+    cuts = cut(plan, window_days, defects)
     total = len(cuts.windows) - 1
     identity = {"spec": spec_identity(plan.spec.canonical()), "seed": plan.seed, "as_of": plan.as_of.isoformat(),
                 "scale": plan.scale, "format": output_format, "window_days": window_days}
@@ -139,7 +224,7 @@ def stream(plan: Plan, out: str | Path, *, every: float = 0.0, batches: int | No
         if number > state["next_batch"] or state["batches"]:
             if every > 0:
                 sleep(every)
-        written = _write_batch(plan, out, fmt, output_format, cuts, number)
+        written = _write_batch(plan, out, fmt, output_format, cuts, number, defects)
         record = {"batch": number, "window": [cuts.windows[number].isoformat(), cuts.windows[number + 1].isoformat()],
                   "files": written}
         state = {**state, "next_batch": number + 1, "batches": [*state["batches"], record]}
@@ -149,53 +234,71 @@ def stream(plan: Plan, out: str | Path, *, every: float = 0.0, batches: int | No
     return state
 
 
-def _write_batch(plan: Plan, out: Path, fmt, output_format: str, cuts: Cuts, number: int) -> dict[str, Any]:
+def _write_batch(plan: Plan, out: Path, fmt, output_format: str, cuts: Cuts, number: int,
+                 defects: dict[str, TableDefects]) -> dict[str, Any]:
     written = {}
+    labels = []
+    name = f"batch-{number:06d}.{fmt.extension}"
     for table in plan.tables:
-        first, end = (int(value) for value in cuts.rows[table.name][number:number + 2])
+        first, end = (int(value) for value in cuts.written[table.name][number:number + 2])
+        if table.name in defects:
+            clean = int(cuts.rows[table.name][number]), int(cuts.rows[table.name][number + 1])
+            rows, table_labels = dirty_between(plan, defects[table.name], clean, (first, end))
+            labels.append(table_labels)
+        else:
+            rows = rows_between(plan, table, first, end)
         if end <= first:
             continue
-        folder = out / table.name
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"batch-{number:06d}.{fmt.extension}"
-        files = _write_files(plan, table, out, name, fmt, first, end)
-        if output_format == "delta":
-            from fabula.sinks.formats.delta import commit_table, data_file
-
-            spec = plan.spec.tables.get(table.name)
-            commit_table(folder, table.schema, [data_file(path.split("/", 1)[1], rows, size)
-                                                for path, rows, size in files],
-                         name=table.name, description=spec.description if spec else None, descriptions={},
-                         partition_by=table.partition_by, append=(folder / "_delta_log").is_dir())
-        rows, size = sum(file[1] for file in files), sum(file[2] for file in files)
-        if table.partition_by:  # formats (issue 13): the batch's file in each partition folder it has rows in
-            written[table.name] = {"files": [path for path, _, _ in files], "rows": rows, "first_row": first,
-                                   "bytes": size}
-        else:
-            written[table.name] = {"path": files[0][0], "rows": rows, "first_row": first, "bytes": size}
+        spec = plan.spec.tables.get(table.name)
+        written[table.name] = _write_table(out, table.name, table.schema, table.partition_by, rows, name, fmt,
+                                           output_format, spec.description if spec else None, first)
+    batch_labels = pa.concat_tables(labels) if labels else LABEL_SCHEMA.empty_table()
+    if batch_labels.num_rows:  # committed with the batch: the state names it only once both are written
+        written[LABELS_TABLE] = _write_table(out, LABELS_TABLE, LABEL_SCHEMA, (), batch_labels, name, fmt,
+                                             output_format, "one row per injected defect (docs/defects.md)", None)
     return written
 
 
-def _write_files(plan: Plan, table: TablePlan, out: Path, name: str, fmt, first: int,
-                 end: int) -> list[tuple[str, int, int]]:
+def _write_table(out: Path, table: str, schema: pa.Schema, partition_by: tuple[str, ...], rows: pa.Table, name: str,
+                 fmt, output_format: str, description: str | None, first: int | None) -> dict[str, Any]:
+    """One table's file of a batch (a Delta table: and its commit), and the state's entry for it."""
+    folder = out / table
+    folder.mkdir(parents=True, exist_ok=True)
+    files = _write_files(out, table, schema, partition_by, rows, name, fmt)
+    if output_format == "delta":
+        from fabula.sinks.formats.delta import commit_table, data_file
+
+        commit_table(folder, schema, [data_file(path.split("/", 1)[1], count, size) for path, count, size in files],
+                     name=table, description=description, descriptions={}, partition_by=partition_by,
+                     append=(folder / "_delta_log").is_dir())
+    entry: dict[str, Any] = {"rows": sum(file[1] for file in files)}
+    if first is not None:
+        entry["first_row"] = first
+    entry["bytes"] = sum(file[2] for file in files)
+    if partition_by:  # formats (issue 13): the batch's file in each partition folder it has rows in
+        return {"files": [path for path, _, _ in files], **entry}
+    return {"path": files[0][0], **entry}
+
+
+def _write_files(out: Path, table: str, schema: pa.Schema, partition_by: tuple[str, ...], rows: pa.Table, name: str,
+                 fmt) -> list[tuple[str, int, int]]:
     """(path, rows, bytes) of the batch's file of one table (one per partition folder for a
     table with `partition_by:`), each written under a hidden name and renamed into place."""
-    rows = rows_between(plan, table, first, end)
-    if table.partition_by:
+    if partition_by:
         from fabula.sinks.formats.partitions import write_partitioned
 
-        written = write_partitioned(out, out, table.name, name, 0, table.schema, table.partition_by, [rows], fmt)
+        written = write_partitioned(out, out, table, name, 0, schema, partition_by, [rows], fmt)
         return [(file.path, file.rows, file.bytes) for file in written]
-    folder = out / table.name
+    folder = out / table
     temporary = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-    schema = fmt.file_schema(table.schema)
+    file_schema = fmt.file_schema(schema)
     try:
-        count = fmt.write(str(temporary), schema, [rows.cast(schema)])
+        count = fmt.write(str(temporary), file_schema, [rows.cast(file_schema)])
         os.replace(temporary, folder / name)
     finally:
         if temporary.exists():
             temporary.unlink()
-    return [(f"{table.name}/{name}", count, (folder / name).stat().st_size)]
+    return [(f"{table}/{name}", count, (folder / name).stat().st_size)]
 
 
 def _save(out: Path, state: dict[str, Any]) -> None:
