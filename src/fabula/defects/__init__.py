@@ -23,18 +23,6 @@ def has_defects(plan: Plan) -> bool:
     return any(getattr(table, "defects", ()) for table in plan.spec.tables.values())
 
 
-def refuse_defects(spec, where: str) -> None:
-    """UsageError (exit code 2) when `spec` (a DatasetSpec) declares defects and `where` (a
-    stream) cannot write them and their labels yet. Both engines write them."""
-    from fabula.errors import UsageError
-
-    damaged = [name for name, table in spec.tables.items() if getattr(table, "defects", ())]
-    if damaged:
-        raise UsageError(f"{where} does not inject defects yet, and `{damaged[0]}` declares `defects:`",
-                         hint="generate with the local engine into a new output (fabula generate SPEC --out DIR), "
-                              "or remove `defects:` (docs/defects.md)")
-
-
 class Injector:
     """One run's injection: the compiled defects and the labels gathered from every block."""
 
@@ -64,5 +52,5 @@ class Injector:
         return labels
 
 
-__all__ = ["Injector", "has_defects", "refuse_defects", "compile_defects", "inject_block", "clean_batches", "labels_of",
+__all__ = ["Injector", "has_defects", "compile_defects", "inject_block", "clean_batches", "labels_of",
            "LABEL_SCHEMA", "LABELS_TABLE", "TableDefects"]
