@@ -276,7 +276,8 @@ def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | No
         return checks.timed(validation.finish)(folder, parts) if validation is not None else {}
 
     manifest = run_local(plan, sink, workers=workers, progress=progress,
-                         observe=validation.observe if validation else None, reports=reports)
+                         observe=validation.observe if validation else None,
+                         witness=validation.witness if validation else None, reports=reports)
     return getattr(sink, "committed", None) or manifest  # with the change tables a sink lists
 
 

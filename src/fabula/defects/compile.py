@@ -140,6 +140,10 @@ class TableDefects:
             per_block.append(sum(self.added_counts(block, deleted)) - removed)
         return np.concatenate([[0], np.cumsum(per_block, dtype=np.int64)]).astype(np.int64)
 
+    def first_written(self, block: int) -> int:
+        """The written row number of a block's first written row."""
+        return self.table.block_span(block)[0] + int(self.added_before[block])
+
     @property
     def written_rows(self) -> int:
         return self.table.rows + int(self.added_before[-1])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from fabula.plan.blocks import recent_columns
 from fabula.plan.model import Plan, TablePlan
 
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
@@ -29,8 +30,9 @@ def followed_times(plan: Plan, table: TablePlan, block: int, clean: pa.RecordBat
     """The followed time of every row of one block (clean values; null where there is none)."""
     if after in clean.schema.names:
         values = clean.column(after)
-    else:  # a hidden column (a parent's time through the reference): computed alone
-        values = plan.columns(table, block, [after])[after]
+    else:  # a hidden column (a parent's time through the reference): as the block made it, or computed alone
+        recent = recent_columns(plan, table.name, block) or {}
+        values = recent[after] if after in recent else plan.columns(table, block, [after])[after]
     return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
 
 

@@ -69,7 +69,7 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
     dirty = pa.RecordBatch.from_arrays([columns[name] for name in clean.schema.names], schema=clean.schema)
     if copies or (deleted is not None and deleted.any()):  # as many copies as deletions keep the length
         dirty = dirty.take(pa.array(order, pa.int64()))
-    first_written = int(defects.added_before[block]) + start  # written row of the block's first dirty row
+    first_written = defects.first_written(block)  # written row of the block's first dirty row
     written = first_written + np.arange(len(order), dtype=np.int64)
     dirty, copy_labels = _finish_copies(plan, defects, dirty, copies, written)
     keys = as_text(dirty.column(defects.key)) if defects.key else None
@@ -128,17 +128,9 @@ def _deleted_labels(defects: TableDefects, clean: pa.RecordBatch, positions: np.
     """One label per deleted row: its key, where it was (the number of written rows before it)
     and the whole row as a JSON object of texts, from which validation puts it back."""
     rows = clean.take(pa.array(positions, pa.int64()))
-    count = len(positions)
     assert defects.key is not None  # loading refuses `deleted` on a table without a key column
-    return pa.table({
-        "table": pa.array([defects.table.name] * count, pa.string()),
-        "column": pa.nulls(count, pa.string()),
-        "kind": pa.array(["deleted"] * count, pa.string()),
-        "form": pa.nulls(count, pa.string()),
-        "key": as_text(rows.column(defects.key)),
-        "row": pa.array(written_at[positions], pa.int64()),
-        "original": rows_as_json(rows),
-    }, schema=LABEL_SCHEMA)
+    return _label_table(defects.table.name, None, "deleted", None, as_text(rows.column(defects.key)),
+                        written_at[positions], rows_as_json(rows))
 
 
 def _orphans_of_deleted(plan: Plan, defects: TableDefects, block: int, dirty: pa.RecordBatch, order: np.ndarray,
@@ -159,17 +151,10 @@ def _orphans_of_deleted(plan: Plan, defects: TableDefects, block: int, dirty: pa
         if defect.form == "near" and defect.column == column:
             on_dirty[rows] = False
     positions = np.flatnonzero(on_dirty)
-    count = len(positions)
     taken = pa.array(positions, pa.int64())
-    return pa.table({
-        "table": pa.array([defects.table.name] * count, pa.string()),
-        "column": pa.array([column] * count, pa.string()),
-        "kind": pa.array(["orphan"] * count, pa.string()),
-        "form": pa.array([DELETED_FORM] * count, pa.string()),
-        "key": keys.take(taken) if keys is not None else pa.nulls(count, pa.string()),
-        "row": pa.array(written[positions], pa.int64()),
-        "original": as_text(dirty.column(column).take(taken)),
-    }, schema=LABEL_SCHEMA)
+    return _label_table(defects.table.name, column, "orphan", DELETED_FORM,
+                        keys.take(taken) if keys is not None else None, written[positions],
+                        as_text(dirty.column(column).take(taken)))
 
 
 def empty_labels() -> pa.Table:
@@ -182,15 +167,25 @@ def _sorted(labels: pa.Table) -> pa.Table:
 
 def _cell_labels(defects: TableDefects, defect: Defect, positions: np.ndarray, original: pa.Array,
                  written: np.ndarray, keys: pa.Array | None) -> pa.Table:
-    count = len(positions)
+    return _label_table(defects.table.name, defect.column, defect.kind, defect.form,
+                        keys.take(pa.array(positions, pa.int64())) if keys is not None else None,
+                        written[positions], as_text(original))
+
+
+def _label_table(table: str, column: str | None, kind: str, form: str | None, keys: pa.Array | None,
+                 rows: np.ndarray, original: pa.Array) -> pa.Table:
+    """Labels of one kind: the same table, column, kind and form on each, and each row's key
+    (None: the table has no key), written row number and original text."""
+    count = len(rows)
+
+    def same(text: str | None) -> pa.Array:
+        return pa.nulls(count, pa.string()) if text is None else pa.repeat(pa.scalar(text, pa.string()), count)
+
     return pa.table({
-        "table": pa.array([defects.table.name] * count, pa.string()),
-        "column": pa.array([defect.column] * count, pa.string()),
-        "kind": pa.array([defect.kind] * count, pa.string()),
-        "form": pa.array([defect.form] * count, pa.string()),
-        "key": keys.take(pa.array(positions, pa.int64())) if keys is not None else pa.nulls(count, pa.string()),
-        "row": pa.array(written[positions], pa.int64()),
-        "original": as_text(original),
+        "table": same(table), "column": same(column), "kind": same(kind), "form": same(form),
+        "key": keys if keys is not None else same(None),
+        "row": pa.array(rows, pa.int64()),
+        "original": original,
     }, schema=LABEL_SCHEMA)
 
 
@@ -317,6 +312,8 @@ def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
     """`column` with `values` at `positions` (any type: dictionaries are decoded and re-encoded)."""
     target = column.type
     values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+    if values.null_count == len(values) and not pa.types.is_dictionary(target) and column.offset == 0:
+        return _with_nulls(column, positions)
     if not pa.types.is_dictionary(target):
         # a masked replace writes each value once; the take below copies the whole column
         mask = np.zeros(len(column), dtype=bool)
@@ -334,6 +331,17 @@ def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
     index[positions] = len(base) + np.arange(len(positions))
     merged = pa.concat_arrays([base, values.cast(base.type)]).take(pa.array(index))
     return merged.cast(target) if merged.type != target else merged
+
+
+def _with_nulls(column: pa.Array, positions: np.ndarray) -> pa.Array:
+    """`column` with nulls at `positions`: a new validity bitmap over the same value buffers (a
+    masked replace would copy every value of a text column; a null's bytes are never written)."""
+    valid = np.ones(len(column), dtype=bool) if column.null_count == 0 else \
+        np.asarray(column.is_valid(), dtype=bool).copy()
+    valid[positions] = False
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(column.type, len(column), [bitmap, *column.buffers()[1:]],
+                                 null_count=len(column) - int(np.count_nonzero(valid)))
 
 
 def _put_encoded(column: pa.DictionaryArray, positions: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
@@ -412,16 +420,9 @@ def _finish_copies(plan: Plan, defects: TableDefects, dirty: pa.RecordBatch, cop
     keys = as_text(dirty.column(defects.key)) if defects.key else None
     tables = []
     for (defect, rows), original in zip(copies, originals):
-        count = len(rows)
-        tables.append(pa.table({
-            "table": pa.array([defects.table.name] * count, pa.string()),
-            "column": pa.array([defect.column] * count, pa.string()),
-            "kind": pa.array([defect.kind] * count, pa.string()),
-            "form": pa.array([defect.form] * count, pa.string()),
-            "key": keys.take(pa.array(rows, pa.int64())) if keys is not None else pa.nulls(count, pa.string()),
-            "row": pa.array(written[rows], pa.int64()),
-            "original": original,
-        }, schema=LABEL_SCHEMA))
+        tables.append(_label_table(defects.table.name, defect.column, defect.kind, defect.form,
+                                   keys.take(pa.array(rows, pa.int64())) if keys is not None else None,
+                                   written[rows], original))
     return dirty, tables
 
 

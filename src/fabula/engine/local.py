@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from fabula.defects import LABELS_TABLE, Injector, has_defects
+from fabula.defects import LABELS_TABLE, Injector, Witness, has_defects
 from fabula.manifest import Manifest, build_manifest
 from fabula.plan.blocks import generate_block
 from fabula.plan.model import Plan, TablePlan
@@ -36,12 +36,15 @@ reports to stage beside the data, by file name (e.g. `Validation.finish`)."""
 
 
 def run_local(plan: Plan, sink: Sink, *, workers: int | None = None, progress: Progress | None = None,
-              observe: Observe | None = None, reports: Reports | None = None) -> Manifest:
-    """Generate every table of the plan into the sink; return the manifest it committed."""
+              observe: Observe | None = None, witness: Witness | None = None,
+              reports: Reports | None = None) -> Manifest:
+    """Generate every table of the plan into the sink; return the manifest it committed.
+    `witness`, with defects, sees every damaged block as written, with its labels."""
     workers = max(1, workers or os.cpu_count() or 1)
     tasks = [(table, index, blocks) for table in plan.tables
              for index, blocks in enumerate(plan.layout.parts(table))]
-    injector = Injector(plan) if has_defects(plan) else None  # a type that cannot take a defect fails here
+    # a type that cannot take a defect fails here
+    injector = Injector(plan, witness=witness) if has_defects(plan) else None
     if injector is not None:
         require_table_writer(sink)
     sink.open(plan)

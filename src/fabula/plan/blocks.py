@@ -36,26 +36,27 @@ def generate_block(plan: Plan, table: TablePlan, block: int) -> pa.RecordBatch:
     ['T-000', 'T-001', 'T-002']
     """
     outputs = table.outputs
+    _recent.block = None  # the block before is done with: never two kept at once
     computed = generate_columns(plan, table, block, [column.name for column in outputs])
-    if getattr(_recent, "keep", False):  # only in threads whose blocks validation reads
+    if getattr(_recent, "keep", False):  # only in threads whose blocks validation or defects read
         _recent.block = (weakref.ref(plan), table.name, block, computed)  # never keeps a plan alive
     return pa.RecordBatch.from_arrays([computed[column.name] for column in outputs], schema=table.schema)
 
 
 _recent = threading.local()
-"""Per thread, the columns of the block `generate_block` made last, hidden ones included."""
+"""Per thread, the columns of the block `generate_block` made last, hidden ones included, kept
+until the thread makes its next block."""
 
 
-def take_recent_columns(plan: Plan, table: str, block: int) -> dict[str, pa.Array] | None:
+def recent_columns(plan: Plan, table: str, block: int) -> dict[str, pa.Array] | None:
     """Every column `generate_block` computed for this block in this thread, if it was the last
-    block made here (then forgotten): validation reads hidden columns (a parent's tier through
-    a reference) from it instead of generating them again. None otherwise. The first call in a
-    thread finds nothing: it asks this thread to keep its blocks from then on."""
+    block made here: validation and the defects read hidden columns (a parent's tier or time
+    through a reference) from it instead of generating them again. None otherwise. The first
+    call in a thread finds nothing: it asks this thread to keep its blocks from then on."""
     _recent.keep = True
     recent = getattr(_recent, "block", None)
     if recent is None or recent[0]() is not plan or recent[1:3] != (table, block):
         return None
-    _recent.block = None
     return recent[3]
 
 

@@ -61,6 +61,12 @@ class Validation:
         if self.clean is not None:
             self.clean.spool(table, block, batch)
 
+    def witness(self, table: str, block: int, dirty: pa.RecordBatch, labels: pa.Table, first_row: int) -> None:
+        """Defects: see one damaged block as written, with its labels (thread-safe; every
+        block exactly once), so the labels are checked without reading the files back."""
+        if self.clean is not None:
+            self.clean.witness(table, block, dirty, labels, first_row)
+
     def check(self, folder: Path, listing: integrity.Listing) -> Report:
         """Every family's checks, over the summaries and the Parquet files in `folder`, after
         the integrity of the files `listing` names. With defects, the checks see the clean

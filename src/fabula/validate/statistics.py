@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from fabula.generators.conditional import case_masks
-from fabula.plan.blocks import take_recent_columns
+from fabula.plan.blocks import recent_columns
 from fabula.plan.model import Plan, TablePlan
 
 
@@ -61,7 +61,7 @@ class BlockView:
             return None
         if self.generated and "recent" not in self._shared:
             # the engine made this block in this thread just now: its hidden columns are still there
-            self._shared["recent"] = take_recent_columns(self.plan, self.table.name, self.block) or {}
+            self._shared["recent"] = recent_columns(self.plan, self.table.name, self.block) or {}
         recent = self._shared.get("recent") or {}
         if name in recent:
             return recent[name]

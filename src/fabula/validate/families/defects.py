@@ -28,6 +28,7 @@ from fabula.defects.follows import followed_at, followed_name
 from fabula.defects.labels import as_text
 from fabula.spec.defects import DELETED_FORM, DROP_KINDS, ROW_KINDS, DefectSpec
 from fabula.spec.relations import ReferenceColumn
+from fabula.validate.defects import clean_rows
 from fabula.validate.evidence import Evidence, quote
 from fabula.validate.report import FAIL, PASS, WARN, Check, Where
 
@@ -187,8 +188,13 @@ def _cells_true(evidence: Evidence, name: str, seen, kind: str, form: str | None
         return [*problems, ("is not before its original", where(pc.less(text, original)))]
     if kind == "before_parent":
         follows = followed_name(plan, name, column)
-        table = plan.table(name)
-        followed = followed_at(plan, table, follows, _clean_rows(evidence.clean.labels, name, indexes))
+        known_indexes, known = seen.followed.get(column, (np.zeros(0, np.int64), None))
+        at = _positions(known_indexes, indexes)
+        if known is not None and (at >= 0).all():  # as the blocks were made
+            followed = known.take(pa.array(at, pa.int64()))
+        else:  # computed from the plan (a folder validated again)
+            followed = followed_at(plan, plan.table(name), follows,
+                                   clean_rows(labels_of(evidence.clean.labels, name), indexes))
         later, earlier = _comparable(value, followed)
         return [*problems, (f"is not before the time it follows ({follows})", where(pc.less(later, earlier)))]
     if kind == "orphan" and form == DELETED_FORM:  # the value is the clean one, a deleted parent's
@@ -203,21 +209,6 @@ def _cells_true(evidence: Evidence, name: str, seen, kind: str, form: str | None
             problems.append(_parents_found(evidence, name, column, indexes, value))
         return problems
     return [*problems, (f"unknown kind {kind}", indexes)]
-
-
-def _clean_rows(labels: pa.Table, name: str, indexes: np.ndarray) -> np.ndarray:
-    """The clean row ids of the cell labels `indexes` of table `name`: a written row less the
-    copies written up to it (a copy is its original's clean row), plus the rows deleted before
-    it (a deleted row's label names the written row that followed it, so one at the same
-    number was before)."""
-    labels = labels_of(labels, name)
-    rows = labels.column("row").to_numpy(zero_copy_only=False).astype(np.int64)
-    kinds = np.asarray(labels.column("kind").to_pylist(), dtype=object)
-    copies = np.sort(rows[np.isin(kinds, list(ROW_KINDS))])
-    removed = np.sort(rows[np.isin(kinds, list(DROP_KINDS))])
-    wanted = rows[indexes]
-    return (wanted - np.searchsorted(copies, wanted, side="right")
-            + np.searchsorted(removed, wanted, side="right"))
 
 
 def _comparable(first: pa.Array, second: pa.Array) -> tuple[pa.Array, pa.Array]:
