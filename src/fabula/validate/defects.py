@@ -144,7 +144,7 @@ class CleanView:
                    if defect.kind == "before_parent" and defect.column}
         if not columns or not labels.num_rows:
             return {}
-        from fabula.defects.follows import followed_name, followed_times
+        from fabula.defects.follows import followed_name
         from fabula.plan.blocks import recent_columns
 
         kind, column_of = labels.column("kind"), labels.column("column")
@@ -158,7 +158,7 @@ class CleanView:
             after = followed_name(self.plan, table, column)
             made = recent_columns(self.plan, table, block)
             times = made[after] if made is not None and after in made else \
-                followed_times(self.plan, self.plan.table(table), block, self.plan.block(table, block), after)
+                self.plan.columns(table, block, [after])[after]  # the thread's first block: only what it reads
             if pa.types.is_dictionary(times.type):
                 times = times.dictionary_decode()
             at = clean_rows(labels, indexes) - first_row  # positions in the block's clean rows
