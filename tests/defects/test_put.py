@@ -37,3 +37,20 @@ def test_a_value_no_row_keeps_leaves_the_dictionary():
     column = pa.array(["a", "b", "a", "c"]).dictionary_encode()
     put = _put(column, np.array([1]), pa.array(["a"]))
     assert put.dictionary.to_pylist() == ["a", "c"] and put.to_pylist() == ["a", "a", "a", "c"]
+
+
+@pytest.mark.parametrize("column", [
+    pa.array(["a", None, "ccc", "dd", "e"]),
+    pa.array([1.5, 2.5, None, 4.5, 5.5]),
+    pa.array([True, False, True, None, False]),
+    pa.array([1, 2, 3, 4, 5], pa.int64()).cast(pa.timestamp("s")),
+])
+def test_nulls_put_by_a_new_validity_bitmap_are_a_masked_replace(column):
+    import pyarrow.compute as pc
+
+    positions = np.array([0, 3])
+    mask = np.zeros(len(column), dtype=bool)
+    mask[positions] = True
+    put = _put(column, positions, pa.nulls(len(positions), column.type))
+    put.validate(full=True)
+    assert put.equals(pc.replace_with_mask(column, pa.array(mask), pa.nulls(len(positions), column.type)))

@@ -312,7 +312,8 @@ def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
     """`column` with `values` at `positions` (any type: dictionaries are decoded and re-encoded)."""
     target = column.type
     values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
-    if values.null_count == len(values) and not pa.types.is_dictionary(target) and column.offset == 0:
+    if values.null_count == len(values) and not pa.types.is_dictionary(target) and target.num_fields == 0 \
+            and column.offset == 0:  # only nulls, into a flat array: its value buffers stay as they are
         return _with_nulls(column, positions)
     if not pa.types.is_dictionary(target):
         # a masked replace writes each value once; the take below copies the whole column

@@ -148,7 +148,6 @@ class CleanView:
         from fabula.plan.blocks import recent_columns
 
         kind, column_of = labels.column("kind"), labels.column("column")
-        start, _ = self.plan.table(table).block_span(block)
         found = {}
         for column in sorted(columns):
             indexes = np.flatnonzero(pc.and_(pc.equal(kind, "before_parent"), pc.equal(column_of, column))
