@@ -150,6 +150,23 @@ def test_help_and_usage_errors_import_no_heavy_library(args):
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 
 
+def test_the_command_in_its_own_process_runs_without_pandas_and_writes_the_same_files(tmp_path, spec_file):
+    """`fabula generate` (the local engine) hides pandas from pyarrow in its own process (issue 16:
+    pyarrow would import it, a quarter of a second, only to ask whether a value is a pandas
+    object); the files are the ones written in a process that has pandas."""
+    import pandas  # noqa: F401  - the in-process run below has pandas, as a user's notebook would
+
+    from helpers import file_digests
+
+    code = ("import sys; from fabula.cli.main import main\n"
+            f"sys.argv = ['fabula', 'generate', {str(spec_file)!r}, '--out', {str(tmp_path / 'own')!r}, '-q']\n"
+            "try:\n    main()\nfinally:\n    print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "False", done.stdout + done.stderr
+    assert invoke("generate", str(spec_file), "--out", str(tmp_path / "here"), "-q").exit_code == 0
+    assert file_digests(tmp_path / "own") == file_digests(tmp_path / "here") != {}
+
+
 def test_the_cli_names_the_report_as_validation_does():
     """The CLI keeps its own copy of the name (importing validation would load Arrow); it never
     reads report.json back: the API hands it the report."""

@@ -16,6 +16,7 @@ import fabula
 from fabula.cli import databricks
 from fabula.cli.options import allow_large, plan_options
 from fabula.cli.printing import kept, out, print_warnings, show_run
+from fabula.cli.process import without_pandas
 from fabula.cli.specs import compile_for_cli, spec_source
 from fabula.sinks.choices import COMPRESSIONS, FORMATS, WRITE_MODES
 
@@ -99,6 +100,8 @@ def generate(**options: Any) -> None:
 
 def generate_here(request: GenerateRequest) -> None:
     """On this machine, into a local folder or an object store, with the local or the Spark engine."""
+    if request.engine == "local":  # Spark converts through pandas
+        without_pandas()
     from fabula.sinks.remote import is_remote
 
     target: str | Path = request.out if is_remote(request.out) else Path(request.out)  # an object store as written
