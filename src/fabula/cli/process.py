@@ -15,6 +15,7 @@ pandas is not one of its dependencies.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 _own = False
@@ -33,6 +34,24 @@ def without_pandas() -> None:
     outside the command's own process, or when pandas is already imported."""
     if _own and "pandas" not in sys.modules and _NoPandas not in sys.meta_path:
         sys.meta_path.insert(0, _NoPandas)
+
+
+def collector_paused() -> None:
+    """In the command's own process, no cyclic garbage collection until `collector_resumed`.
+
+    Starting a command builds some 600 modules' worth of objects (classes, Pydantic schemas,
+    dataclasses) and almost no garbage; Python's collector, triggered every 700 new objects,
+    walks them again and again: 180 collections, 70 ms of a small `fabula generate` (issue 16).
+    Paused, then restarted with the start-up objects frozen out of its view (`gc.freeze`), it
+    collects only what the work itself leaves behind."""
+    if _own:
+        gc.disable()
+
+
+def collector_resumed() -> None:
+    if _own and not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class _NoPandas:
