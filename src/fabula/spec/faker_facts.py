@@ -4,8 +4,8 @@ provider's keyword parameters, and whether a provider accepts a spec's arguments
 Importing Faker, listing its locales and building a `Faker(locale)` cost about a tenth of a
 second, paid by every spec with a `faker` column just to check it (issue 16: a small run should
 feel instant; its pools are cached already and never import Faker). The answers depend only on
-the question and Faker's version (read from its metadata, as the pools are keyed), so they are
-kept as small JSON files under `$FABULA_CACHE_DIR/faker-facts/` (`fabula.spec.disk_cache`).
+the question, Faker's version (read from its metadata, as the pools are keyed) and this module's
+code, so they are kept as small JSON files under `$FABULA_CACHE_DIR/faker-facts/` (`fabula.disk_cache`).
 
 A trial call with a spec's arguments may also depend on the day: Faker's date providers count
 from today (`date_between(end_date="today")`), so its answer is kept for the day it was found.
@@ -23,7 +23,7 @@ from functools import cache, lru_cache
 from importlib.metadata import version
 from typing import Any
 
-from fabula.spec.disk_cache import answer_path, read_json, write_json
+from fabula.disk_cache import answer_path, code_version, read_json, write_json
 
 FOLDER = "faker-facts"
 
@@ -60,7 +60,7 @@ def trial_call(locale: str, provider: str, args: tuple) -> tuple[str | None, int
     refusal's first line, or None; the length of the value). `args` is (name, value) pairs.
     Kept for the day it was found."""
     path = answer_path(FOLDER, {"what": "trial", "locale": locale, "provider": provider, "args": list(args),
-                                "faker": _release()})
+                                "faker": _release(), "code": code_version(__file__)})
     today = date.today().isoformat()
     found = read_json(path)
     if isinstance(found, dict) and found.get("day") == today and _is_trial_answer(found.get("answer")):
@@ -132,7 +132,7 @@ def _build_trial(locale: str, provider: str, args: tuple) -> tuple[str | None, i
 def _remembered(question: dict[str, Any], build: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
     """The answer to `question` for this Faker version, as JSON gives it back (lists, not
     tuples): read from its file when that holds a `valid` answer, else `build()` and written."""
-    path = answer_path(FOLDER, {**question, "faker": _release()})
+    path = answer_path(FOLDER, {**question, "faker": _release(), "code": code_version(__file__)})
     found = read_json(path)
     if isinstance(found, dict) and "answer" in found and valid(found["answer"]):
         return found["answer"]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import cache, lru_cache
 from importlib.metadata import version
 
-from fabula.spec.disk_cache import answer_path, read_json, write_json
+from fabula.disk_cache import answer_path, read_json, write_json
 
 
 def holiday_ordinals(country: str, subdiv: str | None, first_year: int, last_year: int) -> frozenset[int]:

@@ -1,11 +1,12 @@
-"""Small answers kept on disk between runs: what a third-party package says about itself (Faker's
-locales, the holidays of a country), which is the same until that package changes version.
+"""Small answers kept on disk between runs: what a third-party package says (Faker's locales, the
+holidays of a country, how DuckDB parses a spec's SQL), the same until that package, or the code
+that asks, changes.
 
 Each answer is one JSON file under `$FABULA_CACHE_DIR/<folder>/` (default `~/.cache/fabula/`, the
-Faker pools' folder too), named by a hash of its recipe (the question and the package's version).
-A missing or damaged file is rebuilt, and a read-only cache folder only costs speed.
+Faker pools' folder too), named by a hash of its recipe (the question and the versions it depends
+on). A missing or damaged file is rebuilt, and a read-only cache folder only costs speed.
 
-This module is part of the spec layer: standard library only.
+Standard library only, and nothing of fabula: every layer may use it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ import hashlib
 import json
 import os
 import threading
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+
+@cache
+def code_version(source_file: str) -> str:
+    """A short hash of a module's own text (`code_version(__file__)`): an answer that fabula's code
+    computes, not only the package's, is asked again when that code changes, released or not."""
+    return hashlib.sha256(Path(source_file).read_bytes()).hexdigest()[:16]
 
 
 def cache_folder(name: str) -> Path:
