@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
 from fabula.errors import Issue, OutputError, SpecError, UsageError, ValidationFailed
 from fabula.manifest import Manifest, read_manifest
@@ -302,7 +301,11 @@ def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | No
                validation: Validation | None, checks: _Stopwatch) -> Manifest:
     """The local engine's run, with the change tables the spec asks for beside the tables."""
     def reports(folder: Path, parts) -> dict[str, bytes]:
-        if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
+        if any(getattr(table, "changes", None) is not None for table in plan.spec.tables.values()):
+            # formats (issue 13): change feeds and SCD2 history beside the tables; their module
+            # only for a spec that asks (`engine.changes.has_changes`, without its import)
+            from fabula.engine.changes import write_change_tables
+
             write_change_tables(plan, sink)
         return checks.timed(validation.finish)(folder, parts) if validation is not None else {}
 
