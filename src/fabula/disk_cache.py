@@ -24,7 +24,10 @@ from typing import Any
 def code_version(source_file: str) -> str:
     """A short hash of a module's own text (`code_version(__file__)`): an answer that fabula's code
     computes, not only the package's, is asked again when that code changes, released or not."""
-    return hashlib.sha256(Path(source_file).read_bytes()).hexdigest()[:16]
+    try:
+        return hashlib.sha256(Path(source_file).read_bytes()).hexdigest()[:16]
+    except OSError:  # a module that is not a file (imported from an archive): answers for this process only
+        return f"process-{os.getpid()}-{threading.get_ident()}"
 
 
 def cache_folder(name: str) -> Path:
