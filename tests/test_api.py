@@ -84,3 +84,31 @@ def test_a_compiled_plan_refuses_options_it_would_ignore(tmp_path):
     with pytest.raises(UsageError, match="this plan is compiled already"):
         fabula.preview(plan, seed=1)
     assert fabula.generate(plan, tmp_path / "out").manifest.tables["t"].rows == 2000
+
+
+def bound_spec(sql: str, column_kind: str = "normal") -> dict:
+    column = {"kind": "normal", "mean": 5, "std": 1} if column_kind == "normal" else {"kind": "constant", "value": "a"}
+    return {**SPEC, "tables": {"t": {"rows": 100, "columns": {"id": SPEC["tables"]["t"]["columns"]["id"], "x": column}}},
+            "expect": [{"name": "a mean", "sql": sql, "between": [0, 10]}]}
+
+
+def test_queries_that_bound_before_are_not_bound_again_and_a_bad_one_always_is(tmp_path, monkeypatch):
+    """issue 16: binding a spec's queries opens a DuckDB; a clean outcome is kept on disk, keyed
+    by what the binding reads, and problems are always found afresh."""
+    from fabula import api
+
+    monkeypatch.setenv("FABULA_CACHE_DIR", str(tmp_path))
+    bound = []
+    monkeypatch.setattr(api, "check_queries", lambda plan: bound.append(plan) or fabula.validate.check_queries(plan))
+    fabula.compile_plan(bound_spec("select avg(x) from t"))
+    fabula.compile_plan(bound_spec("select avg(x) from t"))
+    assert len(bound) == 1  # kept
+    fabula.compile_plan(bound_spec("select avg(x) from t where x > 1"))
+    assert len(bound) == 2  # another query
+    with pytest.raises(fabula.SpecError, match="avg.VARCHAR"):
+        fabula.compile_plan(bound_spec("select avg(x) from t", column_kind="constant"))  # avg of text: the types count
+    for _ in range(2):
+        with pytest.raises(fabula.SpecError, match="amont"):
+            fabula.compile_plan(bound_spec("select avg(amont) from t"))
+    assert len(bound) == 5
+    assert [path.read_text() for path in (tmp_path / "bound-queries").glob("*.json")] == ['"bound"'] * 2

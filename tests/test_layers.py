@@ -17,6 +17,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "fabula"
 LAYERS = {
     "errors": 0,
     "sandbox": 0,  # the locked-down DuckDB: imports nothing of fabula, so the spec layer may parse SQL with it
+    "disk_cache": 0,  # small answers kept on disk (Faker's locales, holidays, parsed SQL): imports nothing of fabula
     "spec": 1,
     "streams": 2, "providers": 2, "story": 2, "generators": 2,
     "plan": 3, "defects": 3,  # labelled bad data: reads plans, beside them (issue 14)

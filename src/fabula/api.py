@@ -12,13 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from fabula.engine.changes import has_changes, write_change_tables
 from fabula.engine.local import Progress, run_local
-from fabula.engine.spark_executor import TaskTimes
 from fabula.errors import Issue, OutputError, SpecError, UsageError, ValidationFailed
 from fabula.manifest import Manifest, read_manifest
 from fabula.plan import Plan
@@ -31,6 +29,9 @@ from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
 from fabula.spec.checks import check_dataset
 from fabula.spec.load import SourceMap, parse_column
 from fabula.validate import REPORT_HTML, Report, Validation, check_queries, validate_folder
+
+if TYPE_CHECKING:  # the Spark engine's module: a local run never loads it
+    from fabula.engine.spark_executor import TaskTimes
 
 SpecSource = DatasetSpec | Mapping[str, Any] | str | Path
 ENGINES = ("local", "spark")
@@ -147,10 +148,39 @@ def compile_plan(source: SpecSource | Plan, *, seed: int | None = None, scale: f
                              hint="pass them to compile_plan, or pass the spec instead of the plan")
         return source
     plan = _compile(load_spec(source), seed=seed, scale=scale, as_of=as_of, allow_large=allow_large)
-    issues = check_queries(plan)  # `expect:` SQL against the planned columns, before any work
+    issues = _bound_queries(plan)  # `expect:` SQL against the planned columns, before any work
     if issues:
         raise SpecError(issues)
     return plan
+
+
+def _bound_queries(plan: Plan) -> list[Issue]:
+    """`check_queries(plan)`, skipped when these very queries bound against these very tables
+    before: binding opens a DuckDB (a new in-memory database, 25 ms) and asks it to bind each
+    query, a part of a small run worth keeping (issue 16). Only a clean outcome is kept on disk
+    (`fabula.disk_cache`), keyed by everything the binding reads (the expectations, the tables'
+    columns and types, as_of, DuckDB's version) and the code that writes and binds the SQL; issues
+    are found afresh, with the spec's lines."""
+    if not plan.spec.expect:
+        return []
+    from importlib.metadata import version
+
+    from fabula import sandbox
+    from fabula.disk_cache import answer_path, code_version, read_json, write_json
+    from fabula.spec import dates, expectations
+    from fabula.validate.families import expectations as binding
+
+    recipe = {"expect": [expectation.model_dump(mode="json") for expectation in plan.spec.expect],
+              "tables": {table.name: str(table.schema) for table in plan.tables}, "as_of": plan.as_of.isoformat(),
+              "duckdb": version("duckdb"),
+              "code": [code_version(module.__file__ or "") for module in (binding, sandbox, expectations, dates)]}
+    path = answer_path("bound-queries", recipe)
+    if read_json(path) == "bound":
+        return []
+    issues = check_queries(plan)
+    if not issues:
+        write_json(path, "bound")
+    return issues
 
 
 def preview(source: SpecSource | Plan, *, rows: int = 5, seed: int | None = None, scale: float = 1.0,
@@ -271,7 +301,11 @@ def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | No
                validation: Validation | None, checks: _Stopwatch) -> Manifest:
     """The local engine's run, with the change tables the spec asks for beside the tables."""
     def reports(folder: Path, parts) -> dict[str, bytes]:
-        if has_changes(plan):  # formats (issue 13): change feeds and SCD2 history beside the tables
+        if any(getattr(table, "changes", None) is not None for table in plan.spec.tables.values()):
+            # formats (issue 13): change feeds and SCD2 history beside the tables; their module
+            # only for a spec that asks (`engine.changes.has_changes`, without its import)
+            from fabula.engine.changes import write_change_tables
+
             write_change_tables(plan, sink)
         return checks.timed(validation.finish)(folder, parts) if validation is not None else {}
 

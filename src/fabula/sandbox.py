@@ -18,7 +18,9 @@ Two guards keep that SQL to reading the output's own rows:
 
 The parser is the guard that gives a clear message at `fabula check`; the connection is the one
 that holds even if a query got past it (tests/security/test_sql_sandbox.py tries both).
-Imports nothing from fabula, so every layer may use it; duckdb and pyarrow are imported when used.
+Imports nothing from fabula but `fabula.disk_cache` (standard library only), so every layer may
+use it; duckdb and pyarrow are imported when used. What the parser says about a text is kept on
+disk (`_parse_remembered`), so a small run opens no DuckDB to parse.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from fabula.disk_cache import answer_path, code_version, read_json, write_json
 
 # Set when the connection opens. `enable_external_access` and the lock follow once it is open
 # (DuckDB refuses external access off at open: it looks at its extension folder while starting).
@@ -243,6 +247,10 @@ def parse_query(text: str) -> str:
     ...
     fabula.sandbox.UnsafeSQL: it holds 2 statements, and an expectation is one query
     """
+    return _parsed("query", text)
+
+
+def _parse_query(text: str) -> str:
     import duckdb
 
     try:
@@ -270,6 +278,10 @@ def parse_expression(text: str) -> str:
     ...
     fabula.sandbox.UnsafeSQL: DuckDB cannot parse it as one expression: syntax error at or near ")"
     """
+    return _parsed("expression", text)
+
+
+def _parse_expression(text: str) -> str:
     tree = _serialized("SELECT " + text)
     if tree.get("error"):
         raise UnsafeSQL(f"DuckDB cannot parse it as one expression: {_parser_words(tree)}", FRAGMENT_HINT)
@@ -281,6 +293,46 @@ def parse_expression(text: str) -> str:
     if not written.startswith("SELECT "):  # the parser's own rendering: cannot happen, but never splice a surprise
         raise UnsafeSQL("DuckDB writes it back as something other than one expression", FRAGMENT_HINT)
     return written[len("SELECT "):]
+
+
+_PARSERS = {"query": _parse_query, "expression": _parse_expression}
+
+
+def _parsed(kind: str, text: str) -> str:
+    verdict, value, hint = _parse_remembered(kind, text)
+    if verdict == "unsafe":
+        raise UnsafeSQL(value, hint or "")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _parse_remembered(kind: str, text: str) -> tuple[str, str, str | None]:
+    """("sql", the parsed text, None) or ("unsafe", the message, the hint), kept on disk.
+
+    Opening DuckDB to parse costs a connection (a new in-memory database, 25 ms) and, at
+    `fabula check` or `fabula plan`, the import of DuckDB itself (75 ms): a good part of a small
+    run (issue 16). The outcome depends only on the text, DuckDB's version and this module's
+    code (`fabula.disk_cache`), so it is kept in `$FABULA_CACHE_DIR/duckdb-sql/`, as trusted as the
+    Faker pools beside it; the locked connection is the guard that holds either way."""
+    path = answer_path("duckdb-sql", {"parse": kind, "text": text, "duckdb": _duckdb_release(),
+                                      "code": code_version(__file__)})
+    found = read_json(path)
+    if (isinstance(found, list) and len(found) == 3 and found[0] in ("sql", "unsafe") and isinstance(found[1], str)
+            and (found[2] is None or isinstance(found[2], str))):
+        return found[0], found[1], found[2]
+    try:
+        outcome: tuple[str, str, str | None] = ("sql", _PARSERS[kind](text), None)
+    except UnsafeSQL as error:
+        outcome = ("unsafe", str(error), error.hint)
+    write_json(path, list(outcome))
+    return outcome
+
+
+@lru_cache(maxsize=1)
+def _duckdb_release() -> str:
+    from importlib.metadata import version
+
+    return version("duckdb")  # its metadata: reading it imports nothing
 
 
 def _not_one_expression(node: Mapping[str, Any]) -> str | None:

@@ -150,6 +150,38 @@ def test_help_and_usage_errors_import_no_heavy_library(args):
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 
 
+def test_the_command_in_its_own_process_runs_without_pandas_and_writes_the_same_files(tmp_path, spec_file):
+    """`fabula generate` (the local engine) hides pandas from pyarrow in its own process (issue 16:
+    pyarrow would import it, a quarter of a second, only to ask whether a value is a pandas
+    object); the files are the ones written in a process that has pandas."""
+    import pandas  # noqa: F401  - the in-process run below has pandas, as a user's notebook would
+
+    from helpers import file_digests
+
+    code = ("import sys; from fabula.cli.main import main\n"
+            f"sys.argv = ['fabula', 'generate', {str(spec_file)!r}, '--out', {str(tmp_path / 'own')!r}, '-q']\n"
+            "try:\n    main()\nfinally:\n    print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "False", done.stdout + done.stderr
+    assert invoke("generate", str(spec_file), "--out", str(tmp_path / "here"), "-q").exit_code == 0
+    assert file_digests(tmp_path / "own") == file_digests(tmp_path / "here") != {}
+
+
+@pytest.mark.parametrize(("mode", "collecting"), [("overwrite", False), ("append", True)])
+def test_the_command_collects_garbage_only_when_the_run_may_be_long(tmp_path, spec_file, mode, collecting):
+    """issue 16: a small `fabula generate` in its own process runs without Python's cyclic
+    collector (it would walk the start-up objects 180 times); an append, whose size the command
+    does not know, runs with it, the start-up objects frozen out of its view."""
+    invoke("generate", str(spec_file), "--out", str(tmp_path / "out"), "-q")  # something to append to
+    code = ("import gc, sys; from fabula.cli.main import main\n"
+            f"sys.argv = ['fabula', 'generate', {str(spec_file)!r}, '--out', {str(tmp_path / 'out')!r}, "
+            f"'--mode', {mode!r}, '-q']\n"
+            "try:\n    main()\nfinally:\n    print(gc.isenabled(), gc.get_freeze_count() > 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(collecting), str(collecting)]
+
+
 def test_the_cli_names_the_report_as_validation_does():
     """The CLI keeps its own copy of the name (importing validation would load Arrow); it never
     reads report.json back: the API hands it the report."""

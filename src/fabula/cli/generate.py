@@ -16,9 +16,12 @@ import fabula
 from fabula.cli import databricks
 from fabula.cli.options import allow_large, plan_options
 from fabula.cli.printing import kept, out, print_warnings, show_run
+from fabula.cli.process import collector_resumed, without_pandas
 from fabula.cli.specs import compile_for_cli, spec_source
 from fabula.sinks.choices import COMPRESSIONS, FORMATS, WRITE_MODES
 
+SMALL_RUN_ROWS = 1_000_000
+"""Below this many rows a run is short: it collects no cyclic garbage (`fabula.cli.process.collector_paused`)."""
 PROGRESS_ROWS = 1_000_000
 """A progress bar from this many rows on (and only on a terminal)."""
 
@@ -90,6 +93,8 @@ def generate(**options: Any) -> None:
     Catalog Volume, dbfs:/Volumes/<catalog>/<schema>/<volume>/<folder>
     (pip install 'fabula[databricks]'; see docs/databricks.md)."""
     request = GenerateRequest(**options)
+    if not small_and_here(request):
+        collector_resumed()  # paused while the command started (`fabula.cli.main`)
     if request.strict and not request.validate:
         raise click.BadParameter("--strict needs the checks that --no-validate turns off", param_hint="--strict")
     if databricks.generate_there(request):
@@ -97,8 +102,19 @@ def generate(**options: Any) -> None:
     generate_here(request)
 
 
+def small_and_here(request: GenerateRequest) -> bool:
+    """Whether the run may be a small one on this machine: the local engine, into a folder or an
+    object store (`generate_here` knows the rows once the plan is compiled)."""
+    from fabula.databricks.paths import volume_target
+
+    return (request.engine == "local" and request.databricks is None and request.cluster is None
+            and volume_target(request.out) is None)
+
+
 def generate_here(request: GenerateRequest) -> None:
     """On this machine, into a local folder or an object store, with the local or the Spark engine."""
+    if request.engine == "local":  # Spark converts through pandas
+        without_pandas()
     from fabula.sinks.remote import is_remote
 
     target: str | Path = request.out if is_remote(request.out) else Path(request.out)  # an object store as written
@@ -117,11 +133,14 @@ def generate_here(request: GenerateRequest) -> None:
     output = {"mode": request.mode, "compression": request.compression, "output_format": request.output_format,
               **request.checks}
     if request.mode == "append":  # the batch's plan depends on the folder's state, so the API compiles it
+        collector_resumed()  # however many rows it has
         result, failure = kept(lambda: fabula.generate(
             spec_source(request.spec), target, workers=request.workers, allow_large=allow_large(),
             **request.plan_options, **output))
         return show_run(result, failure, quiet=request.quiet)
     plan = compile_for_cli(request.spec, **request.plan_options)
+    if plan.total_rows >= SMALL_RUN_ROWS:
+        collector_resumed()
     if not request.quiet:
         print_warnings(plan)
     if request.engine == "spark":

@@ -15,6 +15,7 @@ import click
 import fabula
 from fabula.cli.errors import run_reporting_errors
 from fabula.cli.generate import generate
+from fabula.cli.process import collector_paused, own_process
 from fabula.cli.serve import mcp
 from fabula.cli.spec_commands import check, plan, preview, scenarios
 from fabula.cli.stream import stream
@@ -45,6 +46,8 @@ def cli(ctx: click.Context, debug: bool, allow_large: bool) -> None:
     usage, 3 failed checks with --strict. `fabula --debug ...` shows a traceback.
     """
     ctx.obj = {"debug": debug, "allow_large": allow_large}
+    if ctx.invoked_subcommand == "generate":  # before its options load the spec
+        collector_paused()  # generate resumes it for any long or remote work
 
 
 for command in (check, plan, preview, generate, stream, validate, scenarios, mcp):  # the order of `--help`
@@ -55,5 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     """The `fabula` command: every failure ends as one readable message and an exit code
     (2: bad spec or usage, 1: the environment, 3: failed checks with --strict); a traceback only
     with `fabula --debug ...`."""
+    if argv is None:  # the command itself, in a process of its own
+        own_process()
     args = list(sys.argv[1:] if argv is None else argv)
     run_reporting_errors(lambda given: cli.main(args=given, prog_name="fabula", standalone_mode=False), args)

@@ -10,13 +10,12 @@ This module is part of the spec layer: standard library only.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Iterator
-from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from fabula.errors import Issue, did_you_mean
+from fabula.spec.faker_facts import provider_parameters, trial_call
 
 if TYPE_CHECKING:
     from fabula.spec.model import DatasetSpec
@@ -237,11 +236,11 @@ def check_faker_arguments(column, path, source) -> Iterator[Issue]:
                            f"the Faker provider `{column.provider}` builds documents, lists or binary blobs, "
                            "not column values", hint="pick a provider of single values: name, city, company, sentence")
         return
-    parameters = _provider_parameters(column.locale, column.provider)
+    parameters = provider_parameters(column.locale, column.provider)
     problems = list(_argument_problems(column, path, source, parameters))
     yield from problems
     if column.args and parameters is not None and not problems:
-        problem, length = _trial_call(column.locale, column.provider, tuple(sorted(column.args.items(), key=repr)))
+        problem, length = trial_call(column.locale, column.provider, tuple(sorted(column.args.items(), key=repr)))
         if problem:
             yield source.issue("bad-value", (*path, "args"),
                                f"Faker's `{column.provider}` fails with these arguments: {problem}",
@@ -280,23 +279,6 @@ def _argument_problems(column, path, source, parameters) -> Iterator[Issue]:
                                value=_short(value), hint=f"Faker's default is {expected!r}")
 
 
-@lru_cache(maxsize=256)
-def _trial_call(locale: str, provider: str, args: tuple) -> tuple[str | None, int]:
-    """One call of the provider with the spec's arguments, to turn Faker's own refusal (a date
-    out of range, an empty range) into an issue now rather than a failure while compiling.
-    Sizes are bounded above, so one call is quick; the value is thrown away."""
-    try:
-        from faker import Faker
-
-        faker = Faker(locale)
-        faker.seed_instance(0)
-        value = getattr(faker, provider)(**dict(args))
-    except Exception as error:  # noqa: BLE001 - third-party code: any failure is the arguments'
-        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return text[:200], 0
-    return None, len(value) if isinstance(value, (str, bytes, list, tuple, dict)) else len(str(value))
-
-
 def _same_family(value: Any, default: Any) -> bool:
     if isinstance(default, bool):
         return isinstance(value, bool)
@@ -319,22 +301,3 @@ def _type_word(default: Any) -> str:
     return "text"
 
 
-@cache
-def _provider_parameters(locale: str, provider: str) -> dict[str, Any] | None:
-    """The keyword parameters of a Faker provider method → their defaults (None when there is
-    no default), or None when the method is unknown or takes **kwargs."""
-    try:
-        from faker import Faker
-
-        method = getattr(Faker(locale), provider)
-        signature = inspect.signature(method)
-    except Exception:  # an unknown locale or provider is reported by the Faker check
-        return None
-    found: dict[str, Any] = {}
-    for parameter in signature.parameters.values():
-        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
-            return None
-        if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
-            default = parameter.default
-            found[parameter.name] = None if default is inspect.Parameter.empty else default
-    return found

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from datetime import date
-from functools import cache
 from typing import TYPE_CHECKING
 
 from fabula.errors import Issue, did_you_mean
@@ -28,6 +27,7 @@ from fabula.spec.columns import (
 )
 from fabula.spec.dates import resolve_bound
 from fabula.spec.expectation_checks import check_expectations
+from fabula.spec.faker_facts import faker_locales, faker_providers
 from fabula.spec.graph import topological_order
 from fabula.spec.relation_checks import check_relations
 from fabula.spec.story_checks import check_story
@@ -288,12 +288,12 @@ def _check_finite(column: ColumnSpec, path, source) -> Iterator[Issue]:
 def _check_faker(column: ColumnSpec, path, source) -> Iterator[Issue]:
     if not isinstance(column, FakerColumn):
         return
-    locales = _faker_locales()
+    locales = faker_locales()
     if column.locale not in locales:
         yield source.issue("unknown-locale", (*path, "locale"), "Faker has no such locale",
                            value=column.locale, hint=did_you_mean(column.locale, locales) or "e.g. en_US, de_DE, fr_FR")
         return
-    providers = _faker_providers(column.locale)
+    providers = faker_providers(column.locale)
     if column.provider not in providers:
         yield source.issue("unknown-provider", (*path, "provider"),
                            f"Faker ({column.locale}) has no provider method of that name",
@@ -301,26 +301,3 @@ def _check_faker(column: ColumnSpec, path, source) -> Iterator[Issue]:
                            hint=did_you_mean(column.provider, providers) or "e.g. name, company, city, phone_number")
 
 
-@cache
-def _faker_locales() -> tuple[str, ...]:
-    from faker.config import AVAILABLE_LOCALES
-
-    return tuple(AVAILABLE_LOCALES)
-
-
-@cache
-def _faker_providers(locale: str) -> frozenset[str]:
-    from faker import Faker
-
-    faker = Faker(locale)
-    return frozenset(
-        name for name in dir(faker.factories[0])
-        if not name.startswith("_") and name not in _NOT_PROVIDERS and callable(getattr(faker.factories[0], name, None))
-    )
-
-
-# Faker Generator methods that are machinery, not value providers.
-_NOT_PROVIDERS = frozenset({
-    "add_provider", "get_providers", "provider", "seed", "seed_instance", "set_formatter", "format",
-    "get_formatter", "parse", "set_arguments", "get_arguments", "del_arguments", "random",
-})

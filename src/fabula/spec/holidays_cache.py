@@ -11,14 +11,11 @@ is rebuilt, and a read-only cache folder only costs speed.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import threading
 from collections.abc import Callable
 from functools import cache, lru_cache
 from importlib.metadata import version
-from pathlib import Path
+
+from fabula.disk_cache import answer_path, read_json, write_json
 
 
 def holiday_ordinals(country: str, subdiv: str | None, first_year: int, last_year: int) -> frozenset[int]:
@@ -70,13 +67,11 @@ _BUILDERS: dict[str, tuple[Callable[..., tuple], type]] = {
 @lru_cache(maxsize=128)
 def _remembered(what: str, *question: object) -> tuple:
     build, kind = _BUILDERS[what]
-    recipe = {"what": what, "question": list(question), "holidays": _release()}
-    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:32]
-    path = _folder() / f"{key}.json"
-    found = _read(path, kind)
+    path = answer_path("holidays", {"what": what, "question": list(question), "holidays": _release()})
+    found = _items(read_json(path), kind)
     if found is None:
         found = build(*question)
-        _write(path, found)
+        write_json(path, list(found))
     return found
 
 
@@ -85,26 +80,8 @@ def _release() -> str:
     return version("holidays")  # its metadata: reading it imports nothing
 
 
-def _folder() -> Path:
-    root = os.environ.get("FABULA_CACHE_DIR") or os.path.join(Path.home(), ".cache", "fabula")
-    return Path(root) / "holidays"
-
-
-def _read(path: Path, kind: type) -> tuple | None:
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # absent or damaged: rebuild
+def _items(items: object, kind: type) -> tuple | None:
+    """A cached answer as a tuple of `kind`, or None when the file held something else."""
     if not isinstance(items, list) or not all(type(item) is kind for item in items):
         return None
     return tuple(items)
-
-
-def _write(path: Path, items: tuple) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.parent / f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp"
-        temporary.write_text(json.dumps(list(items)), encoding="utf-8")
-        os.replace(temporary, path)  # readers see the whole file or none
-    except OSError:
-        pass  # a read-only home only costs speed

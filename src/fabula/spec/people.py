@@ -25,6 +25,7 @@ from pydantic import Field, field_validator
 
 from fabula.errors import did_you_mean
 from fabula.spec.columns import ColumnSpec, column_kind
+from fabula.spec.faker_facts import faker_locales
 
 _RECORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$")
@@ -128,6 +129,4 @@ class AddressColumn(_RecordColumn):
 
 @cache
 def _faker_locales() -> frozenset[str]:
-    from faker.config import AVAILABLE_LOCALES
-
-    return frozenset(AVAILABLE_LOCALES)
+    return frozenset(faker_locales())
