@@ -36,7 +36,9 @@ import pyarrow.compute as pc
 from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, clean_batches, has_defects, labels_of
 from fabula.defects.batches import own_rows
 from fabula.defects.compile import deletions_of, key_column, labelled_tables, references_to_deleted
+from fabula.defects.follows import followed_name
 from fabula.defects.labels import as_text
+from fabula.plan.blocks import recent_columns
 from fabula.plan.model import Plan
 from fabula.sinks.formats.read import read_batches
 from fabula.spec.defects import DROP_KINDS, ROW_KINDS
@@ -144,9 +146,6 @@ class CleanView:
                    if defect.kind == "before_parent" and defect.column}
         if not columns or not labels.num_rows:
             return {}
-        from fabula.defects.follows import followed_name
-        from fabula.plan.blocks import recent_columns
-
         kind, column_of = labels.column("kind"), labels.column("column")
         found = {}
         for column in sorted(columns):
