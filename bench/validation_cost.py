@@ -67,7 +67,7 @@ def blocks_once(scale: float, out: Path) -> tuple[dict, dict, float]:
     import pyarrow.parquet as pq
 
     import fabula
-    from fabula.plan.blocks import generate_block, take_recent_columns
+    from fabula.plan.blocks import generate_block, recent_columns
     from fabula.sinks.base import PartWritten
     from fabula.sinks.parquet_options import writer_options
     from fabula.validate.run import Validation
@@ -88,7 +88,7 @@ def blocks_once(scale: float, out: Path) -> tuple[dict, dict, float]:
         for first in range(0, len(blocks), step):  # as the engine does: row groups of a few blocks
             batches = []
             for block in blocks[first:first + step]:
-                take_recent_columns(plan, table.name, block)  # as the engine's threads do: keep hidden columns
+                recent_columns(plan, table.name, block)  # as the engine's threads do: keep hidden columns
                 started = clock()
                 batches.append(batch := generate_block(plan, table, block))
                 generation[table.name] = generation.get(table.name, 0.0) + clock() - started
