@@ -30,8 +30,8 @@ def run(text: str, columns=None, length: int = N) -> list:
     return evaluate(parse_expression(text), COLUMNS if columns is None else columns, length).to_pylist()
 
 
-def run_typed(text: str) -> pa.Array:
-    return evaluate(parse_expression(text), COLUMNS, N)
+def run_typed(text: str, columns=None) -> pa.Array:
+    return evaluate(parse_expression(text), COLUMNS if columns is None else columns, N)
 
 
 def fails(text: str, columns=None) -> ExpressionError:
@@ -294,6 +294,19 @@ def test_dictionary_columns_work_as_strings():
     assert run_typed("upper(cat)").type == pa.string()
     assert evaluate_template(parse_template("{cat}{length(cat)}"), COLUMNS, N).to_pylist() == [
         "x1", "Ÿ1", "x1", None]
+
+
+@pytest.mark.parametrize("text", ["cat == 'x'", "'x' != cat", "cat < 'y'", "'x' <= cat", "cat > 'x'",
+                                  "cat >= 'Ÿ'", "cat == None", "cat == cat"])
+def test_a_categorical_compared_with_a_constant_matches_its_decoded_values(text):
+    """Compared per distinct value and looked up per row: the same answers, nulls included."""
+    decoded = dict(COLUMNS, cat=COLUMNS["cat"].dictionary_decode())
+    assert run_typed(text).equals(run_typed(text, decoded))
+    with pytest.raises(ExpressionError, match="cannot mix number and text") as categorical:
+        run("cat == 1")
+    with pytest.raises(ExpressionError) as plain:
+        run("cat == 1", decoded)
+    assert str(categorical.value) == str(plain.value)
 
 
 def test_chunked_and_large_string_columns():

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import numpy as np
 import pyarrow as pa
@@ -399,6 +399,16 @@ class _Evaluator:
         return _binary(node.op, self.eval(node.left), self.eval(node.right))
 
     def _Compare(self, node: Compare) -> Value:
+        for column, constant, column_first in ((node.left, node.right, True), (node.right, node.left, False)):
+            if type(column).__name__ == "Column" and type(constant).__name__ == "Literal":
+                raw = self.column(cast(Column, column).name, decode=False)
+                if pa.types.is_dictionary(raw.type):
+                    # a categorical against a constant (`status == 'cancelled'`): its few distinct
+                    # values compared, then looked up per row (a null row stays null), without
+                    # decoding a string per row
+                    values, literal = raw.dictionary, self.eval(constant)
+                    found = _compare(node.op, *((values, literal) if column_first else (literal, values)))
+                    return pc.take(found, raw.indices)
         return _compare(node.op, self.eval(node.left), self.eval(node.right))
 
     def _Logical(self, node: Logical) -> Value:
