@@ -376,3 +376,19 @@ tables:
     assert (frame.units_today == groups.units.cumsum()).all()
     assert (frame.readings_today == groups.cumcount() + 1).all()
     assert frame.last_units.isna().sum() == groups.ngroups
+
+
+@pytest.mark.parametrize("kind", ["s", "ms", "us", "ns", "date"])
+def test_the_as_of_check_counts_whole_days_exactly(kind):
+    """The last instant of as_of's day is within the data; the first of the next day is not, in
+    every unit — nanoseconds too, where a float of the ticks would round onto the next day."""
+    from types import SimpleNamespace
+
+    from fabula.validate.families.sequences import Fact
+
+    day = 20_000  # the first day after as_of, in days since the epoch
+    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000, "date": 1}[kind]
+    values = pa.array([day * per_day - 1, day * per_day, None, (day - 3) * per_day],
+                      pa.date32() if kind == "date" else pa.timestamp(kind))
+    state = Fact("orders", "t", "as_of", high=float(day)).observe(SimpleNamespace(batch=pa.record_batch({"t": values})))
+    assert state == {"n": 3, "bad": 1}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fabula.generators.relations import PARENT_ROWS
 from fabula.validate.report import FAIL, PASS, SKIP, Check
@@ -55,6 +56,9 @@ class Fact:
             ctx = BlockContext(seed=0, table=self.table, column=self.column, block=view.block, start=0,
                                n=len(values), columns=columns)
             return {"n": len(values), "bad": int((known & ~condition_mask(self.other, ctx)).sum())}
+        if self.fact == "as_of":
+            assert self.high is not None, "an `as_of` fact carries the first day after as_of"
+            return {"n": int(known.sum()), "bad": _on_or_after_day(values, known, self.high)}
         numbers = _numbers(values)
         if self.fact == "floor":
             assert self.low is not None, "a `floor` fact carries the balance's floor"
@@ -63,11 +67,6 @@ class Fact:
             assert self.low is not None and self.high is not None, "a `range` fact carries the level's low and high"
             outside = (numbers < self.low - 1e-9) | (numbers > self.high + 1e-9)
             return {"n": int(known.sum()), "bad": int((known & outside).sum())}
-        if self.fact == "as_of":
-            # compared in whole days: a file format may store another unit than the generator's
-            # (Parquet has no seconds, so `unit: s` reads back as milliseconds)
-            days = _numbers(values, like=pa.date32())
-            return {"n": int(known.sum()), "bad": int((known & (days >= self.high)).sum())}
         if self.fact == "after":
             other = view.column(self.other)
             if other is None:
@@ -83,6 +82,24 @@ class Fact:
         parents = parents.to_numpy()
         same = parents[1:] == parents[:-1]
         return {"n": int(same.sum()), "bad": int((same & (numbers[1:] < numbers[:-1])).sum())}
+
+
+def _on_or_after_day(values: pa.Array, known: np.ndarray, day: float) -> int:
+    """How many known values fall on `day` (days since the epoch) or later, compared in whole
+    days: a file format may store another unit than the generator's (Parquet has no seconds, so
+    `unit: s` reads back as milliseconds). Dates and timestamps are compared as integer ticks
+    (floor(ticks / per day) >= day is ticks >= day * per day): exact, and without a float per row."""
+    from fabula.generators.base import TICKS_PER_DAY
+
+    if pa.types.is_date32(values.type) or pa.types.is_timestamp(values.type):
+        storage, per_day = (values.view(pa.int32()), 1) if pa.types.is_date32(values.type) else \
+            (values.view(pa.int64()), TICKS_PER_DAY[values.type.unit])
+        threshold = int(day) * per_day
+        if not -2**63 <= threshold < 2**63:  # beyond every tick an int64 holds
+            return 0 if threshold > 0 else int(known.sum())
+        return int(pc.sum(pc.greater_equal(storage, pa.scalar(threshold, pa.int64()))).as_py() or 0)
+    days = _numbers(values, like=pa.date32())
+    return int((known & (days >= day)).sum())
 
 
 def _numbers(values: pa.Array, like: pa.DataType | None = None) -> np.ndarray:
