@@ -88,25 +88,35 @@ def test_generate_with_the_spark_engine_writes_the_labels(spark, plan, local, tm
     assert result.report.to_dict() == local[1].report.to_dict()
 
 
-def test_dataframes_hold_the_damaged_rows(spark, plan, local):
-    """`to_dataframes` gives the rows as written, defects in place (the labels come with a write)."""
+def test_dataframes_hold_the_damaged_rows_and_their_labels(spark, plan, local):
+    """`to_dataframes` gives the rows as written, defects in place, and their labels as
+    `_defects`: the local engine's `_defects` table, row for row, in its order."""
     local_out, _ = local
     frames = to_dataframes(plan, spark)
-    assert LABELS_TABLE not in frames
     for name in ("orders", "tickets"):
         table = plan.table(name)
         assert_same_rows(read_folder(local_out / name, table.schema), frames[name].toArrow(), table.schema, name)
+    labels = frames[LABELS_TABLE].toArrow().to_pylist()
+    assert {"orphan", "outlier", "missing", "duplicate"} <= {label["kind"] for label in labels}
+    assert labels == pq.read_table(local_out / LABELS_TABLE).to_pylist()
+    assert frames[LABELS_TABLE].columns == ["table", "column", "kind", "form", "key", "row", "original"]
+
+
+def test_dataframes_of_a_clean_story_have_no_labels(spark):
+    assert LABELS_TABLE not in to_dataframes(compile_plan(load_spec("saas_support"), scale=0.01), spark)
 
 
 def test_cli_writes_the_dirty_story_through_spark_connect(connect, connect_server, tmp_path):
     """`fabula generate saas_support_dirty --engine spark --master sc://…`, on executors that only
     have the fabula the engine ships, then `fabula validate --strict`: the local engine's files;
-    and `fabula.to_spark` over Connect gives the damaged rows."""
+    and `fabula.to_spark` over Connect gives the damaged rows and their labels."""
     plan = fabula.compile_plan(DIRTY, scale=0.05)
     local = fabula.generate(plan, tmp_path / "local").manifest
     tickets = plan.table("tickets")
+    frames = fabula.to_spark(plan, connect)
     assert_same_rows(read_folder(tmp_path / "local" / "tickets", tickets.schema),
-                     fabula.to_spark(plan, connect)["tickets"].toArrow(), tickets.schema, "tickets over Connect")
+                     frames["tickets"].toArrow(), tickets.schema, "tickets over Connect")
+    assert frames[LABELS_TABLE].toArrow().to_pylist() == pq.read_table(tmp_path / "local" / LABELS_TABLE).to_pylist()
     out = tmp_path / "spark"
     done = subprocess.run([sys.executable, "-m", "fabula", "generate", DIRTY, "--scale", "0.05", "--out", str(out),
                            "--engine", "spark", "--master", connect_server.url],

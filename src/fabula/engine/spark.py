@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fabula.defects import Injector, has_defects
+from fabula.defects import LABEL_SCHEMA, LABELS_TABLE, Injector, has_defects
 from fabula.engine.local import Reports, commit, require_table_writer, write_labels
 from fabula.engine.spark_executor import (
     PART_RESULT,
@@ -75,18 +75,24 @@ def to_dataframes(plan: Plan, spark, *, partitions: int | None = None) -> dict[s
     Spark's default parallelism); it changes the tasks, never the data or its order.
 
     With `defects:` in the spec, the rows are the ones `write_spark` writes, damaged as
-    declared; their labels (the `_defects` table) are written by `write_spark` and
-    `fabula.generate` only, since they are gathered on the driver as the parts are written.
+    declared, and `frames["_defects"]` holds their labels: the rows of the `_defects` table
+    `write_spark` writes, in its order. Its executors make each labelled block again (a
+    block's damage is a pure function of the plan and the block), so reading it costs about
+    what reading those tables does.
 
     >>> frames = to_dataframes(plan, spark)                  # doctest: +SKIP
     >>> frames["orders"].groupBy("tier").count().show()      # doctest: +SKIP
     """
     require_pyspark()
-    if has_defects(plan):
-        Injector(plan)  # a defect that cannot apply to its column is refused here, as by the local engine
+    labelled = sorted(Injector(plan).tables) if has_defects(plan) else []  # a defect that cannot
+    # apply to its column is refused here, as by the local engine
     _check_partitions(partitions)
     shipment = Shipment.build(plan)
-    return {table.name: table_dataframe(spark, shipment, table, partitions=partitions) for table in plan.tables}
+    frames = {table.name: table_dataframe(spark, shipment, table, partitions=partitions) for table in plan.tables}
+    if labelled:
+        frames[LABELS_TABLE] = labels_dataframe(spark, shipment, [plan.table(name) for name in labelled],
+                                                partitions=partitions)
+    return frames
 
 
 def _check_partitions(partitions: int | None) -> None:
@@ -110,6 +116,17 @@ def table_dataframe(spark, shipment: Shipment, table: TablePlan, *, partitions: 
     else:
         numbers = spark.range(table.n_blocks)
     return numbers.mapInArrow(block_mapper(shipment, table.name), spark_schema(table.schema))
+
+
+def labels_dataframe(spark, shipment: Shipment, tables: list[TablePlan], *, partitions: int | None = None):
+    """The labels of the defects in `tables` (in their order, each block's in block order) as
+    one DataFrame of the `_defects` table's columns: block numbers → `mapInArrow` → labels."""
+    from functools import reduce
+
+    schema = spark_schema(LABEL_SCHEMA)
+    frames = [(spark.range(0, table.n_blocks, 1, partitions) if partitions is not None else spark.range(table.n_blocks))
+              .mapInArrow(block_mapper(shipment, table.name, labels=True), schema) for table in tables]
+    return reduce(lambda first, second: first.unionByName(second), frames)
 
 
 def write_spark(plan: Plan, spark, out: str | Path, *, mode: str = "error", compression: str = "snappy",

@@ -15,7 +15,8 @@ wherever Spark runs Python: a local session, a cluster, Spark Connect, Databrick
   different values, so it refuses to generate (`VersionMismatchError`).
 
 The closure itself references no fabula module (cloudpickle pickles such nested functions by
-value); it unpacks fabula, then hands over to `generate_blocks` below.
+value); it unpacks fabula, then hands over to `generate_blocks` below (or `block_labels`, for
+the labels of a table's defects, or `write_parts`, when the tasks write the files).
 """
 
 from __future__ import annotations
@@ -122,8 +123,10 @@ def fabula_source() -> tuple[bytes, str]:
     return buffer.getvalue(), digest.hexdigest()
 
 
-def block_mapper(shipment: Shipment, table: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """The function `mapInArrow` runs: batches of block numbers in, one batch per block out.
+def block_mapper(shipment: Shipment, table: str, *,
+                 labels: bool = False) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs: batches of block numbers in, one batch per block out
+    (its rows; with `labels`, the labels of the defects injected into it instead).
 
     Nested, and referencing only its closure and the standard library, so cloudpickle ships it
     by value and an executor can run it before fabula is importable there."""
@@ -132,7 +135,8 @@ def block_mapper(shipment: Shipment, table: str) -> Callable[[Iterator[pa.Record
 
     def generate(block_numbers):
         executor = import_shipped_fabula()
-        yield from executor.generate_blocks(payload, payload_digest, versions, table, block_numbers)
+        make = executor.block_labels if labels else executor.generate_blocks
+        yield from make(payload, payload_digest, versions, table, block_numbers)
 
     return generate
 
@@ -258,6 +262,24 @@ def generate_blocks(payload: bytes, payload_digest: str, versions: dict[str, str
             yield for_spark(rows, schema)
 
 
+def block_labels(payload: bytes, payload_digest: str, versions: dict[str, str], table: str,
+                 block_numbers: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The labels of every block named in the incoming batches, in order: each block made and
+    damaged as `generate_blocks` makes it (damage is a pure function of the plan and the
+    block), its labels kept instead of its rows."""
+    from fabula.defects import inject_block
+    from fabula.plan.blocks import generate_block
+
+    check_versions(versions)
+    plan = _load_plan(payload, payload_digest)
+    table_plan = plan.table(table)
+    defects = _compiled_defects(plan, payload_digest)[table]
+    for batch in block_numbers:
+        for block in batch.column(0).to_pylist():
+            _, labels = inject_block(plan, defects, block, generate_block(plan, table_plan, block))
+            yield from labels.to_batches()
+
+
 def write_parts(payload: bytes, payload_digest: str, versions: dict[str, str], writer: bytes,
                 tasks: list[PartTask], validate: bool,
                 task_numbers: Iterable[pa.RecordBatch], *, started: float | None = None) -> Iterator[pa.RecordBatch]:
@@ -325,18 +347,25 @@ _DEFECTS: dict[str, dict] = {}
 
 def _injector(plan: Plan, payload_digest: str):
     """A fresh `Injector` of the plan's declared defects (None without any), on the defects
-    compiled once per worker: each table's rows added before every block (`added_before`)
-    are worked out from the plan alone, once, not per part."""
-    from fabula.defects import Injector, compile_defects, has_defects
+    compiled once per worker (`_compiled_defects`)."""
+    from fabula.defects import Injector, has_defects
 
     if not has_defects(plan):
         return None
+    return Injector(plan, tables=_compiled_defects(plan, payload_digest))
+
+
+def _compiled_defects(plan: Plan, payload_digest: str) -> dict:
+    """The plan's defects by table, compiled once per worker: each table's rows added before
+    every block (`added_before`) are worked out from the plan alone, once, not per part."""
+    from fabula.defects import compile_defects
+
     tables = _DEFECTS.get(payload_digest)
     if tables is None:
         if len(_DEFECTS) >= 4:
             _DEFECTS.clear()
         tables = _DEFECTS[payload_digest] = compile_defects(plan)
-    return Injector(plan, tables=tables)
+    return tables
 
 
 _ACCUMULATORS: dict[str, object] = {}
