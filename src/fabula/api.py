@@ -26,6 +26,7 @@ from fabula.scenarios import builtin_names, builtin_text
 from fabula.sinks.files import FilesSink
 from fabula.sinks.remote import RemoteSink, is_remote
 from fabula.spec import AnyColumn, DatasetSpec, build_spec, load_file, load_text
+from fabula.spec.changes import changing_tables
 from fabula.spec.checks import check_dataset
 from fabula.spec.load import SourceMap, parse_column
 from fabula.validate import REPORT_HTML, Report, Validation, check_queries, validate_folder
@@ -301,9 +302,9 @@ def _run_local(plan: Plan, sink, *, workers: int | None, progress: Progress | No
                validation: Validation | None, checks: _Stopwatch) -> Manifest:
     """The local engine's run, with the change tables the spec asks for beside the tables."""
     def reports(folder: Path, parts) -> dict[str, bytes]:
-        if any(getattr(table, "changes", None) is not None for table in plan.spec.tables.values()):
+        if changing_tables(plan.spec):
             # formats (issue 13): change feeds and SCD2 history beside the tables; their module
-            # only for a spec that asks (`engine.changes.has_changes`, without its import)
+            # is imported only for a spec that asks
             from fabula.engine.changes import write_change_tables
 
             write_change_tables(plan, sink)
@@ -366,7 +367,7 @@ def _append(source: SpecSource | Plan, out: str | Path, *, started: float, compr
         raise OutputError("--mode append writes to local folders for now",
                           hint="append to a local folder, then copy it to the object store")
     spec = source.spec if isinstance(source, Plan) else load_spec(source)
-    if any(table.changes is not None for table in spec.tables.values()):
+    if changing_tables(spec):
         raise OutputError("--mode append does not write change data (`changes:`) yet",
                           hint="generate the change feed as a new output, or remove `changes:` to append")
     previous = read_previous(Path(out))

@@ -233,7 +233,3 @@ _DESCRIPTIONS = {
     "debezium": "change feed, Debezium-style envelopes (op, before, after, ts_ms)",
     "scd2": "SCD type-2 history (valid_from, valid_to exclusive, is_current)",
 }
-
-
-def has_changes(plan: Plan) -> bool:
-    return any(getattr(spec, "changes", None) is not None for spec in plan.spec.tables.values())

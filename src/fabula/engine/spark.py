@@ -43,6 +43,7 @@ from fabula.manifest import Manifest
 from fabula.plan.model import Plan, TablePlan
 from fabula.sinks.base import PartWritten, Sink
 from fabula.sinks.folder import OutputWriteError
+from fabula.spec.changes import changing_tables
 
 INSTALL_HINT = "pip install 'fabula[spark]'"
 
@@ -60,9 +61,7 @@ def require_pyspark():
 def refuse_changes(spec) -> None:
     """UsageError (exit code 2) when a table declares `changes:`: the Spark engine writes the
     snapshot only, and a run that dropped the change feed without a word would look complete."""
-    from fabula.errors import UsageError
-
-    changing = [name for name, table in spec.tables.items() if table.changes is not None]
+    changing = changing_tables(spec)
     if changing:
         raise UsageError(f"the Spark engine does not write change data yet, and `{changing[0]}` declares `changes:`",
                          hint="generate with the local engine (drop --engine spark), or remove `changes:`")

@@ -52,6 +52,11 @@ class ChangeSpec(BaseModel):
         return value
 
 
+def changing_tables(spec) -> list[str]:
+    """The tables of a spec that declare `changes:`, in the spec's order."""
+    return [name for name, table in spec.tables.items() if getattr(table, "changes", None) is not None]
+
+
 def emitted_tables(table: str, changes: ChangeSpec) -> dict[str, str]:
     """{output table name: what it holds} for a table's `changes:`.
 
