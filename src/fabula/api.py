@@ -379,14 +379,17 @@ def _append(source: SpecSource | Plan, out: str | Path, *, started: float, compr
     planned = perf_counter()
     sink = FilesSink(out, mode="append", compression=compression, output_format=output_format, batch=state.batch,
                      amend=lambda manifest: with_history(manifest, state, spec, previous))
-    validation = Validation(plan) if validate else None
+    # the first batch is checked as it is generated, like any run; a later one only once it is
+    # in place, with the batches before it (`validate_output`), so it is not checked twice
+    validation = Validation(plan) if validate and not state.batch else None
     checks = _Stopwatch()
     run_local(plan, sink, workers=workers, progress=progress, observe=validation.observe if validation else None,
               reports=checks.timed(validation.finish) if validation else None)
     report = None
-    if validation is not None:  # a later batch is checked with the batches before it
-        report = checks.timed(validate_output)(out, strict=False, workers=workers, allow_large=allow_large) \
-            if state.batch else validation.report
+    if validate and state.batch:
+        report = checks.timed(validate_output)(out, strict=False, workers=workers, allow_large=allow_large)
+    elif validation is not None:
+        report = validation.report
     assert sink.committed is not None  # run_local committed it, or raised
     return _finished(GenerateResult(
         out=_location(out), manifest=sink.committed, report=report,

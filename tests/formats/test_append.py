@@ -180,3 +180,34 @@ def test_a_reference_to_a_parent_that_does_not_exist_yet_fails_validation(tmp_pa
     failed = {check.name: check.message for check in report.failed}
     assert "batch 1: visits.customer_id has no orphans" in failed
     assert repr(later) in failed["batch 1: visits.customer_id has no orphans"]
+
+
+def test_a_later_batch_is_checked_once_with_the_batches_before_it(tmp_path, monkeypatch):
+    """The first batch is checked as it is generated; a later one only once it is in place, with
+    the others (its own checks as a single run would make them, then those across batches)."""
+    from fabula.validate.run import Validation
+
+    observed = []
+    real_observe = Validation.observe
+    monkeypatch.setattr(Validation, "observe", lambda self, *args: observed.append(args[0]) or
+                        real_observe(self, *args))
+    out = tmp_path / "out"
+    first = fabula.generate("saas_support", out, mode="append", scale=0.05)
+    assert observed and not any(check.name.startswith("batch") for check in first.report.checks)
+    observed.clear()
+    second = fabula.generate("saas_support", out, mode="append", scale=0.05)
+    assert not observed
+    names = [check.name for check in second.report.checks]
+    assert any(name.startswith("batch 0: ") for name in names) and any(name.startswith("batch 1: ") for name in names)
+    assert not second.failed
+
+
+def test_an_append_without_validation_leaves_the_folder_fabulas(tmp_path):
+    """The earlier batches' reports stay listed in the manifest, so fabula still owns them: an
+    overwrite replaces the folder rather than refusing it for holding files it did not write."""
+    out = tmp_path / "out"
+    fabula.generate("saas_support", out, scale=0.05)
+    appended = fabula.generate("saas_support", out, mode="append", scale=0.05, validate=False).manifest
+    assert [entry.path for entry in appended.reports] == ["report.json", "report.html"]
+    replaced = fabula.generate("saas_support", out, mode="overwrite", scale=0.05).manifest
+    assert len(replaced.batches) <= 1 and not list(out.glob("*/part-b00001*"))

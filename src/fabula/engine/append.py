@@ -196,7 +196,9 @@ def batch_plan(spec: DatasetSpec, state: BatchState, previous: Manifest | None, 
 def with_history(batch_manifest: Manifest, state: BatchState, base_spec: DatasetSpec,
                  previous: Manifest | None) -> Manifest:
     """The folder's manifest after this batch: totals and files over every batch, the history,
-    and `base` (the spec identity and root seed every batch derives from)."""
+    and `base` (the spec identity and root seed every batch derives from). A batch that stages
+    no reports (a later batch, checked once it is in place, or one not validated) keeps the
+    earlier batches' report files listed: they are still fabula's, to replace or overwrite."""
     record = batch_record(state.batch, batch_manifest, state.offsets)
     history = [*state.history, record]
     tables = {}
@@ -205,7 +207,8 @@ def with_history(batch_manifest: Manifest, state: BatchState, base_spec: Dataset
         tables[table] = replace(entry, rows=record["rows"][table][1], files=(*before, *entry.files))
     base = (previous.base if previous is not None else None) or {
         "spec": spec_identity(base_spec.canonical()), "seed": history[0]["seed"]}
-    return replace(batch_manifest, tables=tables, batches=tuple(history), base=dict(base))
+    reports = batch_manifest.reports or (previous.reports if previous is not None else ())
+    return replace(batch_manifest, tables=tables, batches=tuple(history), base=dict(base), reports=reports)
 
 
 def read_previous(out: Path) -> Manifest | None:

@@ -185,7 +185,7 @@ class FilesSink(FolderSink):
                 for file in entry.files:
                     (target / file.path).parent.mkdir(parents=True, exist_ok=True)  # a new partition's folder
                     os.replace(staged / file.path, target / file.path)
-            for report in manifest.reports:
+            for report in batch_manifest.reports:  # the ones this batch staged (the others stay)
                 os.replace(staged / report.path, target / report.path)
         if self.output_format == "delta":
             self._commit_delta(target, batch_manifest, append=True)
