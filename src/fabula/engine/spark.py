@@ -83,8 +83,8 @@ def to_dataframes(plan: Plan, spark, *, partitions: int | None = None) -> dict[s
     >>> frames["orders"].groupBy("tier").count().show()      # doctest: +SKIP
     """
     require_pyspark()
-    labelled = sorted(Injector(plan).tables) if has_defects(plan) else []  # a defect that cannot
-    # apply to its column is refused here, as by the local engine
+    # (compiling the defects refuses one that cannot apply to its column, as the local engine does)
+    labelled = sorted(Injector(plan).tables) if has_defects(plan) else []
     _check_partitions(partitions)
     shipment = Shipment.build(plan)
     frames = {table.name: table_dataframe(spark, shipment, table, partitions=partitions) for table in plan.tables}
