@@ -13,6 +13,7 @@ whole rows (as damaged) and put each copy right after its original.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -38,15 +39,18 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
     table = defects.table
     start, n = table.block_span(block)
     deleted = defects.deleted_in(block)
-    columns = {name: clean.column(name) for name in clean.schema.names}
+    names = clean.schema.names
+    assembled = {name: _Written(clean.column(name)) for name in names}
     cells: list[tuple[Defect, np.ndarray, pa.Array]] = []  # (defect, positions, original values)
     taken: dict[str, np.ndarray] = {}  # column → the cells still free: valid, undamaged, not deleted
     for defect in defects.defects:
         if defect.spec.adds_rows or defect.spec.removes_rows:
             continue
         assert defect.column is not None, "the spec requires the column a cell defect damages"
-        column = columns[defect.column]
-        free = taken.setdefault(defect.column, _free(column, deleted))
+        column = clean.column(defect.column)  # a cell is damaged once: its original is the clean value
+        if defect.column not in taken:
+            taken[defect.column] = _free(column, deleted)
+        free = taken[defect.column]
         rng = defect.rng(plan.seed, block)
         count = int(rng.binomial(n, defect.spec.rate))
         followed = None
@@ -62,16 +66,16 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
         damaged, kept = _damage(plan, defects, defect, original, rng, start + chosen, followed)
         chosen, original, damaged = chosen[kept], original.filter(pa.array(kept)), damaged.filter(pa.array(kept))
         if len(chosen):
-            columns[defect.column] = _put(column, chosen, damaged)
+            assembled[defect.column].put(chosen, damaged)
             free[chosen] = False
             cells.append((defect, chosen, original))
     order, dirty_of, copies = _with_copies(plan, defects, block, n, deleted)
-    dirty = pa.RecordBatch.from_arrays([columns[name] for name in clean.schema.names], schema=clean.schema)
-    if copies or (deleted is not None and deleted.any()):  # as many copies as deletions keep the length
-        dirty = dirty.take(pa.array(order, pa.int64()))
+    moved = bool(copies) or (deleted is not None and bool(deleted.any()))  # as many copies as deletions keep the length
     first_written = defects.first_written(block)  # written row of the block's first dirty row
     written = first_written + np.arange(len(order), dtype=np.int64)
-    dirty, copy_labels = _finish_copies(plan, defects, dirty, copies, written)
+    copied_originals = _change_copies(plan, defects, assembled, order, copies, written)
+    dirty = pa.RecordBatch.from_arrays([assembled[name].finish(order if moved else None) for name in names],
+                                       schema=clean.schema)
     keys = as_text(dirty.column(defects.key)) if defects.key else None
     labels = [_cell_labels(defects, defect, *_with_copied_cells(defect, dirty_of[chosen], original, order, copies),
                            written, keys)
@@ -81,8 +85,10 @@ def inject_block(plan: Plan, defects: TableDefects, block: int,
     for column, deletion in defects.deleted_parents:
         labels.append(_orphans_of_deleted(plan, defects, block, dirty, order, taken.get(column), copies, column,
                                           deletion, written, keys))
-    labels += copy_labels
-    return dirty, _sorted(pa.concat_tables(labels)) if labels else empty_labels()
+    labels += [_Labels(defect.column, defect.kind, defect.form,
+                       keys.take(pa.array(rows, pa.int64())) if keys is not None else None, written[rows], original)
+               for (defect, rows), original in zip(copies, copied_originals)]
+    return dirty, _label_table(table.name, labels)
 
 
 def written_order(plan: Plan, defects: TableDefects, block: int) -> np.ndarray:
@@ -124,18 +130,18 @@ def _free(column: pa.Array, deleted: np.ndarray | None) -> np.ndarray:
 
 
 def _deleted_labels(defects: TableDefects, clean: pa.RecordBatch, positions: np.ndarray,
-                    written_at: np.ndarray) -> pa.Table:
+                    written_at: np.ndarray) -> _Labels:
     """One label per deleted row: its key, where it was (the number of written rows before it)
     and the whole row as a JSON object of texts, from which validation puts it back."""
     rows = clean.take(pa.array(positions, pa.int64()))
     assert defects.key is not None  # loading refuses `deleted` on a table without a key column
-    return _label_table(defects.table.name, None, "deleted", None, as_text(rows.column(defects.key)),
-                        written_at[positions], rows_as_json(rows))
+    return _Labels(None, "deleted", None, as_text(rows.column(defects.key)), written_at[positions],
+                   rows_as_json(rows))
 
 
 def _orphans_of_deleted(plan: Plan, defects: TableDefects, block: int, dirty: pa.RecordBatch, order: np.ndarray,
                         free: np.ndarray | None, copies: list, column: str, deletion: Deletion,
-                        written: np.ndarray, keys: pa.Array | None) -> pa.Table:
+                        written: np.ndarray, keys: pa.Array | None) -> _Labels:
     """The written rows whose reference `column` names a deleted parent row, labelled orphans
     (form deleted; the value is unchanged, so `original` is the value itself). A cell another
     defect damaged holds another value and keeps that label only; a copy of a row is labelled too
@@ -152,40 +158,66 @@ def _orphans_of_deleted(plan: Plan, defects: TableDefects, block: int, dirty: pa
             on_dirty[rows] = False
     positions = np.flatnonzero(on_dirty)
     taken = pa.array(positions, pa.int64())
-    return _label_table(defects.table.name, column, "orphan", DELETED_FORM,
-                        keys.take(taken) if keys is not None else None, written[positions],
-                        as_text(dirty.column(column).take(taken)))
+    return _Labels(column, "orphan", DELETED_FORM, keys.take(taken) if keys is not None else None,
+                   written[positions], as_text(dirty.column(column).take(taken)))
 
 
 def empty_labels() -> pa.Table:
     return LABEL_SCHEMA.empty_table()
 
 
-def _sorted(labels: pa.Table) -> pa.Table:
-    return labels.sort_by([("row", "ascending"), ("kind", "ascending"), ("column", "ascending")])
+@dataclass(frozen=True)
+class _Labels:
+    """Labels of one kind in a block: the same column, kind and form on each, and each row's
+    key (None: the table has no key), written row number and original text."""
+
+    column: str | None
+    kind: str
+    form: str | None
+    keys: pa.Array | None
+    rows: np.ndarray
+    original: pa.Array
+
+    def sort_key(self) -> tuple:
+        """Labels of one row in the order of their kind, then column (a row label's, null, last)."""
+        return self.kind, self.column is None, self.column or ""
 
 
 def _cell_labels(defects: TableDefects, defect: Defect, positions: np.ndarray, original: pa.Array,
-                 written: np.ndarray, keys: pa.Array | None) -> pa.Table:
-    return _label_table(defects.table.name, defect.column, defect.kind, defect.form,
-                        keys.take(pa.array(positions, pa.int64())) if keys is not None else None,
-                        written[positions], as_text(original))
+                 written: np.ndarray, keys: pa.Array | None) -> _Labels:
+    return _Labels(defect.column, defect.kind, defect.form,
+                   keys.take(pa.array(positions, pa.int64())) if keys is not None else None,
+                   written[positions], as_text(original))
 
 
-def _label_table(table: str, column: str | None, kind: str, form: str | None, keys: pa.Array | None,
-                 rows: np.ndarray, original: pa.Array) -> pa.Table:
-    """Labels of one kind: the same table, column, kind and form on each, and each row's key
-    (None: the table has no key), written row number and original text."""
-    count = len(rows)
+def _label_table(table: str, parts: list[_Labels]) -> pa.Table:
+    """A block's labels as one table, by row, then kind, then column: sorted once, on numbers
+    (a rank per kind of label), and each text column taken once."""
+    parts = [part for part in parts if len(part.rows)]
+    if not parts:
+        return empty_labels()
+    counts = [len(part.rows) for part in parts]
+    ranked = sorted(range(len(parts)), key=lambda index: parts[index].sort_key())
+    rank = np.empty(len(parts), dtype=np.int64)
+    rank[ranked] = np.arange(len(parts))
+    of_part = np.repeat(np.arange(len(parts)), counts)
+    order = pa.array(np.lexsort((rank[of_part], np.concatenate([part.rows for part in parts]))), pa.int64())
+    rows = np.concatenate([part.rows for part in parts])
+    which = pa.array(of_part).take(order)
 
-    def same(text: str | None) -> pa.Array:
-        return pa.nulls(count, pa.string()) if text is None else pa.repeat(pa.scalar(text, pa.string()), count)
+    def per_part(texts: list[str | None]) -> pa.Array:
+        return pa.array(texts, pa.string()).take(which)
 
+    keys = [part.keys for part in parts if part.keys is not None]
     return pa.table({
-        "table": same(table), "column": same(column), "kind": same(kind), "form": same(form),
-        "key": keys if keys is not None else same(None),
-        "row": pa.array(rows, pa.int64()),
-        "original": original,
+        "table": pa.repeat(pa.scalar(table, pa.string()), len(rows)),
+        "column": per_part([part.column for part in parts]),
+        "kind": per_part([part.kind for part in parts]),
+        "form": per_part([part.form for part in parts]),
+        "key": pa.concat_arrays([key.cast(pa.string()) for key in keys]).take(order) if len(keys) == len(parts)
+        else pa.nulls(len(rows), pa.string()),
+        "row": pa.array(rows, pa.int64()).take(order),
+        "original": pa.concat_arrays([part.original.cast(pa.string()) for part in parts]).take(order),
     }, schema=LABEL_SCHEMA)
 
 
@@ -308,30 +340,78 @@ def _shifted(values: pa.Array, days: np.ndarray) -> pa.Array:
     return pa.array(raw + (days * 86_400 * unit).astype(np.int64), pa.int64()).cast(kind)
 
 
-def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
-    """`column` with `values` at `positions` (any type: dictionaries are decoded and re-encoded)."""
-    target = column.type
-    values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
-    if values.null_count == len(values) and not pa.types.is_dictionary(target) and target.num_fields == 0 \
-            and column.offset == 0:  # only nulls, into a flat array: its value buffers stay as they are
-        return _with_nulls(column, positions)
-    if not pa.types.is_dictionary(target):
-        # a masked replace writes each value once; the take below copies the whole column
-        mask = np.zeros(len(column), dtype=bool)
-        mask[positions] = True
-        in_order = values if np.all(positions[1:] > positions[:-1]) else \
-            values.take(pa.array(np.argsort(positions, kind="stable"), pa.int64()))  # taken in row order
-        try:
-            return pc.replace_with_mask(column, pa.array(mask), in_order.cast(target))
-        except pa.ArrowNotImplementedError:
-            pass  # a type replace_with_mask does not take: the take below
-    elif pa.types.is_integer(target.index_type):
-        return _put_encoded(column, positions, values)
-    base = column.dictionary_decode() if pa.types.is_dictionary(target) else column
-    index = np.arange(len(base), dtype=np.int64)
-    index[positions] = len(base) + np.arange(len(positions))
-    merged = pa.concat_arrays([base, values.cast(base.type)]).take(pa.array(index))
-    return merged.cast(target) if merged.type != target else merged
+class _Written:
+    """One column as the block writes it, made with a single take at the end: the values the
+    defects put are appended after the clean ones, and the take's index points each written row
+    at its value. Damage and copies cost one pass over the column, not one pass each (a masked
+    replace, then a take to insert the copies, then another replace for what a copy changes)."""
+
+    def __init__(self, clean: pa.Array):
+        self.clean = clean
+        self.added: list[pa.Array] = []
+        self.size = len(clean)
+        self.source: np.ndarray | None = None
+        """Clean row → index of its value (None: every clean row holds its own)."""
+        self.written: list[tuple[np.ndarray, int]] = []
+        """Written rows that hold another value, and the index of the first of those values."""
+        self.nulls_only = True
+        """Whether every value put is null (on clean rows): a new validity bitmap is enough."""
+
+    def put(self, positions: np.ndarray, values: pa.Array) -> None:
+        """Clean rows `positions` (their copies too) hold `values`."""
+        if self.source is None:
+            self.source = np.arange(len(self.clean), dtype=np.int64)
+        self.source[positions] = self.size + np.arange(len(positions), dtype=np.int64)
+        self.nulls_only &= values.null_count == len(values)
+        self._add(values)
+
+    def put_written(self, rows: np.ndarray, values: pa.Array) -> None:
+        """Written rows `rows` (after copies are inserted) hold `values`."""
+        self.written.append((rows, self.size))
+        self._add(values)
+
+    def at(self, clean_rows: np.ndarray) -> pa.Array:
+        """The values clean rows hold with what `put` put (what their copies start from)."""
+        index = clean_rows if self.source is None else self.source[clean_rows]
+        return self._values().take(pa.array(index, pa.int64()))
+
+    def finish(self, order: np.ndarray | None) -> pa.Array:
+        """The column as written: row i holds clean row `order[i]`'s value (None: no row
+        moved), but where a value was put."""
+        if self.source is None and not self.written and order is None:
+            return self.clean
+        if order is None and not self.written and self.nulls_only and _flat(self.clean):
+            return _with_nulls(self.clean, np.flatnonzero(self.source != np.arange(len(self.clean))))
+        index = order if self.source is None else (self.source if order is None else self.source[order])
+        assert index is not None  # nothing put and no row moved returned the clean column above
+        if self.written:
+            index = index.copy()
+            for rows, first in self.written:
+                index[rows] = first + np.arange(len(rows), dtype=np.int64)
+        return self._values().take(pa.array(index, pa.int64()))
+
+    def _add(self, values: pa.Array) -> None:
+        self.added.append(values)
+        self.size += len(values)
+
+    def _values(self) -> pa.Array:
+        """The clean values, then every value put, in the column's type."""
+        if not self.added:
+            return self.clean
+        kind = self.clean.type
+        if pa.types.is_dictionary(kind):
+            return _extended(self.clean, pa.concat_arrays([_plain(values).cast(kind.value_type)
+                                                           for values in self.added]))
+        return pa.concat_arrays([self.clean] + [_plain(values).cast(kind) for values in self.added])
+
+
+def _plain(values: pa.Array) -> pa.Array:
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+
+
+def _flat(column: pa.Array) -> bool:
+    """A flat array at offset 0: its value buffers can be kept under a new validity bitmap."""
+    return not pa.types.is_dictionary(column.type) and column.type.num_fields == 0 and column.offset == 0
 
 
 def _with_nulls(column: pa.Array, positions: np.ndarray) -> pa.Array:
@@ -345,24 +425,16 @@ def _with_nulls(column: pa.Array, positions: np.ndarray) -> pa.Array:
                                  null_count=len(column) - int(np.count_nonzero(valid)))
 
 
-def _put_encoded(column: pa.DictionaryArray, positions: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
-    """`_put` for a dictionary column, on its indices: the same array as decoding, replacing and
-    encoding again (a dictionary of the values in order of first appearance, nulls as null
-    indices), without hashing every value of the column."""
+def _extended(column: pa.DictionaryArray, values: pa.Array) -> pa.DictionaryArray:
+    """A dictionary column with `values` (plain) appended after its rows: encoded on the
+    column's dictionary, a value it lacks added at its end (in order of first appearance), so
+    the clean rows' indices are kept as they are."""
     dictionary = column.dictionary
-    values = values.cast(dictionary.type)
     known = pc.index_in(values, value_set=dictionary)
     unknown = values.filter(pc.and_(pc.is_null(known), pc.is_valid(values)))
     extended = pa.concat_arrays([dictionary, pc.unique(unknown)]) if len(unknown) else dictionary
-    codes = column.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).copy()
-    put = pc.index_in(values, value_set=extended).cast(pa.int64()).fill_null(-1)
-    codes[positions] = put.to_numpy(zero_copy_only=False)
-    present = codes >= 0
-    by_appearance = pc.unique(pa.array(codes[present])).to_numpy()  # Arrow keeps the order of appearance
-    rank = np.zeros(len(extended), dtype=np.int64)
-    rank[by_appearance] = np.arange(len(by_appearance))
-    indices = pa.array(rank[np.maximum(codes, 0)], mask=~present).cast(column.type.index_type)
-    return pa.DictionaryArray.from_arrays(indices, extended.take(pa.array(by_appearance, pa.int64())),
+    codes = pc.index_in(values, value_set=extended).cast(column.type.index_type)
+    return pa.DictionaryArray.from_arrays(pa.concat_arrays([column.indices, codes]), extended,
                                           ordered=column.type.ordered)
 
 
@@ -395,36 +467,27 @@ def _with_copies(plan: Plan, defects: TableDefects, block: int, n: int,
     return order, dirty_of, [(defect, dirty_of[chosen] + 1) for defect, chosen in chosen_by if len(chosen)]
 
 
-def _finish_copies(plan: Plan, defects: TableDefects, dirty: pa.RecordBatch, copies: list,
-                   written: np.ndarray) -> tuple[pa.RecordBatch, list[pa.Table]]:
-    """Change what near and new-key copies change, and label every copy."""
-    if not copies:
-        return dirty, []
-    arrays = {name: dirty.column(name) for name in dirty.schema.names}
+def _change_copies(plan: Plan, defects: TableDefects, assembled: dict[str, _Written], order: np.ndarray,
+                   copies: list, written: np.ndarray) -> list[pa.Array]:
+    """Change what near and new-key copies change (on their written rows), and return each
+    copy defect's labels' originals: what it changed, as text (null for an exact copy)."""
     originals = []
     for defect, rows in copies:
         original = pa.nulls(len(rows), pa.string())
         if defect.form == "near":
-            column = arrays[defect.column]
-            before = column.take(pa.array(rows, pa.int64()))
-            arrays[defect.column] = _put(column, rows, _nudged(before))
+            column = assembled[defect.column]
+            before = column.at(order[rows])
+            column.put_written(rows, _nudged(before))
             original = as_text(before)
         elif defect.form == "new_key":
             key = defects.key
             assert key is not None, "the spec refuses form new_key on a table without a key column"
-            before = arrays[key].take(pa.array(rows, pa.int64()))
-            fresh = beyond_keys(plan, defects.table.name, key, defects.table.rows + written[rows])
-            arrays[key] = _put(arrays[key], rows, fresh)
+            before = assembled[key].at(order[rows])
+            assembled[key].put_written(rows, beyond_keys(plan, defects.table.name, key,
+                                                         defects.table.rows + written[rows]))
             original = as_text(before)
         originals.append(original)
-    dirty = pa.RecordBatch.from_arrays([arrays[name] for name in dirty.schema.names], schema=dirty.schema)
-    keys = as_text(dirty.column(defects.key)) if defects.key else None
-    tables = []
-    for (defect, rows), original in zip(copies, originals):
-        tables.append(_label_table(defects.table.name, defect.column, defect.kind, defect.form,
-                                   keys.take(pa.array(rows, pa.int64())) if keys is not None else None,
-                                   written[rows], original))
-    return dirty, tables
+    return originals
 
 
 def _nudged(values: pa.Array) -> pa.Array:
