@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from fabula.defects.inject import _Written
+from fabula.defects.inject import _take, _Written
 
 
 def replaced(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
@@ -87,3 +87,22 @@ def test_nulls_put_by_a_new_validity_bitmap_are_a_masked_replace(column):
     made.validate(full=True)
     assert made.buffers()[1:] == column.buffers()[1:]  # the same value buffers, a new bitmap
     assert made.equals(replaced(column, positions, pa.nulls(len(positions), column.type)))
+
+
+@pytest.mark.parametrize("values", [
+    pa.array([1, None, 3, 4, None, 6, 7, 8], pa.int8()),
+    pa.array([1, 2, 3, 4, 5, 6, 7, 8], pa.int16()),
+    pa.array([1.5, None, 3.5, 4.5, 5.5, None, 7.5, 8.5], pa.float32()),
+    pa.array([1, 2, None, 4, 5, 6, 7, 8], pa.int64()).cast(pa.timestamp("us", tz="Europe/Paris")),
+    pa.array([1, 2, 3, None, 5, 6, 7, 8], pa.int32()).cast(pa.date32()),
+    pa.array(["a", None, "b", "a", None, "c", "b", "a"]).dictionary_encode(),
+    pa.array(["a", None, "ccc", "dd", "e", "f", "gg", None]),   # Arrow's own take
+    pa.array([True, None, False, True, False, True, None, False]),
+])
+@pytest.mark.parametrize("offset", [0, 3])
+def test_the_numpy_gather_is_arrows_take(values, offset):
+    values = values.slice(offset)  # a column cut from a longer one starts inside its buffers
+    index = np.array([0, 1, 1, 2, len(values) - 1, 0, len(values) - 1])
+    taken = _take(values, index)
+    taken.validate(full=True)
+    assert taken.equals(values.take(pa.array(index)))

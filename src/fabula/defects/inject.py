@@ -388,7 +388,7 @@ class _Written:
             index = index.copy()
             for rows, first in self.written:
                 index[rows] = first + np.arange(len(rows), dtype=np.int64)
-        return self._values().take(pa.array(index, pa.int64()))
+        return _take(self._values(), index)
 
     def _add(self, values: pa.Array) -> None:
         self.added.append(values)
@@ -403,6 +403,28 @@ class _Written:
             return _extended(self.clean, pa.concat_arrays([_plain(values).cast(kind.value_type)
                                                            for values in self.added]))
         return pa.concat_arrays([self.clean] + [_plain(values).cast(kind) for values in self.added])
+
+
+def _take(values: pa.Array, index: np.ndarray) -> pa.Array:
+    """`values.take(index)`; a column of fixed-width numbers or times (or a dictionary's indices)
+    is gathered in NumPy, several times faster than Arrow's take on a column with nulls (which
+    builds the validity bitmap a bit at a time)."""
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        return pa.DictionaryArray.from_arrays(_take(values.indices, index), values.dictionary, ordered=kind.ordered)
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_temporal(kind)) \
+            or kind.bit_width not in (8, 16, 32, 64) or values.buffers()[1] is None:
+        return values.take(pa.array(index, pa.int64()))
+    validity, data = values.buffers()
+    width = kind.bit_width // 8
+    gathered = np.frombuffer(data, dtype=f"V{width}", count=len(values), offset=values.offset * width)[index]
+    if not values.null_count:
+        return pa.Array.from_buffers(kind, len(index), [None, pa.py_buffer(gathered)], null_count=0)
+    valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=values.offset + len(values),
+                          bitorder="little")[values.offset:].view(bool)[index]
+    return pa.Array.from_buffers(kind, len(index), [pa.py_buffer(np.packbits(valid, bitorder="little")),
+                                                    pa.py_buffer(gathered)],
+                                 null_count=len(index) - int(np.count_nonzero(valid)))
 
 
 def _plain(values: pa.Array) -> pa.Array:
