@@ -343,8 +343,9 @@ def _shifted(values: pa.Array, days: np.ndarray) -> pa.Array:
 class _Written:
     """One column as the block writes it, made with a single take at the end: the values the
     defects put are appended after the clean ones, and the take's index points each written row
-    at its value. Damage and copies cost one pass over the column, not one pass each (a masked
-    replace, then a take to insert the copies, then another replace for what a copy changes)."""
+    at its value. Damage and copies cost one gather over the column (after a plain copy that
+    appends the values put), not one pass each: a masked replace per defect, a take to insert
+    the copies, and another replace (and a dictionary re-encoding) for what a copy changes."""
 
     def __init__(self, clean: pa.Array):
         self.clean = clean
