@@ -205,6 +205,25 @@ def test_joins_keep_the_written_order_with_their_keys_hashed(tmp_path):
     assert "HASH_JOIN" in plan.replace(" ", "_").upper() and "NESTED_LOOP" not in plan.replace(" ", "_").upper()
 
 
+def test_a_count_scans_the_cheapest_column_and_a_table_keeps_its_column_order(tmp_path):
+    """`count(*)` needs no column, and DuckDB then reads the scan's first one: a text id here,
+    which costs pyarrow far more to decode than a date."""
+    (tmp_path / "orders").mkdir()
+    pq.write_table(pa.table({"order_id": ["o-1", "o-2", "o-3"], "note": ["a", None, "c"],
+                             "amount": [1.5, 2.5, None], "day": pa.array([1, 2, 3], pa.date32())}),
+                   tmp_path / "orders" / "part-00000.parquet")
+    connection = open_folder(tmp_path, ["orders"])
+    try:
+        plan = connection.execute("explain select count(*) from orders").fetchall()[0][1]
+        assert "Projections: day" in plan and "order_id" not in plan
+        assert [row[0] for row in connection.execute("describe orders").fetchall()] == ["order_id", "note", "amount",
+                                                                                        "day"]
+        assert connection.execute("select * from orders order by order_id").fetchall()[0][:3] == ("o-1", "a", 1.5)
+        assert connection.execute("select count(*) from orders where amount > 2").fetchone()[0] == 1
+    finally:
+        connection.close()
+
+
 def test_a_link_out_of_the_output_is_not_a_table_file(output, secret, tmp_path):
     copy = tmp_path / "copy"
     (copy / "orders").mkdir(parents=True)
