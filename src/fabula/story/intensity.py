@@ -11,6 +11,7 @@ the bound, and a row whose interval has no intensity at all is censored (null).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,12 +35,61 @@ class HourlyIntensity:
     def hours(self) -> int:
         return len(self.running) - 1
 
+    def __getstate__(self) -> dict:
+        """The timeline alone: the lookups below are remade where blocks are drawn (a Spark
+        task unpickles the plan), not shipped with it."""
+        return {"first_day": self.first_day, "running": self.running}
+
+    @cached_property
+    def _rates(self) -> np.ndarray:
+        """The volume of each hour: `running[h + 1] - running[h]`, the same float."""
+        return np.diff(self.running)
+
+    @cached_property
+    def _buckets(self) -> tuple[float, np.ndarray]:
+        """(buckets per unit of running total, the hour each bucket's lower edge falls in): the
+        running total cut into equal buckets, several per hour, so that most moments find their
+        hour in the bucket's hour or the next one."""
+        count = int(min(BUCKETS_PER_HOUR * self.hours, MAX_BUCKETS))
+        total = float(self.running[-1])
+        if not 0 < total < np.inf:
+            return 0.0, np.zeros(0, dtype=np.int64)
+        edges = np.arange(count) * (total / count)
+        return count / total, np.clip(np.searchsorted(self.running, edges, side="right") - 1, 0, self.hours - 1)
+
     def total_at(self, hours: np.ndarray) -> np.ndarray:
         """The running total at moments given in hours since the window's start (clamped to it)."""
         hours = np.clip(hours, 0.0, float(self.hours))
         whole = np.minimum(np.floor(hours).astype(np.int64), self.hours - 1)
-        rate = self.running[whole + 1] - self.running[whole]
-        return self.running[whole] + (hours - whole) * rate
+        return self.running[whole] + (hours - whole) * self._rates[whole]
+
+    def hour_of(self, total: np.ndarray) -> np.ndarray:
+        """The hour of the window in which the running total reaches `total`: the last hour
+        whose start is at or below it, clamped to the window's hours.
+
+        The same as `np.clip(np.searchsorted(running, total, side="right") - 1, 0, hours - 1)`,
+        which a draw of a block spent most of its time on (a binary search per row): here the
+        hour is looked up in equal buckets of the running total, stepped once, and checked;
+        the few rows the check refuses (a bucket that spans more hours) are searched.
+
+        >>> flat = HourlyIntensity.of(0, np.array([24.0, 24.0]), np.arange(1, 25) / 24)
+        >>> flat.hour_of(np.array([-1.0, 0.0, 0.5, 1.0, 47.0, 48.0, 99.0, np.nan])).tolist()
+        [0, 0, 0, 1, 47, 47, 47, 47]
+        """
+        last = self.hours - 1
+        scale, first = self._buckets
+        if not scale:  # no volume at all in the window: nothing to cut into buckets
+            return np.clip(np.searchsorted(self.running, total, side="right") - 1, 0, last)
+        bucket = np.fmin(np.fmax(total * scale, 0.0), len(first) - 1).astype(np.int64)  # NaN: bucket 0
+        hour = first[bucket]
+        hour += (self.running[hour + 1] <= total) & (hour < last)
+        # the hour is right when its start is at or below the total and the next start above it
+        # (the first and last hours also take what lies before and after the window)
+        right = ((hour == 0) | (self.running[hour] <= total)) & ((hour == last) | (total < self.running[hour + 1]))
+        if not right.all():
+            wrong = np.flatnonzero(~right)
+            hour[wrong] = np.clip(np.searchsorted(self.running, total[wrong], side="right") - 1, 0, last)
+        return hour
 
     def draw_between(self, low: np.ndarray, high: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Moments (hours since the window's start) in [low, high] in proportion to the
@@ -53,8 +103,13 @@ class HourlyIntensity:
         below, above = self.total_at(low), self.total_at(high)
         drawn = above > below
         target = below + u * (above - below)
-        hour = np.clip(np.searchsorted(self.running, target, side="right") - 1, 0, self.hours - 1)
-        rate = self.running[hour + 1] - self.running[hour]
+        hour = self.hour_of(target)
+        rate = self._rates[hour]
         within = np.divide(target - self.running[hour], rate, out=np.zeros_like(target), where=rate > 0)
         moments = np.clip(hour + np.clip(within, 0.0, 1.0), low, high)
         return moments, drawn
+
+
+BUCKETS_PER_HOUR = 8
+MAX_BUCKETS = 1 << 20
+"""At most 8 MB of buckets for a window of years: longer ones search more rows."""
