@@ -15,6 +15,12 @@ from functools import cached_property
 
 import numpy as np
 
+BUCKETS_PER_HOUR = 8
+"""Buckets of the running total per hour of the window, to find the hour of a moment (`hour_of`)."""
+MAX_BUCKETS = 1 << 20
+"""At most 8 MB of buckets: a window longer than 15 years gets fewer per hour, and more of its
+rows fall back to the binary search."""
+
 
 @dataclass(frozen=True)
 class HourlyIntensity:
@@ -109,7 +115,3 @@ class HourlyIntensity:
         moments = np.clip(hour + np.clip(within, 0.0, 1.0), low, high)
         return moments, drawn
 
-
-BUCKETS_PER_HOUR = 8
-MAX_BUCKETS = 1 << 20
-"""At most 8 MB of buckets for a window of years: longer ones search more rows."""
