@@ -121,8 +121,8 @@ def _register(connection, name: str, data) -> None:
     scan = f"{name} (scan)"  # a table name is a plain identifier (spec checks), so never this
     order = [first, *(index for index in range(len(schema)) if index != first)]
     connection.register(scan, data.replace_schema(pa.schema([schema.field(index) for index in order])))
-    columns = ", ".join(_identifier(column) for column in schema.names)
-    connection.execute(f"create temp view {_identifier(name)} as select {columns} from {_identifier(scan)}")
+    columns = ", ".join(quote(column) for column in schema.names)
+    connection.execute(f"create temp view {quote(name)} as select {columns} from {quote(scan)}")
 
 
 def _read_cost(kind) -> int:
@@ -134,7 +134,9 @@ def _read_cost(kind) -> int:
         return 1 << 16
 
 
-def _identifier(name: str) -> str:
+def quote(name: str) -> str:
+    """An SQL identifier, quoted for DuckDB (table and column names are plain identifiers;
+    quoted anyway)."""
     return '"' + name.replace('"', '""') + '"'
 
 

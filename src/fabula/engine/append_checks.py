@@ -25,6 +25,7 @@ from fabula.defects.drift import active, drifted_schema
 from fabula.engine.append_clean import BatchRows, undrifted_copy
 from fabula.manifest import MANIFEST, Manifest, TableEntry, batch_plans
 from fabula.plan.model import Plan
+from fabula.sandbox import quote
 from fabula.spec.columns import DateColumn, TimestampColumn
 from fabula.spec.relations import ReferenceColumn, split_target
 from fabula.validate.report import FAIL, PASS, Check, Report
@@ -236,7 +237,7 @@ def _orphans(children, column: str, parents, key: str) -> tuple[int, list[str]]:
 
     if children is None:
         return 0, []
-    c, k = _q(column), _q(key)
+    c, k = quote(column), quote(key)
     where = f"from child c where c.{c} is not null"
     if parents is not None:
         where += f" and not exists (select 1 from parent p where p.{k} = c.{c})"
@@ -276,7 +277,8 @@ def cross_batch_checks(folder: Path, manifest: Manifest, plan: Plan, rows: Batch
                     continue
                 if kind in KEY_KINDS:
                     duplicates = connection.execute(
-                        f"SELECT count({_q(column)}) - count(DISTINCT {_q(column)}) FROM {_q(table)}").fetchall()[0][0]
+                        f"SELECT count({quote(column)}) - count(DISTINCT {quote(column)}) "
+                        f"FROM {quote(table)}").fetchall()[0][0]
                     checks.append(Check("batches", f"{table}.{column} is unique across batches",
                                         PASS if duplicates == 0 else FAIL,
                                         f"{duplicates:,} duplicate keys over {count} batches",
@@ -284,8 +286,8 @@ def cross_batch_checks(folder: Path, manifest: Manifest, plan: Plan, rows: Batch
                 elif isinstance(column_spec, ReferenceColumn):
                     parent, key = column_spec.parent
                     orphans = connection.execute(
-                        f"SELECT count(*) FROM {_q(table)} c WHERE c.{_q(column)} IS NOT NULL AND NOT EXISTS "
-                        f"(SELECT 1 FROM {_q(parent)} p WHERE p.{_q(key)} = c.{_q(column)})").fetchall()[0][0]
+                        f"SELECT count(*) FROM {quote(table)} c WHERE c.{quote(column)} IS NOT NULL AND NOT EXISTS "
+                        f"(SELECT 1 FROM {quote(parent)} p WHERE p.{quote(key)} = c.{quote(column)})").fetchall()[0][0]
                     checks.append(Check("batches", f"{table}.{column} resolves across batches",
                                         PASS if orphans == 0 else FAIL,
                                         f"{orphans:,} rows name a {parent} key no batch wrote",
@@ -304,14 +306,10 @@ def _after_parent(connection, table: str, column: str, after: str, table_spec, c
     reference, parent_column = split_target(after)
     parent, key = table_spec.columns[reference].parent
     early = connection.execute(
-        f"SELECT count(*) FROM {_q(table)} c JOIN {_q(parent)} p ON p.{_q(key)} = c.{_q(reference)} "
-        f"WHERE c.{_q(column)} < p.{_q(parent_column)}").fetchall()[0][0]
+        f"SELECT count(*) FROM {quote(table)} c JOIN {quote(parent)} p ON p.{quote(key)} = c.{quote(reference)} "
+        f"WHERE c.{quote(column)} < p.{quote(parent_column)}").fetchall()[0][0]
     return Check("batches", f"{table}.{column} never before its {parent} row's {parent_column} across batches",
                  PASS if early == 0 else FAIL,
                  f"{early:,} rows are before their {parent} row's {parent_column} over {count} batches"
                  if early else f"never before {after}, whichever batch wrote the {parent} row",
                  expected=0, observed=early)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -53,11 +53,6 @@ class Tables:
         shutil.rmtree(self._spill, ignore_errors=True)
 
 
-def quote(name: str) -> str:
-    """An SQL identifier (table and column names are plain identifiers; quoted anyway)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass
 class Evidence:
     """Everything the checks of one output read."""

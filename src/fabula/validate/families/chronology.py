@@ -5,8 +5,9 @@ and DuckDB sorts out of core): in key order, no non-null time is earlier than th
 
 from __future__ import annotations
 
+from fabula.sandbox import quote
 from fabula.spec.columns import IdColumn, SequenceColumn
-from fabula.validate.evidence import Evidence, quote
+from fabula.validate.evidence import Evidence
 from fabula.validate.models import declared_columns
 from fabula.validate.report import FAIL, PASS, SKIP, Check, Where
 

@@ -26,10 +26,11 @@ from fabula.defects import labels_of
 from fabula.defects.compile import deletions_of, references_to_deleted, value_type
 from fabula.defects.follows import followed_at, followed_name
 from fabula.defects.labels import as_text
+from fabula.sandbox import quote
 from fabula.spec.defects import DELETED_FORM, DROP_KINDS, ROW_KINDS, DefectSpec
 from fabula.spec.relations import ReferenceColumn
 from fabula.validate.defects import clean_rows
-from fabula.validate.evidence import Evidence, quote
+from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, WARN, Check, Where
 
 FAMILY = "defects"

@@ -21,11 +21,20 @@ import pyarrow as pa
 
 from fabula.errors import Issue
 from fabula.plan.model import Plan
-from fabula.sandbox import QueryTimeout, UnsafeSQL, connect, first_line, parse_expression, parse_query, run_limited
+from fabula.sandbox import (
+    QueryTimeout,
+    UnsafeSQL,
+    connect,
+    first_line,
+    parse_expression,
+    parse_query,
+    quote,
+    run_limited,
+)
 from fabula.spec.dates import resolve_bound
 from fabula.spec.expectation_checks import sql_pieces
 from fabula.spec.expectations import Expectation
-from fabula.validate.evidence import Evidence, quote
+from fabula.validate.evidence import Evidence
 from fabula.validate.report import FAIL, PASS, Check
 
 FAMILY = "expectations"

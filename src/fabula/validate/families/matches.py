@@ -4,8 +4,9 @@ joining each row to the parent its key names."""
 
 from __future__ import annotations
 
+from fabula.sandbox import quote
 from fabula.spec.relations import ReferenceColumn
-from fabula.validate.evidence import Evidence, quote
+from fabula.validate.evidence import Evidence
 from fabula.validate.models import declared_columns
 from fabula.validate.report import FAIL, PASS, SKIP, Check, Where
 

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fabula.generators.base import BlockContext
+from fabula.sandbox import quote
 from fabula.spec.columns import (
     ConditionalColumn,
     DateColumn,
@@ -42,7 +43,7 @@ from fabula.spec.columns import (
 )
 from fabula.spec.relations import AggregateColumn, ReferenceColumn, split_target
 from fabula.validate import aggregates
-from fabula.validate.evidence import Evidence, quote
+from fabula.validate.evidence import Evidence
 from fabula.validate.keys import reference_positions
 from fabula.validate.models import declared_columns
 from fabula.validate.report import FAIL, PASS, SKIP, Check
