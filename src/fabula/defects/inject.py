@@ -201,8 +201,8 @@ def _label_table(table: str, parts: list[_Labels]) -> pa.Table:
     rank = np.empty(len(parts), dtype=np.int64)
     rank[ranked] = np.arange(len(parts))
     of_part = np.repeat(np.arange(len(parts)), counts)
-    order = pa.array(np.lexsort((rank[of_part], np.concatenate([part.rows for part in parts]))), pa.int64())
     rows = np.concatenate([part.rows for part in parts])
+    order = pa.array(np.lexsort((rank[of_part], rows)), pa.int64())
     which = pa.array(of_part).take(order)
 
     def per_part(texts: list[str | None]) -> pa.Array:
